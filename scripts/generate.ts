@@ -1,0 +1,31 @@
+/**
+ * Writes every generated file (CRDs, configuration reference, error catalog) from its single source, or with
+ * `--check` fails when a committed file is stale. test/generated.test.ts runs the same check in `npm test`.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generatedFiles } from '../src/schema/generated-files.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const check = process.argv.includes('--check');
+let stale = 0;
+for (const [path, content] of Object.entries(generatedFiles())) {
+  const file = join(root, path);
+  let current: string | undefined;
+  try {
+    current = readFileSync(file, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current === content) continue;
+  if (check) {
+    stale++;
+    process.stderr.write(`stale: ${path} (run npm run generate)\n`);
+  } else {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content);
+    process.stdout.write(`wrote ${path}\n`);
+  }
+}
+process.exitCode = stale > 0 ? 1 : 0;

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/** The modelgate command line: `serve` (file mode) and `validate`. */
+import { parseArgs } from 'node:util';
+import { compileSnapshot } from './compiler/compile.ts';
+import { createLogger } from './observability/logger.ts';
+import { formatDiagnostic, hasErrors } from './resources/diagnostics.ts';
+import { FileGateway } from './runtime/file-gateway.ts';
+import { loadDirectory } from './sources/load-directory.ts';
+
+const USAGE = `usage:
+  modelgate serve --config DIR [--port 8080] [--host 127.0.0.1] [--admin-port 9901] [--admin-host 127.0.0.1]
+                  [--public-url URL]
+  modelgate validate DIR
+
+serve     reads every YAML/JSON file under DIR, serves it, and reloads on every change
+validate  prints the same diagnostics serve would, and exits 1 when there are errors
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'validate':
+      return validate(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`unknown command ${command}\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'config-dir': { type: 'string' },
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'admin-port': { type: 'string', default: '9901' },
+      'admin-host': { type: 'string', default: '127.0.0.1' },
+      'public-url': { type: 'string' },
+    },
+  });
+  const configDir = values.config ?? values['config-dir'];
+  if (!configDir) {
+    process.stderr.write(`serve needs --config DIR\n${USAGE}`);
+    return 2;
+  }
+  const logger = createLogger();
+  const port = Number(values.port);
+  const gateway = new FileGateway({
+    configDir,
+    port,
+    host: values.host,
+    adminPort: Number(values['admin-port']),
+    adminHost: values['admin-host'],
+    publicURL: values['public-url'] ?? `http://${values.host === '0.0.0.0' ? '127.0.0.1' : values.host}:${port}`,
+    logger,
+  });
+  await gateway.start();
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining in-flight requests, then exiting');
+    gateway.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+async function validate(args: string[]): Promise<number> {
+  const [dir] = args;
+  if (!dir) {
+    process.stderr.write(`validate needs a directory\n${USAGE}`);
+    return 2;
+  }
+  const load = await loadDirectory(dir);
+  for (const d of load.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  if (hasErrors(load.diagnostics)) {
+    process.stderr.write(`${load.diagnostics.filter((d) => d.severity === 'error').length} error(s)\n`);
+    return 1;
+  }
+  const { statuses } = compileSnapshot(load.resources);
+  let problems = 0;
+  for (const s of statuses) {
+    for (const c of s.conditions) {
+      if (c.status !== 'True') {
+        problems++;
+        const loc = load.locations.get(s.ref);
+        const where = loc ? `${loc.file}:${loc.line}:${loc.column}: ` : '';
+        process.stderr.write(`${where}warning: ${s.ref}: ${c.type}=${c.status} (${c.reason}): ${c.message}\n`);
+      }
+    }
+  }
+  const count = load.resources.modelApis.length;
+  process.stdout.write(
+    `${dir}: ${count} ModelAPI(s) valid${problems > 0 ? `, ${problems} condition(s) not True` : ''}\n`,
+  );
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`modelgate: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,222 @@
+/** Compiles one ModelAPI into clusters, routing rules and its status conditions. */
+import { createHash } from 'node:crypto';
+import type { ConditionInput } from '../resources/status.ts';
+import type { ModelAPI } from '../schema/model-api.ts';
+import type { ModelGatewaySpec } from '../schema/model-gateway.ts';
+import type { ApiSummary, Cluster, RouteBackend, RouteRule } from '../snapshot/types.ts';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_VERSION_HEADER,
+  resolvePassive,
+  resolveRetries,
+  resolveTimeouts,
+} from './defaults.ts';
+import { durationMs } from './durations.ts';
+import { defaultReadyPath, protocolRoutes, type UpstreamModel } from './protocols.ts';
+import { type BackendIndex, resolveBackend } from './resolve-backend.ts';
+
+/** Everything one ModelAPI contributes to the snapshot. */
+export interface CompiledModelAPI {
+  readonly ref: string;
+  readonly clusters: Cluster[];
+  readonly rules: RouteRule[];
+  readonly summary: ApiSummary;
+  readonly conditions: ConditionInput[];
+  readonly statusFields: Record<string, unknown>;
+}
+
+/** The public path prefix of a ModelAPI. */
+export function pathPrefixOf(api: ModelAPI): string {
+  return api.spec.pathPrefix ?? `/models/${api.metadata.name}`;
+}
+
+/** Weights as served: explicit weights, or all traffic to the first version when none is set. */
+function effectiveWeights(api: ModelAPI): number[] {
+  const anySet = api.spec.versions.some((v) => v.weight !== undefined);
+  return api.spec.versions.map((v, i) => (anySet ? (v.weight ?? 0) : i === 0 ? 1 : 0));
+}
+
+/** Compiles a schema-valid ModelAPI; problems become conditions, never exceptions. */
+export function compileModelAPI(
+  api: ModelAPI,
+  index: BackendIndex,
+  defaults: ModelGatewaySpec['defaults'],
+  publicURL: string,
+): CompiledModelAPI {
+  const namespace = api.metadata.namespace ?? 'default';
+  const ref = `ModelAPI/${namespace}/${api.metadata.name}`;
+  const { spec } = api;
+  const prefix = pathPrefixOf(api);
+  const hostnames = (spec.hostnames ?? []).map((h) => h.toLowerCase());
+  const timeouts = resolveTimeouts(spec.timeouts, defaults);
+  const retry = resolveRetries(spec.retries, defaults, spec.protocol);
+  const passive = resolvePassive(spec.healthCheck, defaults);
+  const active = spec.healthCheck?.active ?? defaults?.healthCheck?.active;
+  const maxRequestBodyBytes = spec.maxRequestBodyBytes ?? defaults?.maxRequestBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const weights = effectiveWeights(api);
+  const { requestMs, backendRequestMs, idleMs } = timeouts;
+  const forward = { timeouts: { requestMs, backendRequestMs, idleMs }, retry, maxRequestBodyBytes };
+
+  const conditions: ConditionInput[] = [];
+  const clusters: Cluster[] = [];
+  const rules: RouteRule[] = [];
+  const refProblems: string[] = [];
+  let refReason = 'ResolvedRefs';
+  const notReady: string[] = [];
+
+  const duplicate = spec.versions.map((v) => v.name).find((n, i, all) => all.indexOf(n) !== i);
+  if (duplicate !== undefined) {
+    conditions.push(cond('Accepted', 'False', 'Invalid', `version ${duplicate} is declared twice`));
+    conditions.push(cond('Ready', 'False', 'Invalid', 'not accepted'));
+    return { ref, clusters, rules, summary: summaryOf(api, ref, prefix, hostnames, []), conditions, statusFields: {} };
+  }
+
+  const unversioned: RouteBackend[][] = [];
+  const versionsStatus: Record<string, unknown>[] = [];
+  const summaryVersions: ApiSummary['versions'][number][] = [];
+  spec.versions.forEach((version, i) => {
+    const model: UpstreamModel = {
+      modelName: version.modelName ?? api.metadata.name,
+      modelVersion: version.modelVersion,
+    };
+    const clusterName = `${namespace}/${api.metadata.name}/${version.name}`;
+    const resolved = resolveBackend(version.backend, namespace, index);
+    if (!resolved.ok) {
+      refReason = resolved.reason;
+      refProblems.push(`version ${version.name}: ${resolved.message}`);
+    }
+    const endpoints = resolved.ok ? resolved.endpoints : [];
+    const readyCount = endpoints.filter((e) => e.ready).length;
+    if (readyCount === 0) notReady.push(version.name);
+    const readyPath = active?.path ?? defaultReadyPath(spec.protocol, model);
+    const body: Omit<Cluster, 'name' | 'hash'> = {
+      protocol: spec.protocol,
+      basePath: resolved.ok ? resolved.basePath : '',
+      ...(resolved.ok && resolved.hostHeader !== undefined ? { hostHeader: resolved.hostHeader } : {}),
+      endpoints,
+      loadBalancer: spec.loadBalancer?.policy ?? 'LeastRequest',
+      connectTimeoutMs: timeouts.connectMs,
+      ...(active?.enabled !== false && readyPath !== undefined
+        ? {
+            activeHealthCheck: {
+              path: (resolved.ok ? resolved.basePath : '') + readyPath,
+              intervalMs: durationMs(active?.interval) ?? 5000,
+              timeoutMs: durationMs(active?.timeout) ?? 1000,
+              healthyThreshold: active?.healthyThreshold ?? 1,
+              unhealthyThreshold: active?.unhealthyThreshold ?? 2,
+            },
+          }
+        : {}),
+      passiveHealthCheck: passive,
+    };
+    clusters.push({ name: clusterName, hash: hashOf(body), ...body });
+
+    const versionPrefix = `${prefix}/versions/${version.name}`;
+    protocolRoutes(spec.protocol, versionPrefix, model).forEach((r, m) => {
+      rules.push({
+        id: `${ref}#versions/${version.name}${m === 0 ? '' : `/${m}`}`,
+        source: ref,
+        hostnames,
+        matches: [r.match],
+        action: {
+          type: 'Forward',
+          backends: [{ cluster: clusterName, weight: 1, version: version.name, rewrite: r.rewrite }],
+          ...forward,
+        },
+        labels: { api: ref, version: version.name },
+      });
+    });
+    // Per-match backends for the unversioned rules: one list per protocol route.
+    protocolRoutes(spec.protocol, prefix, model).forEach((r, m) => {
+      const list = unversioned[m] ?? [];
+      unversioned[m] = list;
+      list.push({
+        cluster: clusterName,
+        weight: weights[i]!,
+        version: version.name,
+        rewrite: r.rewrite,
+      });
+    });
+    versionsStatus.push({
+      name: version.name,
+      url: publicURL + versionPrefix,
+      weight: weights[i]!,
+      endpoints: readyCount,
+    });
+    summaryVersions.push({
+      name: version.name,
+      weight: weights[i]!,
+      path: versionPrefix,
+      cluster: clusterName,
+      modelName: model.modelName,
+    });
+  });
+
+  // The unversioned path: one rule per protocol route, each splitting traffic by weight and honouring the pin header.
+  const firstModel: UpstreamModel = { modelName: spec.versions[0]!.modelName ?? api.metadata.name };
+  const versionIndex = Object.fromEntries(spec.versions.map((v, i) => [v.name, i]));
+  protocolRoutes(spec.protocol, prefix, firstModel).forEach((r, m) => {
+    rules.push({
+      id: m === 0 ? ref : `${ref}#${m}`,
+      source: ref,
+      hostnames,
+      matches: [r.match],
+      action: {
+        type: 'Forward',
+        backends: unversioned[m]!,
+        versionPin: { header: (spec.versionHeader ?? DEFAULT_VERSION_HEADER).toLowerCase(), versions: versionIndex },
+        ...forward,
+      },
+      labels: { api: ref, version: '' },
+    });
+  });
+  conditions.push(cond('Accepted', 'True', 'Accepted', `serving ${spec.versions.length} version(s) at ${prefix}`));
+  conditions.push(
+    refProblems.length === 0
+      ? cond('ResolvedRefs', 'True', 'ResolvedRefs', 'all backends resolved')
+      : cond('ResolvedRefs', 'False', refReason, refProblems.join('; ')),
+  );
+  const totalWeight = weights.reduce((a, b) => a + b, 0);
+  if (totalWeight === 0)
+    conditions.push(cond('Ready', 'False', 'NoWeight', 'every version has weight 0; only versioned paths answer'));
+  else if (notReady.length > 0) {
+    conditions.push(
+      cond('Ready', 'False', 'NoReadyEndpoints', `no ready endpoints for version(s) ${notReady.join(', ')}`),
+    );
+  } else conditions.push(cond('Ready', 'True', 'Ready', 'every version has ready endpoints'));
+
+  return {
+    ref,
+    clusters,
+    rules,
+    summary: summaryOf(api, ref, prefix, hostnames, summaryVersions),
+    conditions,
+    statusFields: { url: publicURL + prefix, versions: versionsStatus },
+  };
+}
+
+function summaryOf(
+  api: ModelAPI,
+  ref: string,
+  pathPrefix: string,
+  hostnames: string[],
+  versions: ApiSummary['versions'],
+): ApiSummary {
+  return {
+    ref,
+    name: api.metadata.name,
+    namespace: api.metadata.namespace ?? 'default',
+    protocol: api.spec.protocol,
+    pathPrefix,
+    hostnames,
+    versions,
+  };
+}
+
+function cond(type: string, status: ConditionInput['status'], reason: string, message: string): ConditionInput {
+  return { type, status, reason, message };
+}
+
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,96 @@
+/** Turns a version's backend (a Service reference or a URL) into endpoints, or says precisely why it cannot. */
+import type { EndpointSlice, Service } from '../schema/core.ts';
+import type { Backend } from '../schema/model-api.ts';
+import type { ClusterEndpoint } from '../snapshot/types.ts';
+
+/** Lookups built once per compilation. */
+export interface BackendIndex {
+  readonly services: ReadonlyMap<string, Service>;
+  /** EndpointSlices by `namespace/serviceName`. */
+  readonly slicesByService: ReadonlyMap<string, readonly EndpointSlice[]>;
+}
+
+/** Indexes Services and EndpointSlices. */
+export function indexBackends(services: readonly Service[], slices: readonly EndpointSlice[]): BackendIndex {
+  const serviceMap = new Map(services.map((s) => [`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, s]));
+  const slicesByService = new Map<string, EndpointSlice[]>();
+  for (const slice of [...slices].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+    const svc = slice.metadata.labels?.['kubernetes.io/service-name'];
+    if (!svc) continue;
+    const key = `${slice.metadata.namespace ?? 'default'}/${svc}`;
+    const list = slicesByService.get(key) ?? [];
+    list.push(slice);
+    slicesByService.set(key, list);
+  }
+  return { services: serviceMap, slicesByService };
+}
+
+/** A resolved backend. */
+export type ResolvedBackend =
+  | {
+      readonly ok: true;
+      readonly endpoints: ClusterEndpoint[];
+      readonly basePath: string;
+      readonly hostHeader?: string;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: 'BackendNotFound' | 'InvalidPort' | 'InvalidBackend';
+      readonly message: string;
+    };
+
+/** Resolves one backend in the namespace of the resource that references it. */
+export function resolveBackend(backend: Backend, namespace: string, index: BackendIndex): ResolvedBackend {
+  if (backend.url !== undefined) return resolveUrl(backend.url);
+  const ref = backend.service!;
+  const ns = ref.namespace ?? namespace;
+  const service = index.services.get(`${ns}/${ref.name}`);
+  if (!service) return { ok: false, reason: 'BackendNotFound', message: `Service ${ns}/${ref.name} not found` };
+  const port = (service.spec.ports ?? []).find((p) =>
+    typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port,
+  );
+  if (!port) {
+    return {
+      ok: false,
+      reason: 'InvalidPort',
+      message: `Service ${ns}/${ref.name} has no port ${JSON.stringify(ref.port)}`,
+    };
+  }
+  if (service.spec.type === 'ExternalName' && service.spec.externalName) {
+    return {
+      ok: true,
+      endpoints: [{ origin: `http://${service.spec.externalName}:${port.port}`, ready: true }],
+      basePath: '',
+    };
+  }
+  const endpoints: ClusterEndpoint[] = [];
+  const seen = new Set<string>();
+  for (const slice of index.slicesByService.get(`${ns}/${ref.name}`) ?? []) {
+    // The slice port that carries this service port has the same name ('' for a single unnamed port).
+    const slicePort = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? ''));
+    const portNumber = slicePort?.port ?? (typeof port.targetPort === 'number' ? port.targetPort : undefined);
+    if (portNumber === undefined) continue;
+    for (const ep of slice.endpoints) {
+      const address = ep.addresses[0]!;
+      const host = slice.addressType === 'IPv6' ? `[${address}]` : address;
+      const origin = `http://${host}:${portNumber}`;
+      if (seen.has(origin)) continue;
+      seen.add(origin);
+      // Kubernetes: a nil `ready` means ready; terminating endpoints are not picked for new requests.
+      endpoints.push({ origin, ready: ep.conditions?.ready !== false && ep.conditions?.terminating !== true });
+    }
+  }
+  endpoints.sort((a, b) => a.origin.localeCompare(b.origin));
+  return { ok: true, endpoints, basePath: '' };
+}
+
+function resolveUrl(raw: string): ResolvedBackend {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, reason: 'InvalidBackend', message: `invalid URL ${raw}` };
+  }
+  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
+  return { ok: true, endpoints: [{ origin: url.origin, ready: true }], basePath, hostHeader: url.host };
+}

@@ -1,0 +1,241 @@
+/**
+ * The data plane: a node:http server that answers each request from the snapshot current at its arrival.
+ * Per request: request id → match → pick version (pin header, else weights) → rewrite path → forward.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ErrorName } from '../errors/catalog.ts';
+import { sendProblem } from '../errors/problem.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { Snapshot } from '../snapshot/types.ts';
+import { forward } from './forward.ts';
+import { upstreamRequestHeaders } from './headers.ts';
+import { rewritePath } from './rewrite.ts';
+import { RuntimeSnapshot } from './runtime-snapshot.ts';
+import type { UpstreamRegistry } from './upstream-registry.ts';
+
+const MAX_REQUEST_ID_LENGTH = 200;
+
+/** Serves traffic from the current snapshot; `apply` swaps snapshots atomically. */
+export class DataPlane {
+  readonly server: Server;
+  #current: RuntimeSnapshot | undefined;
+  #draining = false;
+  #inflight = 0;
+  #idleWaiters: (() => void)[] = [];
+
+  readonly registry: UpstreamRegistry;
+  readonly metrics: GatewayMetrics;
+
+  constructor(registry: UpstreamRegistry, metrics: GatewayMetrics) {
+    this.registry = registry;
+    this.metrics = metrics;
+    this.server = createServer(
+      {
+        keepAliveTimeout: 65_000, // above common load-balancer idle timeouts, so the gateway never closes first
+        headersTimeout: 30_000,
+        requestTimeout: 0, // long uploads and streams are bounded by route timeouts instead
+      },
+      (req, res) => this.handle(req, res),
+    );
+  }
+
+  /** The snapshot being served, if any. */
+  get current(): Snapshot | undefined {
+    return this.#current?.snapshot;
+  }
+
+  /** Whether a snapshot is being served and shutdown has not begun. */
+  get ready(): boolean {
+    return this.#current !== undefined && !this.#draining;
+  }
+
+  /** Makes `snapshot` current for new requests; requests in flight finish on the one they started with. */
+  apply(snapshot: Snapshot): void {
+    const next = new RuntimeSnapshot(snapshot, this.registry);
+    const previous = this.#current;
+    this.#current = next;
+    previous?.retire();
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  async listen(port: number, host: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, answer new requests on open connections with 503 + `Connection: close`,
+   * let requests in flight finish (up to drainMs), then close every connection.
+   */
+  async shutdown(drainMs: number): Promise<void> {
+    this.#draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (this.#inflight > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref()),
+      ]);
+    }
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const runtime = this.#current;
+    const incomingId = req.headers['x-request-id'];
+    const requestId =
+      typeof incomingId === 'string' && incomingId.length > 0 && incomingId.length <= MAX_REQUEST_ID_LENGTH
+        ? incomingId
+        : randomUUID();
+    const url = req.url ?? '/';
+    const fail = (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => {
+      if (this.#draining) res.shouldKeepAlive = false;
+      sendProblem(res, name, detail, { instance: url, requestId, ...(extensions ? { extensions } : {}) });
+      this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
+    };
+    if (this.#draining) {
+      fail('shuttingDown', 'this replica is shutting down');
+      return;
+    }
+    if (!runtime) {
+      fail('upstreamUnavailable', 'the gateway has no valid configuration yet');
+      return;
+    }
+    const q = url.indexOf('?');
+    let path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    if (path.charCodeAt(0) !== 47 /* / */) {
+      fail('malformedRequest', 'the request target must be an absolute path');
+      return;
+    }
+    // Resolve `.`/`..` (plain or percent-encoded) before matching, so a prefix can never be escaped upstream.
+    if (path.includes('/.') || path.includes('%2')) path = normalizePath(path);
+    const host = hostOf(req.headers.host);
+    const headers = req.headers;
+    const result = runtime.matcher.match({
+      host,
+      path,
+      method: req.method ?? 'GET',
+      query,
+      header: (name) => {
+        const v = headers[name];
+        return Array.isArray(v) ? v.join(',') : v;
+      },
+    });
+    if (!result) {
+      fail('routeNotFound', `no model API serves ${req.method} ${path}${host ? ` on host ${host}` : ''}`);
+      return;
+    }
+    const { rule } = result;
+    const action = rule.action;
+    if (action.type === 'Fail') {
+      fail(action.error, action.detail);
+      return;
+    }
+    let index = -1;
+    const pinned = action.versionPin ? headers[action.versionPin.header] : undefined;
+    if (typeof pinned === 'string' && action.versionPin) {
+      index = action.versionPin.versions[pinned] ?? -1;
+      if (index < 0) {
+        const versions = Object.keys(action.versionPin.versions);
+        fail('unknownVersion', `version ${JSON.stringify(pinned)} does not exist; valid: ${versions.join(', ')}`, {
+          versions,
+        });
+        return;
+      }
+    } else {
+      index = pickWeighted(action.backends);
+      if (index < 0) {
+        fail('upstreamUnavailable', 'every version of this model API has traffic weight 0; pin a version');
+        return;
+      }
+    }
+    const backend = action.backends[index]!;
+    const cluster = runtime.clusters.get(backend.cluster)!;
+    const upstreamPath =
+      cluster.config.basePath + rewritePath(backend.rewrite, result.match.path, path) + (q < 0 ? '' : `?${query}`);
+    const version = backend.version ?? '';
+    const api = rule.labels.api;
+    runtime.inflight++;
+    this.#inflight++;
+    let status = 0;
+    forward({
+      req,
+      res,
+      cluster,
+      method: req.method ?? 'GET',
+      path: upstreamPath,
+      headers: upstreamRequestHeaders(req, {
+        host: cluster.config.hostHeader ?? headers.host,
+        clientAddress: req.socket.remoteAddress,
+        proto: 'http',
+        requestId,
+      }),
+      timeouts: action.timeouts,
+      retry: action.retry,
+      maxBodyBytes: action.maxRequestBodyBytes,
+      requestId,
+      responseHeaders: version
+        ? { 'x-request-id': requestId, [action.versionPin?.header ?? 'x-model-version']: version }
+        : { 'x-request-id': requestId },
+      onStatus: (code) => {
+        status = code;
+        this.metrics.observeRequest(api, version, code, (performance.now() - started) / 1000);
+      },
+      onUpstreamError: (kind) => this.metrics.upstreamErrors.labels(api, version, kind).inc(),
+      onRetry: () => this.metrics.retries.labels(api, version).inc(),
+      onDone: () => {
+        void status;
+        runtime.exit();
+        if (--this.#inflight === 0 && this.#idleWaiters.length > 0) {
+          for (const w of this.#idleWaiters.splice(0)) w();
+        }
+      },
+    });
+  }
+}
+
+/** Lower-case host without port; IPv6 literals keep their brackets. */
+export function hostOf(header: string | undefined): string {
+  if (!header) return '';
+  const h = header.toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end < 0 ? h : h.slice(0, end + 1);
+  }
+  const colon = h.indexOf(':');
+  return colon < 0 ? h : h.slice(0, colon);
+}
+
+/** Picks a backend index by weight; -1 when every weight is 0. */
+export function pickWeighted(backends: readonly { weight: number }[], random: () => number = Math.random): number {
+  if (backends.length === 1) return backends[0]!.weight > 0 ? 0 : -1;
+  let total = 0;
+  for (const b of backends) total += b.weight;
+  if (total <= 0) return -1;
+  let r = random() * total;
+  for (let i = 0; i < backends.length; i++) {
+    r -= backends[i]!.weight;
+    if (r < 0) return i;
+  }
+  return backends.length - 1;
+}
+
+/** RFC 3986 dot-segment removal (WHATWG URL also decodes `%2e`), keeping the path otherwise as sent. */
+export function normalizePath(path: string): string {
+  try {
+    return new URL(path, 'http://gateway.invalid').pathname;
+  } catch {
+    return path;
+  }
+}

@@ -1,0 +1,367 @@
+/**
+ * Forwards one request to a cluster: picks an endpoint, streams the body up and the response down without buffering,
+ * and retries failures that the retry policy, the request's body and the retry budget allow.
+ *
+ * Bodies: a request whose body is small and of known length, and that may be retried, is read into memory first so
+ * it can be replayed; any other body streams straight through and is sent once. Responses always stream: each chunk
+ * is written to the client as it arrives (SSE and chunked responses are never held back), with backpressure.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { ErrorName } from '../errors/catalog.ts';
+import { sendProblem } from '../errors/problem.ts';
+import type { RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
+import type { Endpoint } from './endpoint.ts';
+import { downstreamResponseHeaders } from './headers.ts';
+import type { ServingCluster } from './runtime-snapshot.ts';
+
+/** Bodies up to this size are buffered so that a retry can resend them. */
+export const REPLAYABLE_BODY_BYTES = 256 * 1024;
+
+/** Everything one forwarded request needs. */
+export interface ForwardRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly cluster: ServingCluster;
+  readonly method: string;
+  /** Upstream path with query. */
+  readonly path: string;
+  readonly headers: string[];
+  readonly timeouts: RouteTimeouts;
+  readonly retry: RetryPolicy;
+  readonly maxBodyBytes: number;
+  readonly requestId: string;
+  /** Extra response headers the gateway adds (e.g. the serving model version). */
+  readonly responseHeaders: Readonly<Record<string, string>>;
+  /** Called once with the status sent to the client (for metrics); `upstreamError` names a failed attempt's kind. */
+  readonly onStatus: (status: number) => void;
+  readonly onUpstreamError: (kind: FailureKind) => void;
+  readonly onRetry: () => void;
+  /** Called once when the exchange is over, however it ended. */
+  readonly onDone: () => void;
+}
+
+/** Why an upstream attempt failed. */
+export type FailureKind = 'connect' | 'reset' | 'timeout' | 'protocol' | 'status' | 'too-large' | 'aborted';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+class BodyTooLargeError extends Error {
+  readonly code = 'MG_BODY_TOO_LARGE';
+}
+
+/** Starts forwarding; the response is completed asynchronously. */
+export function forward(f: ForwardRequest): void {
+  const lengthHeader = f.req.headers['content-length'];
+  const length = lengthHeader === undefined ? undefined : Number(lengthHeader);
+  const hasBody = (length !== undefined && length > 0) || f.req.headers['transfer-encoding'] !== undefined;
+  if (length !== undefined && length > f.maxBodyBytes) {
+    tooLarge(f);
+    return;
+  }
+  const mayRetry = f.retry.attempts > 0;
+  if (!hasBody) {
+    new Exchange(f, null, mayRetry).start();
+  } else if (mayRetry && length !== undefined && length <= REPLAYABLE_BODY_BYTES) {
+    readBody(f, length);
+  } else {
+    // Streamed once; only failures before the body was touched (connect) are retried.
+    const body = length === undefined ? limitBody(f.req, f.maxBodyBytes) : f.req;
+    new Exchange(f, body, false).start();
+  }
+}
+
+function readBody(f: ForwardRequest, length: number): void {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  f.req.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    chunks.push(chunk);
+  });
+  f.req.once('end', () => {
+    if (received !== length) {
+      finishWithProblem(f, 'malformedRequest', `request body has ${received} bytes, Content-Length says ${length}`);
+      return;
+    }
+    new Exchange(f, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received), true).start();
+  });
+  f.req.once('error', () => {
+    f.onDone();
+  });
+}
+
+async function* limitBody(req: IncomingMessage, max: number): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of req) {
+    total += (chunk as Buffer).length;
+    if (total > max) throw new BodyTooLargeError(`request body exceeds ${max} bytes`);
+    yield chunk as Buffer;
+  }
+}
+
+function tooLarge(f: ForwardRequest): void {
+  finishWithProblem(f, 'payloadTooLarge', `request body exceeds the limit of ${f.maxBodyBytes} bytes`, {
+    limit: f.maxBodyBytes,
+  });
+  // Do not read a body we refused; close the connection after the answer instead.
+  f.res.shouldKeepAlive = false;
+}
+
+function finishWithProblem(
+  f: ForwardRequest,
+  name: ErrorName,
+  detail: string,
+  extensions?: Record<string, unknown>,
+): void {
+  const alreadyStarted = f.res.headersSent;
+  sendProblem(f.res, name, detail, {
+    instance: f.req.url ?? '/',
+    requestId: f.requestId,
+    ...(extensions ? { extensions } : {}),
+  });
+  if (!alreadyStarted) f.onStatus(f.res.statusCode);
+  f.onDone();
+}
+
+/** Classifies an undici error into a failure kind. */
+export function classify(err: Error & { code?: string }): FailureKind {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EAI_AGAIN':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
+      return 'connect';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'timeout';
+    case 'MG_BODY_TOO_LARGE':
+      return 'too-large';
+    case 'UND_ERR_ABORTED':
+      return 'aborted';
+    default:
+      if (
+        err.code?.startsWith('HPE_') ||
+        err.code === 'UND_ERR_INVALID_ARG' ||
+        err.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
+      ) {
+        return 'protocol';
+      }
+      return 'reset';
+  }
+}
+
+/** One request's journey through one or more upstream attempts. */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly #f: ForwardRequest;
+  readonly #body: Buffer | IncomingMessage | AsyncGenerator<Buffer> | null;
+  readonly #replayable: boolean;
+  readonly #deadline: number;
+  readonly #tried = new Set<Endpoint>();
+  #attempt = 0;
+  #endpoint: Endpoint | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
+  #retryingStatus = false;
+  #clientGone = false;
+  #finished = false;
+  #countedRetry = false;
+
+  constructor(f: ForwardRequest, body: Buffer | IncomingMessage | AsyncGenerator<Buffer> | null, replayable: boolean) {
+    this.#f = f;
+    this.#body = body;
+    this.#replayable = replayable;
+    this.#deadline = f.timeouts.requestMs > 0 ? Date.now() + f.timeouts.requestMs : Number.POSITIVE_INFINITY;
+    f.res.once('close', () => {
+      if (!f.res.writableFinished) {
+        this.#clientGone = true;
+        this.#controller?.abort(new Error('client closed the connection'));
+      }
+    });
+    f.cluster.retryBudget.active++;
+  }
+
+  start(): void {
+    const now = Date.now();
+    const endpoint = this.#f.cluster.balancer.pick(now, this.#tried);
+    if (!endpoint) {
+      const detail =
+        this.#f.cluster.endpoints.length === 0
+          ? `no endpoints are resolved for ${this.#f.cluster.config.name}`
+          : `no healthy endpoint for ${this.#f.cluster.config.name}`;
+      this.#fail('upstreamUnavailable', this.#attempt === 0 ? detail : `${detail} after ${this.#attempt} attempt(s)`);
+      return;
+    }
+    const remaining = this.#deadline - now;
+    if (remaining <= 0) {
+      this.#fail('upstreamTimeout', `no response within ${this.#f.timeouts.requestMs} ms`);
+      return;
+    }
+    const perTry = this.#f.timeouts.backendRequestMs > 0 ? this.#f.timeouts.backendRequestMs : Number.POSITIVE_INFINITY;
+    const headersTimeout = Math.min(perTry, remaining);
+    this.#attempt++;
+    this.#endpoint = endpoint;
+    this.#tried.add(endpoint);
+    endpoint.active++;
+    this.#retryingStatus = false;
+    endpoint.pool.dispatch(
+      {
+        path: this.#f.path,
+        method: this.#f.method,
+        headers: this.#f.headers,
+        // undici streams async iterables too; its typings only list Readable.
+        body: this.#body as Buffer | IncomingMessage | null,
+        headersTimeout: Number.isFinite(headersTimeout) ? headersTimeout : 0,
+        bodyTimeout: this.#f.timeouts.idleMs,
+        // Undici must not replay on its own: retries are decided here, with the budget.
+        idempotent: false,
+        blocking: true,
+      },
+      this,
+    );
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#clientGone) controller.abort(new Error('client closed the connection'));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return; // 1xx informational: the final response follows
+    const endpoint = this.#endpoint!;
+    if (statusCode >= 500) {
+      endpoint.failed(Date.now(), this.#f.cluster.mayEject);
+      if (this.#retryableStatus(statusCode) && this.#canRetry('status')) {
+        this.#retryingStatus = true;
+        controller.abort(new Error('retrying'));
+        return;
+      }
+    } else {
+      endpoint.succeeded();
+    }
+    const res = this.#f.res;
+    const out = downstreamResponseHeaders(headers);
+    Object.assign(out, this.#f.responseHeaders);
+    res.writeHead(statusCode, out);
+    // Flush headers now: streaming clients (SSE) must see the response start before the first event.
+    res.flushHeaders();
+    this.#f.onStatus(statusCode);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#f.res.write(chunk)) {
+      controller.pause();
+      this.#f.res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#release();
+    this.#f.res.end();
+    this.#finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+    this.#release();
+    if (this.#retryingStatus) {
+      this.#retry();
+      return;
+    }
+    if (this.#clientGone) {
+      this.#finish();
+      return;
+    }
+    const kind = classify(err);
+    const res = this.#f.res;
+    if (res.headersSent) {
+      // Mid-stream failure: the status is out, so cut the connection; the client sees an incomplete body, never a hang.
+      this.#f.onUpstreamError(kind);
+      res.destroy(err);
+      this.#finish();
+      return;
+    }
+    if (kind === 'too-large') {
+      tooLarge(this.#f);
+      this.#finish(false);
+      return;
+    }
+    this.#f.onUpstreamError(kind);
+    if (kind !== 'aborted') this.#endpoint?.failed(Date.now(), this.#f.cluster.mayEject);
+    if (this.#canRetry(kind)) {
+      this.#retry();
+      return;
+    }
+    if (kind === 'timeout') this.#fail('upstreamTimeout', `the model server did not answer in time (${err.message})`);
+    else if (kind === 'protocol') this.#fail('upstreamBadResponse', err.message);
+    else this.#fail('upstreamConnectFailure', `${this.#endpoint?.origin ?? 'upstream'}: ${err.message}`);
+  }
+
+  #retryableStatus(status: number): boolean {
+    const on = this.#f.retry.on;
+    return (
+      on.includes('5xx') ||
+      (on.includes('gateway-error') && (status === 502 || status === 503 || status === 504)) ||
+      (on.includes('retriable-status') && this.#f.retry.statuses.includes(status))
+    );
+  }
+
+  #canRetry(kind: FailureKind): boolean {
+    const { retry } = this.#f;
+    if (this.#attempt > retry.attempts || this.#clientGone) return false;
+    const wanted =
+      (kind === 'connect' && retry.on.includes('connect-failure')) ||
+      (kind === 'reset' && retry.on.includes('reset')) ||
+      (kind === 'timeout' && (retry.on.includes('gateway-error') || retry.on.includes('5xx'))) ||
+      kind === 'status';
+    if (!wanted) return false;
+    // A request that never reached the model (connect failure) is always safe to resend if its body can be.
+    const bodyOk = this.#body === null || this.#replayable;
+    const methodOk = kind === 'connect' || SAFE_METHODS.has(this.#f.method) || retry.nonIdempotent;
+    if (!bodyOk || !methodOk) return false;
+    return this.#f.cluster.retryBudget.allows(retry.budgetPercent);
+  }
+
+  #retry(): void {
+    this.#f.onRetry();
+    const budget = this.#f.cluster.retryBudget;
+    if (!this.#countedRetry) {
+      budget.retrying++;
+      this.#countedRetry = true;
+    }
+    const delay = this.#f.retry.backoffMs * 2 ** (this.#attempt - 1) * (0.5 + Math.random() / 2);
+    setTimeout(() => this.start(), delay);
+  }
+
+  #release(): void {
+    const endpoint = this.#endpoint;
+    if (endpoint) {
+      endpoint.active--;
+      this.#endpoint = undefined;
+    }
+    this.#controller = undefined;
+  }
+
+  #fail(name: ErrorName, detail: string): void {
+    const f = this.#f;
+    sendProblem(f.res, name, detail, { instance: f.req.url ?? '/', requestId: f.requestId });
+    f.onStatus(f.res.statusCode);
+    // An unread request body would poison keep-alive; close after answering.
+    if (this.#body !== null && !this.#replayable) f.res.shouldKeepAlive = false;
+    this.#finish();
+  }
+
+  #finish(notify = true): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const budget = this.#f.cluster.retryBudget;
+    budget.active--;
+    if (this.#countedRetry) budget.retrying--;
+    if (notify) this.#f.onDone();
+  }
+}

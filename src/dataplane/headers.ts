@@ -1,0 +1,83 @@
+/** Header handling for proxying: hop-by-hop removal (RFC 9110 §7.6.1) and forwarding headers. */
+import type { IncomingMessage } from 'node:http';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Headers the gateway sets itself on the upstream request; client values are replaced, not trusted. */
+const REPLACED_UPSTREAM = new Set(['host', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id']);
+
+/** What the gateway adds to an upstream request. */
+export interface ForwardingInfo {
+  readonly host: string | undefined;
+  readonly clientAddress: string | undefined;
+  readonly proto: 'http' | 'https';
+  readonly requestId: string;
+}
+
+/** Extra hop-by-hop names a sender listed in its Connection header. */
+function connectionTokens(value: string | undefined): Set<string> | undefined {
+  if (!value) return undefined;
+  const tokens = value
+    .toLowerCase()
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t && t !== 'close' && t !== 'keep-alive');
+  return tokens.length > 0 ? new Set(tokens) : undefined;
+}
+
+/**
+ * Upstream request headers as a flat [name, value, …] list (undici's cheapest form), built from rawHeaders so
+ * repeated headers and their order survive.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardingInfo): string[] {
+  const raw = req.rawHeaders;
+  const listed = connectionTokens(req.headers.connection);
+  const out: string[] = [];
+  let xff: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || REPLACED_UPSTREAM.has(name) || listed?.has(name)) continue;
+    if (name === 'x-forwarded-for') {
+      xff = xff === undefined ? raw[i + 1]! : `${xff}, ${raw[i + 1]!}`;
+      continue;
+    }
+    out.push(name, raw[i + 1]!);
+  }
+  if (
+    String(req.headers.te ?? '')
+      .toLowerCase()
+      .includes('trailers')
+  )
+    out.push('te', 'trailers');
+  if (info.host !== undefined) out.push('host', info.host);
+  const client = info.clientAddress?.startsWith('::ffff:') ? info.clientAddress.slice(7) : info.clientAddress;
+  if (client) out.push('x-forwarded-for', xff === undefined ? client : `${xff}, ${client}`);
+  else if (xff !== undefined) out.push('x-forwarded-for', xff);
+  if (req.headers.host !== undefined) out.push('x-forwarded-host', req.headers.host);
+  out.push('x-forwarded-proto', info.proto, 'x-request-id', info.requestId);
+  return out;
+}
+
+/** Response headers to relay to the client: the upstream's minus hop-by-hop ones. */
+export function downstreamResponseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
+  const listed = connectionTokens(typeof headers.connection === 'string' ? headers.connection : undefined);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}

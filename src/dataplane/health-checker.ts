@@ -1,0 +1,62 @@
+/** Active health checks: probe each endpoint's ready path on an interval and flip `healthy` by thresholds. */
+import type { ActiveHealthCheck } from '../snapshot/types.ts';
+import type { Endpoint } from './endpoint.ts';
+
+/** Probes one endpoint until stopped. The first probe runs at once so a dead endpoint is found quickly. */
+export class HealthChecker {
+  #timer: NodeJS.Timeout | undefined;
+  #successes = 0;
+  #failures = 0;
+  #stopped = false;
+  /** Called after each probe with the endpoint's health (metrics and status). */
+  onResult: ((healthy: boolean) => void) | undefined;
+
+  readonly endpoint: Endpoint;
+  readonly config: ActiveHealthCheck;
+  readonly hostHeader: string | undefined;
+
+  constructor(endpoint: Endpoint, config: ActiveHealthCheck, hostHeader: string | undefined) {
+    this.endpoint = endpoint;
+    this.config = config;
+    this.hostHeader = hostHeader;
+  }
+
+  start(): void {
+    void this.#probe();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  async #probe(): Promise<void> {
+    if (this.#stopped) return;
+    let ok = false;
+    try {
+      const res = await this.endpoint.pool.request({
+        path: this.config.path,
+        method: 'GET',
+        headers: { 'user-agent': 'modelgate-health-check', ...(this.hostHeader ? { host: this.hostHeader } : {}) },
+        headersTimeout: this.config.timeoutMs,
+        bodyTimeout: this.config.timeoutMs,
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
+      await res.body.dump();
+      ok = res.statusCode >= 200 && res.statusCode < 300;
+    } catch {
+      ok = false;
+    }
+    if (this.#stopped) return;
+    if (ok) {
+      this.#failures = 0;
+      if (++this.#successes >= this.config.healthyThreshold) this.endpoint.healthy = true;
+    } else {
+      this.#successes = 0;
+      if (++this.#failures >= this.config.unhealthyThreshold) this.endpoint.healthy = false;
+    }
+    this.onResult?.(this.endpoint.healthy);
+    this.#timer = setTimeout(() => void this.#probe(), this.config.intervalMs);
+    this.#timer.unref();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * A snapshot bound to live resources: its matcher and its clusters' endpoints. Built once per snapshot, read by
+ * every request that starts while it is current, and retired only after the last of those requests has finished,
+ * so a reload never cuts a request short.
+ */
+import type { Snapshot } from '../snapshot/types.ts';
+import { RouteMatcher } from './matcher.ts';
+import { RetryBudget } from './retry-budget.ts';
+import type { RuntimeCluster, UpstreamRegistry } from './upstream-registry.ts';
+
+/** A cluster as requests use it: live endpoints plus its retry budget. */
+export interface ServingCluster extends RuntimeCluster {
+  readonly retryBudget: RetryBudget;
+}
+
+/** The data plane's view of one snapshot. */
+export class RuntimeSnapshot {
+  readonly matcher: RouteMatcher;
+  readonly clusters: ReadonlyMap<string, ServingCluster>;
+  /** Requests that entered while this snapshot was current and have not finished. */
+  inflight = 0;
+  #retired = false;
+  #released = false;
+
+  readonly snapshot: Snapshot;
+  readonly registry: UpstreamRegistry;
+
+  constructor(snapshot: Snapshot, registry: UpstreamRegistry) {
+    this.snapshot = snapshot;
+    this.registry = registry;
+    this.matcher = new RouteMatcher(snapshot.routes);
+    this.clusters = new Map(
+      Object.values(snapshot.clusters).map((c) => [c.name, { ...registry.acquire(c), retryBudget: new RetryBudget() }]),
+    );
+  }
+
+  /** Marks the snapshot as replaced; its upstream references go once no request uses it. */
+  retire(): void {
+    this.#retired = true;
+    this.#maybeRelease();
+  }
+
+  /** Called when a request that entered under this snapshot finishes. */
+  exit(): void {
+    this.inflight--;
+    if (this.#retired) this.#maybeRelease();
+  }
+
+  #maybeRelease(): void {
+    if (this.#released || this.inflight > 0) return;
+    this.#released = true;
+    for (const c of this.clusters.values()) this.registry.release(c);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Stateful upstream parts that must outlive snapshots: connection pools (per origin), endpoints with their health
+ * (per origin + health settings) and health checkers. Each snapshot acquires what it needs and releases it when it is
+ * retired, so an unchanged upstream keeps its warm connections and health state across reloads, and a removed one
+ * is closed after its last in-flight request.
+ */
+import { Pool } from 'undici';
+import type { Cluster } from '../snapshot/types.ts';
+import { type Balancer, LeastRequestBalancer, RoundRobinBalancer } from './balancer.ts';
+import { Endpoint } from './endpoint.ts';
+import { HealthChecker } from './health-checker.ts';
+
+/** A cluster bound to live endpoints. */
+export interface RuntimeCluster {
+  readonly config: Cluster;
+  readonly endpoints: readonly Endpoint[];
+  readonly balancer: Balancer;
+  /** Whether passive ejection may take one more endpoint out without crossing maxEjectionPercent. */
+  readonly mayEject: () => boolean;
+}
+
+interface Counted<T> {
+  value: T;
+  refs: number;
+}
+
+/** Options for connection pools. */
+export interface PoolOptions {
+  /** Connections per origin (keep-alive). */
+  readonly connections: number;
+  readonly pipelining: number;
+}
+
+/** Owns pools, endpoints and health checkers; reference-counted by the snapshots that use them. */
+export class UpstreamRegistry {
+  readonly #pools = new Map<string, Counted<Pool>>();
+  readonly #endpoints = new Map<string, Counted<{ endpoint: Endpoint; checker?: HealthChecker }>>();
+  /** Observers of health changes: (cluster name, origin, healthy). */
+  onHealth: ((cluster: string, origin: string, healthy: boolean) => void) | undefined;
+
+  readonly poolOptions: PoolOptions;
+  constructor(poolOptions: PoolOptions = { connections: 128, pipelining: 1 }) {
+    this.poolOptions = poolOptions;
+  }
+
+  /** Binds a cluster to live endpoints, creating pools and health checkers that do not exist yet. */
+  acquire(cluster: Cluster): RuntimeCluster {
+    const endpoints = cluster.endpoints.map((e) => this.#acquireEndpoint(cluster, e.origin, e.ready));
+    const balancer: Balancer =
+      cluster.loadBalancer === 'RoundRobin' ? new RoundRobinBalancer(endpoints) : new LeastRequestBalancer(endpoints);
+    const max = cluster.passiveHealthCheck.maxEjectionPercent;
+    const mayEject = () => {
+      const now = Date.now();
+      const ejected = endpoints.filter((e) => e.ejected(now)).length;
+      return ((ejected + 1) * 100) / endpoints.length <= max;
+    };
+    return { config: cluster, endpoints, balancer, mayEject };
+  }
+
+  /** Releases what acquire() took; pools and checkers nobody uses any more are closed. */
+  release(runtime: RuntimeCluster): void {
+    for (const e of runtime.config.endpoints)
+      this.#releaseEndpoint(endpointKey(runtime.config, e.origin, e.ready), e.origin);
+  }
+
+  /** Number of open pools (tests and metrics). */
+  get poolCount(): number {
+    return this.#pools.size;
+  }
+
+  /** The pool for an origin, if open (tests). */
+  poolFor(origin: string): Pool | undefined {
+    return this.#pools.get(origin)?.value;
+  }
+
+  /** Closes every pool and checker at once (shutdown after draining). */
+  async close(): Promise<void> {
+    for (const { value } of this.#endpoints.values()) value.checker?.stop();
+    this.#endpoints.clear();
+    const pools = [...this.#pools.values()].map((p) => p.value);
+    this.#pools.clear();
+    await Promise.allSettled(pools.map((p) => p.close()));
+  }
+
+  #acquireEndpoint(cluster: Cluster, origin: string, ready: boolean): Endpoint {
+    const key = endpointKey(cluster, origin, ready);
+    const existing = this.#endpoints.get(key);
+    if (existing) {
+      existing.refs++;
+      this.#acquirePool(origin, cluster.connectTimeoutMs);
+      return existing.value.endpoint;
+    }
+    const pool = this.#acquirePool(origin, cluster.connectTimeoutMs);
+    const endpoint = new Endpoint(origin, pool, ready, cluster.passiveHealthCheck);
+    let checker: HealthChecker | undefined;
+    if (cluster.activeHealthCheck && ready) {
+      checker = new HealthChecker(endpoint, cluster.activeHealthCheck, cluster.hostHeader);
+      checker.onResult = (healthy) => this.onHealth?.(cluster.name, origin, healthy);
+      checker.start();
+    }
+    this.#endpoints.set(key, { value: checker ? { endpoint, checker } : { endpoint }, refs: 1 });
+    return endpoint;
+  }
+
+  #releaseEndpoint(key: string, origin: string): void {
+    const entry = this.#endpoints.get(key);
+    if (entry && --entry.refs === 0) {
+      entry.value.checker?.stop();
+      this.#endpoints.delete(key);
+    }
+    const pool = this.#pools.get(origin);
+    if (pool && --pool.refs === 0) {
+      this.#pools.delete(origin);
+      // close() lets in-flight requests finish before the sockets go.
+      void pool.value.close().catch(() => {});
+    }
+  }
+
+  #acquirePool(origin: string, connectTimeoutMs: number): Pool {
+    const existing = this.#pools.get(origin);
+    if (existing) {
+      existing.refs++;
+      return existing.value;
+    }
+    const pool = new Pool(origin, {
+      connections: this.poolOptions.connections,
+      pipelining: this.poolOptions.pipelining,
+      connect: { timeout: connectTimeoutMs },
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+    });
+    this.#pools.set(origin, { value: pool, refs: 1 });
+    return pool;
+  }
+}
+
+/** Endpoints share health state when they are the same origin probed the same way. */
+function endpointKey(cluster: Cluster, origin: string, ready: boolean): string {
+  return `${origin} ${ready} ${JSON.stringify(cluster.activeHealthCheck ?? null)} ${JSON.stringify(cluster.passiveHealthCheck)} ${cluster.hostHeader ?? ''}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * The one catalog of errors the gateway itself answers with. Every entry has a stable code (never reused or renamed),
+ * an HTTP status, a title and a documentation text; docs/errors.md is generated from this list and a check keeps
+ * them equal. Bodies are RFC 9457 problem details.
+ */
+
+/** One error the gateway can produce. */
+export interface ErrorEntry {
+  readonly code: string;
+  readonly status: number;
+  readonly title: string;
+  /** What it means and what the client can do, for docs/errors.md. */
+  readonly doc: string;
+}
+
+function entry(code: string, status: number, title: string, doc: string): ErrorEntry {
+  return { code, status, title, doc };
+}
+
+/** The catalog, keyed by a name used in code. */
+export const ERRORS = {
+  malformedRequest: entry(
+    'MG-400-MALFORMED',
+    400,
+    'Malformed request',
+    'The request could not be parsed: a bad URL, a bad header value, or a body that does not match its declared length.',
+  ),
+  unknownVersion: entry(
+    'MG-400-UNKNOWN-VERSION',
+    400,
+    'Unknown model version',
+    'The version-pin header names a version this model API does not have. The `versions` member lists the valid ones.',
+  ),
+  routeNotFound: entry(
+    'MG-404-NO-ROUTE',
+    404,
+    'No route',
+    'No model API or route matches the request host, path and method. `GET /` on the gateway lists what is served.',
+  ),
+  payloadTooLarge: entry(
+    'MG-413-PAYLOAD-TOO-LARGE',
+    413,
+    'Payload too large',
+    'The request body is larger than the limit of this route (`maxRequestBodyBytes`). The `limit` member gives it in bytes.',
+  ),
+  routeMisconfigured: entry(
+    'MG-500-ROUTE-INVALID',
+    500,
+    'Route misconfigured',
+    'The route matched, but its configuration refers to something that does not exist (see the resource status).',
+  ),
+  internalError: entry(
+    'MG-500-INTERNAL',
+    500,
+    'Internal gateway error',
+    'An unexpected error inside the gateway. It is logged with the request id; please report it.',
+  ),
+  upstreamConnectFailure: entry(
+    'MG-502-UPSTREAM-CONNECT',
+    502,
+    'Upstream connect failure',
+    'The gateway could not connect to, or lost the connection with, the model server before a response arrived.',
+  ),
+  upstreamBadResponse: entry(
+    'MG-502-UPSTREAM-PROTOCOL',
+    502,
+    'Invalid upstream response',
+    'The model server answered with something that is not valid HTTP.',
+  ),
+  upstreamUnavailable: entry(
+    'MG-503-UPSTREAM-UNAVAILABLE',
+    503,
+    'Upstream unavailable',
+    'The model version has no healthy endpoint right now (none resolved, all failing health checks or ejected). Retry later.',
+  ),
+  shuttingDown: entry(
+    'MG-503-SHUTTING-DOWN',
+    503,
+    'Gateway shutting down',
+    'This gateway replica is draining for shutdown; retry and another replica will answer.',
+  ),
+  upstreamTimeout: entry(
+    'MG-504-UPSTREAM-TIMEOUT',
+    504,
+    'Upstream timeout',
+    'The model server did not send response headers within the route timeout (`timeouts.request` / `backendRequest`).',
+  ),
+} as const satisfies Record<string, ErrorEntry>;
+
+/** Name of a catalog entry. */
+export type ErrorName = keyof typeof ERRORS;
+
+/** Renders the catalog as the Markdown reference in docs/errors.md. */
+export function renderErrorCatalog(): string {
+  const lines = [
+    '# Gateway error catalog',
+    '',
+    '<!-- generated from src/errors/catalog.ts by `npm run generate`; do not edit -->',
+    '',
+    'Every response the gateway makes itself (as opposed to one relayed from a model server) is an RFC 9457',
+    '`application/problem+json` body: `type` (this page, anchored at the code), `title`, `status`, `detail`, `code`,',
+    '`instance` (the request path) and `requestId` (the `X-Request-Id` of the request). Codes are stable.',
+    '',
+    '| code | status | title |',
+    '| --- | --- | --- |',
+  ];
+  const entries = Object.values(ERRORS);
+  for (const e of entries) lines.push(`| [\`${e.code}\`](#${e.code.toLowerCase()}) | ${e.status} | ${e.title} |`);
+  for (const e of entries) lines.push('', `## ${e.code}`, '', `**${e.status} ${e.title}.** ${e.doc}`);
+  return `${lines.join('\n')}\n`;
+}

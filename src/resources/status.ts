@@ -1,0 +1,47 @@
+/** Resource status as the compiler reports it and as it is written back (Kubernetes conventions). */
+
+/** A condition before it has a transition time (the compiler has no clock). */
+export interface ConditionInput {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** A condition as published, with observedGeneration and lastTransitionTime. */
+export interface Condition extends ConditionInput {
+  readonly observedGeneration?: number;
+  readonly lastTransitionTime: string;
+}
+
+/** The compiler's verdict on one resource. */
+export interface ResourceStatus {
+  readonly ref: string;
+  readonly observedGeneration?: number;
+  readonly conditions: readonly ConditionInput[];
+  /** Kind-specific status fields (e.g. a ModelAPI's url and versions). */
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Merges freshly computed conditions into the previous ones: lastTransitionTime changes only when the status of a
+ * condition changes; conditions of other types are kept (another writer may own them).
+ */
+export function mergeConditions(
+  previous: readonly Condition[],
+  next: readonly ConditionInput[],
+  observedGeneration: number | undefined,
+  now: Date,
+): Condition[] {
+  const byType = new Map(previous.map((c) => [c.type, c]));
+  for (const c of next) {
+    const old = byType.get(c.type);
+    const lastTransitionTime = old && old.status === c.status ? old.lastTransitionTime : now.toISOString();
+    byType.set(c.type, {
+      ...c,
+      ...(observedGeneration !== undefined ? { observedGeneration } : {}),
+      lastTransitionTime,
+    });
+  }
+  return [...byType.values()];
+}

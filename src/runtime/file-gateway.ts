@@ -1,0 +1,159 @@
+/**
+ * modelgate in file mode: the file source feeding the compiler feeding the data plane, plus the admin listener.
+ * A reload that does not validate is reported (file, line, column, field) and changes nothing: the last good
+ * snapshot keeps serving.
+ */
+import type { Server } from 'node:http';
+import { createAdminServer, listenAdmin } from '../admin/admin-server.ts';
+import { compileSnapshot } from '../compiler/compile.ts';
+import { DataPlane } from '../dataplane/data-plane.ts';
+import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
+import type { Logger } from '../observability/logger.ts';
+import { GatewayMetrics } from '../observability/metrics.ts';
+import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
+import { DirectoryWatcher } from '../sources/directory-watcher.ts';
+import { loadDirectory } from '../sources/load-directory.ts';
+import { StatusStore } from './status-store.ts';
+
+/** Settings of a file-mode gateway. */
+export interface FileGatewayOptions {
+  readonly configDir: string;
+  readonly port: number;
+  readonly host: string;
+  readonly adminPort: number;
+  readonly adminHost: string;
+  readonly publicURL?: string;
+  readonly logger: Logger;
+  /** fs.watch debounce and safety-net poll (tests shorten them). */
+  readonly watch?: { debounceMs?: number; pollMs?: number } | false;
+}
+
+/** The outcome of one reload attempt. */
+export interface ReloadResult {
+  readonly applied: boolean;
+  readonly changed: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** A running file-mode gateway. */
+export class FileGateway {
+  readonly metrics = new GatewayMetrics();
+  readonly registry = new UpstreamRegistry();
+  readonly dataPlane: DataPlane;
+  readonly statuses = new StatusStore();
+  readonly #options: FileGatewayOptions;
+  readonly #log: Logger;
+  #admin: Server | undefined;
+  #watcher: DirectoryWatcher | undefined;
+  #appliedHash: string | undefined;
+  #lastDiagnostics: readonly Diagnostic[] = [];
+  #lastError: { at: string; diagnostics: string[] } | undefined;
+  #reloading: Promise<ReloadResult> | undefined;
+  #reloadAgain = false;
+  port = 0;
+  adminPort = 0;
+
+  constructor(options: FileGatewayOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+    this.dataPlane = new DataPlane(this.registry, this.metrics);
+    this.registry.onHealth = (cluster, endpoint, healthy) => {
+      this.metrics.endpointHealthy.labels(cluster, endpoint).set(healthy ? 1 : 0);
+    };
+  }
+
+  /** Loads the configuration, starts both listeners and the watcher. Starts even when the first load is invalid. */
+  async start(): Promise<void> {
+    await this.reload();
+    this.port = await this.dataPlane.listen(this.#options.port, this.#options.host);
+    this.#admin = createAdminServer(
+      { ready: () => this.dataPlane.ready, config: () => this.configView() },
+      this.metrics,
+    );
+    this.adminPort = await listenAdmin(this.#admin, this.#options.adminPort, this.#options.adminHost);
+    if (this.#options.watch !== false) {
+      this.#watcher = new DirectoryWatcher(
+        this.#options.configDir,
+        () => void this.reload(),
+        this.#options.watch ?? {},
+      );
+    }
+    this.#log.info(
+      { port: this.port, adminPort: this.adminPort, configDir: this.#options.configDir },
+      'modelgate serving',
+    );
+  }
+
+  /** Rereads the directory; concurrent calls coalesce so the latest state always wins. */
+  reload(): Promise<ReloadResult> {
+    if (this.#reloading) {
+      this.#reloadAgain = true;
+      return this.#reloading;
+    }
+    this.#reloading = this.#reloadOnce().finally(() => {
+      this.#reloading = undefined;
+      if (this.#reloadAgain) {
+        this.#reloadAgain = false;
+        void this.reload();
+      }
+    });
+    return this.#reloading;
+  }
+
+  async #reloadOnce(): Promise<ReloadResult> {
+    const load = await loadDirectory(this.#options.configDir);
+    if (load.hash === this.#appliedHash && this.dataPlane.current) {
+      return { applied: false, changed: false, diagnostics: this.#lastDiagnostics };
+    }
+    for (const d of load.diagnostics.filter((x) => x.severity === 'warning')) this.#log.warn(formatDiagnostic(d));
+    if (hasErrors(load.diagnostics)) {
+      const lines = load.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+      for (const line of lines) this.#log.error(line);
+      this.#log.error(
+        this.dataPlane.current
+          ? 'configuration rejected; the last good configuration keeps serving'
+          : 'configuration rejected',
+      );
+      this.#lastError = { at: new Date().toISOString(), diagnostics: lines };
+      this.metrics.reloads.labels('rejected').inc();
+      return { applied: false, changed: false, diagnostics: load.diagnostics };
+    }
+    const { snapshot, statuses } = compileSnapshot(
+      load.resources,
+      this.#options.publicURL !== undefined ? { defaultPublicURL: this.#options.publicURL } : {},
+    );
+    this.dataPlane.apply(snapshot);
+    this.#appliedHash = load.hash;
+    this.#lastDiagnostics = load.diagnostics;
+    this.#lastError = undefined;
+    this.metrics.reloads.labels('applied').inc();
+    for (const ref of this.statuses.update(statuses, new Date())) {
+      const status = this.statuses.get(ref)!;
+      for (const c of status.conditions) {
+        const fields = { resource: ref, condition: c.type, status: c.status, reason: c.reason };
+        if (c.status === 'True') this.#log.info(fields, c.message);
+        else this.#log.warn(fields, c.message);
+      }
+    }
+    this.#log.info({ routes: snapshot.routes.length, apis: snapshot.apis.length }, 'configuration applied');
+    return { applied: true, changed: true, diagnostics: load.diagnostics };
+  }
+
+  /** The /config view: the snapshot in effect, every status, and the last rejected change if any. */
+  configView(): unknown {
+    return {
+      snapshot: this.dataPlane.current ?? null,
+      statuses: this.statuses.all(),
+      lastRejectedChange: this.#lastError ?? null,
+    };
+  }
+
+  /** Graceful stop: readiness goes false, in-flight requests drain, then everything closes. */
+  async stop(drainMs = this.dataPlane.current?.gateway.drainTimeoutMs ?? 30_000): Promise<void> {
+    this.#watcher?.close();
+    await this.dataPlane.shutdown(drainMs);
+    await new Promise<void>((resolve) => (this.#admin ? this.#admin.close(() => resolve()) : resolve()));
+    this.#admin?.closeAllConnections();
+    await this.registry.close();
+  }
+}

@@ -1,0 +1,208 @@
+/** The `ModelAPI` resource: one model API, its versions and how traffic reaches them. */
+import { type Static, Type } from '@sinclair/typebox';
+import { Condition, Duration, IntOrString, ObjectMeta, StringEnum } from './common.ts';
+
+export const PROTOCOLS = ['open-inference-v2', 'kserve-v1', 'openai', 'openapi'] as const;
+/** The wire protocol a model server speaks; decides public paths, health checks and documentation. */
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export const ServiceBackendRef = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'Name of the Service.' }),
+    namespace: Type.Optional(Type.String({ description: "Namespace of the Service; defaults to the ModelAPI's." })),
+    port: IntOrString('Service port number or name.'),
+  },
+  { additionalProperties: false, description: 'A Kubernetes Service; endpoints come from its EndpointSlices.' },
+);
+
+export const Backend = Type.Object(
+  {
+    service: Type.Optional(ServiceBackendRef),
+    url: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+        description: 'A plain base URL (http or https); its path is prepended to upstream paths.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'Where a version is served: exactly one of `service` or `url`.',
+    oneOf: [{ required: ['service'] }, { required: ['url'] }],
+    'x-kubernetes-validations': [
+      { rule: 'has(self.service) != has(self.url)', message: 'exactly one of service or url must be set' },
+    ],
+  },
+);
+
+export const ModelVersion = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$',
+      description: 'Public version name, e.g. `v1`; reachable at `<pathPrefix>/versions/<name>`.',
+    }),
+    modelName: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "The model's name on the upstream server; defaults to the ModelAPI name.",
+      }),
+    ),
+    modelVersion: Type.Optional(
+      Type.String({ minLength: 1, description: 'Upstream model version (Open Inference Protocol `versions/{v}`).' }),
+    ),
+    weight: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1000000,
+        description: 'Share of unpinned traffic. When no version sets a weight, the first version takes all traffic.',
+      }),
+    ),
+    backend: Backend,
+  },
+  { additionalProperties: false },
+);
+
+export const Timeouts = Type.Object(
+  {
+    request: Type.Optional(Duration('Whole-request deadline until the response headers arrive, retries included.')),
+    backendRequest: Type.Optional(Duration('Deadline for one upstream attempt until its response headers arrive.')),
+    idle: Type.Optional(Duration('Longest silence allowed between two body chunks of a streamed response.')),
+    connect: Type.Optional(Duration('TCP connect timeout to an endpoint.')),
+  },
+  { additionalProperties: false },
+);
+
+export const RETRY_ON = ['connect-failure', 'reset', 'gateway-error', '5xx', 'retriable-status'] as const;
+export const Retries = Type.Object(
+  {
+    attempts: Type.Integer({ minimum: 0, maximum: 10, description: 'Extra attempts after the first one.' }),
+    on: Type.Optional(
+      Type.Array(StringEnum(RETRY_ON), {
+        description: 'Failures that are retried (default connect-failure, reset, gateway-error).',
+      }),
+    ),
+    statuses: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 400, maximum: 599 }), { description: 'For `retriable-status`.' }),
+    ),
+    nonIdempotent: Type.Optional(
+      Type.Boolean({
+        description: 'Also retry POST/PATCH (safe for stateless inference). Default: true for inference protocols.',
+      }),
+    ),
+    backoff: Type.Optional(Duration('Base backoff between attempts (jittered, doubled per attempt).')),
+    budgetPercent: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100,
+        description: 'Retries allowed as a percentage of active requests (default 20).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const HealthCheck = Type.Object(
+  {
+    active: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ default: true })),
+          path: Type.Optional(
+            Type.String({ pattern: '^/', description: 'Probe path; defaults to the protocol ready path.' }),
+          ),
+          interval: Type.Optional(Duration('Time between probes (default 5s).')),
+          timeout: Type.Optional(Duration('Probe timeout (default 1s).')),
+          healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    passive: Type.Optional(
+      Type.Object(
+        {
+          consecutiveFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 5.' })),
+          ejectionTime: Type.Optional(
+            Duration('Base ejection time, multiplied by the number of ejections (default 10s).'),
+          ),
+          maxEjectionPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'Default 50.' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ModelAPISpec = Type.Object(
+  {
+    protocol: StringEnum(PROTOCOLS, { description: 'Protocol spoken by every version of this API.' }),
+    pathPrefix: Type.Optional(
+      Type.String({
+        pattern: "^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$",
+        description: 'Public path prefix; defaults to `/models/<name>`.',
+      }),
+    ),
+    hostnames: Type.Optional(
+      Type.Array(
+        Type.String({ pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' }),
+        { maxItems: 16, description: 'Hostnames this API answers on (`*.example.com` allowed); empty means any host.' },
+      ),
+    ),
+    versions: Type.Array(ModelVersion, { minItems: 1, maxItems: 64 }),
+    versionHeader: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9-]+$',
+        description: 'Request header that pins a version (default `x-model-version`).',
+      }),
+    ),
+    loadBalancer: Type.Optional(
+      Type.Object(
+        {
+          policy: StringEnum(['RoundRobin', 'LeastRequest'], {
+            description: 'Default LeastRequest (power of two choices).',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    timeouts: Type.Optional(Timeouts),
+    retries: Type.Optional(Retries),
+    healthCheck: Type.Optional(HealthCheck),
+    maxRequestBodyBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'Largest accepted request body.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ModelAPIStatus = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer()),
+  url: Type.Optional(Type.String()),
+  conditions: Type.Optional(Type.Array(Condition)),
+  versions: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String(),
+        url: Type.String(),
+        weight: Type.Integer(),
+        endpoints: Type.Integer(),
+      }),
+    ),
+  ),
+});
+
+export const ModelAPI = Type.Object({
+  apiVersion: Type.Literal('modelgate.dev/v1alpha1'),
+  kind: Type.Literal('ModelAPI'),
+  metadata: ObjectMeta,
+  spec: ModelAPISpec,
+  status: Type.Optional(ModelAPIStatus),
+});
+
+/** A ModelAPI resource as read from a source. */
+export type ModelAPI = Static<typeof ModelAPI>;
+export type ModelAPISpec = Static<typeof ModelAPISpec>;
+export type ModelVersion = Static<typeof ModelVersion>;
+export type Backend = Static<typeof Backend>;
+export type Retries = Static<typeof Retries>;
+export type Timeouts = Static<typeof Timeouts>;
+export type HealthCheck = Static<typeof HealthCheck>;

@@ -1,0 +1,61 @@
+/** The `ModelGateway` resource: gateway-wide settings shared by every ModelAPI. */
+import { type Static, Type } from '@sinclair/typebox';
+import { Condition, Duration, ObjectMeta } from './common.ts';
+import { HealthCheck, Retries, Timeouts } from './model-api.ts';
+
+export const ModelGatewaySpec = Type.Object(
+  {
+    publicURL: Type.Optional(
+      Type.String({ pattern: '^https?://', description: 'Base URL consumers use; shown in status and documents.' }),
+    ),
+    docs: Type.Optional(
+      Type.Object(
+        {
+          title: Type.Optional(Type.String()),
+          description: Type.Optional(Type.String()),
+          contact: Type.Optional(
+            Type.Object(
+              {
+                name: Type.Optional(Type.String()),
+                url: Type.Optional(Type.String()),
+                email: Type.Optional(Type.String()),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'Portal metadata for the published documents.' },
+      ),
+    ),
+    defaults: Type.Optional(
+      Type.Object(
+        {
+          timeouts: Type.Optional(Timeouts),
+          retries: Type.Optional(Retries),
+          healthCheck: Type.Optional(HealthCheck),
+          maxRequestBodyBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+          drainTimeout: Type.Optional(Duration('How long shutdown waits for in-flight requests (default 30s).')),
+        },
+        { additionalProperties: false, description: 'Defaults applied to every ModelAPI that does not set its own.' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ModelGateway = Type.Object({
+  apiVersion: Type.Literal('modelgate.dev/v1alpha1'),
+  kind: Type.Literal('ModelGateway'),
+  metadata: ObjectMeta,
+  spec: ModelGatewaySpec,
+  status: Type.Optional(
+    Type.Object({
+      observedGeneration: Type.Optional(Type.Integer()),
+      conditions: Type.Optional(Type.Array(Condition)),
+    }),
+  ),
+});
+
+/** A ModelGateway resource as read from a source. */
+export type ModelGateway = Static<typeof ModelGateway>;
+export type ModelGatewaySpec = Static<typeof ModelGatewaySpec>;

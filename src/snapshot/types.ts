@@ -1,0 +1,160 @@
+/**
+ * The compiled, immutable configuration the data plane serves. Plain data only (no functions, no sockets), so it is
+ * golden-testable and can be printed at /config. The shapes follow Gateway API HTTPRoute semantics (matches, weighted
+ * backends, per-backend filters, timeouts) so that ModelAPIs and, later, HTTPRoutes compile into the same table.
+ */
+import type { Protocol } from '../schema/model-api.ts';
+
+/** How a path is matched, as in Gateway API `HTTPPathMatch`. */
+export interface PathMatch {
+  readonly type: 'Exact' | 'PathPrefix' | 'RegularExpression';
+  readonly value: string;
+}
+
+/** A header or query parameter match. */
+export interface ValueMatch {
+  readonly type: 'Exact' | 'RegularExpression';
+  readonly name: string;
+  readonly value: string;
+}
+
+/** One way a request can match a rule; all present conditions must hold. */
+export interface RouteMatch {
+  readonly path: PathMatch;
+  readonly method?: string;
+  readonly headers?: readonly ValueMatch[];
+  readonly queryParams?: readonly ValueMatch[];
+}
+
+/** Path rewrite applied before forwarding, as in Gateway API `HTTPURLRewriteFilter`. */
+export type PathRewrite =
+  | { readonly type: 'ReplacePrefixMatch'; readonly replacePrefixMatch: string }
+  | { readonly type: 'ReplaceFullPath'; readonly replaceFullPath: string };
+
+/** One weighted destination of a rule. */
+export interface RouteBackend {
+  /** Key into Snapshot.clusters. */
+  readonly cluster: string;
+  readonly weight: number;
+  /** The ModelAPI version this backend serves, if any; named in the response header. */
+  readonly version?: string;
+  readonly rewrite?: PathRewrite;
+}
+
+/** Timeouts in milliseconds; 0 means none. */
+export interface RouteTimeouts {
+  readonly requestMs: number;
+  readonly backendRequestMs: number;
+  readonly idleMs: number;
+}
+
+/** Retry policy of a rule. */
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly on: readonly string[];
+  readonly statuses: readonly number[];
+  readonly nonIdempotent: boolean;
+  readonly backoffMs: number;
+  readonly budgetPercent: number;
+}
+
+/** What a matched request gets. */
+export type RouteAction =
+  | {
+      readonly type: 'Forward';
+      readonly backends: readonly RouteBackend[];
+      /** Header that pins a version, and the backend index per version name. */
+      readonly versionPin?: { readonly header: string; readonly versions: Readonly<Record<string, number>> };
+      readonly timeouts: RouteTimeouts;
+      readonly retry: RetryPolicy;
+      readonly maxRequestBodyBytes: number;
+    }
+  | { readonly type: 'Fail'; readonly error: 'routeMisconfigured'; readonly detail: string };
+
+/** One compiled routing rule. Rules are ordered by precedence within the snapshot. */
+export interface RouteRule {
+  /** Stable, human-readable id, e.g. `ModelAPI/default/iris#versions/v1`. */
+  readonly id: string;
+  /** `Kind/namespace/name` of the resource this rule came from (metrics and status). */
+  readonly source: string;
+  /** Empty means any host. Entries are lower-case; `*.example.com` matches one or more labels. */
+  readonly hostnames: readonly string[];
+  readonly matches: readonly RouteMatch[];
+  readonly action: RouteAction;
+  /** Labels for metrics and logs. */
+  readonly labels: { readonly api: string; readonly version: string };
+}
+
+/** One endpoint of a cluster. */
+export interface ClusterEndpoint {
+  /** `http://10.0.0.1:8080` — the origin the connection pool is opened to. */
+  readonly origin: string;
+  /** False for EndpointSlice endpoints that Kubernetes reports not ready (kept for status, never picked). */
+  readonly ready: boolean;
+}
+
+/** Active health check settings, in milliseconds. */
+export interface ActiveHealthCheck {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+}
+
+/** Passive outlier ejection settings. */
+export interface PassiveHealthCheck {
+  readonly consecutiveFailures: number;
+  readonly ejectionTimeMs: number;
+  readonly maxEjectionPercent: number;
+}
+
+/** A set of interchangeable endpoints for one model version. */
+export interface Cluster {
+  readonly name: string;
+  /** Content hash of everything below; stateful runtime parts (pools, health) are keyed by it. */
+  readonly hash: string;
+  readonly protocol: Protocol;
+  /** Path prefix of a URL backend, prepended to every upstream path ('' for none). */
+  readonly basePath: string;
+  /** Host header to send (URL backends keep their own host name); undefined passes the client's Host. */
+  readonly hostHeader?: string;
+  readonly endpoints: readonly ClusterEndpoint[];
+  readonly loadBalancer: 'RoundRobin' | 'LeastRequest';
+  readonly connectTimeoutMs: number;
+  readonly activeHealthCheck?: ActiveHealthCheck;
+  readonly passiveHealthCheck: PassiveHealthCheck;
+}
+
+/** What the docs plane and the landing page need to know about a served ModelAPI. */
+export interface ApiSummary {
+  readonly ref: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly protocol: Protocol;
+  readonly pathPrefix: string;
+  readonly hostnames: readonly string[];
+  readonly versions: readonly {
+    readonly name: string;
+    readonly weight: number;
+    readonly path: string;
+    readonly cluster: string;
+    readonly modelName: string;
+  }[];
+}
+
+/** Gateway-wide settings. */
+export interface GatewaySettings {
+  readonly publicURL: string;
+  readonly title: string;
+  readonly description: string;
+  readonly drainTimeoutMs: number;
+}
+
+/** The immutable snapshot. */
+export interface Snapshot {
+  readonly gateway: GatewaySettings;
+  readonly routes: readonly RouteRule[];
+  readonly clusters: Readonly<Record<string, Cluster>>;
+  readonly apis: readonly ApiSummary[];
+}

@@ -1,0 +1,129 @@
+/** Reads a whole configuration directory into a ResourceSet (the file source's level-triggered "current state"). */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Diagnostic } from '../resources/diagnostics.ts';
+import { type ResourceSet, refKey, refOf, type SourceLocation } from '../resources/types.ts';
+import type { EndpointSlice, Secret, Service } from '../schema/core.ts';
+import type { ModelAPI } from '../schema/model-api.ts';
+import type { ModelGateway } from '../schema/model-gateway.ts';
+import { type LocatedObject, parseObjects } from './parse-yaml.ts';
+
+/** The result of reading a directory: resources, where each came from, every problem, and a hash of the inputs. */
+export interface DirectoryLoad {
+  readonly resources: ResourceSet;
+  readonly locations: ReadonlyMap<string, SourceLocation>;
+  readonly diagnostics: readonly Diagnostic[];
+  /** sha256 over file names and contents: equal hashes mean nothing changed. */
+  readonly hash: string;
+}
+
+const CONFIG_FILE = /\.(ya?ml|json)$/i;
+
+/** Editors' temporary and backup files (`.x.swp`, `x~`, `#x#`, vim's `4913`) are never configuration. */
+export function isConfigFile(name: string): boolean {
+  return CONFIG_FILE.test(name) && !name.startsWith('.') && !name.startsWith('#') && !name.endsWith('~');
+}
+
+/** Lists config files below dir, recursively, in a stable order. */
+export async function listConfigFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter(
+      (e) =>
+        e.isFile() &&
+        isConfigFile(e.name) &&
+        !relative(dir, e.parentPath)
+          .split('/')
+          .some((p) => p.startsWith('.')),
+    )
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/** Reads and validates every config file below dir. Never throws for bad content; I/O errors become diagnostics. */
+export async function loadDirectory(dir: string, displayRoot = dir): Promise<DirectoryLoad> {
+  const hash = createHash('sha256');
+  const diagnostics: Diagnostic[] = [];
+  const objects: LocatedObject[] = [];
+  let files: string[] = [];
+  try {
+    files = await listConfigFiles(dir);
+  } catch (err) {
+    diagnostics.push({ severity: 'error', message: `cannot read directory: ${(err as Error).message}`, field: '' });
+  }
+  for (const file of files) {
+    const display = relative(displayRoot, file) || file;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      // Deleted between listing and reading (an editor's rename dance): the watcher will call again.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      diagnostics.push({
+        severity: 'error',
+        message: `cannot read file: ${(err as Error).message}`,
+        field: '',
+        location: { file: display, line: 1, column: 1 },
+      });
+      continue;
+    }
+    hash.update(display).update('\0').update(text).update('\0');
+    const parsed = parseObjects(display, text);
+    diagnostics.push(...parsed.diagnostics);
+    objects.push(...parsed.objects);
+  }
+  const { resources, locations } = collect(objects, diagnostics);
+  return { resources, locations, diagnostics, hash: hash.digest('hex') };
+}
+
+/** Groups objects by kind; a second object with the same kind, namespace and name is an error at its location. */
+export function collect(
+  objects: readonly LocatedObject[],
+  diagnostics: Diagnostic[],
+): Pick<DirectoryLoad, 'resources' | 'locations'> {
+  const locations = new Map<string, SourceLocation>();
+  const modelApis: ModelAPI[] = [];
+  const modelGateways: ModelGateway[] = [];
+  const services: Service[] = [];
+  const endpointSlices: EndpointSlice[] = [];
+  const secrets: Secret[] = [];
+  for (const { object, location } of objects) {
+    const key = refKey(refOf(object));
+    const first = locations.get(key);
+    if (first) {
+      diagnostics.push({
+        severity: 'error',
+        message: `duplicate object; first defined at ${first.file}:${first.line}`,
+        field: 'metadata.name',
+        object: key,
+        location,
+      });
+      continue;
+    }
+    locations.set(key, location);
+    // Sources hand over objects with the namespace filled in, as the API server does.
+    const withNamespace = {
+      ...object,
+      metadata: { ...object.metadata, namespace: object.metadata.namespace ?? 'default' },
+    };
+    switch (object.kind) {
+      case 'ModelAPI':
+        modelApis.push(withNamespace as unknown as ModelAPI);
+        break;
+      case 'ModelGateway':
+        modelGateways.push(withNamespace as unknown as ModelGateway);
+        break;
+      case 'Service':
+        services.push(withNamespace as unknown as Service);
+        break;
+      case 'EndpointSlice':
+        endpointSlices.push(withNamespace as unknown as EndpointSlice);
+        break;
+      case 'Secret':
+        secrets.push(withNamespace as unknown as Secret);
+        break;
+    }
+  }
+  return { resources: { modelApis, modelGateways, services, endpointSlices, secrets }, locations };
+}

@@ -1,0 +1,141 @@
+/**
+ * Reads Kubernetes-shaped objects from YAML/JSON text, keeping enough position information to point a person at the
+ * exact line, column and field of every problem.
+ */
+import { isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { type Diagnostic, pointerToFieldPath } from '../resources/diagnostics.ts';
+import type { SourceLocation } from '../resources/types.ts';
+import { findKind } from '../schema/kinds.ts';
+import { validateResource } from '../schema/validate.ts';
+
+/** An object read from a file together with where it came from. */
+export interface LocatedObject {
+  readonly object: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<
+    string,
+    unknown
+  >;
+  readonly location: SourceLocation;
+}
+
+/** Parses every document of one file, validates known kinds, and reports problems with positions. */
+export function parseObjects(file: string, text: string): { objects: LocatedObject[]; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const objects: LocatedObject[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const at = (offset: number): SourceLocation => {
+    const pos = lineCounter.linePos(offset);
+    return { file, line: pos.line, column: pos.col };
+  };
+  if (!Array.isArray(docs)) return { objects, diagnostics }; // empty stream
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        diagnostics.push({
+          severity: 'error',
+          message: `YAML: ${firstLine(e.message)}`,
+          field: '',
+          location: at(e.pos[0]),
+        });
+      }
+      continue;
+    }
+    if (doc.contents === null) continue; // `---` with nothing after it
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    const start = at(doc.contents.range[0]);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      diagnostics.push({
+        severity: 'error',
+        message: 'expected a Kubernetes object (a mapping)',
+        field: '',
+        location: start,
+      });
+      continue;
+    }
+    const items = isList(value)
+      ? listItems(value, doc.contents)
+      : [{ obj: value as Record<string, unknown>, node: doc.contents }];
+    for (const { obj, node } of items) {
+      const located = checkObject(obj, node, at, diagnostics);
+      if (located) objects.push(located);
+    }
+  }
+  return { objects, diagnostics };
+}
+
+function checkObject(
+  obj: Record<string, unknown>,
+  node: Node,
+  at: (offset: number) => SourceLocation,
+  diagnostics: Diagnostic[],
+): LocatedObject | undefined {
+  const location = at(node.range?.[0] ?? 0);
+  const { apiVersion, kind } = obj;
+  const metadata = obj.metadata as { name?: unknown; namespace?: unknown } | undefined;
+  const name = typeof metadata?.name === 'string' ? metadata.name : '?';
+  const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : 'default';
+  const object = `${String(kind)}/${namespace}/${name}`;
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
+    diagnostics.push({ severity: 'error', message: 'apiVersion and kind are required', field: '', location });
+    return undefined;
+  }
+  if (!findKind(apiVersion, kind)) {
+    diagnostics.push({
+      severity: 'warning',
+      message: `${apiVersion} ${kind} is not a kind modelgate reads; ignored`,
+      field: '',
+      object,
+      location,
+    });
+    return undefined;
+  }
+  const violations = validateResource(obj) ?? [];
+  for (const v of violations) {
+    diagnostics.push({
+      severity: 'error',
+      message: v.message,
+      field: pointerToFieldPath(v.pointer),
+      object,
+      location: at(nodeAt(node, v.pointer)?.range?.[0] ?? node.range?.[0] ?? 0),
+    });
+  }
+  if (violations.length > 0) return undefined;
+  return { object: obj as LocatedObject['object'], location };
+}
+
+/** The deepest existing YAML node on the way to a JSON pointer (a missing field points at its parent). */
+function nodeAt(root: Node, pointer: string): Node | undefined {
+  let node: Node | undefined = root;
+  const parts = pointer.split('/').slice(1);
+  for (const [index, raw] of parts.entries()) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      // The last segment points at the field's key, which is where a person looks for an unknown or bad field.
+      next = pair ? (index === parts.length - 1 ? pair.key : (pair.value ?? pair.key)) : undefined;
+    } else if (isSeq(node)) {
+      next = node.items[Number(key)];
+    }
+    if (next === undefined || next === null) break;
+    node = next as Node;
+  }
+  return node;
+}
+
+function isList(value: object): boolean {
+  const v = value as { kind?: unknown; items?: unknown };
+  return typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items);
+}
+
+function listItems(value: object, node: Node): { obj: Record<string, unknown>; node: Node }[] {
+  const itemsNode = isMap(node) ? (node.get('items', true) as Node | undefined) : undefined;
+  return ((value as { items: unknown[] }).items ?? []).map((obj, i) => ({
+    obj: obj as Record<string, unknown>,
+    node: (isSeq(itemsNode) ? (itemsNode.items[i] as Node) : undefined) ?? node,
+  }));
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}

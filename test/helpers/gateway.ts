@@ -1,0 +1,86 @@
+/** Starts a real file-mode gateway on 127.0.0.1 port 0 over a temporary config directory. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { createLogger } from '../../src/observability/logger.ts';
+import { FileGateway } from '../../src/runtime/file-gateway.ts';
+
+/** A running gateway for one test. */
+export interface TestGateway {
+  readonly gateway: FileGateway;
+  readonly dir: string;
+  readonly url: string;
+  readonly adminUrl: string;
+  /** Writes (or replaces) a config file and waits for the reload it causes. */
+  write(file: string, yaml: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Writes the files, starts the gateway (watching with short delays) and returns it. */
+export async function startGateway(
+  files: Record<string, string>,
+  options: { watch?: boolean } = {},
+): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'modelgate-test-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  const gateway = new FileGateway({
+    configDir: dir,
+    port: 0,
+    host: '127.0.0.1',
+    adminPort: 0,
+    adminHost: '127.0.0.1',
+    logger: createLogger(process.env.MODELGATE_LOG_LEVEL ?? 'silent'),
+    watch: options.watch ? { debounceMs: 20, pollMs: 500 } : false,
+  });
+  await gateway.start();
+  return {
+    gateway,
+    dir,
+    url: `http://127.0.0.1:${gateway.port}`,
+    adminUrl: `http://127.0.0.1:${gateway.adminPort}`,
+    async write(file, yaml) {
+      writeFileSync(join(dir, file), yaml);
+      await gateway.reload();
+    },
+    async stop() {
+      await gateway.stop(2000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A ModelAPI in YAML with URL backends; `extra` is appended under spec. */
+export function modelApiYaml(
+  name: string,
+  protocol: string,
+  versions: { name: string; url: string; weight?: number; modelName?: string }[],
+  extra = '',
+): string {
+  const v = versions
+    .map(
+      (x) =>
+        `    - name: ${x.name}\n${x.weight !== undefined ? `      weight: ${x.weight}\n` : ''}${x.modelName ? `      modelName: ${x.modelName}\n` : ''}      backend:\n        url: ${x.url}\n`,
+    )
+    .join('');
+  return `apiVersion: modelgate.dev/v1alpha1\nkind: ModelAPI\nmetadata:\n  name: ${name}\nspec:\n  protocol: ${protocol}\n  versions:\n${v}${extra}`;
+}
+
+/** Sends a request and reads the whole response. */
+export async function call(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: () => unknown;
+}> {
+  const res = await request(url, {
+    method: (init.method ?? (init.body !== undefined ? 'POST' : 'GET')) as 'GET',
+    headers: init.headers ?? {},
+    body: init.body ?? null,
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };
+}
