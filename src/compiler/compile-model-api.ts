@@ -82,7 +82,7 @@ export function compileModelAPI(
     const clusterName = `${namespace}/${api.metadata.name}/${version.name}`;
     const resolved = resolveBackend(version.backend, namespace, index);
     if (!resolved.ok) {
-      refReason = resolved.reason;
+      if (refProblems.length === 0) refReason = resolved.reason; // the first problem names the reason
       refProblems.push(`version ${version.name}: ${resolved.message}`);
     }
     const endpoints = resolved.ok ? resolved.endpoints : [];

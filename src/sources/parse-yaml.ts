@@ -43,6 +43,7 @@ export function parseObjects(file: string, text: string): { objects: LocatedObje
     if (doc.contents === null) continue; // `---` with nothing after it
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     const start = at(doc.contents.range[0]);
+    if (value === null || value === undefined) continue; // an empty document
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       diagnostics.push({
         severity: 'error',

@@ -1,0 +1,14 @@
+/** Generated files (CRDs, reference, error catalog) must equal what their sources produce now. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { generatedFiles } from '../src/schema/generated-files.ts';
+
+describe('generated files', () => {
+  for (const [path, content] of Object.entries(generatedFiles())) {
+    it(`${path} is up to date (npm run generate)`, () => {
+      const committed = readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+      assert.equal(committed, content, `${path} is stale: run npm run generate`);
+    });
+  }
+});

@@ -1,0 +1,109 @@
+/** Reading objects from YAML: positions, field paths and every kind of bad input. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatDiagnostic } from '../src/resources/diagnostics.ts';
+import { collect } from '../src/sources/load-directory.ts';
+import { parseObjects } from '../src/sources/parse-yaml.ts';
+
+const good = `apiVersion: modelgate.dev/v1alpha1
+kind: ModelAPI
+metadata:
+  name: a
+spec:
+  protocol: openai
+  versions:
+    - name: v1
+      backend:
+        url: http://127.0.0.1:1
+`;
+
+describe('parseObjects', () => {
+  it('reads multi-document files and lists', () => {
+    const text = `${good}---\n---\napiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Service\n    metadata: {name: s}\n    spec: {ports: [{port: 80}]}\n`;
+    const { objects, diagnostics } = parseObjects('f.yaml', text);
+    assert.deepEqual(diagnostics, []);
+    assert.deepEqual(
+      objects.map((o) => [o.object.kind, o.location.line]),
+      [
+        ['ModelAPI', 1],
+        ['Service', 16],
+      ],
+    );
+  });
+
+  it('points at the line, column and field of a schema error', () => {
+    const bad = good.replace('protocol: openai', 'protocol: grpc');
+    const { objects, diagnostics } = parseObjects('dir/a.yaml', bad);
+    assert.equal(objects.length, 0);
+    assert.equal(diagnostics.length, 1);
+    assert.equal(
+      formatDiagnostic(diagnostics[0]!),
+      'dir/a.yaml:6:3: error: ModelAPI/default/a: spec.protocol: must be one of: "open-inference-v2", "kserve-v1", "openai", "openapi"',
+    );
+  });
+
+  it('points at a nested field inside a list', () => {
+    const bad = good.replace(
+      'url: http://127.0.0.1:1',
+      'url: http://127.0.0.1:1\n        service: {name: s, port: 80}',
+    );
+    const d = parseObjects('a.yaml', bad).diagnostics[0]!;
+    assert.equal(d.field, 'spec.versions[0].backend');
+    assert.equal(d.location?.line, 9);
+    assert.equal(d.location?.column, 7);
+  });
+
+  it('reports unknown fields at their key', () => {
+    const bad = good.replace('  versions:', '  timeout: 5s\n  versions:');
+    const d = parseObjects('a.yaml', bad).diagnostics[0]!;
+    assert.equal(d.field, 'spec.timeout');
+    assert.equal(d.message, 'unknown field');
+    assert.equal(d.location?.line, 7);
+  });
+
+  it('reports YAML syntax errors with position', () => {
+    const { diagnostics } = parseObjects('a.yaml', 'kind: ModelAPI\nmetadata:\n  name: [unclosed\n');
+    assert.equal(diagnostics[0]!.severity, 'error');
+    assert.match(diagnostics[0]!.message, /^YAML: /);
+    assert.equal(diagnostics[0]!.location?.file, 'a.yaml');
+  });
+
+  it('rejects duplicate keys', () => {
+    const { diagnostics } = parseObjects('a.yaml', good.replace('kind: ModelAPI', 'kind: ModelAPI\nkind: ModelAPI'));
+    assert.match(diagnostics[0]!.message, /unique|duplicate/i);
+  });
+
+  it('warns about kinds it does not read, and goes on', () => {
+    const { objects, diagnostics } = parseObjects(
+      'a.yaml',
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\n${good}`,
+    );
+    assert.equal(objects.length, 1);
+    assert.equal(diagnostics[0]!.severity, 'warning');
+  });
+
+  it('rejects documents that are not objects', () => {
+    assert.match(parseObjects('a.yaml', '- 1\n- 2\n').diagnostics[0]!.message, /expected a Kubernetes object/);
+    assert.match(parseObjects('a.yaml', 'metadata: {name: x}\n').diagnostics[0]!.message, /apiVersion and kind/);
+  });
+
+  it('reads JSON', () => {
+    const json = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, stringData: { k: 'v' } });
+    assert.equal(parseObjects('s.json', json).objects.length, 1);
+  });
+});
+
+describe('collect', () => {
+  it('reports a duplicate object at its second definition and defaults the namespace', () => {
+    const first = parseObjects('a.yaml', good).objects;
+    const second = parseObjects('b.yaml', good).objects;
+    const diagnostics: Parameters<typeof collect>[1] = [];
+    const { resources } = collect([...first, ...second], diagnostics);
+    assert.equal(resources.modelApis.length, 1);
+    assert.equal(resources.modelApis[0]!.metadata.namespace, 'default');
+    assert.equal(
+      formatDiagnostic(diagnostics[0]!),
+      'b.yaml:1:1: error: ModelAPI/default/a: metadata.name: duplicate object; first defined at a.yaml:1',
+    );
+  });
+});
