@@ -104,7 +104,4 @@ function walk(node: unknown, path: string, visit: (n: Record<string, unknown>, p
   for (const [k, v] of Object.entries(n.properties ?? {})) walk(v, `${path}.${k}`, visit);
   if (n.items) walk(n.items, `${path}[]`, visit);
   if (typeof n.additionalProperties === 'object') walk(n.additionalProperties, `${path}{}`, visit);
-  for (const key of ['oneOf', 'anyOf'] as const) {
-    (n[key] as unknown[] | undefined)?.forEach((b, i) => walk(b, `${path}.${key}[${i}]`, () => {}));
-  }
 }

@@ -103,6 +103,7 @@ export class FileGateway {
   async #reloadOnce(): Promise<ReloadResult> {
     const load = await loadDirectory(this.#options.configDir);
     if (load.hash === this.#appliedHash && this.dataPlane.current) {
+      this.#lastError = undefined; // back to what is served: no change is pending
       return { applied: false, changed: false, diagnostics: this.#lastDiagnostics };
     }
     for (const d of load.diagnostics.filter((x) => x.severity === 'warning')) this.#log.warn(formatDiagnostic(d));

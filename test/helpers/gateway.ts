@@ -84,3 +84,29 @@ export async function call(
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };
 }
+
+/** A ModelAPI backed by a Service with one EndpointSlice per port on 127.0.0.1; `extra` goes under spec. */
+export function serviceApiYaml(name: string, protocol: string, ports: number[], extra = ''): string {
+  // One EndpointSlice per port (a slice has one port list), as Kubernetes does for pods with different ports.
+  const slices = ports
+    .map(
+      (p, i) =>
+        `---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: ${name}-${i}\n  labels: {kubernetes.io/service-name: ${name}}\naddressType: IPv4\nports: [{name: http, port: ${p}}]\nendpoints:\n  - addresses: ["127.0.0.1"]\n`,
+    )
+    .join('');
+  return `apiVersion: modelgate.dev/v1alpha1
+kind: ModelAPI
+metadata: {name: ${name}}
+spec:
+  protocol: ${protocol}
+  versions:
+    - name: v1
+      backend: {service: {name: ${name}, port: http}}
+${extra}---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec:
+  ports: [{name: http, port: 80}]
+${slices}`;
+}

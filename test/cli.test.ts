@@ -1,0 +1,105 @@
+/** The command line as users run it: `validate` output and exit codes; `serve` readiness and graceful shutdown. */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { request } from 'undici';
+import { modelApiYaml } from './helpers/gateway.ts';
+import { startUpstream } from './helpers/upstream.ts';
+
+const cli = new URL('../src/cli.ts', import.meta.url).pathname;
+const run = promisify(execFile);
+
+function configDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'modelgate-cli-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+describe('modelgate validate', () => {
+  it('exits 0 and summarises a valid directory', async () => {
+    const dir = configDir({ 'a.yaml': modelApiYaml('a', 'openai', [{ name: 'v1', url: 'http://127.0.0.1:1' }]) });
+    const { stdout } = await run(process.execPath, [cli, 'validate', dir]);
+    assert.match(stdout, /1 ModelAPI\(s\) valid/);
+  });
+
+  it('exits 1 and prints file:line:column: error: object: field: message', async () => {
+    const dir = configDir({
+      'bad.yaml': modelApiYaml('a', 'openai', [{ name: 'v1', url: 'http://127.0.0.1:1' }]).replace('openai', 'telnet'),
+    });
+    const err = await run(process.execPath, [cli, 'validate', dir]).then(
+      () => assert.fail('should fail'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /^bad\.yaml:6:3: error: ModelAPI\/default\/a: spec\.protocol: must be one of/m);
+    assert.match(err.stderr, /1 error\(s\)/);
+  });
+
+  it('warns about conditions that are not True (e.g. a missing Service)', async () => {
+    const yaml = modelApiYaml('a', 'openai', [{ name: 'v1', url: 'http://x:1' }]).replace(
+      'url: http://x:1',
+      'service: {name: nope, port: 80}',
+    );
+    const { stderr, stdout } = await run(process.execPath, [cli, 'validate', configDir({ 'a.yaml': yaml })]);
+    assert.match(stderr, /a\.yaml:1:1: warning: ModelAPI\/default\/a: ResolvedRefs=False \(BackendNotFound\)/);
+    assert.match(stdout, /condition\(s\) not True/);
+  });
+});
+
+async function waitReady(adminPort: number, proc: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`gateway exited with ${proc.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('gateway did not become ready');
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('modelgate serve', () => {
+  it('on SIGTERM stops accepting, finishes the request in flight, then exits 0', async () => {
+    const up = await startUpstream('slow');
+    const dir = configDir({ 'm.yaml': modelApiYaml('m', 'openapi', [{ name: 'v1', url: up.origin }]) });
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const proc = spawn(
+      process.execPath,
+      [cli, 'serve', '--config', dir, '--port', String(port), '--admin-port', String(adminPort)],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, MODELGATE_LOG_LEVEL: 'warn' },
+      },
+    );
+    try {
+      await waitReady(adminPort, proc);
+      const inflight = request(`http://127.0.0.1:${port}/models/m/delay/700`);
+      await new Promise((r) => setTimeout(r, 150));
+      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+      proc.kill('SIGTERM');
+      const res = await inflight;
+      assert.equal(res.statusCode, 200, 'the request in flight completed');
+      assert.equal(((await res.body.json()) as { name: string }).name, 'slow');
+      assert.equal(await exited, 0);
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/models/m/x`), 'no longer accepting connections');
+    } finally {
+      proc.kill('SIGKILL');
+      await up.close();
+    }
+  });
+});

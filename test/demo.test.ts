@@ -1,0 +1,71 @@
+/**
+ * `npm start` as a newcomer runs it: the demo answers a V2 prediction and a streamed chat completion through
+ * http://127.0.0.1:8080 within 15 seconds, and Ctrl-C stops everything.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { request } from 'undici';
+
+const start = new URL('../examples/demo/start.ts', import.meta.url).pathname;
+
+describe('demo (npm start)', () => {
+  it('serves a V2 prediction, a streamed chat completion and a REST prediction, then stops on Ctrl-C', async () => {
+    const proc = spawn(process.execPath, [start], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MODELGATE_LOG_LEVEL: 'warn' },
+    });
+    const started = Date.now();
+    try {
+      let infer: Awaited<ReturnType<typeof request>> | undefined;
+      while (Date.now() - started < 15_000) {
+        try {
+          infer = await request('http://127.0.0.1:8080/models/iris/infer', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], data: [6.9, 3.1, 5.4, 2.1] }],
+            }),
+          });
+          if (infer.statusCode === 200) break;
+          await infer.body.dump();
+        } catch {
+          // not up yet
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(infer?.statusCode, 200, 'a V2 prediction within 15 s');
+      const prediction = (await infer!.body.json()) as { outputs: { name: string; data: number[] }[] };
+      assert.deepEqual(prediction.outputs.find((o) => o.name === 'class')?.data, [2], 'virginica');
+
+      const chat = await request('http://127.0.0.1:8080/models/chat/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'tiny-chat',
+          stream: true,
+          messages: [{ role: 'user', content: 'how do models serve?' }],
+        }),
+      });
+      assert.equal(chat.headers['content-type'], 'text/event-stream');
+      const text = await chat.body.text();
+      assert.match(text, /"object":"chat\.completion\.chunk"/);
+      assert.ok(text.trimEnd().endsWith('data: [DONE]'));
+      assert.ok(Date.now() - started < 15_000, 'both answered within 15 s');
+
+      const rest = await request('http://127.0.0.1:8080/models/sentiment/predict', {
+        method: 'POST',
+        body: '{"text":"I love it"}',
+      });
+      assert.deepEqual(await rest.body.json(), { label: 'positive', score: 0.5 });
+
+      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+      proc.kill('SIGINT');
+      assert.equal(await exited, 0);
+      await assert.rejects(fetch('http://127.0.0.1:8080/models/iris'));
+      await assert.rejects(fetch('http://127.0.0.1:9101/v2/health/ready'));
+    } finally {
+      proc.kill('SIGKILL');
+    }
+  });
+});
