@@ -247,3 +247,49 @@ function rawGet(url: string, headers: Record<string, string>) {
     },
   );
 }
+
+describe('malformed requests', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startGateway({});
+  });
+  after(async () => {
+    await gw.stop();
+  });
+
+  async function raw(text: string): Promise<string> {
+    const { connect } = await import('node:net');
+    return new Promise((resolve, reject) => {
+      const socket = connect(gw.gateway.port, '127.0.0.1', () => socket.end(text));
+      let out = '';
+      socket.on('data', (c) => (out += c.toString()));
+      socket.on('end', () => resolve(out));
+      socket.on('error', reject);
+    });
+  }
+
+  const cases: [string, string, RegExp, string][] = [
+    ['a broken request line', 'GARBAGE\r\n\r\n', /^HTTP\/1\.1 400 /, 'MG-400-MALFORMED'],
+    ['an invalid header', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', /^HTTP\/1\.1 400 /, 'MG-400-MALFORMED'],
+    [
+      'oversized headers',
+      `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      /^HTTP\/1\.1 431 /,
+      'MG-431-HEADERS-TOO-LARGE',
+    ],
+    [
+      'an absolute-form target',
+      'GET http://example.com/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      /^HTTP\/1\.1 400 /,
+      'MG-400-MALFORMED',
+    ],
+  ];
+  for (const [title, request, status, code] of cases) {
+    it(`${title} gets a problem+json answer`, async () => {
+      const response = await raw(request);
+      assert.match(response, status);
+      assert.match(response, /content-type: application\/problem\+json/i);
+      assert.match(response, new RegExp(`"code":"${code}"`));
+    });
+  }
+});

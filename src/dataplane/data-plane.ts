@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorName } from '../errors/catalog.ts';
-import { sendProblem } from '../errors/problem.ts';
+import { rawProblemResponse, sendProblem } from '../errors/problem.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { forward } from './forward.ts';
@@ -39,6 +39,18 @@ export class DataPlane {
       },
       (req, res) => this.handle(req, res),
     );
+    // Requests Node's parser rejects (bad request line, bad header, oversized headers) still get a problem body.
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable || err.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      const response =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? rawProblemResponse('headersTooLarge', 'the request headers are too large')
+          : rawProblemResponse('malformedRequest', `the request could not be parsed (${err.code ?? err.message})`);
+      socket.end(response);
+    });
   }
 
   /** The snapshot being served, if any. */

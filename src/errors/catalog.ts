@@ -43,6 +43,12 @@ export const ERRORS = {
     'Payload too large',
     'The request body is larger than the limit of this route (`maxRequestBodyBytes`). The `limit` member gives it in bytes.',
   ),
+  headersTooLarge: entry(
+    'MG-431-HEADERS-TOO-LARGE',
+    431,
+    'Request header fields too large',
+    'The request line and headers together exceed the gateway limit (16 KiB by default).',
+  ),
   routeMisconfigured: entry(
     'MG-500-ROUTE-INVALID',
     500,

@@ -37,6 +37,19 @@ export function problemFor(
   return body;
 }
 
+/**
+ * A complete HTTP/1.1 problem response as bytes, for connections Node's parser gave up on ('clientError'), where
+ * no ServerResponse exists. The connection is closed after it.
+ */
+export function rawProblemResponse(name: ErrorName, detail: string): string {
+  const body = JSON.stringify(problemFor(name, detail));
+  const e = ERRORS[name];
+  return (
+    `HTTP/1.1 ${e.status} ${e.title}\r\ncontent-type: application/problem+json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`
+  );
+}
+
 /** Writes a problem response unless headers already went out (then the connection is cut, never left hanging). */
 export function sendProblem(
   res: ServerResponse,

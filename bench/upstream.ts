@@ -1,0 +1,26 @@
+/**
+ * The benchmark's model server: answers every request with a fixed ~200-byte V2 inference response, as fast as a
+ * single node:http process can. Runs in its own process so it never shares an event loop with what is measured.
+ */
+import { createServer } from 'node:http';
+
+const body = JSON.stringify({
+  model_name: 'bench',
+  model_version: '1',
+  outputs: [
+    { name: 'class', datatype: 'INT64', shape: [1], data: [2] },
+    { name: 'p', datatype: 'FP32', shape: [3], data: [0.01, 0.04, 0.95] },
+  ],
+});
+const port = Number(process.argv[2] ?? 0);
+const server = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+server.keepAliveTimeout = 120_000;
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`${(server.address() as { port: number }).port}\n`);
+});
