@@ -262,7 +262,9 @@ describe('malformed requests', () => {
     return new Promise((resolve, reject) => {
       const socket = connect(gw.gateway.port, '127.0.0.1', () => socket.end(text));
       let out = '';
-      socket.on('data', (c) => (out += c.toString()));
+      socket.on('data', (c) => {
+        out += c.toString();
+      });
       socket.on('end', () => resolve(out));
       socket.on('error', reject);
     });
