@@ -160,7 +160,9 @@ spec:
     for (let rep = 0; rep < REPS; rep++) {
       for (const t of targets) {
         const r = wrk(t.url, s.connections, lua, t.pid);
-        (results[s.name]![t.name] ??= []).push(r);
+        const runs = results[s.name]![t.name] ?? [];
+        runs.push(r);
+        results[s.name]![t.name] = runs;
         process.stdout.write(
           `${s.name} | ${t.name} | rep ${rep + 1}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(3)} ms\n`,
         );
