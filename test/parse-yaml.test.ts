@@ -76,7 +76,7 @@ describe('parseObjects', () => {
   it('warns about kinds it does not read, and goes on', () => {
     const { objects, diagnostics } = parseObjects(
       'a.yaml',
-      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\n${good}`,
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: c}\n---\n${good}`,
     );
     assert.equal(objects.length, 1);
     assert.equal(diagnostics[0]!.severity, 'warning');

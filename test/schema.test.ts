@@ -74,7 +74,7 @@ describe('validator', () => {
   }
 
   it('unknown kinds are not validated', () => {
-    assert.equal(validateResource({ apiVersion: 'v1', kind: 'ConfigMap' }), undefined);
+    assert.equal(validateResource({ apiVersion: 'apps/v1', kind: 'Deployment' }), undefined);
   });
 });
 

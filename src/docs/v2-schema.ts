@@ -1,0 +1,184 @@
+/**
+ * Exact JSON Schemas (2020-12, as OpenAPI 3.1 uses) for one Open Inference Protocol (V2) model, synthesized from its
+ * metadata (`GET /v2/models/{m}`), following the recipe in PROTOCOLS.md. Pure: metadata in, schemas out.
+ *
+ * What JSON Schema cannot say — that the flat data length equals the product of dynamic dimensions, or that input
+ * names are unique — is left to run-time validation.
+ */
+
+/** One tensor as V2 metadata describes it. */
+export interface TensorMetadata {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: readonly number[];
+  readonly optional?: boolean;
+}
+
+/** `GET /v2/models/{m}` (plus Triton's `max_batch_size` from `/config`, when known). */
+export interface V2ModelMetadata {
+  readonly name: string;
+  readonly versions?: readonly string[];
+  readonly platform?: string;
+  readonly inputs?: readonly TensorMetadata[];
+  readonly outputs?: readonly TensorMetadata[];
+  readonly max_batch_size?: number;
+}
+
+type Schema = Record<string, unknown>;
+
+const INT_RANGES: Record<string, [number, number]> = {
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-2147483648, 2147483647],
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 4294967295],
+};
+
+/** The JSON Schema of one element of a tensor of `datatype`, or undefined for a datatype V2 does not define. */
+export function elementSchema(datatype: string): Schema | undefined {
+  const range = INT_RANGES[datatype];
+  if (range) return { type: 'integer', minimum: range[0], maximum: range[1] };
+  switch (datatype) {
+    case 'BOOL':
+      return { type: 'boolean' };
+    case 'INT64':
+      return { type: 'integer', format: 'int64' };
+    case 'UINT64':
+      return { type: 'integer', format: 'int64', minimum: 0 };
+    case 'FP16':
+    case 'BF16':
+    case 'FP32':
+    case 'FP64':
+      return { type: 'number' };
+    case 'BYTES':
+      return { type: 'string' };
+    default:
+      return undefined;
+  }
+}
+
+/** The shape a request must declare: Triton's batch dimension prepended when `max_batch_size > 0`. */
+export function effectiveShape(tensor: TensorMetadata, maxBatchSize = 0): number[] {
+  return maxBatchSize > 0 ? [-1, ...tensor.shape] : [...tensor.shape];
+}
+
+function shapeSchema(shape: readonly number[], exact: boolean): Schema {
+  const dims = shape.map((d) => (d >= 0 && exact ? { const: d } : { type: 'integer', minimum: 0 }));
+  return { type: 'array', prefixItems: dims, items: false, minItems: shape.length, maxItems: shape.length };
+}
+
+function nestedData(element: Schema, shape: readonly number[], exact: boolean): Schema {
+  let schema = element;
+  for (let level = shape.length - 1; level >= 0; level--) {
+    const d = shape[level]!;
+    schema = { type: 'array', items: schema, ...(exact && d >= 0 ? { minItems: d, maxItems: d } : {}) };
+  }
+  return schema;
+}
+
+/**
+ * The schema of one tensor. `exact` (requests) pins fixed dimensions and data lengths; responses are relaxed, since
+ * servers often answer with other shapes than they declare.
+ */
+export function tensorSchema(tensor: TensorMetadata, shape: readonly number[], exact: boolean): Schema {
+  const element = elementSchema(tensor.datatype) ?? {};
+  const fixed = shape.every((d) => d >= 0);
+  const count = shape.reduce((a, b) => a * Math.max(b, 0), 1);
+  const flat: Schema = {
+    type: 'array',
+    items: element,
+    ...(exact && fixed ? { minItems: count, maxItems: count } : {}),
+  };
+  // anyOf, not oneOf: at rank ≤ 1 the flat and nested forms are the same arrays.
+  const data = shape.length <= 1 ? flat : { anyOf: [flat, nestedData(element, shape, exact)] };
+  return {
+    type: 'object',
+    title: tensor.name,
+    required: ['name', 'datatype', 'shape', 'data'],
+    properties: {
+      name: { const: tensor.name },
+      datatype: { const: tensor.datatype },
+      shape: shapeSchema(shape, exact),
+      parameters: { type: 'object' },
+      data,
+    },
+  };
+}
+
+/** Example value of a tensor: 1 for every dynamic dimension, zeros / false / "" for the data. */
+export function exampleTensor(tensor: TensorMetadata, shape: readonly number[]): Schema {
+  const concrete = shape.map((d) => (d < 0 ? 1 : d));
+  const count = concrete.reduce((a, b) => a * b, 1);
+  const zero = tensor.datatype === 'BOOL' ? false : tensor.datatype === 'BYTES' ? '' : 0;
+  return { name: tensor.name, shape: concrete, datatype: tensor.datatype, data: Array(count).fill(zero) };
+}
+
+/** The request and response schemas of a model, with an example request; undefined when metadata has no inputs. */
+export function v2Schemas(
+  metadata: V2ModelMetadata,
+): { request: Schema; response: Schema; example: Schema } | undefined {
+  const inputs = metadata.inputs ?? [];
+  const outputs = metadata.outputs ?? [];
+  if (inputs.length === 0 || inputs.some((t) => elementSchema(t.datatype) === undefined)) return undefined;
+  const batch = metadata.max_batch_size ?? 0;
+  const required = inputs.filter((t) => !t.optional);
+  const inputSchemas = inputs.map((t) => tensorSchema(t, effectiveShape(t, batch), true));
+  const request: Schema = {
+    type: 'object',
+    required: ['inputs'],
+    properties: {
+      id: { type: 'string' },
+      parameters: { type: 'object' },
+      inputs: {
+        type: 'array',
+        minItems: required.length,
+        maxItems: inputs.length,
+        items: inputSchemas.length === 1 ? inputSchemas[0] : { oneOf: inputSchemas },
+        ...(required.length > 1
+          ? {
+              allOf: required.map((t) => ({
+                contains: { properties: { name: { const: t.name } }, required: ['name'] },
+              })),
+            }
+          : required.length === 1 && inputs.length > 1
+            ? { contains: { properties: { name: { const: required[0]!.name } }, required: ['name'] } }
+            : {}),
+      },
+      ...(outputs.length > 0
+        ? {
+            outputs: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['name'],
+                properties: { name: { enum: outputs.map((o) => o.name) }, parameters: { type: 'object' } },
+              },
+            },
+          }
+        : {}),
+    },
+  };
+  const outputSchemas = outputs.map((t) => tensorSchema(t, effectiveShape(t, batch), false));
+  const response: Schema = {
+    type: 'object',
+    required: ['model_name', 'outputs'],
+    properties: {
+      model_name: { const: metadata.name },
+      ...(metadata.versions && metadata.versions.length > 0 ? { model_version: { enum: [...metadata.versions] } } : {}),
+      id: { type: 'string' },
+      parameters: { type: 'object' },
+      outputs: {
+        type: 'array',
+        items:
+          outputSchemas.length === 0
+            ? { type: 'object' }
+            : outputSchemas.length === 1
+              ? outputSchemas[0]
+              : { oneOf: outputSchemas },
+      },
+    },
+  };
+  const example = { inputs: inputs.filter((t) => !t.optional).map((t) => exampleTensor(t, effectiveShape(t, batch))) };
+  return { request, response, example };
+}

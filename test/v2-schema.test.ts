@@ -1,0 +1,165 @@
+/** V2 metadata → exact JSON Schema (PROTOCOLS.md recipe), checked by a real JSON Schema 2020-12 validator. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { elementSchema, type V2ModelMetadata, v2Schemas } from '../src/docs/v2-schema.ts';
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addFormat('int64', true);
+
+const iris: V2ModelMetadata = {
+  name: 'iris',
+  versions: ['1'],
+  inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, 4] }],
+  outputs: [{ name: 'class', datatype: 'INT64', shape: [-1] }],
+};
+
+const multi: V2ModelMetadata = {
+  name: 'ranker',
+  inputs: [
+    { name: 'ids', datatype: 'INT32', shape: [2, 3] },
+    { name: 'mask', datatype: 'BOOL', shape: [2, 3] },
+    { name: 'note', datatype: 'BYTES', shape: [1], optional: true },
+  ],
+  outputs: [{ name: 'score', datatype: 'FP32', shape: [2] }],
+};
+
+const tensor = (name: string, datatype: string, shape: number[], data: unknown[]) => ({ name, datatype, shape, data });
+
+describe('V2 schema synthesis', () => {
+  const cases: { title: string; meta: V2ModelMetadata; body: unknown; valid: boolean }[] = [
+    {
+      title: 'flat data, dynamic batch',
+      meta: iris,
+      body: { inputs: [tensor('features', 'FP32', [2, 4], [1, 2, 3, 4, 5, 6, 7, 8])] },
+      valid: true,
+    },
+    {
+      title: 'nested data',
+      meta: iris,
+      body: { inputs: [tensor('features', 'FP32', [1, 4], [[5.1, 3.5, 1.4, 0.2]])] },
+      valid: true,
+    },
+    {
+      title: 'fixed dimension changed',
+      meta: iris,
+      body: { inputs: [tensor('features', 'FP32', [1, 3], [1, 2, 3])] },
+      valid: false,
+    },
+    {
+      title: 'nested row of the wrong width',
+      meta: iris,
+      body: { inputs: [tensor('features', 'FP32', [1, 4], [[1, 2, 3]])] },
+      valid: false,
+    },
+    {
+      title: 'wrong datatype',
+      meta: iris,
+      body: { inputs: [tensor('features', 'INT8', [1, 4], [1, 2, 3, 4])] },
+      valid: false,
+    },
+    {
+      title: 'wrong tensor name',
+      meta: iris,
+      body: { inputs: [tensor('x', 'FP32', [1, 4], [1, 2, 3, 4])] },
+      valid: false,
+    },
+    {
+      title: 'strings where numbers belong',
+      meta: iris,
+      body: { inputs: [tensor('features', 'FP32', [1, 4], ['a', 2, 3, 4])] },
+      valid: false,
+    },
+    { title: 'no inputs', meta: iris, body: { inputs: [] }, valid: false },
+    {
+      title: 'all required inputs, exact flat length',
+      meta: multi,
+      body: {
+        inputs: [
+          tensor('ids', 'INT32', [2, 3], [1, 2, 3, 4, 5, 6]),
+          tensor('mask', 'BOOL', [2, 3], [true, true, true, false, false, false]),
+        ],
+      },
+      valid: true,
+    },
+    {
+      title: 'a required input missing (the optional one given instead)',
+      meta: multi,
+      body: { inputs: [tensor('ids', 'INT32', [2, 3], [1, 2, 3, 4, 5, 6]), tensor('note', 'BYTES', [1], ['x'])] },
+      valid: false,
+    },
+    {
+      title: 'fixed shape with the wrong flat length',
+      meta: multi,
+      body: {
+        inputs: [
+          tensor('ids', 'INT32', [2, 3], [1, 2, 3]),
+          tensor('mask', 'BOOL', [2, 3], [true, true, true, false, false, false]),
+        ],
+      },
+      valid: false,
+    },
+    {
+      title: 'INT32 out of range',
+      meta: multi,
+      body: {
+        inputs: [
+          tensor('ids', 'INT32', [2, 3], [1, 2, 3, 4, 5, 2 ** 31]),
+          tensor('mask', 'BOOL', [2, 3], [true, true, true, false, false, false]),
+        ],
+      },
+      valid: false,
+    },
+    {
+      title: 'requested outputs must be known',
+      meta: iris,
+      body: { inputs: [tensor('features', 'FP32', [1, 4], [1, 2, 3, 4])], outputs: [{ name: 'nope' }] },
+      valid: false,
+    },
+    {
+      title: 'Triton max_batch_size prepends a batch dimension',
+      meta: { name: 't', max_batch_size: 8, inputs: [{ name: 'x', datatype: 'FP32', shape: [3] }] },
+      body: { inputs: [tensor('x', 'FP32', [5, 3], Array(15).fill(0))] },
+      valid: true,
+    },
+  ];
+  for (const c of cases) {
+    it(c.title, () => {
+      const schemas = v2Schemas(c.meta)!;
+      const validate = ajv.compile(schemas.request);
+      assert.equal(validate(c.body), c.valid, JSON.stringify(validate.errors));
+    });
+  }
+
+  it('generated examples are valid requests', () => {
+    for (const meta of [iris, multi]) {
+      const schemas = v2Schemas(meta)!;
+      assert.ok(ajv.validate(schemas.request, schemas.example), JSON.stringify(ajv.errors));
+    }
+    assert.deepEqual(v2Schemas(iris)!.example, {
+      inputs: [{ name: 'features', shape: [1, 4], datatype: 'FP32', data: [0, 0, 0, 0] }],
+    });
+  });
+
+  it('responses are relaxed in shape but exact in names and model', () => {
+    const response = ajv.compile(v2Schemas(iris)!.response);
+    const ok = { model_name: 'iris', model_version: '1', outputs: [tensor('class', 'INT64', [3], [0, 1, 2])] };
+    assert.ok(response(ok), JSON.stringify(response.errors));
+    assert.equal(response({ ...ok, model_name: 'other' }), false);
+    assert.equal(response({ ...ok, outputs: [tensor('class', 'FP32', [1], [0.5])] }), false);
+  });
+
+  it('empty metadata or unknown datatypes give no exact schema (the caller falls back to the generic one)', () => {
+    assert.equal(v2Schemas({ name: 'empty' }), undefined);
+    assert.equal(v2Schemas({ name: 'odd', inputs: [{ name: 'x', datatype: 'COMPLEX64', shape: [1] }] }), undefined);
+  });
+
+  it('maps every V2 datatype', () => {
+    assert.deepEqual(elementSchema('UINT8'), { type: 'integer', minimum: 0, maximum: 255 });
+    assert.deepEqual(elementSchema('INT16'), { type: 'integer', minimum: -32768, maximum: 32767 });
+    assert.deepEqual(elementSchema('UINT64'), { type: 'integer', format: 'int64', minimum: 0 });
+    for (const t of ['FP16', 'BF16', 'FP32', 'FP64']) assert.deepEqual(elementSchema(t), { type: 'number' });
+    assert.deepEqual(elementSchema('BOOL'), { type: 'boolean' });
+    assert.deepEqual(elementSchema('BYTES'), { type: 'string' });
+  });
+});
