@@ -134,3 +134,25 @@ describe('health through the gateway', () => {
     }
   });
 });
+
+describe('retry budget', () => {
+  it('allows retries up to a share of the requests in flight, with a floor', async () => {
+    const { RetryBudget } = await import('../src/dataplane/retry-budget.ts');
+    const budget = new RetryBudget(3);
+    budget.active = 100;
+    const allowed: boolean[] = [];
+    for (let i = 0; i < 25; i++) {
+      allowed.push(budget.allows(20));
+      if (allowed.at(-1)) budget.retrying++;
+    }
+    assert.equal(allowed.filter(Boolean).length, 20, '20% of 100 requests in flight');
+    const quiet = new RetryBudget(3);
+    quiet.active = 1;
+    let n = 0;
+    while (quiet.allows(20)) {
+      quiet.retrying++;
+      n++;
+    }
+    assert.equal(n, 3, 'a quiet cluster may still retry up to the floor');
+  });
+});
