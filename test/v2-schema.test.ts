@@ -1,7 +1,9 @@
 /** V2 metadata → exact JSON Schema (PROTOCOLS.md recipe), checked by a real JSON Schema 2020-12 validator. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { compileErrors, validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { v2OpenAPIDocument } from '../src/docs/v2-document.ts';
 import { elementSchema, type V2ModelMetadata, v2Schemas } from '../src/docs/v2-schema.ts';
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -161,5 +163,47 @@ describe('V2 schema synthesis', () => {
     for (const t of ['FP16', 'BF16', 'FP32', 'FP64']) assert.deepEqual(elementSchema(t), { type: 'number' });
     assert.deepEqual(elementSchema('BOOL'), { type: 'boolean' });
     assert.deepEqual(elementSchema('BYTES'), { type: 'string' });
+  });
+});
+
+describe('V2 OpenAPI document', () => {
+  const input = { title: 'iris', basePath: '/models/iris', serverURL: 'http://127.0.0.1:8080', version: 'v1' };
+
+  it('is a valid OpenAPI 3.1 document, with exact schemas from metadata', async () => {
+    const doc = v2OpenAPIDocument({ ...input, metadata: iris });
+    const result = await validate(structuredClone(doc) as never);
+    assert.ok(result.valid, compileErrors(result));
+    const infer = (doc.paths as Record<string, { post?: Record<string, unknown> }>)['/models/iris/infer']!.post!;
+    assert.equal(infer['x-schema-source'], 'metadata');
+    const request = (doc.components as { schemas: Record<string, unknown> }).schemas.InferenceRequest;
+    assert.deepEqual(request, v2Schemas(iris)!.request);
+  });
+
+  it('falls back to the generic protocol schemas without metadata, and says so', async () => {
+    const doc = v2OpenAPIDocument(input);
+    const result = await validate(structuredClone(doc) as never);
+    assert.ok(result.valid, compileErrors(result));
+    const infer = (doc.paths as Record<string, { post?: Record<string, unknown> }>)['/models/iris/infer']!.post!;
+    assert.equal(infer['x-schema-source'], 'generic');
+  });
+
+  it("the demo iris server's real metadata types its real requests", async () => {
+    const { irisHandler } = await import('../examples/servers/iris-v2-server.ts');
+    const { startServer } = await import('../examples/servers/http-util.ts');
+    const { server, port } = await startServer(irisHandler('iris'));
+    try {
+      const metadata = (await (await fetch(`http://127.0.0.1:${port}/v2/models/iris`)).json()) as V2ModelMetadata;
+      const schemas = v2Schemas(metadata)!;
+      const request = { inputs: [tensor('features', 'FP32', [1, 4], [5.1, 3.5, 1.4, 0.2])] };
+      assert.ok(ajv.validate(schemas.request, request), JSON.stringify(ajv.errors));
+      const answer = await fetch(`http://127.0.0.1:${port}/v2/models/iris/infer`, {
+        method: 'POST',
+        body: JSON.stringify(request),
+      });
+      assert.ok(ajv.validate(schemas.response, await answer.json()), JSON.stringify(ajv.errors));
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
   });
 });
