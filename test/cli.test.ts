@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { modelApiYaml } from './helpers/gateway.ts';
-import { startUpstream } from './helpers/upstream.ts';
+import { startUpstream, unusedPort } from './helpers/upstream.ts';
 
 const cli = new URL('../src/cli.ts', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -64,20 +64,11 @@ async function waitReady(adminPort: number, proc: ChildProcess): Promise<void> {
   throw new Error('gateway did not become ready');
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 describe('modelgate serve', () => {
   it('on SIGTERM stops accepting, finishes the request in flight, then exits 0', async () => {
     const up = await startUpstream('slow');
     const dir = configDir({ 'm.yaml': modelApiYaml('m', 'openapi', [{ name: 'v1', url: up.origin }]) });
-    const [port, adminPort] = [await freePort(), await freePort()];
+    const [port, adminPort] = [await unusedPort(), await unusedPort()];
     const proc = spawn(
       process.execPath,
       [cli, 'serve', '--config', dir, '--port', String(port), '--admin-port', String(adminPort)],

@@ -1,19 +1,9 @@
 /** Failures between gateway and model servers: retries, timeouts, dead endpoints, mid-stream cuts, client aborts. */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { call, modelApiYaml, serviceApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
-
-/** A port with nothing listening on it (bound once, then closed). */
-async function deadPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+import { startUpstream, type TestUpstream, unusedPort } from './helpers/upstream.ts';
 
 describe('retries', () => {
   let up: TestUpstream;
@@ -21,7 +11,7 @@ describe('retries', () => {
   let dead: number;
   before(async () => {
     up = await startUpstream('live');
-    dead = await deadPort();
+    dead = await unusedPort();
     gw = await startGateway({
       'infer.yaml': serviceApiYaml(
         'infer',

@@ -1,6 +1,6 @@
 /** Compiles one ModelAPI into clusters, routing rules and its status conditions. */
 import { createHash } from 'node:crypto';
-import type { ConditionInput } from '../resources/status.ts';
+import { type ConditionInput, condition } from '../resources/status.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGatewaySpec } from '../schema/model-gateway.ts';
 import type { ApiSummary, Cluster, RouteBackend, RouteRule } from '../snapshot/types.ts';
@@ -66,8 +66,8 @@ export function compileModelAPI(
 
   const duplicate = spec.versions.map((v) => v.name).find((n, i, all) => all.indexOf(n) !== i);
   if (duplicate !== undefined) {
-    conditions.push(cond('Accepted', 'False', 'Invalid', `version ${duplicate} is declared twice`));
-    conditions.push(cond('Ready', 'False', 'Invalid', 'not accepted'));
+    conditions.push(condition('Accepted', 'False', 'Invalid', `version ${duplicate} is declared twice`));
+    conditions.push(condition('Ready', 'False', 'Invalid', 'not accepted'));
     return { ref, clusters, rules, summary: summaryOf(api, ref, prefix, hostnames, []), conditions, statusFields: {} };
   }
 
@@ -170,20 +170,20 @@ export function compileModelAPI(
       labels: { api: ref, version: '' },
     });
   });
-  conditions.push(cond('Accepted', 'True', 'Accepted', `serving ${spec.versions.length} version(s) at ${prefix}`));
+  conditions.push(condition('Accepted', 'True', 'Accepted', `serving ${spec.versions.length} version(s) at ${prefix}`));
   conditions.push(
     refProblems.length === 0
-      ? cond('ResolvedRefs', 'True', 'ResolvedRefs', 'all backends resolved')
-      : cond('ResolvedRefs', 'False', refReason, refProblems.join('; ')),
+      ? condition('ResolvedRefs', 'True', 'ResolvedRefs', 'all backends resolved')
+      : condition('ResolvedRefs', 'False', refReason, refProblems.join('; ')),
   );
   const totalWeight = weights.reduce((a, b) => a + b, 0);
   if (totalWeight === 0)
-    conditions.push(cond('Ready', 'False', 'NoWeight', 'every version has weight 0; only versioned paths answer'));
+    conditions.push(condition('Ready', 'False', 'NoWeight', 'every version has weight 0; only versioned paths answer'));
   else if (notReady.length > 0) {
     conditions.push(
-      cond('Ready', 'False', 'NoReadyEndpoints', `no ready endpoints for version(s) ${notReady.join(', ')}`),
+      condition('Ready', 'False', 'NoReadyEndpoints', `no ready endpoints for version(s) ${notReady.join(', ')}`),
     );
-  } else conditions.push(cond('Ready', 'True', 'Ready', 'every version has ready endpoints'));
+  } else conditions.push(condition('Ready', 'True', 'Ready', 'every version has ready endpoints'));
 
   return {
     ref,
@@ -211,10 +211,6 @@ function summaryOf(
     hostnames,
     versions,
   };
-}
-
-function cond(type: string, status: ConditionInput['status'], reason: string, message: string): ConditionInput {
-  return { type, status, reason, message };
 }
 
 function hashOf(value: unknown): string {

@@ -11,7 +11,7 @@
  *  5. emit everything sorted, so equal inputs give byte-identical outputs.
  */
 
-import type { ConditionInput, ResourceStatus } from '../resources/status.ts';
+import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
@@ -41,7 +41,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   for (const ignored of gateways.slice(1)) {
     statuses.push(
       statusOf('ModelGateway', ignored, [
-        cond(
+        condition(
           'Accepted',
           'False',
           'Superseded',
@@ -50,7 +50,8 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       ]),
     );
   }
-  if (gateway) statuses.push(statusOf('ModelGateway', gateway, [cond('Accepted', 'True', 'Accepted', 'in effect')]));
+  if (gateway)
+    statuses.push(statusOf('ModelGateway', gateway, [condition('Accepted', 'True', 'Accepted', 'in effect')]));
   const settings = gatewaySettings(gateway, options);
 
   const index = indexBackends(resources.services, resources.endpointSlices);
@@ -67,14 +68,14 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     let conditions = result.conditions;
     if (conflict) {
       conditions = [
-        cond(
+        condition(
           'Accepted',
           'False',
           'PathConflict',
           `public path ${conflict.path} is already served by ${conflict.owner}`,
         ),
         ...result.conditions.filter((c) => c.type !== 'Accepted' && c.type !== 'Ready'),
-        cond('Ready', 'False', 'NotAccepted', 'not accepted'),
+        condition('Ready', 'False', 'NotAccepted', 'not accepted'),
       ];
     } else if (result.rules.length > 0) {
       for (const key of claimKeys(result)) claimed.set(key.key, result.ref);
@@ -140,10 +141,6 @@ function byAge(a: ModelAPI | ModelGateway, b: ModelAPI | ModelGateway): number {
 
 function nsName(obj: { metadata: { name: string; namespace?: string | undefined } }): string {
   return `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
-}
-
-function cond(type: string, status: ConditionInput['status'], reason: string, message: string): ConditionInput {
-  return { type, status, reason, message };
 }
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {

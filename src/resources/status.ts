@@ -8,6 +8,16 @@ export interface ConditionInput {
   readonly message: string;
 }
 
+/** Builds a condition (type, status, reason, message). */
+export function condition(
+  type: string,
+  status: ConditionInput['status'],
+  reason: string,
+  message: string,
+): ConditionInput {
+  return { type, status, reason, message };
+}
+
 /** A condition as published, with observedGeneration and lastTransitionTime. */
 export interface Condition extends ConditionInput {
   readonly observedGeneration?: number;

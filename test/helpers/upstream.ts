@@ -1,6 +1,6 @@
 /** Real HTTP upstreams on 127.0.0.1 port 0, with behaviour chosen per request path, and a log of what they saw. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 
 /** What an upstream received. */
 export interface SeenRequest {
@@ -100,4 +100,13 @@ export async function startUpstream(name = 'upstream', handler?: UpstreamHandler
         server.closeAllConnections();
       }),
   };
+}
+
+/** A loopback port with nothing listening on it (bound once, then released): a dead endpoint, or a port to use. */
+export async function unusedPort(): Promise<number> {
+  const srv = createTcpServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
 }
