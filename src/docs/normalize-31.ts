@@ -1,0 +1,212 @@
+/**
+ * Normalises an OpenAPI 3.0 document to 3.1 (and repairs what real model servers publish), per PROTOCOLS.md:
+ * `nullable` → type arrays, boolean `exclusiveMinimum/Maximum` → numeric, `example` → `examples` in schemas,
+ * `format: binary|base64` → `contentMediaType`/`contentEncoding`, Pydantic `$defs` and `definitions` hoisted into
+ * `components/schemas`, invalid `type: bytes` and the non-standard `components/enums` (MLServer) repaired, duplicate
+ * operationIds (TorchServe) made unique, and dangling `$ref`s reported. Pure: returns a
+ * new document and the problems found; the input is not modified.
+ */
+
+type Json = Record<string, unknown>;
+
+/** The result of normalising one document. */
+export interface NormalizeResult {
+  readonly document: Json;
+  /** Problems that make the document unusable as is (e.g. dangling references), as JSON pointers + messages. */
+  readonly errors: readonly string[];
+}
+
+const SCHEMA_CONTAINERS = ['items', 'not', 'additionalProperties', 'contains', 'if', 'then', 'else', 'propertyNames'];
+const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
+const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
+
+/** Normalises a 3.0.x or 3.1.x document to 3.1.0. */
+export function normalizeTo31(input: Json): NormalizeResult {
+  const doc = structuredClone(input);
+  const version = String(doc.openapi ?? '');
+  if (!/^3\.[01]\./.test(version))
+    return { document: doc, errors: [`unsupported OpenAPI version ${JSON.stringify(version || doc.swagger)}`] };
+  const hoisted: Record<string, Json> = {};
+  moveNonStandardComponents(doc, hoisted);
+  uniqueOperationIds(doc);
+  walkDocument(doc, (schema, pointer) => convertSchema(schema, hoisted, pointer));
+  const components = (doc.components ??= {}) as Json;
+  const schemas = (components.schemas ??= {}) as Json;
+  for (const [name, schema] of Object.entries(hoisted)) if (!(name in schemas)) schemas[name] = schema;
+  if (Object.keys(schemas).length === 0) delete components.schemas;
+  if (Object.keys(components).length === 0) delete doc.components;
+  doc.openapi = '3.1.0';
+  return { document: doc, errors: danglingRefs(doc) };
+}
+
+const STANDARD_COMPONENTS = new Set([
+  'schemas',
+  'responses',
+  'parameters',
+  'examples',
+  'requestBodies',
+  'headers',
+  'securitySchemes',
+  'links',
+  'callbacks',
+  'pathItems',
+]);
+
+/** Schemas kept under made-up component sections (MLServer's `components/enums`) move to `components/schemas`. */
+function moveNonStandardComponents(doc: Json, hoisted: Record<string, Json>): void {
+  const components = doc.components;
+  if (!isObject(components)) return;
+  const moved: string[] = [];
+  for (const [section, entries] of Object.entries(components)) {
+    if (STANDARD_COMPONENTS.has(section) || section.startsWith('x-') || !isObject(entries)) continue;
+    for (const [name, schema] of Object.entries(entries)) if (isObject(schema)) hoisted[name] ??= schema;
+    delete components[section];
+    moved.push(section);
+  }
+  if (moved.length === 0) return;
+  const pattern = new RegExp(`^#/components/(?:${moved.map((m) => m.replace(/[^\w-]/g, '')).join('|')})/`);
+  const rewrite = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(rewrite);
+    else if (isObject(node)) {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === '$ref' && typeof v === 'string') node.$ref = v.replace(pattern, '#/components/schemas/');
+        else rewrite(v);
+      }
+    }
+  };
+  rewrite(doc);
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** Repeated operationIds get `_2`, `_3`… in document order, so each operation stays addressable. */
+function uniqueOperationIds(doc: Json): void {
+  const seen = new Map<string, number>();
+  for (const item of Object.values(isObject(doc.paths) ? doc.paths : {})) {
+    if (!isObject(item)) continue;
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!isObject(op) || typeof op.operationId !== 'string') continue;
+      const count = (seen.get(op.operationId) ?? 0) + 1;
+      seen.set(op.operationId, count);
+      if (count > 1) op.operationId = `${op.operationId}_${count}`;
+    }
+  }
+}
+
+/** Visits every schema object of the document (components, parameters, request bodies, responses, headers). */
+function walkDocument(doc: Json, visit: (schema: Json, pointer: string) => void): void {
+  const seen = new Set<unknown>();
+  const walkSchema = (schema: unknown, pointer: string): void => {
+    if (!isObject(schema) || seen.has(schema)) return;
+    seen.add(schema);
+    visit(schema, pointer);
+    for (const k of SCHEMA_CONTAINERS) if (isObject(schema[k])) walkSchema(schema[k], `${pointer}/${k}`);
+    for (const k of SCHEMA_LISTS)
+      if (Array.isArray(schema[k])) (schema[k] as unknown[]).forEach((s, i) => walkSchema(s, `${pointer}/${k}/${i}`));
+    for (const k of SCHEMA_MAPS) {
+      if (isObject(schema[k]))
+        for (const [n, s] of Object.entries(schema[k])) walkSchema(s, `${pointer}/${k}/${esc(n)}`);
+    }
+  };
+  // Any member named `schema` holds a schema (parameters, media types, headers); component schemas are a map.
+  const walkAny = (node: unknown, pointer: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((n, i) => walkAny(n, `${pointer}/${i}`));
+      return;
+    }
+    if (!isObject(node)) return;
+    for (const [k, v] of Object.entries(node)) {
+      const p = `${pointer}/${esc(k)}`;
+      if (k === 'schema') walkSchema(v, p);
+      else if (k === 'schemas' && pointer === '/components' && isObject(v))
+        for (const [n, s] of Object.entries(v)) walkSchema(s, `${p}/${esc(n)}`);
+      else if (k !== 'example' && k !== 'examples') walkAny(v, p);
+    }
+  };
+  walkAny(doc, '');
+}
+
+function convertSchema(schema: Json, hoisted: Record<string, Json>, _pointer: string): void {
+  if (schema.type === 'bytes') schema.type = 'string';
+  if (schema.nullable === true) {
+    if (typeof schema.type === 'string') schema.type = [schema.type, 'null'];
+    else if (Array.isArray(schema.type) && !schema.type.includes('null')) schema.type = [...schema.type, 'null'];
+    else if (schema.type === undefined && (schema.allOf || schema.oneOf || schema.anyOf || schema.$ref)) {
+      // `nullable` next to a composition: the 3.1 spelling is an anyOf with null.
+      const { nullable: _n, ...rest } = schema;
+      for (const k of Object.keys(schema)) delete schema[k];
+      Object.assign(schema, { anyOf: [rest, { type: 'null' }] });
+    }
+    if (Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
+  }
+  delete schema.nullable;
+  for (const [flag, bound] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
+    if (schema[flag] === true && typeof schema[bound] === 'number') {
+      schema[flag] = schema[bound];
+      delete schema[bound];
+    } else if (schema[flag] === false) delete schema[flag];
+  }
+  if ('example' in schema) {
+    if (!Array.isArray(schema.examples)) schema.examples = [schema.example];
+    delete schema.example;
+  }
+  if (schema.type === 'string' && schema.format === 'binary') {
+    schema.contentMediaType = 'application/octet-stream';
+    delete schema.format;
+  } else if (schema.type === 'string' && schema.format === 'base64') {
+    schema.contentEncoding = 'base64';
+    delete schema.format;
+  }
+  for (const key of ['$defs', 'definitions'] as const) {
+    if (!isObject(schema[key])) continue;
+    for (const [name, def] of Object.entries(schema[key])) hoisted[name] ??= def as Json;
+    delete schema[key];
+  }
+  if (typeof schema.$ref === 'string') {
+    schema.$ref = schema.$ref
+      .replace(/^#\/(?:\$defs|definitions)\//, '#/components/schemas/')
+      .replace(/^#\/components\/schemas\/.*\/\$defs\//, '#/components/schemas/');
+  }
+}
+
+function danglingRefs(doc: Json): string[] {
+  const errors: string[] = [];
+  const visit = (node: unknown, pointer: string): void => {
+    if (Array.isArray(node)) node.forEach((n, i) => visit(n, `${pointer}/${i}`));
+    else if (isObject(node)) {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === '$ref' && typeof v === 'string') {
+          if (v.startsWith('#') && resolvePointer(doc, v.slice(1)) === undefined)
+            errors.push(`${pointer}: dangling $ref ${v}`);
+        } else if (k !== 'example' && k !== 'examples') visit(v, `${pointer}/${esc(k)}`);
+      }
+    }
+  };
+  visit(doc, '');
+  return errors;
+}
+
+/** Resolves a JSON pointer (`/components/schemas/X`) in a document. */
+export function resolvePointer(doc: unknown, pointer: string): unknown {
+  if (pointer === '') return doc;
+  let node: unknown = doc;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!isObject(node) && !Array.isArray(node)) return undefined;
+    node = (node as Json)[key];
+    if (node === undefined) return undefined;
+  }
+  return node;
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function esc(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
