@@ -30,8 +30,10 @@ export function normalizeTo31(input: Json): NormalizeResult {
   moveNonStandardComponents(doc, hoisted);
   uniqueOperationIds(doc);
   walkDocument(doc, (schema, pointer) => convertSchema(schema, hoisted, pointer));
-  const components = (doc.components ??= {}) as Json;
-  const schemas = (components.schemas ??= {}) as Json;
+  const components = (isObject(doc.components) ? doc.components : {}) as Json;
+  const schemas = (isObject(components.schemas) ? components.schemas : {}) as Json;
+  components.schemas = schemas;
+  doc.components = components;
   for (const [name, schema] of Object.entries(hoisted)) if (!(name in schemas)) schemas[name] = schema;
   if (Object.keys(schemas).length === 0) delete components.schemas;
   if (Object.keys(components).length === 0) delete doc.components;
@@ -103,7 +105,8 @@ function walkDocument(doc: Json, visit: (schema: Json, pointer: string) => void)
     visit(schema, pointer);
     for (const k of SCHEMA_CONTAINERS) if (isObject(schema[k])) walkSchema(schema[k], `${pointer}/${k}`);
     for (const k of SCHEMA_LISTS)
-      if (Array.isArray(schema[k])) (schema[k] as unknown[]).forEach((s, i) => walkSchema(s, `${pointer}/${k}/${i}`));
+      if (Array.isArray(schema[k]))
+        for (const [i, s] of (schema[k] as unknown[]).entries()) walkSchema(s, `${pointer}/${k}/${i}`);
     for (const k of SCHEMA_MAPS) {
       if (isObject(schema[k]))
         for (const [n, s] of Object.entries(schema[k])) walkSchema(s, `${pointer}/${k}/${esc(n)}`);
@@ -112,7 +115,7 @@ function walkDocument(doc: Json, visit: (schema: Json, pointer: string) => void)
   // Any member named `schema` holds a schema (parameters, media types, headers); component schemas are a map.
   const walkAny = (node: unknown, pointer: string): void => {
     if (Array.isArray(node)) {
-      node.forEach((n, i) => walkAny(n, `${pointer}/${i}`));
+      for (const [i, n] of node.entries()) walkAny(n, `${pointer}/${i}`);
       return;
     }
     if (!isObject(node)) return;
@@ -176,8 +179,9 @@ function convertSchema(schema: Json, hoisted: Record<string, Json>, _pointer: st
 function danglingRefs(doc: Json): string[] {
   const errors: string[] = [];
   const visit = (node: unknown, pointer: string): void => {
-    if (Array.isArray(node)) node.forEach((n, i) => visit(n, `${pointer}/${i}`));
-    else if (isObject(node)) {
+    if (Array.isArray(node)) {
+      for (const [i, n] of node.entries()) visit(n, `${pointer}/${i}`);
+    } else if (isObject(node)) {
       for (const [k, v] of Object.entries(node)) {
         if (k === '$ref' && typeof v === 'string') {
           if (v.startsWith('#') && resolvePointer(doc, v.slice(1)) === undefined)
