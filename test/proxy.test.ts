@@ -182,6 +182,7 @@ describe('forwarding', () => {
     const res = await call(`${gw.url}/models/rest/big`, { body: 'x'.repeat(2000) });
     assert.equal(res.status, 413);
     assert.equal((res.json() as { code: string; limit: number }).limit, 1000);
+    assert.equal(res.headers.connection, 'close', 'the unread body is not left on a kept-alive connection');
     assert.equal(a.seen.length, before);
   });
 

@@ -1,6 +1,5 @@
 /** The admin listener: liveness, readiness, Prometheus metrics and the current configuration with statuses. */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 
 /** What the admin endpoints read from the running gateway. */
@@ -47,16 +46,4 @@ export function createAdminServer(view: AdminView, metrics: GatewayMetrics): Ser
         send(404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /config\n');
     }
   });
-}
-
-/** Listens and resolves with the bound port. */
-export async function listenAdmin(server: Server, port: number, host: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
 }

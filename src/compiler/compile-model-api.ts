@@ -1,5 +1,4 @@
 /** Compiles one ModelAPI into clusters, routing rules and its status conditions. */
-import { createHash } from 'node:crypto';
 import { type ConditionInput, condition } from '../resources/status.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGatewaySpec } from '../schema/model-gateway.ts';
@@ -89,7 +88,7 @@ export function compileModelAPI(
     const readyCount = endpoints.filter((e) => e.ready).length;
     if (readyCount === 0) notReady.push(version.name);
     const readyPath = active?.path ?? defaultReadyPath(spec.protocol, model);
-    const body: Omit<Cluster, 'name' | 'hash'> = {
+    const body: Omit<Cluster, 'name'> = {
       protocol: spec.protocol,
       basePath: resolved.ok ? resolved.basePath : '',
       ...(resolved.ok && resolved.hostHeader !== undefined ? { hostHeader: resolved.hostHeader } : {}),
@@ -109,7 +108,7 @@ export function compileModelAPI(
         : {}),
       passiveHealthCheck: passive,
     };
-    clusters.push({ name: clusterName, hash: hashOf(body), ...body });
+    clusters.push({ name: clusterName, ...body });
 
     const versionPrefix = `${prefix}/versions/${version.name}`;
     protocolRoutes(spec.protocol, versionPrefix, model).forEach((r, m) => {
@@ -211,8 +210,4 @@ function summaryOf(
     hostnames,
     versions,
   };
-}
-
-function hashOf(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }

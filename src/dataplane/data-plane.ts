@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ErrorName } from '../errors/catalog.ts';
 import { rawProblemResponse, sendProblem } from '../errors/problem.ts';
+import { listenOn } from '../net/listen.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { forward } from './forward.ts';
@@ -72,15 +72,8 @@ export class DataPlane {
   }
 
   /** Starts listening; resolves with the bound port. */
-  async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return (this.server.address() as AddressInfo).port;
+  listen(port: number, host: string): Promise<number> {
+    return listenOn(this.server, port, host);
   }
 
   /**
@@ -180,7 +173,6 @@ export class DataPlane {
     const api = rule.labels.api;
     runtime.inflight++;
     this.#inflight++;
-    let status = 0;
     forward({
       req,
       res,
@@ -201,13 +193,11 @@ export class DataPlane {
         ? { 'x-request-id': requestId, [action.versionPin?.header ?? 'x-model-version']: version }
         : { 'x-request-id': requestId },
       onStatus: (code) => {
-        status = code;
         this.metrics.observeRequest(api, version, code, (performance.now() - started) / 1000);
       },
       onUpstreamError: (kind) => this.metrics.upstreamErrors.labels(api, version, kind).inc(),
       onRetry: () => this.metrics.retries.labels(api, version).inc(),
       onDone: () => {
-        void status;
         runtime.exit();
         if (--this.#inflight === 0 && this.#idleWaiters.length > 0) {
           for (const w of this.#idleWaiters.splice(0)) w();

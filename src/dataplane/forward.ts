@@ -100,11 +100,11 @@ async function* limitBody(req: IncomingMessage, max: number): AsyncGenerator<Buf
 }
 
 function tooLarge(f: ForwardRequest): void {
+  // Do not read a body we refused; close the connection after the answer instead (set before the head is written).
+  f.res.shouldKeepAlive = false;
   finishWithProblem(f, 'payloadTooLarge', `request body exceeds the limit of ${f.maxBodyBytes} bytes`, {
     limit: f.maxBodyBytes,
   });
-  // Do not read a body we refused; close the connection after the answer instead.
-  f.res.shouldKeepAlive = false;
 }
 
 function finishWithProblem(
@@ -349,10 +349,10 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   #fail(name: ErrorName, detail: string): void {
     const f = this.#f;
+    // A streamed request body may be partly unread; close after answering (set before the head is written).
+    if (this.#body !== null && !this.#replayable) f.res.shouldKeepAlive = false;
     sendProblem(f.res, name, detail, { instance: f.req.url ?? '/', requestId: f.requestId });
     f.onStatus(f.res.statusCode);
-    // An unread request body would poison keep-alive; close after answering.
-    if (this.#body !== null && !this.#replayable) f.res.shouldKeepAlive = false;
     this.#finish();
   }
 

@@ -4,10 +4,11 @@
  * snapshot keeps serving.
  */
 import type { Server } from 'node:http';
-import { createAdminServer, listenAdmin } from '../admin/admin-server.ts';
+import { createAdminServer } from '../admin/admin-server.ts';
 import { compileSnapshot } from '../compiler/compile.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
+import { listenOn } from '../net/listen.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
@@ -70,7 +71,7 @@ export class FileGateway {
       { ready: () => this.dataPlane.ready, config: () => this.configView() },
       this.metrics,
     );
-    this.adminPort = await listenAdmin(this.#admin, this.#options.adminPort, this.#options.adminHost);
+    this.adminPort = await listenOn(this.#admin, this.#options.adminPort, this.#options.adminHost);
     if (this.#options.watch !== false) {
       this.#watcher = new DirectoryWatcher(
         this.#options.configDir,

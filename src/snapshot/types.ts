@@ -112,8 +112,6 @@ export interface PassiveHealthCheck {
 /** A set of interchangeable endpoints for one model version. */
 export interface Cluster {
   readonly name: string;
-  /** Content hash of everything below; stateful runtime parts (pools, health) are keyed by it. */
-  readonly hash: string;
   readonly protocol: Protocol;
   /** Path prefix of a URL backend, prepended to every upstream path ('' for none). */
   readonly basePath: string;
