@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import type { Pool } from 'undici';
 import { LeastRequestBalancer, RoundRobinBalancer } from '../src/dataplane/balancer.ts';
 import { Endpoint } from '../src/dataplane/endpoint.ts';
-import { call, serviceApiYaml, startGateway } from './helpers/gateway.ts';
-import { startUpstream } from './helpers/upstream.ts';
+import { call, eventually, serviceApiYaml, startGateway } from './helpers/gateway.ts';
+import { startFailingUpstream, startUpstream } from './helpers/upstream.ts';
 
 const passive = { consecutiveFailures: 3, ejectionTimeMs: 1000, maxEjectionPercent: 50 };
 const ep = (name: string, ready = true) => new Endpoint(name, {} as Pool, ready, passive);
@@ -78,9 +78,6 @@ describe('health through the gateway', () => {
       for (let i = 0; i < n; i++) counts[(await call(`${gw.url}/models/h/x`)).headers['x-from'] as string]!++;
       return counts;
     };
-    const waitFor = async (check: () => boolean) => {
-      for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-    };
     try {
       const steps: { title: string; bReady: boolean; expect: (c: Record<string, number>) => boolean }[] = [
         { title: 'both healthy: traffic alternates', bReady: true, expect: (c) => c.a === 10 && c.b === 10 },
@@ -90,7 +87,7 @@ describe('health through the gateway', () => {
       for (const step of steps) {
         state.bReady = step.bReady;
         const probesBefore = b.seen.filter((s) => s.url === '/ready').length;
-        await waitFor(() => b.seen.filter((s) => s.url === '/ready').length >= probesBefore + 2);
+        await eventually(() => b.seen.filter((s) => s.url === '/ready').length >= probesBefore + 2);
         const counts = await share(20);
         assert.ok(step.expect(counts), `${step.title}: ${JSON.stringify(counts)}`);
       }
@@ -108,11 +105,7 @@ describe('health through the gateway', () => {
 
   it('passive ejection stops sending traffic to an endpoint that keeps failing', async () => {
     const good = await startUpstream('good');
-    const bad = await startUpstream('bad', (_req, res) => {
-      res.writeHead(500);
-      res.end('boom');
-      return true;
-    });
+    const bad = await startFailingUpstream('bad', 500);
     const gw = await startGateway({
       'p.yaml': serviceApiYaml(
         'p',

@@ -3,17 +3,8 @@ import assert from 'node:assert/strict';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { call, modelApiYaml, startGateway } from './helpers/gateway.ts';
+import { call, eventually, modelApiYaml, startGateway } from './helpers/gateway.ts';
 import { startUpstream } from './helpers/upstream.ts';
-
-async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail('condition not reached in time');
-}
 
 describe('file reloads', () => {
   it('picks up edits, new files, deletions and editor-style rename saves without a restart', async () => {

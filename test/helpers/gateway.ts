@@ -1,4 +1,5 @@
 /** Starts a real file-mode gateway on 127.0.0.1 port 0 over a temporary config directory. */
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,4 +110,14 @@ metadata: {name: ${name}}
 spec:
   ports: [{name: http, port: 80}]
 ${slices}`;
+}
+
+/** Polls `check` until it holds, failing the test after `ms`. */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail('condition not reached in time');
 }

@@ -110,3 +110,12 @@ export async function unusedPort(): Promise<number> {
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
 }
+
+/** An upstream that answers every request with `status` and `body` (a sick or overloaded model server). */
+export function startFailingUpstream(name: string, status: number, body = 'failing'): Promise<TestUpstream> {
+  return startUpstream(name, (_req, res) => {
+    res.writeHead(status);
+    res.end(body);
+    return true;
+  });
+}
