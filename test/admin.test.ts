@@ -35,7 +35,8 @@ describe('admin listener', () => {
       assert.equal(status.url, 'http://127.0.0.1:8080/models/m');
       assert.deepEqual(
         status.conditions.map((c) => `${c.type}=${c.status}`),
-        ['Accepted=True', 'ResolvedRefs=True', 'Ready=True'],
+        // A REST API without a description is served but not documented, and says so.
+        ['Accepted=True', 'ResolvedRefs=True', 'Ready=True', 'Documented=False'],
       );
       assert.ok(!Number.isNaN(Date.parse(status.conditions[0]!.lastTransitionTime)));
       assert.equal((await fetch(`${gw.adminUrl}/nope`)).status, 404);

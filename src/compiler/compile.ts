@@ -8,16 +8,20 @@
  *  3. compile each ModelAPI, oldest first (creation time, then namespace/name), so older resources win conflicts;
  *  4. drop the rules of a ModelAPI whose public paths another, older one already serves on an overlapping host,
  *     and report the conflict on the loser;
- *  5. emit everything sorted, so equal inputs give byte-identical outputs.
+ *  5. the docs pass (docs/build-docs.ts): each served API's description, resolved from the resource, from what the
+ *     spec fetcher discovered, or synthesized, merged into the published documents; `Documented` conditions;
+ *  6. emit everything sorted, so equal inputs give byte-identical outputs.
  */
 
+import { buildDocs, type ServedApi } from '../docs/build-docs.ts';
+import { type Discovered, NOTHING_DISCOVERED } from '../docs/discovery.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import type { Cluster, GatewaySettings, RouteRule, Snapshot } from '../snapshot/types.ts';
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
-import { DEFAULT_DRAIN_MS, DEFAULT_PUBLIC_URL } from './defaults.ts';
+import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
 import { durationMs } from './durations.ts';
 import { indexBackends } from './resolve-backend.ts';
 
@@ -25,6 +29,8 @@ import { indexBackends } from './resolve-backend.ts';
 export interface CompileOptions {
   /** Public URL when no ModelGateway sets one (e.g. derived from --port). */
   readonly defaultPublicURL?: string;
+  /** What the spec fetcher found so far (documents, metadata). */
+  readonly discovered?: Discovered;
 }
 
 /** The compiler's output. */
@@ -63,8 +69,11 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   const routes: RouteRule[] = [];
   const clusters: Record<string, Cluster> = {};
   const apis: Snapshot['apis'][number][] = [];
+  const served: ServedApi[] = [];
+  const resultStatuses: { api: ModelAPI; status: ResourceStatus }[] = [];
+  const portal = gateway?.spec.docs?.pathPrefix ?? '';
   for (const { api, result } of compiled) {
-    const conflict = findConflict(result, claimed);
+    const conflict = findPortalConflict(result, portal) ?? findConflict(result, claimed);
     let conditions = result.conditions;
     if (conflict) {
       conditions = [
@@ -82,16 +91,54 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       routes.push(...result.rules);
       for (const c of result.clusters) clusters[c.name] = c;
       apis.push(result.summary);
+      served.push({
+        api,
+        summary: result.summary,
+        maxRequestBodyBytes:
+          api.spec.maxRequestBodyBytes ?? gateway?.spec.defaults?.maxRequestBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        versionHeader: (api.spec.versionHeader ?? DEFAULT_VERSION_HEADER).toLowerCase(),
+      });
     }
+    resultStatuses.push({
+      api,
+      status: {
+        ref: result.ref,
+        ...(api.metadata.generation !== undefined ? { observedGeneration: api.metadata.generation } : {}),
+        conditions,
+        fields: conflict ? {} : result.statusFields,
+      },
+    });
+  }
+
+  const docs = buildDocs(served, resources.configMaps, options.discovered ?? NOTHING_DISCOVERED, {
+    publicURL: settings.publicURL,
+    pathPrefix: gateway?.spec.docs?.pathPrefix ?? '',
+    title: settings.title,
+    description: settings.description,
+    ...(gateway?.spec.docs?.contact ? { contact: gateway.spec.docs.contact } : {}),
+  });
+  for (const { status } of resultStatuses) {
+    const extra = docs.statuses.get(status.ref);
+    if (!extra) {
+      statuses.push(status);
+      continue;
+    }
+    const fields = status.fields ?? {};
+    const versions = (fields.versions as Record<string, unknown>[] | undefined)?.map((v) => ({
+      ...v,
+      docs: extra.versions[v.name as string],
+    }));
     statuses.push({
-      ref: result.ref,
-      ...(api.metadata.generation !== undefined ? { observedGeneration: api.metadata.generation } : {}),
-      conditions,
-      fields: conflict ? {} : result.statusFields,
+      ...status,
+      conditions: [...status.conditions, extra.condition],
+      fields: { ...fields, ...(versions ? { versions } : {}), docs: extra.docs },
     });
   }
   statuses.sort((a, b) => a.ref.localeCompare(b.ref));
-  return { snapshot: { gateway: settings, routes, clusters: sortKeys(clusters), apis }, statuses };
+  return {
+    snapshot: { gateway: settings, routes, clusters: sortKeys(clusters), apis, docs: docs.plane },
+    statuses,
+  };
 }
 
 function gatewaySettings(gateway: ModelGateway | undefined, options: CompileOptions): GatewaySettings {
@@ -121,6 +168,29 @@ function findConflict(
   for (const { key, path } of claimKeys(result)) {
     const owner = claimed.get(key);
     if (owner && owner !== result.ref) return { owner, path };
+  }
+  return undefined;
+}
+
+/** The docs portal's paths are served before routing: an API overlapping them would be partly unreachable. */
+function findPortalConflict(result: CompiledModelAPI, portal: string): { owner: string; path: string } | undefined {
+  const exact = [
+    portal,
+    `${portal}/`,
+    `${portal}/docs`,
+    `${portal}/docs/`,
+    `${portal}/redoc`,
+    `${portal}/openapi.json`,
+    `${portal}/openapi.yaml`,
+  ].filter((p) => p !== '');
+  const prefixes = [`${portal}/openapi/`, `${portal}/docs-assets/`];
+  for (const rule of result.rules) {
+    for (const m of rule.matches) {
+      const v = m.path.value;
+      const below = (p: string) => m.path.type === 'PathPrefix' && p.startsWith(`${v}/`);
+      if (exact.some((e) => e === v || below(e)) || prefixes.some((p) => v.startsWith(p) || below(p) || `${v}/` === p))
+        return { owner: 'the docs portal (ModelGateway spec.docs.pathPrefix moves it)', path: v };
+    }
   }
   return undefined;
 }

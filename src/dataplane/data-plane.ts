@@ -125,6 +125,11 @@ export class DataPlane {
     }
     // Resolve `.`/`..` (plain or percent-encoded) before matching, so a prefix can never be escaped upstream.
     if (path.includes('/.') || path.includes('%2')) path = normalizePath(path);
+    if (runtime.docs.handles(path)) {
+      runtime.docs.serve(req, res, path, requestId);
+      this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
+      return;
+    }
     const host = hostOf(req.headers.host);
     const headers = req.headers;
     const result = runtime.matcher.match({

@@ -3,6 +3,7 @@
  * every request that starts while it is current, and retired only after the last of those requests has finished,
  * so a reload never cuts a request short.
  */
+import { DocsSite } from '../docs/docs-site.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { RouteMatcher } from './matcher.ts';
 import { RetryBudget } from './retry-budget.ts';
@@ -17,6 +18,8 @@ export interface ServingCluster extends RuntimeCluster {
 export class RuntimeSnapshot {
   readonly matcher: RouteMatcher;
   readonly clusters: ReadonlyMap<string, ServingCluster>;
+  /** The docs portal of this snapshot. */
+  readonly docs: DocsSite;
   /** Requests that entered while this snapshot was current and have not finished. */
   inflight = 0;
   #retired = false;
@@ -32,6 +35,11 @@ export class RuntimeSnapshot {
     this.clusters = new Map(
       Object.values(snapshot.clusters).map((c) => [c.name, { ...registry.acquire(c), retryBudget: new RetryBudget() }]),
     );
+    this.docs = new DocsSite(snapshot.docs, (name) => {
+      const endpoints = this.clusters.get(name)?.endpoints ?? [];
+      const now = Date.now();
+      return { ready: endpoints.filter((e) => e.available(now)).length, total: endpoints.length };
+    });
   }
 
   /** Marks the snapshot as replaced; its upstream references go once no request uses it. */

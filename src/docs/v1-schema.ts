@@ -51,3 +51,92 @@ export function v1Schemas(metadata?: V2ModelMetadata): { request: Schema; respon
     typed: true,
   };
 }
+
+/** What a V1 document is about. */
+export interface V1DocumentInput {
+  readonly title: string;
+  readonly basePath: string;
+  readonly version: string;
+  readonly metadata?: V2ModelMetadata;
+}
+
+/**
+ * The OpenAPI 3.1 document of one KServe V1 model version in public paths: `GET {base}` (status),
+ * `POST {base}:predict` and `POST {base}:explain`.
+ */
+export function v1OpenAPIDocument(input: V1DocumentInput): Schema {
+  const { request, response, typed } = v1Schemas(input.metadata);
+  const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+  const json = (schema: Schema) => ({ 'application/json': { schema } });
+  const example = typed ? exampleInstances(request) : undefined;
+  const verb = (operationId: string, summary: string, req: string, res: string) => ({
+    post: {
+      operationId,
+      summary,
+      'x-schema-source': typed ? 'metadata' : 'generic',
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: ref(req),
+            ...(example ? { examples: { zeros: { summary: 'All-zero instance', value: example } } } : {}),
+          },
+        },
+      },
+      responses: {
+        '200': { description: 'Predictions', content: json(ref(res)) },
+        '400': { description: 'Invalid input', content: json(ref('V1Error')) },
+      },
+    },
+  });
+  return {
+    openapi: '3.1.0',
+    info: { title: input.title, version: input.version },
+    paths: {
+      [input.basePath]: {
+        get: {
+          operationId: 'modelStatus',
+          summary: 'Whether the model is ready',
+          responses: {
+            '200': {
+              description: 'Model status',
+              content: json({
+                type: 'object',
+                required: ['name', 'ready'],
+                properties: { name: { type: 'string' }, ready: { type: 'boolean' } },
+              }),
+            },
+          },
+        },
+      },
+      [`${input.basePath}:predict`]: verb('predict', 'Predict', 'PredictRequest', 'PredictResponse'),
+      [`${input.basePath}:explain`]: verb('explain', 'Explain a prediction', 'PredictRequest', 'ExplainResponse'),
+    },
+    components: {
+      schemas: {
+        PredictRequest: stripSource(request),
+        PredictResponse: stripSource(response),
+        ExplainResponse: { type: 'object', description: 'Explainer-specific result.' },
+        V1Error: { type: 'object', properties: { error: { type: 'string' } } },
+      },
+    },
+  };
+}
+
+function stripSource(schema: Schema): Schema {
+  const { 'x-schema-source': _source, ...rest } = schema;
+  return rest;
+}
+
+/** One all-zero instance per the typed request schema. */
+function exampleInstances(request: Schema): Schema {
+  const instances = (request.properties as Record<string, Schema>).instances!;
+  const fill = (s: Schema): unknown => {
+    if (s.type === 'array')
+      return Array.from({ length: (s.minItems as number | undefined) ?? 1 }, () => fill(s.items as Schema));
+    if (s.type === 'boolean') return false;
+    if (s.type === 'string') return '';
+    return 0;
+  };
+  return { instances: [fill(instances.items as Schema)] };
+}

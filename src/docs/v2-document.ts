@@ -13,8 +13,8 @@ export interface V2DocumentInput {
   readonly title: string;
   /** Public base path of the version, e.g. `/models/iris` or `/models/iris/versions/v2`. */
   readonly basePath: string;
-  /** The gateway's public URL. */
-  readonly serverURL: string;
+  /** The gateway's public URL; left out of the parts that the merge rebases. */
+  readonly serverURL?: string;
   readonly version: string;
   readonly metadata?: V2ModelMetadata;
 }
@@ -105,7 +105,7 @@ export function v2OpenAPIDocument(input: V2DocumentInput): Schema {
   return {
     openapi: '3.1.0',
     info: { title: input.title, version: input.version },
-    servers: [{ url: input.serverURL }],
+    ...(input.serverURL ? { servers: [{ url: input.serverURL }] } : {}),
     paths: {
       [input.basePath]: {
         get: {

@@ -35,7 +35,19 @@ export const ERRORS = {
     'MG-404-NO-ROUTE',
     404,
     'No route',
-    'No model API or route matches the request host, path and method. `GET /` on the gateway lists what is served.',
+    'No model API or route matches the request host, path and method. The docs portal (`GET /`) lists what is served.',
+  ),
+  documentNotFound: entry(
+    'MG-404-NO-DOCUMENT',
+    404,
+    'No such document',
+    'The docs portal has no OpenAPI document at this path: the model API or version is not served (see the landing page).',
+  ),
+  methodNotAllowed: entry(
+    'MG-405-METHOD-NOT-ALLOWED',
+    405,
+    'Method not allowed',
+    'The docs portal and the published documents answer GET and HEAD only.',
   ),
   payloadTooLarge: entry(
     'MG-413-PAYLOAD-TOO-LARGE',

@@ -1,5 +1,5 @@
 /** The resource model every source produces and the compiler consumes. */
-import type { EndpointSlice, Secret, Service } from '../schema/core.ts';
+import type { ConfigMap, EndpointSlice, Secret, Service } from '../schema/core.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 
@@ -24,6 +24,7 @@ export interface ResourceSet {
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  readonly configMaps: readonly ConfigMap[];
 }
 
 /** An empty resource set. */
@@ -33,6 +34,7 @@ export const EMPTY_RESOURCES: ResourceSet = {
   services: [],
   endpointSlices: [],
   secrets: [],
+  configMaps: [],
 };
 
 /** `Kind/namespace/name`, the key used for statuses and diagnostics. */

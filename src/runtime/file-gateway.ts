@@ -8,10 +8,12 @@ import { createAdminServer } from '../admin/admin-server.ts';
 import { compileSnapshot } from '../compiler/compile.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
+import { SpecFetcher } from '../docs/spec-fetcher.ts';
 import { listenOn } from '../net/listen.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
+import type { ResourceSet } from '../resources/types.ts';
 import { DirectoryWatcher } from '../sources/directory-watcher.ts';
 import { loadDirectory } from '../sources/load-directory.ts';
 import { StatusStore } from './status-store.ts';
@@ -51,6 +53,10 @@ export class FileGateway {
   #lastError: { at: string; diagnostics: string[] } | undefined;
   #reloading: Promise<ReloadResult> | undefined;
   #reloadAgain = false;
+  /** Set when the spec fetcher found something new: recompile even though no file changed. */
+  #discoveryChanged = false;
+  readonly #fetcher: SpecFetcher;
+  #lastGood: ResourceSet | undefined;
   port = 0;
   adminPort = 0;
 
@@ -58,6 +64,13 @@ export class FileGateway {
     this.#options = options;
     this.#log = options.logger;
     this.dataPlane = new DataPlane(this.registry, this.metrics);
+    this.#fetcher = new SpecFetcher({
+      logger: options.logger,
+      onChange: () => {
+        this.#discoveryChanged = true;
+        void this.reload();
+      },
+    });
     this.registry.onHealth = (cluster, endpoint, healthy) => {
       this.metrics.endpointHealthy.labels(cluster, endpoint).set(healthy ? 1 : 0);
     };
@@ -103,7 +116,9 @@ export class FileGateway {
 
   async #reloadOnce(): Promise<ReloadResult> {
     const load = await loadDirectory(this.#options.configDir);
-    if (load.hash === this.#appliedHash && this.dataPlane.current) {
+    const discoveryChanged = this.#discoveryChanged;
+    this.#discoveryChanged = false;
+    if (load.hash === this.#appliedHash && this.dataPlane.current && !discoveryChanged) {
       this.#lastError = undefined; // back to what is served: no change is pending
       return { applied: false, changed: false, diagnostics: this.#lastDiagnostics };
     }
@@ -118,17 +133,29 @@ export class FileGateway {
       );
       this.#lastError = { at: new Date().toISOString(), diagnostics: lines };
       this.metrics.reloads.labels('rejected').inc();
+      // New API descriptions still reach the last good configuration.
+      if (discoveryChanged && this.#lastGood) this.#compileAndApply(this.#lastGood, 'API descriptions updated');
       return { applied: false, changed: false, diagnostics: load.diagnostics };
     }
-    const { snapshot, statuses } = compileSnapshot(
+    this.#compileAndApply(
       load.resources,
-      this.#options.publicURL !== undefined ? { defaultPublicURL: this.#options.publicURL } : {},
+      load.hash === this.#appliedHash ? 'API descriptions updated' : 'configuration applied',
     );
-    this.dataPlane.apply(snapshot);
+    this.#lastGood = load.resources;
     this.#appliedHash = load.hash;
     this.#lastDiagnostics = load.diagnostics;
     this.#lastError = undefined;
     this.metrics.reloads.labels('applied').inc();
+    return { applied: true, changed: true, diagnostics: load.diagnostics };
+  }
+
+  #compileAndApply(resources: ResourceSet, message: string): void {
+    const { snapshot, statuses } = compileSnapshot(resources, {
+      ...(this.#options.publicURL !== undefined ? { defaultPublicURL: this.#options.publicURL } : {}),
+      discovered: this.#fetcher.discovered(),
+    });
+    this.dataPlane.apply(snapshot);
+    this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
     for (const ref of this.statuses.update(statuses, new Date())) {
       const status = this.statuses.get(ref)!;
       for (const c of status.conditions) {
@@ -137,14 +164,28 @@ export class FileGateway {
         else this.#log.warn(fields, c.message);
       }
     }
-    this.#log.info({ routes: snapshot.routes.length, apis: snapshot.apis.length }, 'configuration applied');
-    return { applied: true, changed: true, diagnostics: load.diagnostics };
+    this.#log.info({ routes: snapshot.routes.length, apis: snapshot.apis.length }, message);
   }
 
   /** The /config view: the snapshot in effect, every status, and the last rejected change if any. */
   configView(): unknown {
+    const snapshot = this.dataPlane.current;
     return {
-      snapshot: this.dataPlane.current ?? null,
+      // The published documents are served by the portal; here only what was decided about them.
+      snapshot: snapshot
+        ? {
+            ...snapshot,
+            docs: {
+              pathPrefix: snapshot.docs.pathPrefix,
+              tasks: snapshot.docs.tasks.map(({ kind, key }) => ({ kind, key })),
+              apis: snapshot.docs.apis.map((a) => ({
+                ref: a.ref,
+                documented: a.documented,
+                versions: a.versions.map((v) => ({ name: v.name, source: v.source })),
+              })),
+            },
+          }
+        : null,
       statuses: this.statuses.all(),
       lastRejectedChange: this.#lastError ?? null,
     };
@@ -153,6 +194,7 @@ export class FileGateway {
   /** Graceful stop: readiness goes false, in-flight requests drain, then everything closes. */
   async stop(drainMs = this.dataPlane.current?.gateway.drainTimeoutMs ?? 30_000): Promise<void> {
     this.#watcher?.close();
+    await this.#fetcher.close();
     await this.dataPlane.shutdown(drainMs);
     await new Promise<void>((resolve) => (this.#admin ? this.#admin.close(() => resolve()) : resolve()));
     this.#admin?.closeAllConnections();

@@ -93,9 +93,22 @@ export const Secret = Type.Object(
   open,
 );
 
+export const ConfigMap = Type.Object(
+  {
+    apiVersion: Type.Literal('v1'),
+    kind: Type.Literal('ConfigMap'),
+    metadata: ObjectMeta,
+    data: Type.Optional(Type.Record(Type.String(), Type.String())),
+    binaryData: Type.Optional(Type.Record(Type.String(), Type.String({ contentEncoding: 'base64' }))),
+  },
+  open,
+);
+
 /** core/v1 Service. */
 export type Service = Static<typeof Service>;
 /** discovery.k8s.io/v1 EndpointSlice. */
 export type EndpointSlice = Static<typeof EndpointSlice>;
 /** core/v1 Secret. */
 export type Secret = Static<typeof Secret>;
+/** core/v1 ConfigMap. */
+export type ConfigMap = Static<typeof ConfigMap>;

@@ -1,6 +1,6 @@
 /** Every resource kind modelgate understands, with what the CRD generator and the validators need to know. */
 import type { TSchema } from '@sinclair/typebox';
-import { EndpointSlice, Secret, Service } from './core.ts';
+import { ConfigMap, EndpointSlice, Secret, Service } from './core.ts';
 import { ModelAPI } from './model-api.ts';
 import { ModelGateway } from './model-gateway.ts';
 
@@ -66,6 +66,7 @@ export const KINDS: readonly KindInfo[] = [
   { apiVersion: 'v1', kind: 'Service', schema: Service },
   { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', schema: EndpointSlice },
   { apiVersion: 'v1', kind: 'Secret', schema: Secret },
+  { apiVersion: 'v1', kind: 'ConfigMap', schema: ConfigMap },
 ];
 
 /** Looks a kind up by apiVersion and kind. */

@@ -35,6 +35,75 @@ export const Backend = Type.Object(
   },
 );
 
+/** Where an API description comes from, besides synthesis from protocol metadata. */
+export const OpenAPISource = Type.Object(
+  {
+    inline: Type.Optional(
+      Type.Unsafe<Record<string, unknown>>({
+        type: 'object',
+        'x-kubernetes-preserve-unknown-fields': true,
+        description: 'The document itself (OpenAPI 3.0/3.1 or Swagger 2.0), with paths as the upstream serves them.',
+      }),
+    ),
+    configMapRef: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1 }),
+          key: Type.Optional(Type.String({ minLength: 1, description: 'Data key (default `openapi.json`).' })),
+        },
+        { additionalProperties: false, description: 'A ConfigMap in the same namespace holding the document.' },
+      ),
+    ),
+    path: Type.Optional(
+      Type.String({
+        pattern: '^/',
+        description:
+          "Path of the upstream's own document on the version's backend, e.g. `/openapi.json` (FastAPI, vLLM), " +
+          '`/docs.json` (BentoML), `/api-doc/openapi.json` (TGI), `/` with method OPTIONS (TorchServe).',
+      }),
+    ),
+    url: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+        description: 'Absolute URL of the document, for upstreams that publish it elsewhere.',
+      }),
+    ),
+    method: Type.Optional(StringEnum(['GET', 'OPTIONS'], { description: 'HTTP method for `path`/`url` (GET).' })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Precedence: `inline` or `configMapRef`, then `path`/`url` (fetched), then protocol metadata, then the generic protocol document.',
+  },
+);
+
+export const VersionDocs = Type.Object(
+  {
+    openAPI: Type.Optional(OpenAPISource),
+    description: Type.Optional(Type.String({ description: 'Shown with this version in the portal.' })),
+  },
+  { additionalProperties: false, description: 'Per-version override of the API description source.' },
+);
+
+export const ApiDocs = Type.Object(
+  {
+    discover: Type.Optional(
+      Type.Boolean({
+        description:
+          "Contact this API's own backends for protocol metadata (V2 `GET /v2/models/{m}`, OpenAI `GET /v1/models`) " +
+          'and, for the `openapi` protocol, `GET /openapi.json`. Default false: nothing is probed unless asked. ' +
+          'Setting `openAPI.path` or `openAPI.url` fetches that document regardless.',
+      }),
+    ),
+    openAPI: Type.Optional(OpenAPISource),
+    refreshInterval: Type.Optional(Duration('How often fetched documents are refreshed (default 5m).')),
+    title: Type.Optional(Type.String({ description: 'Tag name shown in the portal (default: the ModelAPI name).' })),
+    description: Type.Optional(Type.String({ description: 'Tag description (Markdown).' })),
+    hidden: Type.Optional(Type.Boolean({ description: 'Leave this API out of the published documents.' })),
+  },
+  { additionalProperties: false, description: 'How this API is documented.' },
+);
+
 export const ModelVersion = Type.Object(
   {
     name: Type.String({
@@ -58,6 +127,16 @@ export const ModelVersion = Type.Object(
       }),
     ),
     backend: Backend,
+    docs: Type.Optional(VersionDocs),
+    deprecated: Type.Optional(
+      Type.Boolean({ description: 'Marks the version deprecated: its operations say so, the portal shows it.' }),
+    ),
+    sunset: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$',
+        description: 'RFC 3339 date (or date-time) after which the version may be removed.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -170,9 +249,20 @@ export const ModelAPISpec = Type.Object(
     retries: Type.Optional(Retries),
     healthCheck: Type.Optional(HealthCheck),
     maxRequestBodyBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'Largest accepted request body.' })),
+    docs: Type.Optional(ApiDocs),
   },
   { additionalProperties: false },
 );
+
+/** Where a version's published description came from. */
+export const DocsProvenance = Type.Object({
+  source: StringEnum(['inline', 'configMap', 'upstream', 'metadata', 'generic']),
+  location: Type.Optional(Type.String({ description: 'ConfigMap, URL or path the document or metadata came from.' })),
+  fetchedAt: Type.Optional(Type.String()),
+  etag: Type.Optional(Type.String()),
+  sha256: Type.Optional(Type.String()),
+  openapiVersion: Type.Optional(Type.String({ description: 'Version of the source document before normalisation.' })),
+});
 
 export const ModelAPIStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
@@ -185,7 +275,18 @@ export const ModelAPIStatus = Type.Object({
         url: Type.String(),
         weight: Type.Integer(),
         endpoints: Type.Integer(),
+        docs: Type.Optional(DocsProvenance),
       }),
+    ),
+  ),
+  docs: Type.Optional(
+    Type.Object(
+      {
+        url: Type.String({ description: 'Where the published document of this API is served.' }),
+        conflicts: Type.Optional(Type.Array(Type.String())),
+        renames: Type.Optional(Type.Array(Type.String())),
+      },
+      { description: 'Merge report: operations left out because another API documents them, renamed ids.' },
     ),
   ),
 });
@@ -206,3 +307,6 @@ export type Backend = Static<typeof Backend>;
 export type Retries = Static<typeof Retries>;
 export type Timeouts = Static<typeof Timeouts>;
 export type HealthCheck = Static<typeof HealthCheck>;
+export type ApiDocs = Static<typeof ApiDocs>;
+export type OpenAPISource = Static<typeof OpenAPISource>;
+export type DocsProvenance = Static<typeof DocsProvenance>;

@@ -11,8 +11,15 @@ export const ModelGatewaySpec = Type.Object(
     docs: Type.Optional(
       Type.Object(
         {
-          title: Type.Optional(Type.String()),
-          description: Type.Optional(Type.String()),
+          title: Type.Optional(Type.String({ description: 'Title of the merged document and the portal.' })),
+          description: Type.Optional(Type.String({ description: 'Markdown shown at the top of the documents.' })),
+          pathPrefix: Type.Optional(
+            Type.String({
+              pattern: "^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$",
+              description:
+                'Serve the portal and documents under this prefix (`/portal/docs`, `/portal/openapi.json` …); default: the root.',
+            }),
+          ),
           contact: Type.Optional(
             Type.Object(
               {

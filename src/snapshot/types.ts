@@ -3,6 +3,7 @@
  * golden-testable and can be printed at /config. The shapes follow Gateway API HTTPRoute semantics (matches, weighted
  * backends, per-backend filters, timeouts) so that ModelAPIs and, later, HTTPRoutes compile into the same table.
  */
+import type { DocsTask } from '../docs/discovery.ts';
 import type { Protocol } from '../schema/model-api.ts';
 
 /** How a path is matched, as in Gateway API `HTTPPathMatch`. */
@@ -149,10 +150,51 @@ export interface GatewaySettings {
   readonly drainTimeoutMs: number;
 }
 
+/** One ModelAPI as published by the docs plane. */
+export interface PublishedApi {
+  readonly ref: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly title: string;
+  /** Its tag in the merged document. */
+  readonly tag: string;
+  readonly protocol: Protocol;
+  readonly pathPrefix: string;
+  /** Left out of the merged document (its own documents are still served). */
+  readonly hidden: boolean;
+  readonly documented: { readonly status: string; readonly reason: string; readonly message: string };
+  readonly versions: readonly {
+    readonly name: string;
+    readonly weight: number;
+    readonly path: string;
+    readonly cluster: string;
+    /** inline, configMap, upstream, metadata or generic. */
+    readonly source: string;
+    readonly deprecated: boolean;
+    readonly sunset?: string;
+    readonly document: Readonly<Record<string, unknown>>;
+  }[];
+  /** The API's own document: unversioned paths plus every version's paths. */
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
+/** What the docs plane serves, and what the spec fetcher must do. */
+export interface DocsPlane {
+  /** Path prefix of the portal and documents ('' = at the root). */
+  readonly pathPrefix: string;
+  readonly title: string;
+  /** Fetches and conversions the spec fetcher carries out. */
+  readonly tasks: readonly DocsTask[];
+  /** Everything public, merged. */
+  readonly merged: Readonly<Record<string, unknown>>;
+  readonly apis: readonly PublishedApi[];
+}
+
 /** The immutable snapshot. */
 export interface Snapshot {
   readonly gateway: GatewaySettings;
   readonly routes: readonly RouteRule[];
   readonly clusters: Readonly<Record<string, Cluster>>;
   readonly apis: readonly ApiSummary[];
+  readonly docs: DocsPlane;
 }

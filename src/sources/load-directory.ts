@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Diagnostic } from '../resources/diagnostics.ts';
 import { type ResourceSet, refKey, refOf, type SourceLocation } from '../resources/types.ts';
-import type { EndpointSlice, Secret, Service } from '../schema/core.ts';
+import type { ConfigMap, EndpointSlice, Secret, Service } from '../schema/core.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import { type LocatedObject, parseObjects } from './parse-yaml.ts';
@@ -88,6 +88,7 @@ export function collect(
   const services: Service[] = [];
   const endpointSlices: EndpointSlice[] = [];
   const secrets: Secret[] = [];
+  const configMaps: ConfigMap[] = [];
   for (const { object, location } of objects) {
     const key = refKey(refOf(object));
     const first = locations.get(key);
@@ -123,7 +124,10 @@ export function collect(
       case 'Secret':
         secrets.push(withNamespace as unknown as Secret);
         break;
+      case 'ConfigMap':
+        configMaps.push(withNamespace as unknown as ConfigMap);
+        break;
     }
   }
-  return { resources: { modelApis, modelGateways, services, endpointSlices, secrets }, locations };
+  return { resources: { modelApis, modelGateways, services, endpointSlices, secrets, configMaps }, locations };
 }

@@ -1,0 +1,254 @@
+/**
+ * The docs pass of the compiler: for every served ModelAPI, resolve each version's description (version-source.ts),
+ * render it under the public paths, and merge (merge.ts) into the published documents — everything, one per API, one
+ * per version — plus the `Documented` condition and the provenance and merge report for status. Pure.
+ */
+import { type ConditionInput, condition } from '../resources/status.ts';
+import type { ConfigMap } from '../schema/core.ts';
+import type { ModelAPI, Protocol } from '../schema/model-api.ts';
+import type { ApiSummary, DocsPlane, PublishedApi } from '../snapshot/types.ts';
+import { type Discovered, type DocsTask, sha256 } from './discovery.ts';
+import { type MergeOptions, type MergePart, type MergeReport, mergeDocuments } from './merge.ts';
+import { canonicalJson } from './openapi-walk.ts';
+import {
+  type DocumentedState,
+  type ResolvedSource,
+  renderVersionDocument,
+  resolveVersionSource,
+} from './version-source.ts';
+
+type Json = Record<string, unknown>;
+
+/** One served ModelAPI, as the compiler accepted it. */
+export interface ServedApi {
+  readonly api: ModelAPI;
+  readonly summary: ApiSummary;
+  readonly maxRequestBodyBytes: number;
+  readonly versionHeader: string;
+}
+
+/** Gateway-wide inputs. */
+export interface DocsSettings {
+  readonly publicURL: string;
+  readonly pathPrefix: string;
+  readonly title: string;
+  readonly description: string;
+  readonly contact?: Json;
+}
+
+/** What the docs pass adds to a ModelAPI's status. */
+export interface DocsStatus {
+  readonly condition: ConditionInput;
+  /** Provenance per version name. */
+  readonly versions: Readonly<Record<string, Json>>;
+  readonly docs: Json;
+}
+
+/** The docs pass's output. */
+export interface DocsBuild {
+  readonly plane: DocsPlane;
+  readonly statuses: ReadonlyMap<string, DocsStatus>;
+}
+
+export const PROTOCOL_GROUPS: Record<Protocol, string> = {
+  'open-inference-v2': 'Open Inference Protocol (V2)',
+  'kserve-v1': 'KServe V1',
+  openai: 'OpenAI-compatible',
+  openapi: 'REST',
+};
+
+/** Runs the docs pass. */
+export function buildDocs(
+  served: readonly ServedApi[],
+  configMaps: readonly ConfigMap[],
+  discovered: Discovered,
+  settings: DocsSettings,
+): DocsBuild {
+  const tasks = new Map<string, DocsTask>();
+  const statuses = new Map<string, DocsStatus>();
+  const allParts: MergePart[] = [];
+  const apis: PublishedApi[] = [];
+  const tagNames = new Map<string, number>();
+  for (const { api } of served) {
+    const title = api.spec.docs?.title ?? api.metadata.name;
+    tagNames.set(title, (tagNames.get(title) ?? 0) + 1);
+  }
+  const mergeOptions = (title: string, description: string): MergeOptions => ({
+    title,
+    description,
+    version: '0',
+    publicURL: settings.publicURL,
+    ...(settings.contact ? { contact: settings.contact } : {}),
+  });
+
+  for (const entry of served) {
+    const { api, summary } = entry;
+    const hidden = api.spec.docs?.hidden === true;
+    const titleBase = api.spec.docs?.title ?? api.metadata.name;
+    const tagName = (tagNames.get(titleBase) ?? 0) > 1 ? `${summary.namespace}/${titleBase}` : titleBase;
+    const resolved = new Map<string, ResolvedSource>();
+    for (const [i, version] of api.spec.versions.entries()) {
+      const source = resolveVersionSource({
+        api,
+        version,
+        cluster: summary.versions[i]!.cluster,
+        configMaps,
+        discovered,
+      });
+      resolved.set(version.name, source);
+      for (const t of source.tasks) tasks.set(t.key, t);
+    }
+    const multi = summary.versions.length > 1;
+    const primary = primaryVersion(summary);
+    const partOf = (versionName: string, versioned: boolean): MergePart => {
+      const version = api.spec.versions.find((v) => v.name === versionName)!;
+      const sv = summary.versions.find((v) => v.name === versionName)!;
+      const basePath = versioned ? sv.path : summary.pathPrefix;
+      const { document } = renderVersionDocument(resolved.get(versionName)!, {
+        title: titleBase,
+        version: versionName,
+        basePath,
+        modelName: sv.modelName,
+        modelVersion: version.modelVersion,
+      });
+      return {
+        ref: summary.ref,
+        namespace: summary.namespace,
+        name: summary.name,
+        version: versionName,
+        versioned,
+        tag: { name: tagName, description: tagDescription(api, summary) },
+        group: PROTOCOL_GROUPS[summary.protocol],
+        document,
+        hostnames: summary.hostnames,
+        ...(!versioned && multi
+          ? { versionPin: { header: entry.versionHeader, versions: summary.versions.map((v) => v.name) } }
+          : {}),
+        maxRequestBodyBytes: entry.maxRequestBodyBytes,
+        ...(version.deprecated ? { deprecation: version.sunset ? { sunset: version.sunset } : {} } : {}),
+      };
+    };
+    // The unversioned paths are documented from the version most unpinned traffic reaches; the versioned paths of
+    // every version follow when there is more than one (a single version's are in its own document).
+    const apiParts = [
+      ...(primary ? [partOf(primary, false)] : []),
+      ...(multi || !primary ? summary.versions.map((v) => partOf(v.name, true)) : []),
+    ];
+    const versionDocs = Object.fromEntries(
+      summary.versions.map((v) => [
+        v.name,
+        withRevision(mergeDocuments([partOf(v.name, true)], mergeOptions(`${titleBase} ${v.name}`, '')).document),
+      ]),
+    );
+    const own = mergeDocuments(apiParts, mergeOptions(titleBase, api.spec.docs?.description ?? ''));
+    if (!hidden) allParts.push(...apiParts);
+    const documented = combineDocumented(resolved);
+    const docPath = `${settings.pathPrefix}/openapi/${summary.namespace}/${summary.name}.json`;
+    apis.push({
+      ref: summary.ref,
+      namespace: summary.namespace,
+      name: summary.name,
+      title: titleBase,
+      tag: tagName,
+      protocol: summary.protocol,
+      pathPrefix: summary.pathPrefix,
+      hidden,
+      documented,
+      versions: summary.versions.map((v, i) => ({
+        name: v.name,
+        weight: v.weight,
+        path: v.path,
+        cluster: v.cluster,
+        source: resolved.get(v.name)!.provenance.source,
+        deprecated: api.spec.versions[i]?.deprecated === true,
+        ...(api.spec.versions[i]?.sunset ? { sunset: api.spec.versions[i]!.sunset! } : {}),
+        document: versionDocs[v.name]!,
+      })),
+      document: withRevision(own.document),
+    });
+    statuses.set(summary.ref, {
+      condition: condition('Documented', documented.status, documented.reason, documented.message),
+      versions: Object.fromEntries([...resolved].map(([name, s]) => [name, s.provenance as Json])),
+      docs: { url: settings.publicURL + docPath },
+    });
+  }
+
+  const merged = mergeDocuments(allParts, mergeOptions(settings.title, settings.description));
+  reportOnStatuses(merged.report, statuses);
+  return {
+    plane: {
+      pathPrefix: settings.pathPrefix,
+      title: settings.title,
+      tasks: [...tasks.values()].sort((a, b) => a.key.localeCompare(b.key)),
+      merged: withRevision(merged.document),
+      apis,
+    },
+    statuses,
+  };
+}
+
+/** The version with the largest weight (the first on ties), or undefined when all weights are 0. */
+function primaryVersion(summary: ApiSummary): string | undefined {
+  let best: ApiSummary['versions'][number] | undefined;
+  for (const v of summary.versions) if (v.weight > 0 && (!best || v.weight > best.weight)) best = v;
+  return best?.name;
+}
+
+function tagDescription(api: ModelAPI, summary: ApiSummary): string {
+  const total = summary.versions.reduce((a, v) => a + v.weight, 0);
+  const lines = summary.versions.map((v) => {
+    const share = total > 0 ? `${Math.round((v.weight / total) * 1000) / 10}% of unpinned traffic` : 'pinned only';
+    const description = api.spec.versions.find((x) => x.name === v.name)?.docs?.description;
+    return `- \`${v.name}\` at \`${v.path}\` — ${share}${description ? `. ${description}` : ''}`;
+  });
+  const intro = api.spec.docs?.description ? `${api.spec.docs.description}\n\n` : '';
+  return `${intro}${PROTOCOL_GROUPS[summary.protocol]} model API at \`${summary.pathPrefix}\`.\n\n${lines.join('\n')}`;
+}
+
+/** The worst state of the versions: False over Unknown over True, messages prefixed by version. */
+function combineDocumented(resolved: ReadonlyMap<string, ResolvedSource>): DocumentedState {
+  const rank = { False: 0, Unknown: 1, True: 2 } as const;
+  const entries = [...resolved.entries()];
+  const worst = entries.reduce(
+    (w, [, s]) => (rank[s.documented.status] < rank[w.status] ? s.documented : w),
+    entries[0]![1].documented,
+  );
+  const message =
+    entries.length === 1 ? worst.message : entries.map(([v, s]) => `${v}: ${s.documented.message}`).join('; ');
+  return { status: worst.status, reason: worst.reason, message };
+}
+
+function reportOnStatuses(report: MergeReport, statuses: Map<string, DocsStatus>): void {
+  const conflicts = new Map<string, string[]>();
+  const add = (ref: string, line: string) => conflicts.set(ref, [...(conflicts.get(ref) ?? []), line]);
+  for (const c of report.conflicts) {
+    const op = `${c.method.toUpperCase()} ${c.path}`;
+    add(c.loser, `${op} left out: ${c.winner} documents it`);
+    add(c.winner, `${op} also claimed by ${c.loser}`);
+  }
+  const renames = new Map<string, string[]>();
+  for (const r of report.renames) renames.set(r.ref, [...(renames.get(r.ref) ?? []), `${r.kind} ${r.from} → ${r.to}`]);
+  for (const [ref, status] of statuses) {
+    const c = conflicts.get(ref);
+    const r = renames.get(ref);
+    if (!c && !r) continue;
+    statuses.set(ref, {
+      ...status,
+      docs: { ...status.docs, ...(c ? { conflicts: c } : {}), ...(r ? { renames: r } : {}) },
+      ...(c
+        ? {
+            condition:
+              status.condition.status === 'True'
+                ? condition('Documented', 'True', 'MergeConflict', `${status.condition.message}; ${c.join('; ')}`)
+                : status.condition,
+          }
+        : {}),
+    });
+  }
+}
+
+/** Sets `info.version` to the document's content revision (a short hash), so consumers can tell revisions apart. */
+function withRevision(document: Json): Json {
+  const revision = sha256(canonicalJson(document)).slice(0, 12);
+  return { ...document, info: { ...(document.info as Json), version: revision } };
+}

@@ -1,0 +1,198 @@
+/**
+ * Serves the docs plane of one snapshot. URL scheme (under the ModelGateway's `spec.docs.pathPrefix`, default the root):
+ *
+ *   /                                         landing page: model APIs, versions, weights, readiness, deprecation
+ *   /docs                                     Swagger UI (selector: everything, each API, each version)
+ *   /redoc                                    ReDoc of everything
+ *   /openapi.json, /openapi.yaml              everything public, merged
+ *   /openapi/{namespace}/{name}.json|.yaml    one model API (unversioned paths + every version)
+ *   /openapi/{namespace}/{name}/versions/{version}.json|.yaml
+ *   /docs-assets/{file}                       the UI assets, from npm packages
+ *
+ * Documents carry a strong ETag from their content hash and answer 304 to a matching If-None-Match. They are
+ * serialised on first request and cached with the snapshot (which is immutable), so an unchanged document costs a
+ * map lookup.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stringify as toYaml } from 'yaml';
+import type { ErrorName } from '../errors/catalog.ts';
+import { sendProblem } from '../errors/problem.ts';
+import type { DocsPlane } from '../snapshot/types.ts';
+import { asset } from './portal/assets.ts';
+import { landingPage, redocPage, swaggerPage, type VersionHealth } from './portal/pages.ts';
+
+type Json = Readonly<Record<string, unknown>>;
+
+interface Rendered {
+  readonly body: Buffer;
+  readonly etag: string;
+  readonly contentType: string;
+}
+
+/** The portal of one snapshot. */
+export class DocsSite {
+  readonly #plane: DocsPlane;
+  readonly #prefix: string;
+  readonly #documents = new Map<string, Json>(); // path without extension → document
+  readonly #rendered = new Map<string, Rendered>();
+  readonly #health: (cluster: string) => VersionHealth;
+
+  constructor(plane: DocsPlane, health: (cluster: string) => VersionHealth) {
+    this.#plane = plane;
+    this.#prefix = plane.pathPrefix;
+    this.#health = health;
+    const p = this.#prefix;
+    this.#documents.set(`${p}/openapi`, plane.merged);
+    for (const api of plane.apis) {
+      const base = `${p}/openapi/${api.namespace}/${api.name}`;
+      this.#documents.set(base, api.document);
+      for (const v of api.versions) this.#documents.set(`${base}/versions/${v.name}`, v.document);
+    }
+  }
+
+  /** Whether `path` belongs to the portal (checked before routing: the portal's paths are reserved). */
+  handles(path: string): boolean {
+    const p = this.#prefix;
+    if (p !== '' && !path.startsWith(p)) return false;
+    const rest = path.slice(p.length);
+    return (
+      rest === '/' ||
+      rest === '' ||
+      rest === '/docs' ||
+      rest === '/docs/' ||
+      rest === '/redoc' ||
+      rest === '/openapi.json' ||
+      rest === '/openapi.yaml' ||
+      rest.startsWith('/openapi/') ||
+      rest.startsWith('/docs-assets/')
+    );
+  }
+
+  /** Answers a request for a path `handles` accepted. */
+  serve(req: IncomingMessage, res: ServerResponse, path: string, requestId: string): void {
+    const fail = (name: ErrorName, detail: string) =>
+      sendProblem(res, name, detail, { instance: req.url ?? path, requestId });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      fail('methodNotAllowed', `${req.method} is not allowed here; use GET`);
+      return;
+    }
+    const rest = path.slice(this.#prefix.length);
+    if (rest === '') {
+      // `/portal` → `portal/`, relative, so links resolve under the portal even behind another prefix.
+      const last = this.#prefix.slice(this.#prefix.lastIndexOf('/') + 1);
+      this.#redirect(res, `${last}/`);
+      return;
+    }
+    if (rest === '/docs/') {
+      this.#redirect(res, '../docs');
+      return;
+    }
+    if (rest === '/') {
+      this.#send(
+        req,
+        res,
+        this.#page('landing', () => landingPage(this.#plane, '', this.#health)),
+        'no-cache',
+      );
+      return;
+    }
+    if (rest === '/docs') {
+      this.#send(
+        req,
+        res,
+        this.#page('docs', () => swaggerPage(this.#plane, '')),
+        'no-cache',
+      );
+      return;
+    }
+    if (rest === '/redoc') {
+      this.#send(
+        req,
+        res,
+        this.#page('redoc', () => redocPage(this.#plane, '')),
+        'no-cache',
+      );
+      return;
+    }
+    if (rest.startsWith('/docs-assets/')) {
+      const found = asset(rest.slice('/docs-assets/'.length));
+      if (!found) {
+        fail('documentNotFound', `no asset ${rest}`);
+        return;
+      }
+      this.#send(
+        req,
+        res,
+        { body: found.body, etag: found.etag, contentType: found.contentType },
+        'public, max-age=3600',
+      );
+      return;
+    }
+    const m = /^(.*)\.(json|yaml)$/.exec(path);
+    const document = m ? this.#documents.get(m[1]!) : undefined;
+    if (!m || !document) {
+      fail('documentNotFound', `no OpenAPI document at ${path}; the landing page lists what is published`);
+      return;
+    }
+    this.#send(req, res, this.#document(path, document, m[2] as 'json' | 'yaml'), 'no-cache');
+  }
+
+  #redirect(res: ServerResponse, location: string): void {
+    res.writeHead(301, { location, 'content-length': 0 });
+    res.end();
+  }
+
+  #page(name: string, render: () => string): Rendered {
+    // The landing page shows live readiness: rendered per request, it is small.
+    if (name === 'landing') return html(render());
+    const cached = this.#rendered.get(`page:${name}`);
+    if (cached) return cached;
+    const rendered = html(render());
+    this.#rendered.set(`page:${name}`, rendered);
+    return rendered;
+  }
+
+  #document(path: string, document: Json, format: 'json' | 'yaml'): Rendered {
+    const cached = this.#rendered.get(path);
+    if (cached) return cached;
+    const text = format === 'json' ? JSON.stringify(document) : toYaml(document, { aliasDuplicateObjects: false });
+    const body = Buffer.from(text);
+    const rendered = {
+      body,
+      etag: `"${createHash('sha256').update(body).digest('base64url')}"`,
+      contentType: format === 'json' ? 'application/json' : 'application/yaml',
+    };
+    this.#rendered.set(path, rendered);
+    return rendered;
+  }
+
+  #send(req: IncomingMessage, res: ServerResponse, r: Rendered, cacheControl: string): void {
+    const headers = { etag: r.etag, 'cache-control': cacheControl, vary: 'accept-encoding' };
+    if (matchesEtag(req.headers['if-none-match'], r.etag)) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-type': r.contentType, 'content-length': r.body.length });
+    if (req.method === 'HEAD') res.end();
+    else res.end(r.body);
+  }
+}
+
+function html(text: string): Rendered {
+  const body = Buffer.from(text);
+  return {
+    body,
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+    contentType: 'text/html; charset=utf-8',
+  };
+}
+
+/** If-None-Match: `*`, or a list of (possibly weak) tags, compared weakly as RFC 9110 asks for GET. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}

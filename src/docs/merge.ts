@@ -1,0 +1,471 @@
+/**
+ * Merges the documents of many model API versions (already in public paths, OpenAPI 3.1) into one published document,
+ * following the rules of kube-apiserver's OpenAPI aggregation (PROTOCOLS.md):
+ *
+ *  1. each part's upstream extensions, servers and security are removed;
+ *  2. its components are namespaced by a stable rule — `<api>.<version>.<Name>`, with the namespace in front when two
+ *     served APIs share a name — and every `$ref` follows (discriminator mappings, links and callbacks included);
+ *  3. operations are claimed path by path in part order (older APIs first): the same method on the same path (paths
+ *     equal up to parameter names) from a second API is a conflict reported on both, never an overwrite;
+ *  4. operationIds are namespaced the same way and made unique; each API gets one tag, tags are grouped by protocol
+ *     in `x-tagGroups`;
+ *  5. the gateway's own responses (problem+json 502/503/504, 413 where a body is sent, 400 for an unknown version
+ *     pin) are added to every operation, and the gateway's security schemes replace the upstream's;
+ *  6. identical components are de-duplicated until nothing changes, unused ones pruned, everything sorted.
+ *
+ * Pure and deterministic: equal inputs give byte-identical documents.
+ */
+import { PROBLEM_JSON_SCHEMA } from '../errors/problem-schema.ts';
+import {
+  canonicalJson,
+  collectRefs,
+  isObject,
+  pointerEscape,
+  pointerUnescape,
+  rewriteRefs,
+  sortDeep,
+  stripExtensions,
+} from './openapi-walk.ts';
+
+type Json = Record<string, unknown>;
+
+/** One API version's document, ready to merge. */
+export interface MergePart {
+  /** `ModelAPI/<namespace>/<name>`. */
+  readonly ref: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** The version the part documents (the primary version for the unversioned paths). */
+  readonly version: string;
+  /** True for the part under `<prefix>/versions/<v>`; false for the unversioned paths. */
+  readonly versioned: boolean;
+  readonly tag: { readonly name: string; readonly description?: string };
+  /** Tag group (the protocol's display name). */
+  readonly group: string;
+  /** The part's OpenAPI 3.1 document with public paths. Not modified. */
+  readonly document: Json;
+  /** Hostnames the API answers on (empty: any). */
+  readonly hostnames: readonly string[];
+  /** For unversioned parts of APIs with several versions: the header that pins a version. */
+  readonly versionPin?: { readonly header: string; readonly versions: readonly string[] };
+  /** Largest accepted request body, for the 413 response. */
+  readonly maxRequestBodyBytes: number;
+  /** Set when the documented version is deprecated. */
+  readonly deprecation?: { readonly sunset?: string };
+}
+
+/** Gateway-wide document settings. */
+export interface MergeOptions {
+  readonly title: string;
+  readonly description?: string;
+  readonly version: string;
+  readonly publicURL: string;
+  readonly contact?: Json;
+  /** `components.securitySchemes` of the gateway's real authentication (none yet). */
+  readonly securitySchemes?: Json;
+  /** Security requirement per API ref, when its API requires authentication. */
+  readonly securityFor?: (ref: string) => Json[] | undefined;
+}
+
+/** An operation left out because an older API documents the same method and path. */
+export interface MergeConflict {
+  readonly method: string;
+  readonly path: string;
+  /** The API whose operation is published. */
+  readonly winner: string;
+  /** The API whose operation is left out. */
+  readonly loser: string;
+}
+
+/** A name the merge had to change beyond its stable namespacing rule. */
+export interface MergeRename {
+  readonly ref: string;
+  readonly kind: 'component' | 'operationId';
+  readonly from: string;
+  readonly to: string;
+}
+
+/** What the merge did, for status. */
+export interface MergeReport {
+  readonly conflicts: readonly MergeConflict[];
+  readonly renames: readonly MergeRename[];
+}
+
+/** Extensions of modelgate's own that survive the merge. */
+const OWN_EXTENSIONS = new Set(['x-schema-source', 'x-sse-event-schema', 'x-model-api', 'x-model-version', 'x-sunset']);
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const COMPONENT_SECTIONS = [
+  'schemas',
+  'responses',
+  'parameters',
+  'examples',
+  'requestBodies',
+  'headers',
+  'links',
+  'callbacks',
+  'pathItems',
+] as const;
+const GATEWAY_PREFIX = 'modelgate.';
+
+/** Merges parts into one document. */
+export function mergeDocuments(
+  parts: readonly MergePart[],
+  options: MergeOptions,
+): { document: Json; report: MergeReport } {
+  const conflicts: MergeConflict[] = [];
+  const renames: MergeRename[] = [];
+  const namesInUse = new Map<string, Set<string>>(); // api name → namespaces
+  for (const p of parts) namesInUse.set(p.name, (namesInUse.get(p.name) ?? new Set()).add(p.namespace));
+
+  const components: Record<string, Json> = Object.fromEntries(COMPONENT_SECTIONS.map((s) => [s, {}]));
+  const paths: Record<string, Json> = {};
+  const claimed = new Map<string, { ref: string; literal: string }>(); // "<method> <templated path>" → owner
+  const pathOwner = new Map<string, { ref: string; literal: string }>(); // templated path → first owner
+  const operationIds = new Set<string>();
+  const tags = new Map<string, { tag: Json; group: string }>();
+  let usesGatewayResponses = false;
+
+  for (const part of parts) {
+    const qualified = (namesInUse.get(part.name)?.size ?? 0) > 1 ? `${part.namespace}.${part.name}` : part.name;
+    const prefix = `${qualified}.${part.version}.`;
+    const doc = structuredClone(part.document);
+    stripExtensions(doc, OWN_EXTENSIONS);
+
+    // 2. namespace components and rewrite references.
+    const renamed = new Map<string, string>(); // old "#/components/<s>/<n>" → new
+    const docComponents = isObject(doc.components) ? doc.components : {};
+    for (const section of COMPONENT_SECTIONS) {
+      const entries = isObject(docComponents[section]) ? (docComponents[section] as Json) : {};
+      for (const name of Object.keys(entries)) {
+        renamed.set(`#/components/${section}/${pointerEscape(name)}`, `${prefix}${sanitize(name)}`);
+      }
+    }
+    const newRef = (ref: string): string | undefined => {
+      const [section] = ref.split('/').slice(2);
+      const to = renamed.get(ref);
+      return to !== undefined && section !== undefined ? `#/components/${section}/${pointerEscape(to)}` : undefined;
+    };
+    rewriteRefs(doc, newRef);
+    for (const section of COMPONENT_SECTIONS) {
+      const entries = isObject(docComponents[section]) ? (docComponents[section] as Json) : {};
+      for (const [name, value] of Object.entries(entries)) {
+        const target = renamed.get(`#/components/${section}/${pointerEscape(name)}`)!;
+        const existing = components[section]![target];
+        if (existing === undefined || canonicalJson(existing) === canonicalJson(value)) {
+          components[section]![target] = value as Json;
+          continue;
+        }
+        // Same stable name, different content (only possible with odd names): keep both, say so.
+        let n = 2;
+        while (components[section]![`${target}_${n}`] !== undefined) n++;
+        const alternative = `${target}_${n}`;
+        components[section]![alternative] = value as Json;
+        renames.push({ ref: part.ref, kind: 'component', from: `${section}/${name}`, to: `${section}/${alternative}` });
+        const from = `#/components/${section}/${pointerEscape(target)}`;
+        const to = `#/components/${section}/${pointerEscape(alternative)}`;
+        rewriteRefs(doc, (ref) => (ref === from ? to : undefined));
+      }
+    }
+
+    // 3–5. claim operations.
+    const docPaths = isObject(doc.paths) ? doc.paths : {};
+    const opIdRenames = new Map<string, string>();
+    for (const [path, rawItem] of Object.entries(docPaths).sort(([a], [b]) => a.localeCompare(b))) {
+      if (!isObject(rawItem)) continue;
+      const templated = path.replace(/\{[^}]*\}/g, '{}');
+      const owner = pathOwner.get(templated);
+      if (owner && owner.ref !== part.ref && owner.literal !== path) {
+        // Same path up to parameter names but spelled differently: one key cannot hold both.
+        for (const method of METHODS)
+          if (rawItem[method]) conflicts.push({ method, path, winner: owner.ref, loser: part.ref });
+        continue;
+      }
+      const item: Json = (paths[path] as Json | undefined) ?? {};
+      for (const [key, value] of Object.entries(rawItem)) {
+        if ((METHODS as readonly string[]).includes(key)) continue;
+        if (key === 'servers') continue;
+        if (item[key] === undefined) item[key] = value;
+      }
+      let added = false;
+      for (const method of METHODS) {
+        const op = rawItem[method];
+        if (!isObject(op)) continue;
+        const key = `${method} ${templated}`;
+        const previous = claimed.get(key);
+        if (previous) {
+          conflicts.push({ method, path, winner: previous.ref, loser: part.ref });
+          continue;
+        }
+        claimed.set(key, { ref: part.ref, literal: path });
+        added = true;
+        const prepared = prepareOperation(op, method, path, part, qualified, options);
+        const wanted = prepared.operationId as string;
+        let id = wanted;
+        for (let n = 2; operationIds.has(id); n++) id = `${wanted}_${n}`;
+        if (id !== wanted) renames.push({ ref: part.ref, kind: 'operationId', from: wanted, to: id });
+        const original = op.operationId;
+        if (typeof original === 'string') opIdRenames.set(original, id);
+        prepared.operationId = id;
+        operationIds.add(id);
+        usesGatewayResponses = true;
+        item[method] = prepared;
+      }
+      if (!added && paths[path] === undefined) continue;
+      if (part.hostnames.length > 0) item.servers = hostServers(part.hostnames, options.publicURL);
+      paths[path] = item;
+      if (!owner) pathOwner.set(templated, { ref: part.ref, literal: path });
+    }
+    // Links may name operations by id.
+    renameLinkOperationIds(paths, opIdRenames);
+
+    if (!tags.has(part.tag.name)) {
+      tags.set(part.tag.name, {
+        tag: { name: part.tag.name, ...(part.tag.description ? { description: part.tag.description } : {}) },
+        group: part.group,
+      });
+    }
+  }
+
+  if (usesGatewayResponses) addGatewayComponents(components);
+  const document: Json = {
+    openapi: '3.1.0',
+    info: {
+      title: options.title,
+      version: options.version,
+      ...(options.description ? { description: options.description } : {}),
+      ...(options.contact ? { contact: options.contact } : {}),
+    },
+    servers: [{ url: options.publicURL }],
+    tags: [...tags.values()].map((t) => t.tag).sort((a, b) => String(a.name).localeCompare(String(b.name))),
+    'x-tagGroups': tagGroups(tags),
+    paths,
+    components: { ...components, ...(options.securitySchemes ? { securitySchemes: options.securitySchemes } : {}) },
+  };
+  dedupeComponents(document);
+  pruneComponents(document);
+  return { document: sortDocument(document), report: { conflicts, renames } };
+}
+
+/** Component names allow `[A-Za-z0-9._-]` only. */
+function sanitize(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+function prepareOperation(
+  op: Json,
+  method: string,
+  path: string,
+  part: MergePart,
+  qualified: string,
+  options: MergeOptions,
+): Json {
+  const out: Json = { ...op };
+  out.tags = [part.tag.name];
+  const base =
+    typeof op.operationId === 'string'
+      ? op.operationId
+      : `${method}${path.replace(/[^A-Za-z0-9]+/g, '_').replace(/_+$/, '')}`;
+  const idPrefix = `${qualified}${part.versioned ? `.${part.version}` : ''}`.replace(/[^A-Za-z0-9]+/g, '_');
+  out.operationId = `${idPrefix}_${base}`;
+  delete out.security;
+  delete out.servers;
+  const security = options.securityFor?.(part.ref);
+  if (security) out.security = security;
+  if (part.versionPin) {
+    const params = Array.isArray(out.parameters) ? [...(out.parameters as Json[])] : [];
+    params.push({
+      name: part.versionPin.header,
+      in: 'header',
+      required: false,
+      description: 'Pins the request to one version instead of the weighted split.',
+      schema: { type: 'string', enum: [...part.versionPin.versions] },
+    });
+    out.parameters = params;
+  }
+  const responses: Json = isObject(op.responses) ? { ...op.responses } : {};
+  const add = (status: string, name: string) => {
+    const existing = responses[status];
+    if (existing === undefined) {
+      responses[status] = { $ref: `#/components/responses/${GATEWAY_PREFIX}${name}` };
+    } else if (isObject(existing) && existing.$ref === undefined) {
+      // The upstream uses the same status: the gateway's problem+json is one more possible body.
+      const content = isObject(existing.content) ? { ...existing.content } : {};
+      if (!content['application/problem+json'])
+        content['application/problem+json'] = { schema: { $ref: `#/components/schemas/${GATEWAY_PREFIX}Problem` } };
+      responses[status] = { ...existing, content };
+    }
+  };
+  if (op.requestBody !== undefined && part.maxRequestBodyBytes > 0) add('413', 'PayloadTooLarge');
+  if (part.versionPin) add('400', 'BadRequest');
+  add('502', 'BadGateway');
+  add('503', 'ServiceUnavailable');
+  add('504', 'GatewayTimeout');
+  out.responses = responses;
+  if (part.deprecation) {
+    out.deprecated = true;
+    if (part.deprecation.sunset) out['x-sunset'] = part.deprecation.sunset;
+  }
+  out['x-model-api'] = part.ref;
+  if (part.versioned || !part.versionPin) out['x-model-version'] = part.version;
+  return out;
+}
+
+function addGatewayComponents(components: Record<string, Json>): void {
+  components.schemas![`${GATEWAY_PREFIX}Problem`] = PROBLEM_JSON_SCHEMA;
+  const problem = (description: string) => ({
+    description,
+    content: { 'application/problem+json': { schema: { $ref: `#/components/schemas/${GATEWAY_PREFIX}Problem` } } },
+  });
+  const responses = components.responses!;
+  responses[`${GATEWAY_PREFIX}BadRequest`] = problem('The gateway refused the request (e.g. an unknown version pin).');
+  responses[`${GATEWAY_PREFIX}PayloadTooLarge`] = problem('The request body is larger than this API accepts.');
+  responses[`${GATEWAY_PREFIX}BadGateway`] = problem('The model server could not be reached or answered invalidly.');
+  responses[`${GATEWAY_PREFIX}ServiceUnavailable`] = problem('No healthy model server, or the gateway is draining.');
+  responses[`${GATEWAY_PREFIX}GatewayTimeout`] = problem('The model server did not answer in time.');
+}
+
+/** Servers of an API bound to hostnames: the public URL's scheme and port with each hostname. */
+function hostServers(hostnames: readonly string[], publicURL: string): Json[] {
+  const url = new URL(publicURL);
+  const port = url.port ? `:${url.port}` : '';
+  return hostnames.map((h) =>
+    h.startsWith('*.')
+      ? {
+          url: `${url.protocol}//{subdomain}.${h.slice(2)}${port}`,
+          variables: { subdomain: { default: 'www', description: `Any subdomain of ${h.slice(2)}` } },
+        }
+      : { url: `${url.protocol}//${h}${port}` },
+  );
+}
+
+function renameLinkOperationIds(paths: Record<string, Json>, renames: Map<string, string>): void {
+  if (renames.size === 0) return;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (isObject(node)) {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'links' && isObject(value)) {
+          for (const link of Object.values(value)) {
+            if (isObject(link) && typeof link.operationId === 'string' && renames.has(link.operationId))
+              link.operationId = renames.get(link.operationId);
+          }
+        } else if (key !== 'example' && key !== 'examples') visit(value);
+      }
+    }
+  };
+  visit(paths);
+}
+
+function tagGroups(tags: Map<string, { tag: Json; group: string }>): Json[] {
+  const groups = new Map<string, string[]>();
+  for (const [name, { group }] of tags) groups.set(group, [...(groups.get(group) ?? []), name]);
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, list]) => ({ name, tags: list.sort() }));
+}
+
+/** Replaces components equal (apart from extensions) to an earlier one by a reference to it, until nothing changes. */
+function dedupeComponents(document: Json): void {
+  const components = document.components as Record<string, Json>;
+  for (;;) {
+    const replace = new Map<string, string>();
+    for (const section of COMPONENT_SECTIONS) {
+      const entries = components[section];
+      if (!entries) continue;
+      const seen = new Map<string, string>();
+      for (const name of Object.keys(entries).sort()) {
+        const value = structuredClone(entries[name]);
+        stripExtensions(value, new Set());
+        const key = canonicalJson(value);
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, name);
+        else
+          replace.set(
+            `#/components/${section}/${pointerEscape(name)}`,
+            `#/components/${section}/${pointerEscape(first)}`,
+          );
+      }
+    }
+    if (replace.size === 0) return;
+    for (const from of replace.keys()) {
+      const [, , section, name] = from.split('/');
+      delete components[section!]![pointerUnescape(name!)];
+    }
+    rewriteRefs(document, (ref) => replace.get(ref));
+  }
+}
+
+/** Drops components nothing in `paths` reaches (transitively). */
+function pruneComponents(document: Json): void {
+  const components = document.components as Record<string, Json>;
+  const reachable = new Set<string>();
+  const queue = collectRefs(document.paths);
+  const security = collectSecurityNames(document.paths);
+  while (queue.length > 0) {
+    const ref = queue.pop()!;
+    if (reachable.has(ref) || !ref.startsWith('#/components/')) continue;
+    reachable.add(ref);
+    const [, , section, name] = ref.split('/');
+    const target = components[section!]?.[pointerUnescape(name ?? '')];
+    if (target !== undefined) queue.push(...collectRefs(target));
+  }
+  for (const section of COMPONENT_SECTIONS) {
+    const entries = components[section];
+    if (!entries) continue;
+    for (const name of Object.keys(entries)) {
+      if (!reachable.has(`#/components/${section}/${pointerEscape(name)}`)) delete entries[name];
+    }
+    if (Object.keys(entries).length === 0) delete components[section];
+  }
+  if (components.securitySchemes) {
+    for (const name of Object.keys(components.securitySchemes))
+      if (!security.has(name)) delete components.securitySchemes[name];
+    if (Object.keys(components.securitySchemes).length === 0) delete components.securitySchemes;
+  }
+  if (Object.keys(components).length === 0) delete document.components;
+}
+
+function collectSecurityNames(paths: unknown): Set<string> {
+  const names = new Set<string>();
+  for (const item of Object.values(isObject(paths) ? paths : {})) {
+    for (const method of METHODS) {
+      const op = isObject(item) ? item[method] : undefined;
+      if (!isObject(op) || !Array.isArray(op.security)) continue;
+      for (const requirement of op.security)
+        if (isObject(requirement)) for (const n of Object.keys(requirement)) names.add(n);
+    }
+  }
+  return names;
+}
+
+/** Sorted paths and component names; operation and schema contents keep their own (meaningful) order. */
+function sortDocument(document: Json): Json {
+  const paths = document.paths as Json;
+  document.paths = Object.fromEntries(
+    Object.keys(paths)
+      .sort()
+      .map((k) => [k, paths[k]]),
+  );
+  if (isObject(document.components)) {
+    const components = document.components;
+    document.components = Object.fromEntries(
+      Object.keys(components)
+        .sort()
+        .map((section) => [section, sortDeepKeysOnce(components[section] as Json)]),
+    );
+  }
+  return document;
+}
+
+function sortDeepKeysOnce(map: Json): Json {
+  return Object.fromEntries(
+    Object.keys(map)
+      .sort()
+      .map((k) => [k, map[k]]),
+  );
+}
+
+/** Canonical form used for hashing published documents. */
+export function documentHashInput(document: Json): string {
+  return JSON.stringify(sortDeep(document));
+}

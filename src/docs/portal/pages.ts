@@ -1,0 +1,137 @@
+/**
+ * The portal's HTML pages: Swagger UI (`docs`), ReDoc (`redoc`) and the landing page listing every model API with its
+ * versions, traffic weights, readiness, documentation state and deprecation. All links are relative to the page, so
+ * the portal works at the root, under `spec.docs.pathPrefix`, and behind a proxy that adds its own prefix.
+ */
+import type { DocsPlane } from '../../snapshot/types.ts';
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Embeds JSON in a `<script type="application/json">` safely. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+/** The document URLs Swagger UI offers in its selector: everything, then each API, then each version. */
+export function documentLinks(plane: DocsPlane, base: string): { url: string; name: string }[] {
+  const links = [{ url: `${base}openapi.json`, name: plane.title }];
+  for (const api of plane.apis) {
+    links.push({ url: `${base}openapi/${api.namespace}/${api.name}.json`, name: api.tag });
+    if (api.versions.length > 1) {
+      for (const v of api.versions)
+        links.push({
+          url: `${base}openapi/${api.namespace}/${api.name}/versions/${v.name}.json`,
+          name: `${api.tag} ${v.name}`,
+        });
+    }
+  }
+  return links;
+}
+
+/** Swagger UI; `base` is the relative path from the page to the portal root ('' when the page is at its root). */
+export function swaggerPage(plane: DocsPlane, base: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(plane.title)} — API reference</title>
+<link rel="icon" type="image/png" href="${base}docs-assets/favicon.png">
+<link rel="stylesheet" href="${base}docs-assets/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script id="modelgate-config" type="application/json">${scriptJson({ urls: documentLinks(plane, base) })}</script>
+<script src="${base}docs-assets/swagger-ui-bundle.js"></script>
+<script src="${base}docs-assets/swagger-ui-standalone-preset.js"></script>
+<script src="${base}docs-assets/swagger-init.js"></script>
+</body>
+</html>
+`;
+}
+
+/** ReDoc for the merged document (or `?spec=` one of the portal's own documents). */
+export function redocPage(plane: DocsPlane, base: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(plane.title)} — ReDoc</title>
+<link rel="icon" type="image/png" href="${base}docs-assets/favicon.png">
+<style>body { margin: 0; padding: 0; }</style>
+</head>
+<body>
+<redoc spec-url="${base}openapi.json" hide-hostname="false" path-in-middle-panel="true"></redoc>
+<script src="${base}docs-assets/redoc.standalone.js"></script>
+</body>
+</html>
+`;
+}
+
+/** Live facts about a version the snapshot alone does not know. */
+export interface VersionHealth {
+  readonly ready: number;
+  readonly total: number;
+}
+
+/** The landing page. */
+export function landingPage(plane: DocsPlane, base: string, health: (cluster: string) => VersionHealth): string {
+  const rows = plane.apis
+    .filter((api) => !api.hidden)
+    .map((api) => {
+      const total = api.versions.reduce((a, v) => a + v.weight, 0);
+      const versions = api.versions
+        .map((v) => {
+          const h = health(v.cluster);
+          const share = total > 0 ? `${Math.round((v.weight / total) * 1000) / 10}%` : '0%';
+          const depText = v.deprecated
+            ? ` · <span class="warn">deprecated${v.sunset ? `, sunset ${escapeHtml(v.sunset)}` : ''}</span>`
+            : '';
+          const readiness =
+            h.ready > 0
+              ? `<span class="ok">ready ${h.ready}/${h.total}</span>`
+              : `<span class="bad">not ready 0/${h.total}</span>`;
+          return `<div><code>${escapeHtml(v.name)}</code> ${share} · ${readiness} · <span class="muted">${escapeHtml(v.source)}</span>${depText}</div>`;
+        })
+        .join('');
+      const doc = `${base}openapi/${api.namespace}/${api.name}.json`;
+      const documented =
+        api.documented.status === 'True'
+          ? '<span class="ok">yes</span>'
+          : `<span class="${api.documented.status === 'False' ? 'bad' : 'warn'}" title="${escapeHtml(api.documented.message)}">${escapeHtml(api.documented.reason)}</span>`;
+      return `<tr>
+<td><strong>${escapeHtml(api.title)}</strong><div class="muted">${escapeHtml(api.namespace)}/${escapeHtml(api.name)}</div></td>
+<td><code>${escapeHtml(api.pathPrefix)}</code></td>
+<td>${escapeHtml(api.protocol)}</td>
+<td>${versions}</td>
+<td>${documented}</td>
+<td><a href="${base}docs?urls.primaryName=${encodeURIComponent(api.tag)}">Swagger UI</a><br><a href="${doc}">OpenAPI</a></td>
+</tr>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(plane.title)}</title>
+<link rel="icon" type="image/png" href="${base}docs-assets/favicon.png">
+<link rel="stylesheet" href="${base}docs-assets/portal.css">
+</head>
+<body>
+<h1>${escapeHtml(plane.title)}</h1>
+<nav><a href="${base}docs">Swagger UI</a><a href="${base}redoc">ReDoc</a><a href="${base}openapi.json">openapi.json</a><a href="${base}openapi.yaml">openapi.yaml</a></nav>
+<table>
+<thead><tr><th>Model API</th><th>Path</th><th>Protocol</th><th>Versions (traffic · readiness · schema source)</th><th>Documented</th><th>Docs</th></tr></thead>
+<tbody>
+${rows || '<tr><td colspan="6">No model APIs are served.</td></tr>'}
+</tbody>
+</table>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,132 @@
+/**
+ * Rebases an upstream's own OpenAPI document on the gateway: every upstream path is mapped to the public path that
+ * reaches it through the gateway (the inverse of the protocol's rewrite in compiler/protocols.ts), path parameters the
+ * public path fixes (the model name in `/v2/models/{model_name}/infer`) are removed, and paths the gateway does not
+ * route are dropped and reported. Upstream `servers` (".", provider URLs, per path and per operation) are removed: the
+ * merge sets the gateway's. Pure.
+ */
+import type { Protocol } from '../schema/model-api.ts';
+
+type Json = Record<string, unknown>;
+
+/** How a version's upstream paths relate to its public base path. */
+export interface PathMapping {
+  readonly protocol: Protocol;
+  readonly modelName: string;
+  readonly modelVersion?: string | undefined;
+  /** Public base path of the part being documented (`/models/iris` or `/models/iris/versions/v2`). */
+  readonly basePath: string;
+}
+
+/** A mapped path and the path-parameter names it fixed. */
+export interface PublicPath {
+  readonly path: string;
+  readonly fixedParams: readonly string[];
+}
+
+const TEMPLATE = /^\{([^}]+)\}$/;
+
+/** Matches `segments` against the upstream prefix `[literal…]`, where a template segment of the path binds a literal. */
+function matchPrefix(segments: string[], prefix: string[]): { rest: string[]; fixed: string[] } | undefined {
+  if (segments.length < prefix.length) return undefined;
+  const fixed: string[] = [];
+  for (let i = 0; i < prefix.length; i++) {
+    const seg = segments[i]!;
+    const want = prefix[i]!;
+    const template = TEMPLATE.exec(seg);
+    if (template) fixed.push(template[1]!);
+    else if (decodeURIComponent(seg) !== want) return undefined;
+  }
+  return { rest: segments.slice(prefix.length), fixed };
+}
+
+/** The public path of one upstream path, or undefined when the gateway does not route it. */
+export function publicPathOf(mapping: PathMapping, upstreamPath: string): PublicPath | undefined {
+  const base = mapping.basePath;
+  switch (mapping.protocol) {
+    case 'openapi':
+    case 'openai':
+      return { path: upstreamPath === '/' ? base : `${base}${upstreamPath}`, fixedParams: [] };
+    case 'open-inference-v2': {
+      const prefix = ['v2', 'models', mapping.modelName];
+      if (mapping.modelVersion) prefix.push('versions', mapping.modelVersion);
+      const matched = matchPrefix(upstreamPath.split('/').slice(1), prefix);
+      if (!matched) return undefined;
+      // A versioned upstream path is not reachable through an unversioned model and the other way round.
+      if (!mapping.modelVersion && matched.rest[0] === 'versions') return undefined;
+      const rest = matched.rest.join('/');
+      return { path: rest ? `${base}/${rest}` : base, fixedParams: matched.fixed };
+    }
+    case 'kserve-v1': {
+      const m = /^\/v1\/models\/([^/:]+)(:(predict|explain))?$/.exec(upstreamPath);
+      if (!m) return undefined;
+      const template = TEMPLATE.exec(m[1]!);
+      if (!template && decodeURIComponent(m[1]!) !== mapping.modelName) return undefined;
+      return { path: `${base}${m[2] ?? ''}`, fixedParams: template ? [template[1]!] : [] };
+    }
+  }
+}
+
+/** The result of rebasing. */
+export interface RebaseResult {
+  readonly document: Json;
+  /** Upstream paths left out because the gateway does not route them. */
+  readonly dropped: readonly string[];
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/** Rebases a normalised (3.1) document; the input is not modified. */
+export function rebaseDocument(document: Json, mapping: PathMapping): RebaseResult {
+  const doc = structuredClone(document);
+  const serverBase = serverPathOf(doc.servers);
+  delete doc.servers;
+  const paths: Json = {};
+  const dropped: string[] = [];
+  for (const [upstreamPath, item] of Object.entries((doc.paths as Json | undefined) ?? {})) {
+    const mapped = publicPathOf(mapping, `${serverBase}${upstreamPath}`);
+    if (!mapped) {
+      dropped.push(upstreamPath);
+      continue;
+    }
+    const pathItem = item as Json;
+    delete pathItem.servers;
+    removeParams(pathItem, mapped.fixedParams, doc);
+    for (const method of METHODS) {
+      const op = pathItem[method] as Json | undefined;
+      if (!op) continue;
+      delete op.servers;
+      removeParams(op, mapped.fixedParams, doc);
+    }
+    paths[mapped.path] = pathItem;
+  }
+  doc.paths = paths;
+  return { document: doc, dropped };
+}
+
+/** The path part of the first server URL ('' for none, '.', '/', or a bare origin). */
+function serverPathOf(servers: unknown): string {
+  const url = Array.isArray(servers) ? (servers[0] as { url?: unknown } | undefined)?.url : undefined;
+  if (typeof url !== 'string' || url === '.' || url === '/' || url === '') return '';
+  try {
+    const path = new URL(url, 'http://upstream.invalid').pathname.replace(/\/+$/, '');
+    return path === '/' ? '' : path;
+  } catch {
+    return '';
+  }
+}
+
+function removeParams(holder: Json, names: readonly string[], doc: Json): void {
+  if (names.length === 0 || !Array.isArray(holder.parameters)) return;
+  holder.parameters = (holder.parameters as Json[]).filter((p) => {
+    const resolved = resolveParameter(p, doc);
+    return !(resolved?.in === 'path' && names.includes(resolved.name as string));
+  });
+}
+
+function resolveParameter(p: Json, doc: Json): Json | undefined {
+  const ref = p.$ref;
+  if (typeof ref !== 'string') return p;
+  const name = /^#\/components\/parameters\/(.+)$/.exec(ref)?.[1];
+  return name ? (((doc.components as Json | undefined)?.parameters as Json | undefined)?.[name] as Json) : undefined;
+}
