@@ -125,7 +125,8 @@ export function buildDocs(
           ? { versionPin: { header: entry.versionHeader, versions: summary.versions.map((v) => v.name) } }
           : {}),
         maxRequestBodyBytes: entry.maxRequestBodyBytes,
-        ...(version.deprecated ? { deprecation: version.sunset ? { sunset: version.sunset } : {} } : {}),
+        // Deprecation belongs to the version's own paths; the unversioned ones move on to the next version.
+        ...(version.deprecated && versioned ? { deprecation: version.sunset ? { sunset: version.sunset } : {} } : {}),
       };
     };
     // The unversioned paths are documented from the version most unpinned traffic reaches; the versioned paths of
@@ -173,7 +174,12 @@ export function buildDocs(
     });
   }
 
-  const merged = mergeDocuments(allParts, mergeOptions(settings.title, settings.description));
+  // On a conflict the longer public prefix wins, as it does in routing (older APIs first among equals).
+  const byPrefix = allParts
+    .map((part, i) => ({ part, i, len: served.find((s) => s.summary.ref === part.ref)!.summary.pathPrefix.length }))
+    .sort((a, b) => b.len - a.len || a.i - b.i)
+    .map((x) => x.part);
+  const merged = mergeDocuments(byPrefix, mergeOptions(settings.title, settings.description));
   reportOnStatuses(merged.report, statuses);
   return {
     plane: {
@@ -223,7 +229,7 @@ function reportOnStatuses(report: MergeReport, statuses: Map<string, DocsStatus>
   const add = (ref: string, line: string) => conflicts.set(ref, [...(conflicts.get(ref) ?? []), line]);
   for (const c of report.conflicts) {
     const op = `${c.method.toUpperCase()} ${c.path}`;
-    add(c.loser, `${op} left out: ${c.winner} documents it`);
+    add(c.loser, `${op} left out: ${c.winner} documents it (the longer path prefix, where the gateway routes it)`);
     add(c.winner, `${op} also claimed by ${c.loser}`);
   }
   const renames = new Map<string, string[]>();

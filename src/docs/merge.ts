@@ -123,7 +123,6 @@ export function mergeDocuments(
   const pathOwner = new Map<string, { ref: string; literal: string }>(); // templated path → first owner
   const operationIds = new Set<string>();
   const tags = new Map<string, { tag: Json; group: string }>();
-  let usesGatewayResponses = false;
 
   for (const part of parts) {
     const qualified = (namesInUse.get(part.name)?.size ?? 0) > 1 ? `${part.namespace}.${part.name}` : part.name;
@@ -207,7 +206,6 @@ export function mergeDocuments(
         if (typeof original === 'string') opIdRenames.set(original, id);
         prepared.operationId = id;
         operationIds.add(id);
-        usesGatewayResponses = true;
         item[method] = prepared;
       }
       if (!added && paths[path] === undefined) continue;
@@ -226,7 +224,8 @@ export function mergeDocuments(
     }
   }
 
-  if (usesGatewayResponses) addGatewayComponents(components);
+  // Always published (every gateway answer may be one), which also keeps a document without paths valid 3.1.
+  addGatewayComponents(components);
   const document: Json = {
     openapi: '3.1.0',
     info: {
@@ -413,6 +412,7 @@ function pruneComponents(document: Json): void {
     const entries = components[section];
     if (!entries) continue;
     for (const name of Object.keys(entries)) {
+      if (name.startsWith(GATEWAY_PREFIX)) continue;
       if (!reachable.has(`#/components/${section}/${pointerEscape(name)}`)) delete entries[name];
     }
     if (Object.keys(entries).length === 0) delete components[section];
