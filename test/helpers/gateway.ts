@@ -21,14 +21,15 @@ export interface TestGateway {
 /** Writes the files, starts the gateway (watching with short delays) and returns it. */
 export async function startGateway(
   files: Record<string, string>,
-  options: { watch?: boolean } = {},
+  options: { watch?: boolean; port?: number; publicURL?: string } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-test-'));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   const gateway = new FileGateway({
     configDir: dir,
-    port: 0,
+    port: options.port ?? 0,
     host: '127.0.0.1',
+    ...(options.publicURL ? { publicURL: options.publicURL } : {}),
     adminPort: 0,
     adminHost: '127.0.0.1',
     logger: createLogger(process.env.MODELGATE_LOG_LEVEL ?? 'silent'),
