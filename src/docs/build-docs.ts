@@ -185,6 +185,7 @@ export function buildDocs(
     plane: {
       pathPrefix: settings.pathPrefix,
       title: settings.title,
+      publicURL: settings.publicURL,
       tasks: [...tasks.values()].sort((a, b) => a.key.localeCompare(b.key)),
       merged: withRevision(merged.document),
       apis,

@@ -89,31 +89,18 @@ export class DocsSite {
       this.#redirect(res, '../docs');
       return;
     }
-    if (rest === '/') {
-      this.#send(
-        req,
-        res,
-        this.#page('landing', () => landingPage(this.#plane, '', this.#health)),
-        'no-cache',
-      );
-      return;
-    }
-    if (rest === '/docs') {
-      this.#send(
-        req,
-        res,
-        this.#page('docs', () => swaggerPage(this.#plane, '')),
-        'no-cache',
-      );
-      return;
-    }
-    if (rest === '/redoc') {
-      this.#send(
-        req,
-        res,
-        this.#page('redoc', () => redocPage(this.#plane, '')),
-        'no-cache',
-      );
+    if (rest === '/' || rest === '/docs' || rest === '/redoc') {
+      // Pages may load only what the gateway serves: no CDN, even for what a UI bundle would fetch by itself
+      // (ReDoc's sidebar logo); "Try it out" may call the gateway's public URL.
+      res.setHeader('content-security-policy', this.#csp());
+      res.setHeader('x-content-type-options', 'nosniff');
+      const page =
+        rest === '/'
+          ? this.#page('landing', () => landingPage(this.#plane, '', this.#health))
+          : rest === '/docs'
+            ? this.#page('docs', () => swaggerPage(this.#plane, ''))
+            : this.#page('redoc', () => redocPage(this.#plane, ''));
+      this.#send(req, res, page, 'no-cache');
       return;
     }
     if (rest.startsWith('/docs-assets/')) {
@@ -137,6 +124,25 @@ export class DocsSite {
       return;
     }
     this.#send(req, res, this.#document(path, document, m[2] as 'json' | 'yaml'), 'no-cache');
+  }
+
+  #csp(): string {
+    let api = '';
+    try {
+      api = ` ${new URL(this.#plane.publicURL).origin}`;
+    } catch {
+      // an unparsable public URL only means "Try it out" is limited to this origin
+    }
+    return [
+      "default-src 'self'",
+      "img-src 'self' data:",
+      "style-src 'self' 'unsafe-inline'",
+      "font-src 'self' data:",
+      "script-src 'self'",
+      "worker-src 'self' blob:",
+      `connect-src 'self'${api}`,
+      "frame-ancestors 'self'",
+    ].join('; ');
   }
 
   #redirect(res: ServerResponse, location: string): void {

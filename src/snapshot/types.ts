@@ -183,6 +183,8 @@ export interface DocsPlane {
   /** Path prefix of the portal and documents ('' = at the root). */
   readonly pathPrefix: string;
   readonly title: string;
+  /** The gateway's public URL ("Try it out" calls go there). */
+  readonly publicURL: string;
   /** Fetches and conversions the spec fetcher carries out. */
   readonly tasks: readonly DocsTask[];
   /** Everything public, merged. */
