@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-/** The modelgate command line: `serve` (file mode) and `validate`. */
+/** The modelgate command line: `serve` (file mode), `validate` and `docs`. */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { stringify as toYaml } from 'yaml';
 import { compileSnapshot } from './compiler/compile.ts';
+import { buildOffline } from './docs/offline-build.ts';
 import { createLogger } from './observability/logger.ts';
 import { formatDiagnostic, hasErrors } from './resources/diagnostics.ts';
 import { FileGateway } from './runtime/file-gateway.ts';
@@ -11,9 +14,13 @@ const USAGE = `usage:
   modelgate serve --config DIR [--port 8080] [--host 127.0.0.1] [--admin-port 9901] [--admin-host 127.0.0.1]
                   [--public-url URL]
   modelgate validate DIR
+  modelgate docs DIR [--out FILE] [--format json|yaml] [--api NAMESPACE/NAME [--version V]] [--fetch]
+                 [--public-url URL]
 
 serve     reads every YAML/JSON file under DIR, serves it, and reloads on every change
 validate  prints the same diagnostics serve would, and exits 1 when there are errors
+docs      writes the merged OpenAPI 3.1 document (or one API's, or one version's) the gateway would publish;
+          offline unless --fetch lets it ask the backends named in DIR for their documents and metadata
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -23,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'validate':
       return validate(rest);
+    case 'docs':
+      return docs(rest);
     case undefined:
     case '-h':
     case '--help':
@@ -111,6 +120,59 @@ async function validate(args: string[]): Promise<number> {
   process.stdout.write(
     `${dir}: ${count} ModelAPI(s) valid${problems > 0 ? `, ${problems} condition(s) not True` : ''}\n`,
   );
+  return 0;
+}
+
+async function docs(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      format: { type: 'string' },
+      api: { type: 'string' },
+      version: { type: 'string' },
+      fetch: { type: 'boolean', default: false },
+      'public-url': { type: 'string' },
+    },
+  });
+  const [dir] = positionals;
+  if (!dir) {
+    process.stderr.write(`docs needs a directory\n${USAGE}`);
+    return 2;
+  }
+  const load = await loadDirectory(dir);
+  for (const d of load.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  if (hasErrors(load.diagnostics)) return 1;
+  const result = await buildOffline(load.resources, {
+    fetch: values.fetch,
+    ...(values['public-url'] ? { publicURL: values['public-url'] } : {}),
+  });
+  for (const s of result.statuses) {
+    const documented = s.conditions.find((c) => c.type === 'Documented');
+    if (documented && documented.status !== 'True')
+      process.stderr.write(
+        `warning: ${s.ref}: Documented=${documented.status} (${documented.reason}): ${documented.message}\n`,
+      );
+  }
+  let document: unknown = result.snapshot.docs.merged;
+  if (values.api) {
+    const api = result.snapshot.docs.apis.find((a) => `${a.namespace}/${a.name}` === values.api);
+    if (!api) {
+      process.stderr.write(`no served ModelAPI ${values.api}\n`);
+      return 1;
+    }
+    document = values.version ? api.versions.find((v) => v.name === values.version)?.document : api.document;
+    if (!document) {
+      process.stderr.write(`${values.api} has no version ${values.version}\n`);
+      return 1;
+    }
+  }
+  const format = values.format ?? (/\.ya?ml$/.test(values.out ?? '') ? 'yaml' : 'json');
+  const text =
+    format === 'yaml' ? toYaml(document, { aliasDuplicateObjects: false }) : `${JSON.stringify(document, null, 2)}\n`;
+  if (values.out) writeFileSync(values.out, text);
+  else process.stdout.write(text);
   return 0;
 }
 

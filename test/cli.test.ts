@@ -94,3 +94,74 @@ describe('modelgate serve', () => {
     }
   });
 });
+
+describe('modelgate docs', () => {
+  it('builds the merged document offline, converting inline Swagger 2.0, and writes YAML or JSON', async () => {
+    const swagger = {
+      swagger: '2.0',
+      info: { title: 'legacy', version: '1' },
+      paths: {
+        '/items': {
+          get: { responses: { 200: { description: 'ok', schema: { type: 'array', items: { type: 'string' } } } } },
+        },
+      },
+    };
+    const dir = configDir({
+      'legacy.yaml': modelApiYaml(
+        'legacy',
+        'openapi',
+        [{ name: 'v1', url: 'http://10.0.0.1:8000' }],
+        `  docs: {openAPI: {inline: ${JSON.stringify(swagger)}}}\n`,
+      ),
+      'iris.yaml': modelApiYaml('iris', 'open-inference-v2', [{ name: 'v1', url: 'http://10.0.0.2:8000' }]),
+    });
+    const out = join(mkdtempSync(join(tmpdir(), 'modelgate-docs-')), 'openapi.yaml');
+    const { stderr } = await run(process.execPath, [
+      cli,
+      'docs',
+      dir,
+      '--out',
+      out,
+      '--public-url',
+      'https://ml.example.com',
+    ]);
+    assert.equal(stderr, '', 'nothing to warn about: no discovery was asked for');
+    const doc = (await import('yaml')).parse((await import('node:fs')).readFileSync(out, 'utf8')) as {
+      servers: { url: string }[];
+      paths: Record<string, unknown>;
+    };
+    assert.deepEqual(doc.servers, [{ url: 'https://ml.example.com' }]);
+    assert.ok(doc.paths['/models/legacy/items'] && doc.paths['/models/iris/infer']);
+    const one = await run(process.execPath, [cli, 'docs', dir, '--api', 'default/legacy']);
+    assert.deepEqual(Object.keys((JSON.parse(one.stdout) as { paths: object }).paths), ['/models/legacy/items']);
+  });
+
+  it('asks the backends only with --fetch, and says what it could not learn offline', async () => {
+    const up = await startUpstream('meta', (req, res) => {
+      if (req.url !== '/v2/models/iris') return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ name: 'iris', inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }], outputs: [] }));
+      return true;
+    });
+    try {
+      const dir = configDir({
+        'iris.yaml': modelApiYaml(
+          'iris',
+          'open-inference-v2',
+          [{ name: 'v1', url: up.origin }],
+          '  docs: {discover: true}\n',
+        ),
+      });
+      const offline = await run(process.execPath, [cli, 'docs', dir]);
+      assert.match(offline.stderr, /Documented=False \(DiscoveryFailed\).*offline build/);
+      assert.equal(up.seen.length, 0, 'offline means offline');
+      const fetched = await run(process.execPath, [cli, 'docs', dir, '--fetch']);
+      assert.equal(fetched.stderr, '');
+      assert.equal(up.seen.filter((r) => r.url === '/v2/models/iris').length, 1);
+      const doc = JSON.parse(fetched.stdout) as { paths: Record<string, { post?: Record<string, unknown> }> };
+      assert.equal(doc.paths['/models/iris/infer']!.post!['x-schema-source'], 'metadata');
+    } finally {
+      await up.close();
+    }
+  });
+});
