@@ -59,6 +59,26 @@ describe('demo (npm start)', () => {
       });
       assert.deepEqual(await rest.body.json(), { label: 'positive', score: 0.5 });
 
+      // /docs shows typed schemas for all three servers: V2 from metadata, OpenAI from its model list, REST from
+      // the server's own document.
+      type Doc = {
+        paths: Record<string, { post?: Record<string, unknown> }>;
+        components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+      };
+      let doc: Doc | undefined;
+      for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+        doc = (await (await request('http://127.0.0.1:8080/openapi.json')).body.json()) as Doc;
+        if (doc.components.schemas['sentiment.v1.PredictRequest']) break; // discovery runs right after start
+      }
+      assert.ok(doc);
+      assert.equal(doc.paths['/models/iris/infer']?.post?.['x-schema-source'], 'metadata');
+      assert.equal(doc.paths['/models/chat/v1/chat/completions']?.post?.['x-schema-source'], 'metadata');
+      assert.deepEqual(doc.components.schemas['chat.v1.ChatCompletionRequest']?.properties?.model?.enum, ['tiny-chat']);
+      assert.ok(doc.components.schemas['sentiment.v1.PredictRequest'], 'the REST server documents itself');
+      const docsPage = await request('http://127.0.0.1:8080/docs');
+      assert.equal(docsPage.statusCode, 200);
+      await docsPage.body.dump();
+
       const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
       proc.kill('SIGINT');
       assert.equal(await exited, 0);

@@ -180,7 +180,8 @@ export function buildDocs(
     .sort((a, b) => b.len - a.len || a.i - b.i)
     .map((x) => x.part);
   const merged = mergeDocuments(byPrefix, mergeOptions(settings.title, settings.description));
-  reportOnStatuses(merged.report, statuses);
+  const prefixes = new Map(served.map((s) => [s.summary.ref, s.summary.pathPrefix.length]));
+  reportOnStatuses(merged.report, statuses, prefixes);
   return {
     plane: {
       pathPrefix: settings.pathPrefix,
@@ -225,12 +226,20 @@ function combineDocumented(resolved: ReadonlyMap<string, ResolvedSource>): Docum
   return { status: worst.status, reason: worst.reason, message };
 }
 
-function reportOnStatuses(report: MergeReport, statuses: Map<string, DocsStatus>): void {
+function reportOnStatuses(
+  report: MergeReport,
+  statuses: Map<string, DocsStatus>,
+  prefixes: ReadonlyMap<string, number>,
+): void {
   const conflicts = new Map<string, string[]>();
   const add = (ref: string, line: string) => conflicts.set(ref, [...(conflicts.get(ref) ?? []), line]);
   for (const c of report.conflicts) {
     const op = `${c.method.toUpperCase()} ${c.path}`;
-    add(c.loser, `${op} left out: ${c.winner} documents it (the longer path prefix, where the gateway routes it)`);
+    const why =
+      (prefixes.get(c.winner) ?? 0) > (prefixes.get(c.loser) ?? 0)
+        ? 'its path prefix is longer, so the gateway routes the request there'
+        : 'it is older';
+    add(c.loser, `${op} left out: ${c.winner} documents it (${why})`);
     add(c.winner, `${op} also claimed by ${c.loser}`);
   }
   const renames = new Map<string, string[]>();
