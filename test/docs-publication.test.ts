@@ -146,7 +146,7 @@ describe('published documents', () => {
 });
 
 describe('portal placement', () => {
-  it('moves under spec.docs.pathPrefix, and an API on a portal path is refused', async () => {
+  it('moves under spec.docs.pathPrefix, an API on a portal path is refused, nothing is probed unasked', async () => {
     const up = await startUpstream('u');
     const gw = await startGateway({
       'gw.yaml':
@@ -165,6 +165,8 @@ describe('portal placement', () => {
       const accepted = status.conditions.find((c) => c.type === 'Accepted')!;
       assert.equal(accepted.reason, 'PathConflict');
       assert.match(accepted.message, /docs portal/);
+      // Neither API asked to be documented: nothing probed the service (REST APIs have no default health check).
+      assert.deepEqual(up.seen, []);
     } finally {
       await gw.stop();
       await up.close();

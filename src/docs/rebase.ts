@@ -24,7 +24,7 @@ export interface PublicPath {
   readonly fixedParams: readonly string[];
 }
 
-const TEMPLATE = /^\{([^}]+)\}$/;
+const TEMPLATE = /^\$?\{([^}]+)\}$/; // `{name}`, and `${NAME}` as the official V2 files spell it
 
 /** Matches `segments` against the upstream prefix `[literal…]`, where a template segment of the path binds a literal. */
 function matchPrefix(segments: string[], prefix: string[]): { rest: string[]; fixed: string[] } | undefined {
