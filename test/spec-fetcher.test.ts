@@ -29,10 +29,10 @@ function cluster(name: string, origins: string[], basePath = ''): Cluster {
   };
 }
 
-const task = (key: string, path: string, refreshMs = 3_600_000): DocsTask => ({
+const task = (key: string, path: string, refreshMs = 3_600_000, method: 'GET' | 'OPTIONS' = 'GET'): DocsTask => ({
   kind: 'openapi',
   key,
-  method: 'GET',
+  method,
   cluster: 'c',
   path,
   refreshMs,
@@ -152,6 +152,19 @@ describe('spec fetcher', () => {
     const last = f.discovered().get('t')?.last;
     assert.equal(last?.originalVersion, '2.0');
     assert.match(String((last?.body as { openapi?: string } | undefined)?.openapi), /^3\.0/);
+  });
+
+  it("asks with OPTIONS when the resource says so (TorchServe's `OPTIONS /`)", async () => {
+    const u = await upstream((req, res) => {
+      res.writeHead(req.method === 'OPTIONS' ? 200 : 405, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(DOC));
+      return true;
+    });
+    const { f } = fetcher();
+    f.update([task('t', '/', 3_600_000, 'OPTIONS')], { c: cluster('c', [u.origin]) });
+    await f.settle();
+    assert.deepEqual(f.discovered().get('t')?.last?.body, DOC);
+    assert.equal(u.seen[0]!.method, 'OPTIONS');
   });
 
   it('forgets tasks that leave the snapshot and stops asking', async () => {
