@@ -1,6 +1,7 @@
 /**
  * The benchmark's model server: answers every request with a fixed ~200-byte V2 inference response, as fast as a
- * single node:http process can. Runs in its own process so it never shares an event loop with what is measured.
+ * single node:http process can; `/sse/{n}/{ms}` streams n server-sent events ms apart (an LLM streaming tokens).
+ * Runs in its own process so it never shares an event loop with what is measured.
  */
 import { createServer } from 'node:http';
 
@@ -16,8 +17,23 @@ const port = Number(process.argv[2] ?? 0);
 const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    const sse = /^\/sse\/(\d+)\/(\d+)/.exec(req.url ?? '');
+    if (!sse) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    const [count, gap] = [Number(sse[1]), Number(sse[2])];
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let sent = 0;
+    const tick = () => {
+      if (res.destroyed) return;
+      res.write(`data: {"i":${sent},"t":${performance.timeOrigin + performance.now()},"token":"tok"}\n\n`);
+      sent++;
+      if (sent < count) setTimeout(tick, gap);
+      else res.end('data: [DONE]\n\n');
+    };
+    tick();
   });
 });
 server.keepAliveTimeout = 120_000;

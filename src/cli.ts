@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The modelgate command line: `serve` (file mode), `validate` and `docs`. */
+import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { compileSnapshot } from './compiler/compile.ts';
@@ -12,7 +14,7 @@ import { loadDirectory } from './sources/load-directory.ts';
 
 const USAGE = `usage:
   modelgate serve --config DIR [--port 8080] [--host 127.0.0.1] [--admin-port 9901] [--admin-host 127.0.0.1]
-                  [--public-url URL]
+                  [--public-url URL] [--workers N|auto]
   modelgate validate DIR
   modelgate docs DIR [--out FILE] [--format json|yaml] [--api NAMESPACE/NAME [--version V]] [--fetch]
                  [--public-url URL]
@@ -55,15 +57,23 @@ async function serve(args: string[]): Promise<number> {
       'admin-port': { type: 'string', default: '9901' },
       'admin-host': { type: 'string', default: '127.0.0.1' },
       'public-url': { type: 'string' },
+      workers: { type: 'string', default: '1' },
     },
   });
   const configDir = values.config ?? values['config-dir'];
+  const workers = values.workers === 'auto' ? availableParallelism() : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) {
+    process.stderr.write(`--workers must be a positive integer or auto\n${USAGE}`);
+    return 2;
+  }
+  if (workers > 1 && cluster.isPrimary) return supervise(workers);
   if (!configDir) {
     process.stderr.write(`serve needs --config DIR\n${USAGE}`);
     return 2;
   }
   const logger = createLogger();
   const port = Number(values.port);
+  const workerIndex = Number(process.env.MODELGATE_WORKER ?? 0);
   const gateway = new FileGateway({
     configDir,
     port,
@@ -72,6 +82,9 @@ async function serve(args: string[]): Promise<number> {
     adminHost: values['admin-host'],
     publicURL: values['public-url'] ?? `http://${values.host === '0.0.0.0' ? '127.0.0.1' : values.host}:${port}`,
     logger,
+    // Workers share the port through SO_REUSEPORT; the first one also serves the admin listener.
+    reusePort: workers > 1,
+    admin: workerIndex === 0,
   });
   await gateway.start();
   let stopping = false;
@@ -90,6 +103,40 @@ async function serve(args: string[]): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   return new Promise<number>(() => {}); // runs until a signal
+}
+
+/**
+ * The primary of a multi-worker gateway: forks the workers (each a complete gateway on the same port), restarts one
+ * that dies, and on SIGTERM/SIGINT passes the signal on and exits when all have drained.
+ */
+function supervise(workers: number): Promise<number> {
+  const logger = createLogger();
+  let stopping = false;
+  const fork = (index: number) => {
+    const worker = cluster.fork({ MODELGATE_WORKER: String(index) });
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      logger.error({ worker: index, code, signal }, 'worker died; starting another');
+      setTimeout(() => fork(index), 1000).unref();
+    });
+  };
+  for (let i = 0; i < workers; i++) fork(i);
+  logger.info({ workers }, 'modelgate primary: workers started');
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+      const check = setInterval(() => {
+        if (Object.keys(cluster.workers ?? {}).length === 0) {
+          clearInterval(check);
+          resolve(0);
+        }
+      }, 50);
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
 }
 
 async function validate(args: string[]): Promise<number> {

@@ -72,8 +72,8 @@ export class DataPlane {
   }
 
   /** Starts listening; resolves with the bound port. */
-  listen(port: number, host: string): Promise<number> {
-    return listenOn(this.server, port, host);
+  listen(port: number, host: string, reusePort = false): Promise<number> {
+    return listenOn(this.server, port, host, reusePort);
   }
 
   /**

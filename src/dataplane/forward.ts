@@ -165,6 +165,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   #endpoint: Endpoint | undefined;
   #controller: Dispatcher.DispatchController | undefined;
   #retryingStatus = false;
+  /** Bytes of the response body still to come when the upstream sent a content-length; -1 when streamed. */
+  #bodyLeft = -1;
   #clientGone = false;
   #finished = false;
   #countedRetry = false;
@@ -249,12 +251,23 @@ class Exchange implements Dispatcher.DispatchHandler {
     const out = downstreamResponseHeaders(headers);
     Object.assign(out, this.#f.responseHeaders);
     res.writeHead(statusCode, out);
-    // Flush headers now: streaming clients (SSE) must see the response start before the first event.
-    res.flushHeaders();
+    const length = headers['content-length'];
+    this.#bodyLeft = typeof length === 'string' ? Number(length) : -1;
+    // A streamed response (no length: SSE, chunked) must show its start before the first event arrives. A response
+    // with a length keeps its headers back so they leave in one write with the body (one syscall instead of two).
+    if (this.#bodyLeft < 0) res.flushHeaders();
     this.#f.onStatus(statusCode);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#bodyLeft > 0) {
+      this.#bodyLeft -= chunk.length;
+      if (this.#bodyLeft === 0) {
+        // The last bytes: headers (if still held), body and end go out together.
+        this.#f.res.end(chunk);
+        return;
+      }
+    }
     if (!this.#f.res.write(chunk)) {
       controller.pause();
       this.#f.res.once('drain', () => controller.resume());
@@ -263,7 +276,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.#release();
-    this.#f.res.end();
+    if (!this.#f.res.writableEnded) this.#f.res.end();
     this.#finish();
   }
 

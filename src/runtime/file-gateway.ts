@@ -27,6 +27,10 @@ export interface FileGatewayOptions {
   readonly adminHost: string;
   readonly publicURL?: string;
   readonly logger: Logger;
+  /** Bind the data plane with SO_REUSEPORT (one of several worker processes); default false. */
+  readonly reusePort?: boolean;
+  /** Start the admin listener (only one worker of several does); default true. */
+  readonly admin?: boolean;
   /** fs.watch debounce and safety-net poll (tests shorten them). */
   readonly watch?: { debounceMs?: number; pollMs?: number } | false;
 }
@@ -79,12 +83,14 @@ export class FileGateway {
   /** Loads the configuration, starts both listeners and the watcher. Starts even when the first load is invalid. */
   async start(): Promise<void> {
     await this.reload();
-    this.port = await this.dataPlane.listen(this.#options.port, this.#options.host);
-    this.#admin = createAdminServer(
-      { ready: () => this.dataPlane.ready, config: () => this.configView() },
-      this.metrics,
-    );
-    this.adminPort = await listenOn(this.#admin, this.#options.adminPort, this.#options.adminHost);
+    this.port = await this.dataPlane.listen(this.#options.port, this.#options.host, this.#options.reusePort === true);
+    if (this.#options.admin !== false) {
+      this.#admin = createAdminServer(
+        { ready: () => this.dataPlane.ready, config: () => this.configView() },
+        this.metrics,
+      );
+      this.adminPort = await listenOn(this.#admin, this.#options.adminPort, this.#options.adminHost);
+    }
     if (this.#options.watch !== false) {
       this.#watcher = new DirectoryWatcher(
         this.#options.configDir,

@@ -1,0 +1,233 @@
+/**
+ * Everything the benchmark compares, started the same way: one process (or one worker) each, in front of the same
+ * upstream, keep-alive to it, no access logs, no response buffering (modelgate streams, so the peers must too).
+ * Native peers come from Debian packages, Node peers from npm; each writes its config into the run's work directory.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** A started peer. */
+export interface RunningPeer {
+  readonly name: string;
+  /** Base URL; requests use the upstream path below it. */
+  readonly base: string;
+  /** Prefix the proxy puts before upstream paths (modelgate: its public path). */
+  readonly pathFor: (upstreamPath: string) => string;
+  readonly proc: ChildProcess;
+}
+
+/** How to start one peer. */
+export interface Peer {
+  readonly name: string;
+  readonly kind: 'baseline' | 'modelgate' | 'native' | 'node';
+  /** Debian package it needs, if any. */
+  readonly apt?: string;
+  start(ctx: PeerContext): Promise<RunningPeer>;
+}
+
+/** What a peer gets to start. */
+export interface PeerContext {
+  readonly work: string;
+  readonly upstreamPort: number;
+  readonly port: number;
+  /** Extra environment (e.g. worker counts). */
+  readonly workers: number;
+  readonly spawn: (cmd: string, args: string[], env?: Record<string, string>) => ChildProcess;
+}
+
+const same = (p: string) => p;
+
+/** Waits until `url` answers (any status). */
+export async function waitHttp(url: string, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`${url} never answered`);
+}
+
+function nodePeer(name: string, script: string): Peer {
+  return {
+    name,
+    kind: 'node',
+    async start(ctx) {
+      const proc = ctx.spawn(process.execPath, [join(root, script), String(ctx.port), String(ctx.upstreamPort)]);
+      const base = `http://127.0.0.1:${ctx.port}`;
+      await waitHttp(`${base}/healthz`);
+      return { name, base, pathFor: same, proc };
+    },
+  };
+}
+
+/** modelgate in file mode with one ModelAPI of each kind the scenarios use. */
+export function modelgateConfig(dir: string, upstreamPort: number): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'bench.yaml'),
+    `apiVersion: modelgate.dev/v1alpha1
+kind: ModelAPI
+metadata: {name: bench}
+spec:
+  protocol: openapi
+  pathPrefix: /m
+  versions:
+    - name: v1
+      backend: {url: "http://127.0.0.1:${upstreamPort}"}
+  timeouts: {request: 60s, idle: 60s}
+`,
+  );
+}
+
+export const PEERS: readonly Peer[] = [
+  {
+    name: 'direct',
+    kind: 'baseline',
+    async start(ctx) {
+      // The upstream itself: the proc is a placeholder that owns nothing.
+      const proc = ctx.spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)']);
+      return { name: 'direct', base: `http://127.0.0.1:${ctx.upstreamPort}`, pathFor: same, proc };
+    },
+  },
+  {
+    name: 'modelgate',
+    kind: 'modelgate',
+    async start(ctx) {
+      const config = join(ctx.work, 'modelgate');
+      modelgateConfig(config, ctx.upstreamPort);
+      const adminPort = ctx.port + 1000;
+      const args = [join(root, 'src/cli.ts'), 'serve', '--config', config, '--port', String(ctx.port)];
+      args.push('--admin-port', String(adminPort));
+      if (ctx.workers > 1) args.push('--workers', String(ctx.workers));
+      const proc = ctx.spawn(process.execPath, args, { MODELGATE_LOG_LEVEL: 'warn' });
+      await waitHttp(`http://127.0.0.1:${ctx.port}/m/healthz`);
+      return { name: 'modelgate', base: `http://127.0.0.1:${ctx.port}`, pathFor: (p) => `/m${p}`, proc };
+    },
+  },
+  {
+    name: 'nginx',
+    kind: 'native',
+    apt: 'nginx-light',
+    async start(ctx) {
+      const dir = join(ctx.work, 'nginx');
+      mkdirSync(join(dir, 'tmp'), { recursive: true });
+      writeFileSync(
+        join(dir, 'nginx.conf'),
+        `worker_processes ${ctx.workers};
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+  client_body_buffer_size 128k;
+  keepalive_requests 10000000;
+  upstream up { server 127.0.0.1:${ctx.upstreamPort}; keepalive 256; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:${ctx.port};
+    location / {
+      proxy_pass http://up;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+`,
+      );
+      const proc = ctx.spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]);
+      const base = `http://127.0.0.1:${ctx.port}`;
+      await waitHttp(`${base}/healthz`);
+      return { name: 'nginx', base, pathFor: same, proc };
+    },
+  },
+  {
+    name: 'haproxy',
+    kind: 'native',
+    apt: 'haproxy',
+    async start(ctx) {
+      const file = join(ctx.work, 'haproxy.cfg');
+      writeFileSync(
+        file,
+        `global
+  nbthread ${ctx.workers}
+  maxconn 4000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:${ctx.port}
+  default_backend be
+backend be
+  server s1 127.0.0.1:${ctx.upstreamPort}
+`,
+      );
+      const proc = ctx.spawn('haproxy', ['-f', file, '-db']);
+      const base = `http://127.0.0.1:${ctx.port}`;
+      await waitHttp(`${base}/healthz`);
+      return { name: 'haproxy', base, pathFor: same, proc };
+    },
+  },
+  {
+    name: 'caddy',
+    kind: 'native',
+    apt: 'caddy',
+    async start(ctx) {
+      const file = join(ctx.work, 'Caddyfile');
+      writeFileSync(
+        file,
+        `{
+  admin off
+  auto_https off
+}
+http://127.0.0.1:${ctx.port} {
+  reverse_proxy 127.0.0.1:${ctx.upstreamPort} {
+    flush_interval -1
+  }
+}
+`,
+      );
+      // GOMAXPROCS caps the Go scheduler at the same number of cores as the others' workers.
+      const proc = ctx.spawn('caddy', ['run', '--config', file, '--adapter', 'caddyfile'], {
+        GOMAXPROCS: String(ctx.workers),
+        HOME: ctx.work,
+        XDG_DATA_HOME: ctx.work,
+        XDG_CONFIG_HOME: ctx.work,
+      });
+      const base = `http://127.0.0.1:${ctx.port}`;
+      await waitHttp(`${base}/healthz`);
+      return { name: 'caddy', base, pathFor: same, proc };
+    },
+  },
+  nodePeer('node-floor', 'bench/peers/node-floor.ts'),
+  nodePeer('fast-gateway', 'bench/peers/fast-gateway.ts'),
+  nodePeer('fastify-http-proxy', 'bench/peers/fastify-proxy.ts'),
+  nodePeer('http-proxy', 'bench/peers/http-proxy.ts'),
+];
+
+/** Spawns a child that is stopped with the run (by its pid). */
+export function spawner(children: ChildProcess[]) {
+  return (cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess => {
+    const proc = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+    children.push(proc);
+    return proc;
+  };
+}

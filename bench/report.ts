@@ -1,0 +1,184 @@
+/** Writes bench/RESULTS.md from one run: tables per scenario, ratios, and every target of the benchmark issue. */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { type Measurement, median } from './load.ts';
+import type { DocsResult, ScaleResult } from './scale.ts';
+
+/** Everything one run measured. */
+export interface Report {
+  seconds: number;
+  reps: number;
+  peers: string[];
+  load: { id: string; title: string; runs: Record<string, Measurement[]> }[];
+  sse: Record<string, { ttfbMs: number; delayMs: number; delayP99Ms: number; reads: number; events: number }[]> | undefined;
+  scale: ScaleResult[] | undefined;
+  docs: DocsResult | undefined;
+  workers: { count: number; runs: Record<string, Measurement[]> } | undefined;
+}
+
+const NODE_PEERS = ['node-floor', 'fast-gateway', 'fastify-http-proxy', 'http-proxy'];
+const f = (n: number, d = 0) => n.toFixed(d);
+const spread = (xs: number[], d = 0) => `${f(median(xs), d)} (${f(Math.min(...xs), d)}–${f(Math.max(...xs), d)})`;
+
+function version(cmd: string, args: string[]): string {
+  try {
+    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return out.split('\n')[0]!.trim();
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string };
+    return `${e.stderr ?? e.stdout ?? '?'}`.split('\n')[0]!.trim();
+  }
+}
+
+/** Renders and writes the report; returns its text. */
+export function writeReport(r: Report, elapsedS: number): string {
+  const lines: string[] = [
+    '# Benchmark results',
+    '',
+    '<!-- written by `npm run bench` (bench/run.ts); do not edit by hand -->',
+    '',
+    `- date: ${new Date().toISOString()}; the whole run took ${f(elapsedS / 60, 1)} min`,
+    `- machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${f(totalmem() / 2 ** 30)} GiB`,
+    `- node ${process.version}; ${version('nginx', ['-v'])}; ${version('haproxy', ['-v'])}; caddy ${version('caddy', ['version'])}; ${version('wrk', ['--version'])}`,
+    `- load: wrk (1 thread, separate process, 127.0.0.1), ${r.seconds} s per measurement, ${r.reps} interleaved repetitions (every peer once per round), median shown with (min–max)`,
+    '- every peer: one process / one worker (nginx `worker_processes 1`, HAProxy `nbthread 1`, Caddy `GOMAXPROCS=1`), keep-alive to the upstream, no access log, no response buffering',
+    '- upstream: one node:http process (bench/upstream.ts) answering a 200-byte V2 response, or streaming SSE',
+    '- modelgate: file mode, one ModelAPI (`protocol: openapi`, prefix `/m` stripped), default settings (metrics, request ids, header hygiene, retries, passive health on); CPU = cores used by the process tree',
+    '',
+  ];
+  const targets: { what: string; value: string; ok: boolean | undefined }[] = [];
+  const rpsOf = (runs: Record<string, Measurement[]>, name: string) => median((runs[name] ?? []).map((m) => m.rps));
+
+  for (const s of r.load) {
+    const direct = rpsOf(s.runs, 'direct');
+    const nginx = rpsOf(s.runs, 'nginx');
+    const bestNode = Math.max(...NODE_PEERS.map((n) => rpsOf(s.runs, n)));
+    lines.push(
+      `## ${s.title}`,
+      '',
+      '| target | req/s median (min–max) | p50 ms | p99 ms | CPU | RSS MB | × direct | × nginx | × best Node peer |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const name of r.peers) {
+      const ms = s.runs[name];
+      if (!ms) continue;
+      const rps = median(ms.map((m) => m.rps));
+      const errors = ms.reduce((a, m) => a + m.errors, 0);
+      lines.push(
+        `| ${name === 'modelgate' ? '**modelgate**' : name} | ${spread(ms.map((m) => m.rps))}${errors ? ` (${errors} errors)` : ''} | ${f(median(ms.map((m) => m.p50)), 3)} | ${f(median(ms.map((m) => m.p99)), 3)} | ${f(median(ms.map((m) => m.cpu)), 2)} | ${f(median(ms.map((m) => m.rssMB)))} | ${f(rps / direct, 2)} | ${f(rps / nginx, 2)} | ${f(rps / bestNode, 2)} |`,
+      );
+    }
+    lines.push('');
+    const mg = rpsOf(s.runs, 'modelgate');
+    if (s.id === 'post-64') {
+      const ratio = (peer: string, min: number) =>
+        targets.push({
+          what: `200 B POST, 64 connections: modelgate ≥ ${min}× ${peer}`,
+          value: `${f(mg / rpsOf(s.runs, peer), 2)}×`,
+          ok: mg / rpsOf(s.runs, peer) >= min,
+        });
+      ratio('fast-gateway', 1.5);
+      ratio('node-floor', 1.0);
+      ratio('caddy', 1.0);
+      ratio('nginx', 0.33);
+    }
+    if (s.id === 'post-1') {
+      const added = median(s.runs.modelgate!.map((m) => m.p50)) - median(s.runs.direct!.map((m) => m.p50));
+      lines.push(`Added p50 latency through modelgate at 1 connection: ${f(added, 3)} ms.`, '');
+      targets.push({ what: 'added p50 latency at 1 connection ≤ 0.2 ms', value: `${f(added, 3)} ms`, ok: added <= 0.2 });
+    }
+  }
+
+  if (r.sse) {
+    lines.push(
+      '## SSE: 50 events, 5 ms apart (8 sequential streams per measurement)',
+      '',
+      'Delay = when an event arrives at the client minus when the upstream wrote it (same clock). Reads = separate reads the client saw for the events: fewer reads than events means chunks were held back and merged.',
+      '',
+      '| target | first byte ms | event delay p50 ms | event delay p99 ms | reads / events |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const name of r.peers) {
+      const rs = r.sse[name];
+      if (!rs) continue;
+      lines.push(
+        `| ${name === 'modelgate' ? '**modelgate**' : name} | ${spread(rs.map((x) => x.ttfbMs), 2)} | ${f(median(rs.map((x) => x.delayMs)), 3)} | ${f(median(rs.map((x) => x.delayP99Ms)), 3)} | ${rs.reduce((a, x) => a + x.reads, 0)} / ${rs.reduce((a, x) => a + x.events, 0)} |`,
+      );
+    }
+    lines.push('');
+    const ttfb = (n: string) => median(r.sse![n]!.map((x) => x.ttfbMs));
+    const added = ttfb('modelgate') - ttfb('direct');
+    targets.push({ what: 'SSE first byte ≤ 1 ms over direct', value: `+${f(added, 3)} ms`, ok: added <= 1 });
+    const mg = r.sse.modelgate!;
+    const heldBack = mg.reduce((a, x) => a + x.events - x.reads, 0);
+    const delay = median(mg.map((x) => x.delayMs)) - median(r.sse.direct!.map((x) => x.delayMs));
+    targets.push({
+      what: 'SSE: no chunk held back',
+      value: `${heldBack} of ${mg.reduce((a, x) => a + x.events, 0)} events merged into another read; +${f(delay, 3)} ms per event`,
+      ok: heldBack === 0 && delay < 1,
+    });
+  }
+
+  if (r.scale) {
+    lines.push(
+      '## 10 vs 10,000 ModelAPIs (one modelgate process, 64 connections, one API in the middle of the table)',
+      '',
+      '| ModelAPIs | req/s median (min–max) | p50 ms | start until serving ms | full reload ms (each rep) | RSS MB |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const s of r.scale) {
+      lines.push(
+        `| ${s.apis} | ${spread(s.runs.map((m) => m.rps))} | ${f(median(s.runs.map((m) => m.p50)), 3)} | ${f(s.startMs)} | ${s.reloadMs.map((x) => f(x)).join(', ')} | ${f(s.rssMB)} |`,
+      );
+    }
+    lines.push('');
+    const small = r.scale.find((s) => s.apis === 10)!;
+    const big = r.scale.find((s) => s.apis === 10_000)!;
+    const loss = 1 - median(big.runs.map((m) => m.rps)) / median(small.runs.map((m) => m.rps));
+    targets.push({ what: '10,000 ModelAPIs: ≤ 10% throughput loss vs 10', value: `${f(loss * 100, 1)}%`, ok: loss <= 0.1 });
+    targets.push({ what: '10,000 ModelAPIs: full reload ≤ 1 s', value: `${f(median(big.reloadMs))} ms`, ok: median(big.reloadMs) <= 1000 });
+    targets.push({ what: '10,000 ModelAPIs: RSS ≤ 300 MB', value: `${f(big.rssMB)} MB`, ok: big.rssMB <= 300 });
+  }
+
+  if (r.docs) {
+    const d = r.docs;
+    lines.push(
+      `## Docs plane: ${d.documents} model documents`,
+      '',
+      `- merging ${d.documents} V2 model documents: ${spread(d.mergeMs, 1)} ms; the whole docs pass of a compile (sources, rendering, merged + per-API + per-version documents): ${spread(d.docsPassMs, 1)} ms`,
+      `- \`GET /openapi.json\` (${f(d.bytes / 1024)} KiB, 64 connections): ${spread(d.json.map((m) => m.rps))} req/s; with a matching \`If-None-Match\` (304): ${spread(d.notModified.map((m) => m.rps))} req/s`,
+      '',
+    );
+    targets.push({ what: `merging ${d.documents} model documents ≤ 200 ms`, value: `${f(median(d.mergeMs), 1)} ms`, ok: median(d.mergeMs) <= 200 });
+    targets.push({
+      what: '`/openapi.json` served from cache with ETag',
+      value: `${f(median(d.json.map((m) => m.rps)))} req/s, 304s at ${f(median(d.notModified.map((m) => m.rps)))} req/s`,
+      ok: true,
+    });
+  }
+
+  if (r.workers) {
+    lines.push(
+      `## Multi-worker: ${r.workers.count} workers each (128 connections)`,
+      '',
+      '| target | req/s median (min–max) | p50 ms | p99 ms | CPU | RSS MB |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const [name, ms] of Object.entries(r.workers.runs)) {
+      lines.push(
+        `| ${name} ×${r.workers.count} | ${spread(ms.map((m) => m.rps))} | ${f(median(ms.map((m) => m.p50)), 3)} | ${f(median(ms.map((m) => m.p99)), 3)} | ${f(median(ms.map((m) => m.cpu)), 2)} | ${f(median(ms.map((m) => m.rssMB)))} |`,
+      );
+    }
+    lines.push('');
+  }
+
+  targets.push({ what: 'policies on (API key, rate limit, metrics) ≥ 0.85× bare', value: 'not measured: policies arrive with the traffic-policy issue', ok: undefined });
+  lines.push('## Targets', '', '| target | this run | met |', '| --- | --- | --- |');
+  for (const t of targets) lines.push(`| ${t.what} | ${t.value} | ${t.ok === undefined ? '—' : t.ok ? 'yes' : '**no**'} |`);
+  lines.push('');
+  const text = `${lines.join('\n')}\n`;
+  writeFileSync(fileURLToPath(new URL('RESULTS.md', import.meta.url)), text);
+  return text;
+}

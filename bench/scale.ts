@@ -1,0 +1,240 @@
+/**
+ * Scenarios about size rather than speed of one route: modelgate with 10 vs 10,000 ModelAPIs (throughput, full
+ * reload time, memory), and the docs plane (merging 200 model documents; serving /openapi.json and its 304s).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileSnapshot } from '../src/compiler/compile.ts';
+import type { DiscoveryResult } from '../src/docs/discovery.ts';
+import { fetchKey } from '../src/docs/discovery.ts';
+import { mergeDocuments } from '../src/docs/merge.ts';
+import { v2OpenAPIDocument } from '../src/docs/v2-document.ts';
+import { EMPTY_RESOURCES } from '../src/resources/types.ts';
+import type { ModelAPI } from '../src/schema/model-api.ts';
+import { type Measurement, median, processTree, rssMB, wrk } from './load.ts';
+import { waitHttp } from './peers.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Inputs of the scale scenarios. */
+export interface ScaleContext {
+  readonly work: string;
+  readonly upstreamPort: number;
+  readonly seconds: number;
+  readonly reps: number;
+  readonly lua: string;
+  readonly spawn: (cmd: string, args: string[], env?: Record<string, string>) => ChildProcess;
+}
+
+/** Results per API count. */
+export interface ScaleResult {
+  readonly apis: number;
+  readonly runs: Measurement[];
+  readonly startMs: number;
+  readonly reloadMs: number[];
+  readonly rssMB: number;
+}
+
+function apisYaml(count: number, upstreamPort: number, extra = ''): string {
+  const docs: string[] = [];
+  for (let i = 0; i < count; i++) {
+    docs.push(`apiVersion: modelgate.dev/v1alpha1
+kind: ModelAPI
+metadata: {name: m${i}}
+spec:
+  protocol: openapi
+  pathPrefix: /m${i}
+  versions:
+    - name: v1
+      backend: {url: "http://127.0.0.1:${upstreamPort}"}
+`);
+  }
+  return docs.join('---\n') + extra;
+}
+
+async function waitStatus(url: string, status: number, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.status === status) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`${url} never answered ${status}`);
+}
+
+/** 10 vs 10,000 ModelAPIs on one modelgate process. */
+export async function scaleScenario(ctx: ScaleContext): Promise<ScaleResult[]> {
+  const results: ScaleResult[] = [];
+  let port = 18300;
+  for (const count of [10, 10_000]) {
+    const dir = join(ctx.work, `scale-${count}`);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'apis.yaml');
+    writeFileSync(file, apisYaml(count, ctx.upstreamPort));
+    const listen = port++;
+    const t0 = performance.now();
+    const proc = ctx.spawn(
+      process.execPath,
+      [join(root, 'src/cli.ts'), 'serve', '--config', dir, '--port', String(listen), '--admin-port', String(listen + 1000)],
+      { MODELGATE_LOG_LEVEL: 'warn' },
+    );
+    const base = `http://127.0.0.1:${listen}`;
+    const target = `${base}/m${Math.floor(count / 2)}/v2/models/bench/infer`;
+    await waitHttp(`http://127.0.0.1:${listen + 1000}/healthz`, 120_000);
+    await waitStatus(target, 200);
+    const startMs = performance.now() - t0;
+    wrk(target, 16, 2, ctx.lua);
+    const runs: Measurement[] = [];
+    const reloadMs: number[] = [];
+    for (let rep = 0; rep < ctx.reps; rep++) {
+      runs.push(wrk(target, 64, ctx.seconds, ctx.lua, proc.pid));
+      // A full reload: the whole directory is reread and recompiled; timed until the change answers.
+      const marker = `/reload-${rep}`;
+      const t = performance.now();
+      writeFileSync(
+        file,
+        apisYaml(
+          count,
+          ctx.upstreamPort,
+          `---\napiVersion: modelgate.dev/v1alpha1\nkind: ModelAPI\nmetadata: {name: r${rep}}\nspec:\n  protocol: openapi\n  pathPrefix: ${marker}\n  versions:\n    - name: v1\n      backend: {url: "http://127.0.0.1:${ctx.upstreamPort}"}\n`,
+        ),
+      );
+      await waitStatus(`${base}${marker}/x`, 200);
+      reloadMs.push(performance.now() - t);
+      process.stdout.write(
+        `scale | ${count} APIs | rep ${rep + 1}: ${runs.at(-1)!.rps.toFixed(0)} req/s, reload ${reloadMs.at(-1)!.toFixed(0)} ms\n`,
+      );
+    }
+    results.push({ apis: count, runs, startMs, reloadMs, rssMB: rssMB(processTree(proc.pid!)) });
+    process.kill(proc.pid!, 'SIGTERM');
+  }
+  return results;
+}
+
+/** Docs plane figures. */
+export interface DocsResult {
+  readonly documents: number;
+  readonly mergeMs: number[];
+  readonly docsPassMs: number[];
+  readonly json: Measurement[];
+  readonly notModified: Measurement[];
+  readonly bytes: number;
+}
+
+function documentedApis(count: number, upstreamPort: number): { apis: ModelAPI[]; discovered: Map<string, DiscoveryResult> } {
+  const apis: ModelAPI[] = [];
+  const discovered = new Map<string, DiscoveryResult>();
+  for (let i = 0; i < count; i++) {
+    const name = `model-${i}`;
+    apis.push({
+      apiVersion: 'modelgate.dev/v1alpha1',
+      kind: 'ModelAPI',
+      metadata: { name, namespace: 'default' },
+      spec: {
+        protocol: 'open-inference-v2',
+        docs: { discover: true },
+        versions: [{ name: 'v1', backend: { url: `http://127.0.0.1:${upstreamPort}` } }],
+      },
+    });
+    discovered.set(fetchKey('v2-metadata', 'GET', `default/${name}/v1/v2/models/${name}`), {
+      last: {
+        body: {
+          name,
+          platform: 'onnx',
+          inputs: [
+            { name: 'input_ids', datatype: 'INT64', shape: [-1, 128] },
+            { name: 'attention_mask', datatype: 'INT64', shape: [-1, 128] },
+          ],
+          outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 2] }],
+        },
+        sha256: '0',
+        fetchedAt: '2026-01-01T00:00:00Z',
+        location: 'bench',
+      },
+    });
+  }
+  return { apis, discovered };
+}
+
+/** Merging 200 model documents, and serving the merged one (200s and 304s) from a running gateway. */
+export async function docsScenario(ctx: ScaleContext): Promise<DocsResult> {
+  const count = 200;
+  const { apis, discovered } = documentedApis(count, ctx.upstreamPort);
+  const mergeMs: number[] = [];
+  const docsPassMs: number[] = [];
+  const parts = apis.map((api, i) => ({
+    ref: `ModelAPI/default/${api.metadata.name}`,
+    namespace: 'default',
+    name: api.metadata.name,
+    version: 'v1',
+    versioned: false,
+    tag: { name: api.metadata.name },
+    group: 'V2',
+    document: v2OpenAPIDocument({ title: api.metadata.name, basePath: `/models/${api.metadata.name}`, version: 'v1' }),
+    hostnames: [],
+    maxRequestBodyBytes: 1 << 20,
+    index: i,
+  }));
+  for (let rep = 0; rep < Math.max(ctx.reps, 5); rep++) {
+    let t = performance.now();
+    mergeDocuments(parts, { title: 'bench', version: '1', publicURL: 'http://127.0.0.1' });
+    mergeMs.push(performance.now() - t);
+    t = performance.now();
+    const withDocs = compileSnapshot({ ...EMPTY_RESOURCES, modelApis: apis }, { discovered });
+    const withDocsMs = performance.now() - t;
+    // The docs pass alone: the same compile without documentation asked for is the baseline.
+    const bare = apis.map((a) => ({ ...a, spec: { ...a.spec, docs: { hidden: true } } }));
+    t = performance.now();
+    compileSnapshot({ ...EMPTY_RESOURCES, modelApis: bare });
+    docsPassMs.push(withDocsMs - (performance.now() - t));
+    if (withDocs.snapshot.docs.apis.length !== count) throw new Error('docs pass lost APIs');
+  }
+
+  const dir = join(ctx.work, 'docs');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'apis.yaml'),
+    apis
+      .map(
+        (a) =>
+          `apiVersion: modelgate.dev/v1alpha1\nkind: ModelAPI\nmetadata: {name: ${a.metadata.name}}\nspec:\n  protocol: open-inference-v2\n  versions:\n    - name: v1\n      backend: {url: "http://127.0.0.1:${ctx.upstreamPort}"}\n  healthCheck: {active: {enabled: false}}\n`,
+      )
+      .join('---\n'),
+  );
+  const listen = 18400;
+  const proc = ctx.spawn(
+    process.execPath,
+    [join(root, 'src/cli.ts'), 'serve', '--config', dir, '--port', String(listen), '--admin-port', String(listen + 1000)],
+    { MODELGATE_LOG_LEVEL: 'warn' },
+  );
+  const url = `http://127.0.0.1:${listen}/openapi.json`;
+  await waitStatus(url, 200);
+  const res = await fetch(url);
+  const etag = res.headers.get('etag') ?? '';
+  const bytes = (await res.arrayBuffer()).byteLength;
+  const get = join(ctx.work, 'get.lua');
+  writeFileSync(get, 'wrk.method = "GET"\n');
+  const conditional = join(ctx.work, 'conditional.lua');
+  writeFileSync(conditional, `wrk.method = "GET"\nwrk.headers["If-None-Match"] = ${JSON.stringify(etag)}\n`);
+  wrk(url, 16, 2, get);
+  const json: Measurement[] = [];
+  const notModified: Measurement[] = [];
+  for (let rep = 0; rep < ctx.reps; rep++) {
+    json.push(wrk(url, 64, ctx.seconds, get, proc.pid));
+    notModified.push(wrk(url, 64, ctx.seconds, conditional, proc.pid));
+    process.stdout.write(
+      `docs | rep ${rep + 1}: /openapi.json ${json.at(-1)!.rps.toFixed(0)} req/s, 304 ${notModified.at(-1)!.rps.toFixed(0)} req/s\n`,
+    );
+  }
+  process.kill(proc.pid!, 'SIGTERM');
+  return { documents: count, mergeMs, docsPassMs, json, notModified, bytes };
+}
+
+export { median };

@@ -1,0 +1,37 @@
+/**
+ * Measures one streamed response path: time to first byte (first event) and how late each event arrives compared
+ * with when the upstream stamped it (`"t"`, same machine clock), over N sequential streams. A proxy that holds chunks
+ * back shows as a high per-event delay and fewer separate reads than events.
+ *
+ *   node bench/sse-probe.ts URL STREAMS    → prints one JSON line
+ */
+import { request } from 'undici';
+
+const [url, streamsArg] = process.argv.slice(2);
+const streams = Number(streamsArg ?? 10);
+const ttfb: number[] = [];
+const delays: number[] = [];
+let reads = 0;
+let events = 0;
+for (let s = 0; s < streams; s++) {
+  const started = performance.now();
+  const res = await request(url!);
+  let first = true;
+  for await (const chunk of res.body) {
+    const now = performance.timeOrigin + performance.now();
+    if (first) {
+      ttfb.push(performance.now() - started);
+      first = false;
+    }
+    reads++;
+    for (const m of (chunk as Buffer).toString().matchAll(/"t":([\d.]+)/g)) {
+      events++;
+      delays.push(now - Number(m[1]));
+    }
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)] ?? 0;
+process.stdout.write(
+  `${JSON.stringify({ ttfbMs: median(ttfb), delayMs: median(delays), delayP99Ms: p99(delays), reads, events })}\n`,
+);
