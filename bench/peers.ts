@@ -56,15 +56,15 @@ export async function waitHttp(url: string, ms = 20_000): Promise<void> {
   throw new Error(`${url} never answered`);
 }
 
-function nodePeer(name: string, script: string): Peer {
+function nodePeer(name: string, script: string, prefix = ''): Peer {
   return {
     name,
     kind: 'node',
     async start(ctx) {
       const proc = ctx.spawn(process.execPath, [join(root, script), String(ctx.port), String(ctx.upstreamPort)]);
       const base = `http://127.0.0.1:${ctx.port}`;
-      await waitHttp(`${base}/healthz`);
-      return { name, base, pathFor: same, proc };
+      await waitHttp(`${base}${prefix}/healthz`);
+      return { name, base, pathFor: (p) => `${prefix}${p}`, proc };
     },
   };
 }
@@ -172,6 +172,7 @@ defaults
   timeout client 60s
   timeout server 60s
   option http-keep-alive
+  option http-no-delay
   http-reuse always
 frontend fe
   bind 127.0.0.1:${ctx.port}
@@ -218,7 +219,7 @@ http://127.0.0.1:${ctx.port} {
     },
   },
   nodePeer('node-floor', 'bench/peers/node-floor.ts'),
-  nodePeer('fast-gateway', 'bench/peers/fast-gateway.ts'),
+  nodePeer('fast-gateway', 'bench/peers/fast-gateway.ts', '/gw'),
   nodePeer('fastify-http-proxy', 'bench/peers/fastify-proxy.ts'),
   nodePeer('http-proxy', 'bench/peers/http-proxy.ts'),
 ];

@@ -1,5 +1,5 @@
 /** Writes bench/RESULTS.md from one run: tables per scenario, ratios, and every target of the benchmark issue. */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,14 +22,10 @@ const NODE_PEERS = ['node-floor', 'fast-gateway', 'fastify-http-proxy', 'http-pr
 const f = (n: number, d = 0) => n.toFixed(d);
 const spread = (xs: number[], d = 0) => `${f(median(xs), d)} (${f(Math.min(...xs), d)}–${f(Math.max(...xs), d)})`;
 
+/** First line a tool prints about its version (some print it on stderr, wrk exits 1). */
 function version(cmd: string, args: string[]): string {
-  try {
-    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return out.split('\n')[0]!.trim();
-  } catch (err) {
-    const e = err as { stderr?: string; stdout?: string };
-    return `${e.stderr ?? e.stdout ?? '?'}`.split('\n')[0]!.trim();
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout || r.stderr || '?'}`.split('\n')[0]!.trim();
 }
 
 /** Renders and writes the report; returns its text. */

@@ -21,6 +21,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const ONLY = process.env.BENCH_ONLY?.split(',');
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 8);
 const children: ChildProcess[] = [];
 
 const REQUEST_BODY = JSON.stringify({
@@ -95,8 +96,9 @@ async function main(): Promise<void> {
 
   const report: Report = { seconds: SECONDS, reps: REPS, peers: PEERS.map((p) => p.name), load: [], sse: undefined, scale: undefined, docs: undefined, workers: undefined };
 
-  // Warm-up: JIT, connection pools.
-  for (const p of peers) wrk(p.base + p.pathFor('/v2/models/bench/infer'), 16, 2, scenarios[0]?.lua ?? luaPost(work, 'post', REQUEST_BODY));
+  // Warm-up: JIT (V8 needs several seconds of this load to reach its optimised code), connection pools.
+  const warmLua = luaPost(work, 'post', REQUEST_BODY);
+  for (const p of peers) wrk(p.base + p.pathFor('/v2/models/bench/infer'), 64, WARMUP, warmLua);
 
   for (const s of scenarios) {
     const runs: Record<string, Measurement[]> = {};
