@@ -253,9 +253,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     res.writeHead(statusCode, out);
     const length = headers['content-length'];
     this.#bodyLeft = typeof length === 'string' ? Number(length) : -1;
-    // A streamed response (no length: SSE, chunked) must show its start before the first event arrives. A response
-    // with a length keeps its headers back so they leave in one write with the body (one syscall instead of two).
-    if (this.#bodyLeft < 0) res.flushHeaders();
+    // A streamed response (no length: SSE, chunked) must show its start even before its first event. The flush waits
+    // for the end of this parser run, so when the first event came in the same read it leaves in the same write as
+    // the headers; a response with a length keeps its headers until the body (one syscall instead of two).
+    if (this.#bodyLeft < 0) {
+      queueMicrotask(() => {
+        if (!res.headersSent && !res.destroyed) res.flushHeaders();
+      });
+    }
     this.#f.onStatus(statusCode);
   }
 
