@@ -227,7 +227,11 @@ http://127.0.0.1:${ctx.port} {
 /** Spawns a child that is stopped with the run (by its pid). */
 export function spawner(children: ChildProcess[]) {
   return (cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess => {
-    const proc = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+    const proc = spawn(cmd, args, {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ...env },
+    });
     children.push(proc);
     return proc;
   };

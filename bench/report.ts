@@ -12,7 +12,9 @@ export interface Report {
   reps: number;
   peers: string[];
   load: { id: string; title: string; runs: Record<string, Measurement[]> }[];
-  sse: Record<string, { ttfbMs: number; delayMs: number; delayP99Ms: number; reads: number; events: number }[]> | undefined;
+  sse:
+    | Record<string, { ttfbMs: number; delayMs: number; delayP99Ms: number; reads: number; events: number }[]>
+    | undefined;
   scale: ScaleResult[] | undefined;
   docs: DocsResult | undefined;
   workers: { count: number; runs: Record<string, Measurement[]> } | undefined;
@@ -83,7 +85,11 @@ export function writeReport(r: Report, elapsedS: number): string {
     if (s.id === 'post-1') {
       const added = median(s.runs.modelgate!.map((m) => m.p50)) - median(s.runs.direct!.map((m) => m.p50));
       lines.push(`Added p50 latency through modelgate at 1 connection: ${f(added, 3)} ms.`, '');
-      targets.push({ what: 'added p50 latency at 1 connection ≤ 0.2 ms', value: `${f(added, 3)} ms`, ok: added <= 0.2 });
+      targets.push({
+        what: 'added p50 latency at 1 connection ≤ 0.2 ms',
+        value: `${f(added, 3)} ms`,
+        ok: added <= 0.2,
+      });
     }
   }
 
@@ -100,7 +106,10 @@ export function writeReport(r: Report, elapsedS: number): string {
       const rs = r.sse[name];
       if (!rs) continue;
       lines.push(
-        `| ${name === 'modelgate' ? '**modelgate**' : name} | ${spread(rs.map((x) => x.ttfbMs), 2)} | ${f(median(rs.map((x) => x.delayMs)), 3)} | ${f(median(rs.map((x) => x.delayP99Ms)), 3)} | ${rs.reduce((a, x) => a + x.reads, 0)} / ${rs.reduce((a, x) => a + x.events, 0)} |`,
+        `| ${name === 'modelgate' ? '**modelgate**' : name} | ${spread(
+          rs.map((x) => x.ttfbMs),
+          2,
+        )} | ${f(median(rs.map((x) => x.delayMs)), 3)} | ${f(median(rs.map((x) => x.delayP99Ms)), 3)} | ${rs.reduce((a, x) => a + x.reads, 0)} / ${rs.reduce((a, x) => a + x.events, 0)} |`,
       );
     }
     lines.push('');
@@ -133,8 +142,16 @@ export function writeReport(r: Report, elapsedS: number): string {
     const small = r.scale.find((s) => s.apis === 10)!;
     const big = r.scale.find((s) => s.apis === 10_000)!;
     const loss = 1 - median(big.runs.map((m) => m.rps)) / median(small.runs.map((m) => m.rps));
-    targets.push({ what: '10,000 ModelAPIs: ≤ 10% throughput loss vs 10', value: `${f(loss * 100, 1)}%`, ok: loss <= 0.1 });
-    targets.push({ what: '10,000 ModelAPIs: full reload ≤ 1 s', value: `${f(median(big.reloadMs))} ms`, ok: median(big.reloadMs) <= 1000 });
+    targets.push({
+      what: '10,000 ModelAPIs: ≤ 10% throughput loss vs 10',
+      value: `${f(loss * 100, 1)}%`,
+      ok: loss <= 0.1,
+    });
+    targets.push({
+      what: '10,000 ModelAPIs: full reload ≤ 1 s',
+      value: `${f(median(big.reloadMs))} ms`,
+      ok: median(big.reloadMs) <= 1000,
+    });
     targets.push({ what: '10,000 ModelAPIs: RSS ≤ 300 MB', value: `${f(big.rssMB)} MB`, ok: big.rssMB <= 300 });
   }
 
@@ -147,7 +164,11 @@ export function writeReport(r: Report, elapsedS: number): string {
       `- \`GET /openapi.json\` (${f(d.bytes / 1024)} KiB, 64 connections): ${spread(d.json.map((m) => m.rps))} req/s; with a matching \`If-None-Match\` (304): ${spread(d.notModified.map((m) => m.rps))} req/s`,
       '',
     );
-    targets.push({ what: `merging ${d.documents} model documents ≤ 200 ms`, value: `${f(median(d.mergeMs), 1)} ms`, ok: median(d.mergeMs) <= 200 });
+    targets.push({
+      what: `merging ${d.documents} model documents ≤ 200 ms`,
+      value: `${f(median(d.mergeMs), 1)} ms`,
+      ok: median(d.mergeMs) <= 200,
+    });
     targets.push({
       what: '`/openapi.json` served from cache with ETag',
       value: `${f(median(d.json.map((m) => m.rps)))} req/s, 304s at ${f(median(d.notModified.map((m) => m.rps)))} req/s`,
@@ -170,9 +191,14 @@ export function writeReport(r: Report, elapsedS: number): string {
     lines.push('');
   }
 
-  targets.push({ what: 'policies on (API key, rate limit, metrics) ≥ 0.85× bare', value: 'not measured: policies arrive with the traffic-policy issue', ok: undefined });
+  targets.push({
+    what: 'policies on (API key, rate limit, metrics) ≥ 0.85× bare',
+    value: 'not measured: policies arrive with the traffic-policy issue',
+    ok: undefined,
+  });
   lines.push('## Targets', '', '| target | this run | met |', '| --- | --- | --- |');
-  for (const t of targets) lines.push(`| ${t.what} | ${t.value} | ${t.ok === undefined ? '—' : t.ok ? 'yes' : '**no**'} |`);
+  for (const t of targets)
+    lines.push(`| ${t.what} | ${t.value} | ${t.ok === undefined ? '—' : t.ok ? 'yes' : '**no**'} |`);
   lines.push('');
   const text = `${lines.join('\n')}\n`;
   writeFileSync(fileURLToPath(new URL('RESULTS.md', import.meta.url)), text);

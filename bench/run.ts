@@ -60,7 +60,10 @@ async function startUpstream(): Promise<{ port: number; proc: ChildProcess }> {
   return { port, proc };
 }
 
-function sseProbe(url: string, streams: number): { ttfbMs: number; delayMs: number; delayP99Ms: number; reads: number; events: number } {
+function sseProbe(
+  url: string,
+  streams: number,
+): { ttfbMs: number; delayMs: number; delayP99Ms: number; reads: number; events: number } {
   const out = execFileSync(process.execPath, [join(root, 'bench/sse-probe.ts'), url, String(streams)], {
     encoding: 'utf8',
     timeout: 60_000,
@@ -83,18 +86,43 @@ async function main(): Promise<void> {
   const pidOf = (p: RunningPeer) => (p.name === 'direct' ? upstream.proc.pid : p.proc.pid);
 
   const scenarios: LoadScenario[] = [
-    { id: 'post-1', title: '200 B JSON POST (a V2 infer), 1 connection', connections: 1, lua: luaPost(work, 'post', REQUEST_BODY), path: '/v2/models/bench/infer' },
-    { id: 'post-64', title: '200 B JSON POST (a V2 infer), 64 connections', connections: 64, lua: luaPost(work, 'post', REQUEST_BODY), path: '/v2/models/bench/infer' },
+    {
+      id: 'post-1',
+      title: '200 B JSON POST (a V2 infer), 1 connection',
+      connections: 1,
+      lua: luaPost(work, 'post', REQUEST_BODY),
+      path: '/v2/models/bench/infer',
+    },
+    {
+      id: 'post-64',
+      title: '200 B JSON POST (a V2 infer), 64 connections',
+      connections: 64,
+      lua: luaPost(work, 'post', REQUEST_BODY),
+      path: '/v2/models/bench/infer',
+    },
     {
       id: 'body-64k',
       title: '64 KiB JSON POST, 16 connections',
       connections: 16,
-      lua: luaPost(work, 'big', JSON.stringify({ inputs: [{ name: 'x', datatype: 'BYTES', shape: [1], data: ['x'.repeat(65_500)] }] })),
+      lua: luaPost(
+        work,
+        'big',
+        JSON.stringify({ inputs: [{ name: 'x', datatype: 'BYTES', shape: [1], data: ['x'.repeat(65_500)] }] }),
+      ),
       path: '/v2/models/bench/infer',
     },
   ].filter((s) => !ONLY || ONLY.includes(s.id));
 
-  const report: Report = { seconds: SECONDS, reps: REPS, peers: PEERS.map((p) => p.name), load: [], sse: undefined, scale: undefined, docs: undefined, workers: undefined };
+  const report: Report = {
+    seconds: SECONDS,
+    reps: REPS,
+    peers: PEERS.map((p) => p.name),
+    load: [],
+    sse: undefined,
+    scale: undefined,
+    docs: undefined,
+    workers: undefined,
+  };
 
   // Warm-up: JIT (V8 needs several seconds of this load to reach its optimised code), connection pools.
   const warmLua = luaPost(work, 'post', REQUEST_BODY);
@@ -105,8 +133,10 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < REPS; rep++) {
       for (const p of peers) {
         const m = wrk(p.base + p.pathFor(s.path), s.connections, SECONDS, s.lua, pidOf(p));
-        (runs[p.name] ??= []).push(m);
-        process.stdout.write(`${s.id} | ${p.name} | rep ${rep + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(3)} ms${m.errors ? `, ${m.errors} errors` : ''}\n`);
+        append(runs, p.name, m);
+        process.stdout.write(
+          `${s.id} | ${p.name} | rep ${rep + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(3)} ms${m.errors ? `, ${m.errors} errors` : ''}\n`,
+        );
       }
     }
     report.load.push({ id: s.id, title: s.title, runs });
@@ -117,8 +147,10 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < REPS; rep++) {
       for (const p of peers) {
         const r = sseProbe(p.base + p.pathFor('/sse/50/5'), 8);
-        (runs[p.name] ??= []).push(r);
-        process.stdout.write(`sse | ${p.name} | rep ${rep + 1}: ttfb ${r.ttfbMs.toFixed(2)} ms, delay ${r.delayMs.toFixed(2)} ms, reads ${r.reads}/${r.events}\n`);
+        append(runs, p.name, r);
+        process.stdout.write(
+          `sse | ${p.name} | rep ${rep + 1}: ttfb ${r.ttfbMs.toFixed(2)} ms, delay ${r.delayMs.toFixed(2)} ms, reads ${r.reads}/${r.events}\n`,
+        );
       }
     }
     report.sse = runs;
@@ -127,8 +159,24 @@ async function main(): Promise<void> {
   for (const c of children.splice(1)) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
 
-  if (!ONLY || ONLY.includes('scale')) report.scale = await scaleScenario({ work, upstreamPort: upstream.port, seconds: SECONDS, reps: REPS, lua: luaPost(work, 'post', REQUEST_BODY), spawn: spawnChild });
-  if (!ONLY || ONLY.includes('docs')) report.docs = await docsScenario({ work, upstreamPort: upstream.port, seconds: SECONDS, reps: REPS, lua: '', spawn: spawnChild });
+  if (!ONLY || ONLY.includes('scale'))
+    report.scale = await scaleScenario({
+      work,
+      upstreamPort: upstream.port,
+      seconds: SECONDS,
+      reps: REPS,
+      lua: luaPost(work, 'post', REQUEST_BODY),
+      spawn: spawnChild,
+    });
+  if (!ONLY || ONLY.includes('docs'))
+    report.docs = await docsScenario({
+      work,
+      upstreamPort: upstream.port,
+      seconds: SECONDS,
+      reps: REPS,
+      lua: '',
+      spawn: spawnChild,
+    });
 
   if (!ONLY || ONLY.includes('workers')) {
     const workers = 2;
@@ -143,7 +191,7 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < REPS; rep++) {
       for (const p of multi) {
         const m = wrk(p.base + p.pathFor('/v2/models/bench/infer'), 128, SECONDS, lua, p.proc.pid);
-        (runs[p.name] ??= []).push(m);
+        append(runs, p.name, m);
         process.stdout.write(`workers | ${p.name} ×${workers} | rep ${rep + 1}: ${m.rps.toFixed(0)} req/s\n`);
       }
     }
@@ -153,6 +201,13 @@ async function main(): Promise<void> {
   const text = writeReport(report, (Date.now() - started) / 1000);
   process.stdout.write(`\n${text}`);
   rmSync(work, { recursive: true, force: true });
+}
+
+/** Adds a measurement to a peer's list. */
+function append<T>(runs: Record<string, T[]>, name: string, value: T): void {
+  const list = runs[name] ?? [];
+  list.push(value);
+  runs[name] = list;
 }
 
 function stopAll(): void {

@@ -82,7 +82,16 @@ export async function scaleScenario(ctx: ScaleContext): Promise<ScaleResult[]> {
     const t0 = performance.now();
     const proc = ctx.spawn(
       process.execPath,
-      [join(root, 'src/cli.ts'), 'serve', '--config', dir, '--port', String(listen), '--admin-port', String(listen + 1000)],
+      [
+        join(root, 'src/cli.ts'),
+        'serve',
+        '--config',
+        dir,
+        '--port',
+        String(listen),
+        '--admin-port',
+        String(listen + 1000),
+      ],
       { MODELGATE_LOG_LEVEL: 'warn' },
     );
     const base = `http://127.0.0.1:${listen}`;
@@ -128,7 +137,10 @@ export interface DocsResult {
   readonly bytes: number;
 }
 
-function documentedApis(count: number, upstreamPort: number): { apis: ModelAPI[]; discovered: Map<string, DiscoveryResult> } {
+function documentedApis(
+  count: number,
+  upstreamPort: number,
+): { apis: ModelAPI[]; discovered: Map<string, DiscoveryResult> } {
   const apis: ModelAPI[] = [];
   const discovered = new Map<string, DiscoveryResult>();
   for (let i = 0; i < count; i++) {
@@ -211,7 +223,16 @@ export async function docsScenario(ctx: ScaleContext): Promise<DocsResult> {
   const listen = 18400;
   const proc = ctx.spawn(
     process.execPath,
-    [join(root, 'src/cli.ts'), 'serve', '--config', dir, '--port', String(listen), '--admin-port', String(listen + 1000)],
+    [
+      join(root, 'src/cli.ts'),
+      'serve',
+      '--config',
+      dir,
+      '--port',
+      String(listen),
+      '--admin-port',
+      String(listen + 1000),
+    ],
     { MODELGATE_LOG_LEVEL: 'warn' },
   );
   const url = `http://127.0.0.1:${listen}/openapi.json`;

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { compileSnapshot } from './compiler/compile.ts';
 import { buildOffline } from './docs/offline-build.ts';
+import { apiDocument, mergedDocument, versionDocument } from './docs/published.ts';
 import { createLogger } from './observability/logger.ts';
 import { formatDiagnostic, hasErrors } from './resources/diagnostics.ts';
 import { FileGateway } from './runtime/file-gateway.ts';
@@ -202,14 +203,15 @@ async function docs(args: string[]): Promise<number> {
         `warning: ${s.ref}: Documented=${documented.status} (${documented.reason}): ${documented.message}\n`,
       );
   }
-  let document: unknown = result.snapshot.docs.merged;
+  const plane = result.snapshot.docs;
+  let document: unknown = mergedDocument(plane).document;
   if (values.api) {
     const api = result.snapshot.docs.apis.find((a) => `${a.namespace}/${a.name}` === values.api);
     if (!api) {
       process.stderr.write(`no served ModelAPI ${values.api}\n`);
       return 1;
     }
-    document = values.version ? api.versions.find((v) => v.name === values.version)?.document : api.document;
+    document = values.version ? versionDocument(plane, api, values.version) : apiDocument(plane, api);
     if (!document) {
       process.stderr.write(`${values.api} has no version ${values.version}\n`);
       return 1;

@@ -12,6 +12,7 @@ import { compileErrors, validate } from '@readme/openapi-parser';
 import { parse, stringify } from 'yaml';
 import { type CompileResult, compileSnapshot } from '../src/compiler/compile.ts';
 import type { DiscoveryResult } from '../src/docs/discovery.ts';
+import { apiDocument, mergedDocument, versionDocument } from '../src/docs/published.ts';
 import { convertSwagger2 } from '../src/docs/swagger2.ts';
 import type { ResourceSet } from '../src/resources/types.ts';
 import { collect } from '../src/sources/load-directory.ts';
@@ -89,10 +90,12 @@ describe('docs golden files', () => {
       assert.deepEqual(await compileCase(resources, entries), result);
 
       const { docs } = result.snapshot;
-      await assertValid(`${name}: merged`, docs.merged);
+      const merged = mergedDocument(docs);
+      await assertValid(`${name}: merged`, merged.document);
       for (const api of docs.apis) {
-        await assertValid(`${name}: ${api.ref}`, api.document);
-        for (const v of api.versions) await assertValid(`${name}: ${api.ref} ${v.name}`, v.document);
+        await assertValid(`${name}: ${api.ref}`, apiDocument(docs, api));
+        for (const v of api.versions)
+          await assertValid(`${name}: ${api.ref} ${v.name}`, versionDocument(docs, api, v.name));
       }
       const printable = {
         tasks: docs.tasks.map((t) => t.key),
@@ -107,7 +110,7 @@ describe('docs golden files', () => {
             })),
             docs: s.fields?.docs,
           })),
-        merged: docs.merged,
+        merged: merged.document,
       };
       const actual = stringify(printable, { lineWidth: 0, aliasDuplicateObjects: false });
       const outUrl = new URL(`${name}.out.yaml`, dir);

@@ -93,6 +93,26 @@ describe('parseObjects', () => {
   });
 });
 
+describe('parseObjects document cache', () => {
+  const doc = (name: string, protocol = 'openapi') =>
+    `---\napiVersion: modelgate.dev/v1alpha1\nkind: ModelAPI\nmetadata: {name: ${name}}\nspec:\n  protocol: ${protocol}\n  versions: [{name: v1, backend: {url: "http://10.0.0.1"}}]\n`;
+  it('reuses unchanged documents and still reports positions of the file as it is now', () => {
+    const before = `${doc('x')}${doc('y', 'v9')}`;
+    const first = parseObjects('f.yaml', before);
+    assert.equal(formatDiagnostic(first.diagnostics[0]!).split(': error')[0], 'f.yaml:13:3');
+    // A comment and three documents more in front (7 lines each): the cached ones move down with them.
+    const after = `# a comment\n${doc('a')}${doc('b')}${doc('c')}${before}`;
+    const second = parseObjects('g.yaml', after);
+    assert.deepEqual(
+      second.objects.map((o) => `${o.object.metadata.name}@${o.location.file}:${o.location.line}`),
+      ['a@g.yaml:3', 'b@g.yaml:10', 'c@g.yaml:17', 'x@g.yaml:24'],
+    );
+    assert.equal(formatDiagnostic(second.diagnostics[0]!).split(': error')[0], 'g.yaml:35:3');
+    // The same document text parsed again yields equal objects (shared, never mutated by anyone).
+    assert.deepEqual(parseObjects('h.yaml', doc('x')).objects[0]!.object, first.objects[0]!.object);
+  });
+});
+
 describe('collect', () => {
   it('reports a duplicate object at its second definition and defaults the namespace', () => {
     const first = parseObjects('a.yaml', good).objects;

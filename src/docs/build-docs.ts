@@ -1,15 +1,17 @@
 /**
- * The docs pass of the compiler: for every served ModelAPI, resolve each version's description (version-source.ts),
- * render it under the public paths, and merge (merge.ts) into the published documents — everything, one per API, one
- * per version — plus the `Documented` condition and the provenance and merge report for status. Pure.
+ * The docs pass of the compiler: for every served ModelAPI, resolve each version's description (version-source.ts)
+ * and render it under the public paths as merge parts, plus the `Documented` condition, the provenance and the merge
+ * report (which operations another API claims) for status. The documents themselves — everything, one per API, one
+ * per version — are merged from the parts when first asked for (published.ts), so a compile of thousands of APIs
+ * stays cheap. Pure.
  */
 import { type ConditionInput, condition } from '../resources/status.ts';
 import type { ConfigMap } from '../schema/core.ts';
 import type { ModelAPI, Protocol } from '../schema/model-api.ts';
 import type { ApiSummary, DocsPlane, PublishedApi } from '../snapshot/types.ts';
-import { type Discovered, type DocsTask, sha256 } from './discovery.ts';
-import { type MergeOptions, type MergePart, type MergeReport, mergeDocuments } from './merge.ts';
-import { canonicalJson } from './openapi-walk.ts';
+import type { Discovered, DocsTask } from './discovery.ts';
+import { claimOperations, type MergePart, type MergeReport } from './merge.ts';
+import { mergeOrder } from './published.ts';
 import {
   type DocumentedState,
   type ResolvedSource,
@@ -73,13 +75,6 @@ export function buildDocs(
     const title = api.spec.docs?.title ?? api.metadata.name;
     tagNames.set(title, (tagNames.get(title) ?? 0) + 1);
   }
-  const mergeOptions = (title: string, description: string): MergeOptions => ({
-    title,
-    description,
-    version: '0',
-    publicURL: settings.publicURL,
-    ...(settings.contact ? { contact: settings.contact } : {}),
-  });
 
   for (const entry of served) {
     const { api, summary } = entry;
@@ -135,13 +130,6 @@ export function buildDocs(
       ...(primary ? [partOf(primary, false)] : []),
       ...(multi || !primary ? summary.versions.map((v) => partOf(v.name, true)) : []),
     ];
-    const versionDocs = Object.fromEntries(
-      summary.versions.map((v) => [
-        v.name,
-        withRevision(mergeDocuments([partOf(v.name, true)], mergeOptions(`${titleBase} ${v.name}`, '')).document),
-      ]),
-    );
-    const own = mergeDocuments(apiParts, mergeOptions(titleBase, api.spec.docs?.description ?? ''));
     if (!hidden) allParts.push(...apiParts);
     const documented = combineDocumented(resolved);
     const docPath = `${settings.pathPrefix}/openapi/${summary.namespace}/${summary.name}.json`;
@@ -154,6 +142,7 @@ export function buildDocs(
       protocol: summary.protocol,
       pathPrefix: summary.pathPrefix,
       hidden,
+      description: api.spec.docs?.description ?? '',
       documented,
       versions: summary.versions.map((v, i) => ({
         name: v.name,
@@ -163,9 +152,9 @@ export function buildDocs(
         source: resolved.get(v.name)!.provenance.source,
         deprecated: api.spec.versions[i]?.deprecated === true,
         ...(api.spec.versions[i]?.sunset ? { sunset: api.spec.versions[i]!.sunset! } : {}),
-        document: versionDocs[v.name]!,
+        part: multi || !primary ? apiParts.find((p) => p.versioned && p.version === v.name)! : partOf(v.name, true),
       })),
-      document: withRevision(own.document),
+      parts: apiParts,
     });
     statuses.set(summary.ref, {
       condition: condition('Documented', documented.status, documented.reason, documented.message),
@@ -174,25 +163,20 @@ export function buildDocs(
     });
   }
 
-  // On a conflict the longer public prefix wins, as it does in routing (older APIs first among equals).
-  const byPrefix = allParts
-    .map((part, i) => ({ part, i, len: served.find((s) => s.summary.ref === part.ref)!.summary.pathPrefix.length }))
-    .sort((a, b) => b.len - a.len || a.i - b.i)
-    .map((x) => x.part);
-  const merged = mergeDocuments(byPrefix, mergeOptions(settings.title, settings.description));
-  const prefixes = new Map(served.map((s) => [s.summary.ref, s.summary.pathPrefix.length]));
-  reportOnStatuses(merged.report, statuses, prefixes);
-  return {
-    plane: {
-      pathPrefix: settings.pathPrefix,
-      title: settings.title,
-      publicURL: settings.publicURL,
-      tasks: [...tasks.values()].sort((a, b) => a.key.localeCompare(b.key)),
-      merged: withRevision(merged.document),
-      apis,
-    },
-    statuses,
+  const plane: DocsPlane = {
+    pathPrefix: settings.pathPrefix,
+    title: settings.title,
+    description: settings.description,
+    ...(settings.contact ? { contact: settings.contact } : {}),
+    publicURL: settings.publicURL,
+    tasks: [...tasks.values()].sort((a, b) => a.key.localeCompare(b.key)),
+    apis,
   };
+  // Only the claims are worked out here (cheap); the documents are merged when first asked for (published.ts).
+  const claims = claimOperations(mergeOrder(plane));
+  const prefixes = new Map(served.map((s) => [s.summary.ref, s.summary.pathPrefix.length]));
+  reportOnStatuses({ conflicts: claims.conflicts, renames: claims.renames }, statuses, prefixes);
+  return { plane, statuses };
 }
 
 /** The version with the largest weight (the first on ties), or undefined when all weights are 0. */
@@ -261,10 +245,4 @@ function reportOnStatuses(
         : {}),
     });
   }
-}
-
-/** Sets `info.version` to the document's content revision (a short hash), so consumers can tell revisions apart. */
-function withRevision(document: Json): Json {
-  const revision = sha256(canonicalJson(document)).slice(0, 12);
-  return { ...document, info: { ...(document.info as Json), version: revision } };
 }

@@ -21,6 +21,7 @@ import { sendProblem } from '../errors/problem.ts';
 import type { DocsPlane } from '../snapshot/types.ts';
 import { asset } from './portal/assets.ts';
 import { landingPage, redocPage, swaggerPage, type VersionHealth } from './portal/pages.ts';
+import { apiDocument, mergedDocument, versionDocument } from './published.ts';
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -34,7 +35,9 @@ interface Rendered {
 export class DocsSite {
   readonly #plane: DocsPlane;
   readonly #prefix: string;
-  readonly #documents = new Map<string, Json>(); // path without extension → document
+  /** Path without extension → how to build the document (at most once per snapshot: see #built). */
+  readonly #documents = new Map<string, () => Json>();
+  readonly #built = new Map<string, Json>();
   readonly #rendered = new Map<string, Rendered>();
   readonly #health: (cluster: string) => VersionHealth;
 
@@ -43,11 +46,12 @@ export class DocsSite {
     this.#prefix = plane.pathPrefix;
     this.#health = health;
     const p = this.#prefix;
-    this.#documents.set(`${p}/openapi`, plane.merged);
+    this.#documents.set(`${p}/openapi`, () => mergedDocument(plane).document);
     for (const api of plane.apis) {
       const base = `${p}/openapi/${api.namespace}/${api.name}`;
-      this.#documents.set(base, api.document);
-      for (const v of api.versions) this.#documents.set(`${base}/versions/${v.name}`, v.document);
+      this.#documents.set(base, () => apiDocument(plane, api));
+      for (const v of api.versions)
+        this.#documents.set(`${base}/versions/${v.name}`, () => versionDocument(plane, api, v.name)!);
     }
   }
 
@@ -118,12 +122,12 @@ export class DocsSite {
       return;
     }
     const m = /^(.*)\.(json|yaml)$/.exec(path);
-    const document = m ? this.#documents.get(m[1]!) : undefined;
-    if (!m || !document) {
+    const build = m ? this.#documents.get(m[1]!) : undefined;
+    if (!m || !build) {
       fail('documentNotFound', `no OpenAPI document at ${path}; the landing page lists what is published`);
       return;
     }
-    this.#send(req, res, this.#document(path, document, m[2] as 'json' | 'yaml'), 'no-cache');
+    this.#send(req, res, this.#document(path, m[1]!, build, m[2] as 'json' | 'yaml'), 'no-cache');
   }
 
   #csp(): string {
@@ -160,9 +164,15 @@ export class DocsSite {
     return rendered;
   }
 
-  #document(path: string, document: Json, format: 'json' | 'yaml'): Rendered {
+  #document(path: string, key: string, build: () => Json, format: 'json' | 'yaml'): Rendered {
     const cached = this.#rendered.get(path);
     if (cached) return cached;
+    let document = this.#built.get(key);
+    if (!document) {
+      // Merged on first request (JSON and YAML share it), then served from memory for the snapshot's life.
+      document = build();
+      this.#built.set(key, document);
+    }
     const text = format === 'json' ? JSON.stringify(document) : toYaml(document, { aliasDuplicateObjects: false });
     const body = Buffer.from(text);
     const rendered = {

@@ -107,26 +107,95 @@ const COMPONENT_SECTIONS = [
 ] as const;
 const GATEWAY_PREFIX = 'modelgate.';
 
+/**
+ * Decides which part publishes each operation, in part order: the first claim of a method on a path wins; a path
+ * equal up to parameter names but spelled differently by another API cannot share the key and loses whole. Cheap (only
+ * path keys are read), so the compiler reports conflicts without building the merged document.
+ */
+export function claimOperations(parts: readonly MergePart[]): {
+  /** Per part: "<method> <path>" → the operationId it is published with. */
+  accepted: ReadonlyMap<string, string>[];
+  conflicts: MergeConflict[];
+  /** operationIds that had to change beyond the namespacing rule to stay unique. */
+  renames: MergeRename[];
+} {
+  const conflicts: MergeConflict[] = [];
+  const renames: MergeRename[] = [];
+  const operationIds = new Set<string>();
+  const namesInUse = apiNamesInUse(parts);
+  const claimed = new Map<string, string>(); // "<method> <templated path>" → owner ref
+  const pathOwner = new Map<string, { ref: string; literal: string }>(); // templated path → first owner
+  const accepted = parts.map((part) => {
+    const mine = new Map<string, string>();
+    const idPrefix = `${qualifiedName(part, namesInUse)}${part.versioned ? `.${part.version}` : ''}`.replace(
+      /[^A-Za-z0-9]+/g,
+      '_',
+    );
+    const docPaths = isObject(part.document.paths) ? part.document.paths : {};
+    for (const path of Object.keys(docPaths).sort()) {
+      const item = docPaths[path];
+      if (!isObject(item)) continue;
+      const templated = path.replace(/\{[^}]*\}/g, '{}');
+      const owner = pathOwner.get(templated);
+      if (owner && owner.ref !== part.ref && owner.literal !== path) {
+        for (const method of METHODS)
+          if (isObject(item[method])) conflicts.push({ method, path, winner: owner.ref, loser: part.ref });
+        continue;
+      }
+      if (!owner) pathOwner.set(templated, { ref: part.ref, literal: path });
+      for (const method of METHODS) {
+        if (!isObject(item[method])) continue;
+        const key = `${method} ${templated}`;
+        const previous = claimed.get(key);
+        if (previous !== undefined) {
+          conflicts.push({ method, path, winner: previous, loser: part.ref });
+          continue;
+        }
+        claimed.set(key, part.ref);
+        const op = item[method] as Json;
+        const base =
+          typeof op.operationId === 'string'
+            ? op.operationId
+            : `${method}${path.replace(/[^A-Za-z0-9]+/g, '_').replace(/_+$/, '')}`;
+        const wanted = `${idPrefix}_${base}`;
+        let id = wanted;
+        for (let n = 2; operationIds.has(id); n++) id = `${wanted}_${n}`;
+        if (id !== wanted) renames.push({ ref: part.ref, kind: 'operationId', from: wanted, to: id });
+        operationIds.add(id);
+        mine.set(`${method} ${path}`, id);
+      }
+    }
+    return mine;
+  });
+  return { accepted, conflicts, renames };
+}
+
+function apiNamesInUse(parts: readonly MergePart[]): Map<string, Set<string>> {
+  const namesInUse = new Map<string, Set<string>>(); // api name → namespaces
+  for (const p of parts) namesInUse.set(p.name, (namesInUse.get(p.name) ?? new Set()).add(p.namespace));
+  return namesInUse;
+}
+
+/** The API's name in component names and operationIds: with its namespace when another namespace uses the name. */
+function qualifiedName(part: MergePart, namesInUse: ReadonlyMap<string, ReadonlySet<string>>): string {
+  return (namesInUse.get(part.name)?.size ?? 0) > 1 ? `${part.namespace}.${part.name}` : part.name;
+}
+
 /** Merges parts into one document. */
 export function mergeDocuments(
   parts: readonly MergePart[],
   options: MergeOptions,
 ): { document: Json; report: MergeReport } {
-  const conflicts: MergeConflict[] = [];
-  const renames: MergeRename[] = [];
-  const namesInUse = new Map<string, Set<string>>(); // api name → namespaces
-  for (const p of parts) namesInUse.set(p.name, (namesInUse.get(p.name) ?? new Set()).add(p.namespace));
+  const { accepted, conflicts, renames } = claimOperations(parts);
+  const namesInUse = apiNamesInUse(parts);
 
   const components: Record<string, Json> = Object.fromEntries(COMPONENT_SECTIONS.map((s) => [s, {}]));
   const paths: Record<string, Json> = {};
-  const claimed = new Map<string, { ref: string; literal: string }>(); // "<method> <templated path>" → owner
-  const pathOwner = new Map<string, { ref: string; literal: string }>(); // templated path → first owner
-  const operationIds = new Set<string>();
   const tags = new Map<string, { tag: Json; group: string }>();
 
-  for (const part of parts) {
-    const qualified = (namesInUse.get(part.name)?.size ?? 0) > 1 ? `${part.namespace}.${part.name}` : part.name;
-    const prefix = `${qualified}.${part.version}.`;
+  for (const [partIndex, part] of parts.entries()) {
+    const mine = accepted[partIndex]!;
+    const prefix = `${qualifiedName(part, namesInUse)}.${part.version}.`;
     const doc = structuredClone(part.document);
     stripExtensions(doc, OWN_EXTENSIONS);
 
@@ -171,47 +240,24 @@ export function mergeDocuments(
     const opIdRenames = new Map<string, string>();
     for (const [path, rawItem] of Object.entries(docPaths).sort(([a], [b]) => a.localeCompare(b))) {
       if (!isObject(rawItem)) continue;
-      const templated = path.replace(/\{[^}]*\}/g, '{}');
-      const owner = pathOwner.get(templated);
-      if (owner && owner.ref !== part.ref && owner.literal !== path) {
-        // Same path up to parameter names but spelled differently: one key cannot hold both.
-        for (const method of METHODS)
-          if (rawItem[method]) conflicts.push({ method, path, winner: owner.ref, loser: part.ref });
-        continue;
-      }
+      const wins = METHODS.filter((m) => mine.has(`${m} ${path}`));
+      if (wins.length === 0) continue;
       const item: Json = (paths[path] as Json | undefined) ?? {};
       for (const [key, value] of Object.entries(rawItem)) {
         if ((METHODS as readonly string[]).includes(key)) continue;
         if (key === 'servers') continue;
         if (item[key] === undefined) item[key] = value;
       }
-      let added = false;
-      for (const method of METHODS) {
-        const op = rawItem[method];
-        if (!isObject(op)) continue;
-        const key = `${method} ${templated}`;
-        const previous = claimed.get(key);
-        if (previous) {
-          conflicts.push({ method, path, winner: previous.ref, loser: part.ref });
-          continue;
-        }
-        claimed.set(key, { ref: part.ref, literal: path });
-        added = true;
-        const prepared = prepareOperation(op, method, path, part, qualified, options);
-        const wanted = prepared.operationId as string;
-        let id = wanted;
-        for (let n = 2; operationIds.has(id); n++) id = `${wanted}_${n}`;
-        if (id !== wanted) renames.push({ ref: part.ref, kind: 'operationId', from: wanted, to: id });
+      for (const method of wins) {
+        const op = rawItem[method] as Json;
+        const id = mine.get(`${method} ${path}`)!;
+        const prepared = prepareOperation(op, id, part, options);
         const original = op.operationId;
         if (typeof original === 'string') opIdRenames.set(original, id);
-        prepared.operationId = id;
-        operationIds.add(id);
         item[method] = prepared;
       }
-      if (!added && paths[path] === undefined) continue;
       if (part.hostnames.length > 0) item.servers = hostServers(part.hostnames, options.publicURL);
       paths[path] = item;
-      if (!owner) pathOwner.set(templated, { ref: part.ref, literal: path });
     }
     // Links may name operations by id.
     renameLinkOperationIds(paths, opIdRenames);
@@ -250,22 +296,10 @@ function sanitize(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-function prepareOperation(
-  op: Json,
-  method: string,
-  path: string,
-  part: MergePart,
-  qualified: string,
-  options: MergeOptions,
-): Json {
+function prepareOperation(op: Json, operationId: string, part: MergePart, options: MergeOptions): Json {
   const out: Json = { ...op };
   out.tags = [part.tag.name];
-  const base =
-    typeof op.operationId === 'string'
-      ? op.operationId
-      : `${method}${path.replace(/[^A-Za-z0-9]+/g, '_').replace(/_+$/, '')}`;
-  const idPrefix = `${qualified}${part.versioned ? `.${part.version}` : ''}`.replace(/[^A-Za-z0-9]+/g, '_');
-  out.operationId = `${idPrefix}_${base}`;
+  out.operationId = operationId;
   delete out.security;
   delete out.servers;
   const security = options.securityFor?.(part.ref);

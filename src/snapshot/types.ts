@@ -4,6 +4,7 @@
  * backends, per-backend filters, timeouts) so that ModelAPIs and, later, HTTPRoutes compile into the same table.
  */
 import type { DocsTask } from '../docs/discovery.ts';
+import type { MergePart } from '../docs/merge.ts';
 import type { Protocol } from '../schema/model-api.ts';
 
 /** How a path is matched, as in Gateway API `HTTPPathMatch`. */
@@ -162,6 +163,8 @@ export interface PublishedApi {
   readonly pathPrefix: string;
   /** Left out of the merged document (its own documents are still served). */
   readonly hidden: boolean;
+  /** Markdown description of the API (its own document's `info.description`). */
+  readonly description: string;
   readonly documented: { readonly status: string; readonly reason: string; readonly message: string };
   readonly versions: readonly {
     readonly name: string;
@@ -172,10 +175,11 @@ export interface PublishedApi {
     readonly source: string;
     readonly deprecated: boolean;
     readonly sunset?: string;
-    readonly document: Readonly<Record<string, unknown>>;
+    /** The version's own paths (`<prefix>/versions/<v>`), rendered, ready to merge. */
+    readonly part: MergePart;
   }[];
-  /** The API's own document: unversioned paths plus every version's paths. */
-  readonly document: Readonly<Record<string, unknown>>;
+  /** The parts of the API's own document: the unversioned paths, then every version's when there are several. */
+  readonly parts: readonly MergePart[];
 }
 
 /** What the docs plane serves, and what the spec fetcher must do. */
@@ -183,12 +187,12 @@ export interface DocsPlane {
   /** Path prefix of the portal and documents ('' = at the root). */
   readonly pathPrefix: string;
   readonly title: string;
+  readonly description: string;
+  readonly contact?: Readonly<Record<string, unknown>>;
   /** The gateway's public URL ("Try it out" calls go there). */
   readonly publicURL: string;
   /** Fetches and conversions the spec fetcher carries out. */
   readonly tasks: readonly DocsTask[];
-  /** Everything public, merged. */
-  readonly merged: Readonly<Record<string, unknown>>;
   readonly apis: readonly PublishedApi[];
 }
 

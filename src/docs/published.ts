@@ -1,0 +1,56 @@
+/**
+ * The published documents of a docs plane, merged from its parts on demand: everything public, one per API, one per
+ * version. Pure functions of the (immutable) plane; the docs site calls each at most once per snapshot and caches the
+ * result, the CLI and the tests call them directly.
+ */
+import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
+import { sha256 } from './discovery.ts';
+import { type MergeOptions, type MergePart, type MergeReport, mergeDocuments } from './merge.ts';
+import { canonicalJson } from './openapi-walk.ts';
+
+type Json = Record<string, unknown>;
+
+function options(plane: DocsPlane, title: string, description: string): MergeOptions {
+  return {
+    title,
+    description,
+    version: '0',
+    publicURL: plane.publicURL,
+    ...(plane.contact ? { contact: plane.contact as Json } : {}),
+  };
+}
+
+/** Sets `info.version` to the document's content revision (a short hash), so consumers can tell revisions apart. */
+function withRevision(document: Json): Json {
+  const revision = sha256(canonicalJson(document)).slice(0, 12);
+  return { ...document, info: { ...(document.info as Json), version: revision } };
+}
+
+/**
+ * The parts of the merged document in claim order: on a conflict the longer public prefix wins, as it does in
+ * routing; among equals the older API (the plane lists APIs oldest first).
+ */
+export function mergeOrder(plane: DocsPlane): MergePart[] {
+  return plane.apis
+    .filter((api) => !api.hidden)
+    .map((api, i) => ({ api, i }))
+    .sort((a, b) => b.api.pathPrefix.length - a.api.pathPrefix.length || a.i - b.i)
+    .flatMap(({ api }) => api.parts);
+}
+
+/** Everything public, merged, with the merge report. */
+export function mergedDocument(plane: DocsPlane): { document: Json; report: MergeReport } {
+  const merged = mergeDocuments(mergeOrder(plane), options(plane, plane.title, plane.description));
+  return { document: withRevision(merged.document), report: merged.report };
+}
+
+/** One API's own document: its unversioned paths and every version's. */
+export function apiDocument(plane: DocsPlane, api: PublishedApi): Json {
+  return withRevision(mergeDocuments(api.parts, options(plane, api.title, api.description)).document);
+}
+
+/** One version's document, or undefined for an unknown version. */
+export function versionDocument(plane: DocsPlane, api: PublishedApi, version: string): Json | undefined {
+  const v = api.versions.find((x) => x.name === version);
+  return v ? withRevision(mergeDocuments([v.part], options(plane, `${api.title} ${v.name}`, '')).document) : undefined;
+}
