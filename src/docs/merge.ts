@@ -24,6 +24,7 @@ import {
   pointerUnescape,
   rewriteRefs,
   sortDeep,
+  specFingerprint,
   stripExtensions,
 } from './openapi-walk.ts';
 
@@ -260,7 +261,7 @@ export function mergeDocuments(
       paths[path] = item;
     }
     // Links may name operations by id.
-    renameLinkOperationIds(paths, opIdRenames);
+    renameLinkOperationIds(docPaths, opIdRenames);
 
     if (!tags.has(part.tag.name)) {
       tags.set(part.tag.name, {
@@ -371,7 +372,7 @@ function hostServers(hostnames: readonly string[], publicURL: string): Json[] {
   );
 }
 
-function renameLinkOperationIds(paths: Record<string, Json>, renames: Map<string, string>): void {
+function renameLinkOperationIds(paths: Json, renames: Map<string, string>): void {
   if (renames.size === 0) return;
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(visit);
@@ -407,9 +408,7 @@ function dedupeComponents(document: Json): void {
       if (!entries) continue;
       const seen = new Map<string, string>();
       for (const name of Object.keys(entries).sort()) {
-        const value = structuredClone(entries[name]);
-        stripExtensions(value, new Set());
-        const key = canonicalJson(value);
+        const key = specFingerprint(entries[name]);
         const first = seen.get(key);
         if (first === undefined) seen.set(key, name);
         else

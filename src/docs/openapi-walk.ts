@@ -128,3 +128,28 @@ export function sortDeep(value: unknown): unknown {
       .map((k) => [k, sortDeep(value[k])]),
   );
 }
+
+/**
+ * A canonical string of a specification object that ignores `x-` extensions wherever stripExtensions would remove
+ * them (never a property that happens to be called `x-…`), without copying it: equal strings mean "the same apart
+ * from extensions", which is what de-duplication asks.
+ */
+export function specFingerprint(node: unknown): string {
+  if (Array.isArray(node)) return `[${node.map(specFingerprint).join(',')}]`;
+  if (!isObject(node)) return JSON.stringify(node) ?? 'null';
+  const parts: string[] = [];
+  for (const key of Object.keys(node).sort()) {
+    if (key.startsWith('x-')) continue;
+    const value = node[key];
+    let inner: string;
+    if (OPAQUE.has(key) || key === 'examples') inner = canonicalJson(value);
+    else if (NAME_MAPS.has(key) && isObject(value)) {
+      inner = `{${Object.keys(value)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${specFingerprint(value[k])}`)
+        .join(',')}}`;
+    } else inner = specFingerprint(value);
+    parts.push(`${JSON.stringify(key)}:${inner}`);
+  }
+  return `{${parts.join(',')}}`;
+}

@@ -6,7 +6,6 @@
 import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
 import { sha256 } from './discovery.ts';
 import { type MergeOptions, type MergePart, type MergeReport, mergeDocuments } from './merge.ts';
-import { canonicalJson } from './openapi-walk.ts';
 
 type Json = Record<string, unknown>;
 
@@ -20,9 +19,12 @@ function options(plane: DocsPlane, title: string, description: string): MergeOpt
   };
 }
 
-/** Sets `info.version` to the document's content revision (a short hash), so consumers can tell revisions apart. */
+/**
+ * Sets `info.version` to the document's content revision (a short hash), so consumers can tell revisions apart. The
+ * merge is deterministic (equal inputs give equal key order), so plain JSON is a stable hash input.
+ */
 function withRevision(document: Json): Json {
-  const revision = sha256(canonicalJson(document)).slice(0, 12);
+  const revision = sha256(JSON.stringify(document)).slice(0, 12);
   return { ...document, info: { ...(document.info as Json), version: revision } };
 }
 
