@@ -40,7 +40,7 @@ export function writeReport(r: Report, elapsedS: number): string {
     `- date: ${new Date().toISOString()}; the whole run took ${f(elapsedS / 60, 1)} min`,
     `- machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${f(totalmem() / 2 ** 30)} GiB`,
     `- node ${process.version}; ${version('nginx', ['-v'])}; ${version('haproxy', ['-v'])}; caddy ${version('caddy', ['version'])}; ${version('wrk', ['--version'])}`,
-    `- load: wrk (1 thread, separate process, 127.0.0.1), ${r.seconds} s per measurement, ${r.reps} interleaved repetitions (every peer once per round), median shown with (min–max)`,
+    `- load: wrk (1 thread, separate process, 127.0.0.1), ${r.seconds} s per measurement, ${r.reps} interleaved repetitions (every peer once per round, the order rotating each round), median shown with (min–max)`,
     '- every peer: one process / one worker (nginx `worker_processes 1`, HAProxy `nbthread 1`, Caddy `GOMAXPROCS=1`), keep-alive to the upstream, no access log, no response buffering',
     '- upstream: one node:http process (bench/upstream.ts) answering a 200-byte V2 response, or streaming SSE',
     '- modelgate: file mode, one ModelAPI (`protocol: openapi`, prefix `/m` stripped), default settings (metrics, request ids, header hygiene, retries, passive health on); CPU = cores used by the process tree',

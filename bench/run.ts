@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: modelgate against its real peers in ONE run — direct to the upstream, nginx, HAProxy and Caddy
  * (Debian packages), fast-gateway, @fastify/http-proxy, http-proxy and a hand-written node:http + undici proxy (npm) —
- * with interleaved repetitions (A B C … A B C …) and medians, load from wrk in a separate process on 127.0.0.1.
+ * with interleaved repetitions (every peer once per round, the order rotating) and medians, load from wrk in a separate process on 127.0.0.1.
  * Every peer runs one process / one worker, except in the multi-worker scenario. Installs what it needs itself.
  * Writes bench/RESULTS.md (never edit it by hand). Everything started here is stopped by its pid at the end.
  *
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   for (const s of scenarios) {
     const runs: Record<string, Measurement[]> = {};
     for (let rep = 0; rep < REPS; rep++) {
-      for (const p of peers) {
+      for (const p of rotate(peers, rep)) {
         const m = wrk(p.base + p.pathFor(s.path), s.connections, SECONDS, s.lua, pidOf(p));
         append(runs, p.name, m);
         process.stdout.write(
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   if (!ONLY || ONLY.includes('sse')) {
     const runs: Record<string, ReturnType<typeof sseProbe>[]> = {};
     for (let rep = 0; rep < REPS; rep++) {
-      for (const p of peers) {
+      for (const p of rotate(peers, rep)) {
         const r = sseProbe(p.base + p.pathFor('/sse/50/5'), 8);
         append(runs, p.name, r);
         process.stdout.write(
@@ -201,6 +201,15 @@ async function main(): Promise<void> {
   const text = writeReport(report, (Date.now() - started) / 1000);
   process.stdout.write(`\n${text}`);
   rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * The peers in a different order each round (A B C, B C A, C A B …): no peer always follows the same one, so what a
+ * run leaves behind in the shared upstream (a GC, a cooled cache) does not always land on the same peer.
+ */
+function rotate<T>(list: readonly T[], round: number): T[] {
+  const k = round % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
 }
 
 /** Adds a measurement to a peer's list. */
