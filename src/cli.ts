@@ -15,7 +15,7 @@ import { loadDirectory } from './sources/load-directory.ts';
 
 const USAGE = `usage:
   modelgate serve --config DIR [--port 8080] [--host 127.0.0.1] [--admin-port 9901] [--admin-host 127.0.0.1]
-                  [--public-url URL] [--workers N|auto]
+                  [--public-url URL] [--workers N|auto] [--controller-name NAME]
   modelgate validate DIR
   modelgate docs DIR [--out FILE] [--format json|yaml] [--api NAMESPACE/NAME [--version V]] [--fetch]
                  [--public-url URL]
@@ -59,6 +59,7 @@ async function serve(args: string[]): Promise<number> {
       'admin-host': { type: 'string', default: '127.0.0.1' },
       'public-url': { type: 'string' },
       workers: { type: 'string', default: '1' },
+      'controller-name': { type: 'string' },
     },
   });
   const configDir = values.config ?? values['config-dir'];
@@ -85,6 +86,7 @@ async function serve(args: string[]): Promise<number> {
     logger,
     // Workers share the port through SO_REUSEPORT; the first one also serves the admin listener.
     reusePort: workers > 1,
+    ...(values['controller-name'] ? { controllerName: values['controller-name'] } : {}),
     admin: workerIndex === 0,
   });
   await gateway.start();

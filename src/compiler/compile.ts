@@ -20,6 +20,7 @@ import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import type { Cluster, GatewaySettings, RouteRule, Snapshot } from '../snapshot/types.ts';
+import { compileHttpRoutes, DEFAULT_CONTROLLER_NAME } from './compile-httproutes.ts';
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
 import { durationMs } from './durations.ts';
@@ -31,6 +32,8 @@ export interface CompileOptions {
   readonly defaultPublicURL?: string;
   /** What the spec fetcher found so far (documents, metadata). */
   readonly discovered?: Discovered;
+  /** The Gateway API controller name GatewayClasses select modelgate with (default modelgate.dev/gateway-controller). */
+  readonly controllerName?: string;
 }
 
 /** The compiler's output. */
@@ -110,9 +113,17 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     });
   }
 
+  // Gateway API HTTPRoutes compile into the same rule table, after the ModelAPIs.
+  const gatewayApi = compileHttpRoutes(resources, index, options.controllerName ?? DEFAULT_CONTROLLER_NAME);
+  routes.push(...gatewayApi.rules);
+  for (const c of gatewayApi.clusters) clusters[c.name] = c;
+  statuses.push(...gatewayApi.statuses);
+
   const docs = buildDocs(served, resources.configMaps, options.discovered ?? NOTHING_DISCOVERED, {
     publicURL: settings.publicURL,
     pathPrefix: gateway?.spec.docs?.pathPrefix ?? '',
+    // Where Gateways are served, an unmatched `/` must answer 404 (Gateway API): the landing page is at /portal only.
+    rootLanding: gatewayApi.gateways === 0,
     title: settings.title,
     description: settings.description,
     ...(gateway?.spec.docs?.contact ? { contact: gateway.spec.docs.contact } : {}),
@@ -136,7 +147,14 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   }
   statuses.sort((a, b) => a.ref.localeCompare(b.ref));
   return {
-    snapshot: { gateway: settings, routes, clusters: sortKeys(clusters), apis, docs: docs.plane },
+    snapshot: {
+      gateway: settings,
+      routes,
+      listenerHosts: gatewayApi.listenerHosts,
+      clusters: sortKeys(clusters),
+      apis,
+      docs: docs.plane,
+    },
     statuses,
   };
 }

@@ -12,6 +12,7 @@ import type { Snapshot } from '../snapshot/types.ts';
 import { forward } from './forward.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { rewritePath } from './rewrite.ts';
+import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
 import { RuntimeSnapshot } from './runtime-snapshot.ts';
 import type { UpstreamRegistry } from './upstream-registry.ts';
 
@@ -125,11 +126,6 @@ export class DataPlane {
     }
     // Resolve `.`/`..` (plain or percent-encoded) before matching, so a prefix can never be escaped upstream.
     if (path.includes('/.') || path.includes('%2')) path = normalizePath(path);
-    if (runtime.docs.handles(path)) {
-      runtime.docs.serve(req, res, path, requestId);
-      this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
-      return;
-    }
     const host = hostOf(req.headers.host);
     const headers = req.headers;
     const result = runtime.matcher.match({
@@ -142,6 +138,13 @@ export class DataPlane {
         return Array.isArray(v) ? v.join(',') : v;
       },
     });
+    // The portal's paths are reserved against ModelAPIs (the compiler refuses overlaps), but an HTTPRoute a platform
+    // team attached to a Gateway listener wins: on such a listener the portal moves with spec.docs.pathPrefix.
+    if ((result === undefined || !result.rule.source.startsWith('HTTPRoute/')) && runtime.docs.handles(path)) {
+      runtime.docs.serve(req, res, path, requestId);
+      this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
+      return;
+    }
     if (!result) {
       fail('routeNotFound', `no model API serves ${req.method} ${path}${host ? ` on host ${host}` : ''}`);
       return;
@@ -150,6 +153,11 @@ export class DataPlane {
     const action = rule.action;
     if (action.type === 'Fail') {
       fail(action.error, action.detail);
+      return;
+    }
+    if (action.type === 'Redirect') {
+      sendRedirect(req, res, action, result.match.path, path, query);
+      this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
       return;
     }
     let index = -1;
@@ -171,11 +179,47 @@ export class DataPlane {
       }
     }
     const backend = action.backends[index]!;
+    if (backend.invalid !== undefined) {
+      // An unresolvable backendRef keeps its share of the traffic and says why (Gateway API: 500).
+      fail('routeMisconfigured', backend.invalid);
+      return;
+    }
+    if (backend.redirect) {
+      sendRedirect(req, res, backend.redirect, result.match.path, path, query);
+      this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
+      return;
+    }
     const cluster = runtime.clusters.get(backend.cluster)!;
     const upstreamPath =
       cluster.config.basePath + rewritePath(backend.rewrite, result.match.path, path) + (q < 0 ? '' : `?${query}`);
     const version = backend.version ?? '';
     const api = rule.labels.api;
+    const filters = action.filters !== undefined || backend.filters !== undefined;
+    const hostRewrite = filters ? collect(action.filters, backend.filters, 'hostRewrite').at(-1) : undefined;
+    const upstreamHeaders = upstreamRequestHeaders(req, {
+      host: hostRewrite ?? cluster.config.hostHeader ?? headers.host,
+      clientAddress: req.socket.remoteAddress,
+      proto: 'http',
+      requestId,
+    });
+    if (filters) {
+      for (const m of collect(action.filters, backend.filters, 'requestHeaders')) modifyHeaderList(upstreamHeaders, m);
+      const mirrors = collect(action.filters, backend.filters, 'mirrors').flat();
+      if (mirrors.length > 0) {
+        const targets = mirrors.flatMap((m) => {
+          const c = runtime.clusters.get(m.cluster);
+          return c ? [{ cluster: c, percent: m.percent }] : [];
+        });
+        const hasBody = headers['content-length'] !== undefined && headers['content-length'] !== '0';
+        mirror(
+          targets,
+          req.method ?? 'GET',
+          upstreamPath,
+          upstreamHeaders,
+          hasBody || headers['transfer-encoding'] !== undefined,
+        );
+      }
+    }
     runtime.inflight++;
     this.#inflight++;
     forward({
@@ -184,15 +228,11 @@ export class DataPlane {
       cluster,
       method: req.method ?? 'GET',
       path: upstreamPath,
-      headers: upstreamRequestHeaders(req, {
-        host: cluster.config.hostHeader ?? headers.host,
-        clientAddress: req.socket.remoteAddress,
-        proto: 'http',
-        requestId,
-      }),
+      headers: upstreamHeaders,
       timeouts: action.timeouts,
       retry: action.retry,
       maxBodyBytes: action.maxRequestBodyBytes,
+      ...(filters ? { responseModifiers: collect(action.filters, backend.filters, 'responseHeaders') } : {}),
       requestId,
       responseHeaders: version
         ? { 'x-request-id': requestId, [action.versionPin?.header ?? 'x-model-version']: version }

@@ -10,9 +10,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
-import type { RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
+import type { HeaderModifier, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
 import type { Endpoint } from './endpoint.ts';
 import { downstreamResponseHeaders } from './headers.ts';
+import { modifyHeaderObject } from './route-filters.ts';
 import type { ServingCluster } from './runtime-snapshot.ts';
 
 /** Bodies up to this size are buffered so that a retry can resend them. */
@@ -33,6 +34,8 @@ export interface ForwardRequest {
   readonly requestId: string;
   /** Extra response headers the gateway adds (e.g. the serving model version). */
   readonly responseHeaders: Readonly<Record<string, string>>;
+  /** HTTPRoute ResponseHeaderModifier filters, applied in order after everything else. */
+  readonly responseModifiers?: readonly HeaderModifier[];
   /** Called once with the status sent to the client (for metrics); `upstreamError` names a failed attempt's kind. */
   readonly onStatus: (status: number) => void;
   readonly onUpstreamError: (kind: FailureKind) => void;
@@ -250,6 +253,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const res = this.#f.res;
     const out = downstreamResponseHeaders(headers);
     Object.assign(out, this.#f.responseHeaders);
+    if (this.#f.responseModifiers) for (const m of this.#f.responseModifiers) modifyHeaderObject(out, m);
     res.writeHead(statusCode, out);
     const length = headers['content-length'];
     this.#bodyLeft = typeof length === 'string' ? Number(length) : -1;

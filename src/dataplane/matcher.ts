@@ -84,8 +84,50 @@ class Table {
   }
 }
 
-/** Matches requests against the rules of one snapshot. */
+/**
+ * Matches requests against the rules of one snapshot. With Gateway listeners that have hostnames, the request's host
+ * first selects the most specific listener (exact, then the longest wildcard, then the listener without a hostname),
+ * and only the rules attached to that listener are considered (Gateway API listener isolation).
+ */
 export class RouteMatcher {
+  readonly #byListener = new Map<string, HostMatcher>();
+  readonly #exactListeners = new Set<string>();
+  readonly #wildcardListeners: string[] = [];
+
+  constructor(rules: readonly RouteRule[], listenerHosts: readonly string[] = []) {
+    const partitions = new Map<string, RouteRule[]>([['', []]]);
+    for (const host of listenerHosts) partitions.set(host, []);
+    for (const rule of rules) {
+      const key = rule.listener ?? '';
+      const list = partitions.get(key) ?? [];
+      list.push(rule);
+      partitions.set(key, list);
+    }
+    for (const [key, list] of partitions) {
+      this.#byListener.set(key, new HostMatcher(list));
+      if (key.startsWith('*.')) this.#wildcardListeners.push(key.slice(1));
+      else if (key !== '') this.#exactListeners.add(key);
+    }
+    this.#wildcardListeners.sort((a, b) => b.length - a.length);
+  }
+
+  /** The winning rule for a request, or undefined (404). */
+  match(req: MatchRequest): MatchResult | undefined {
+    if (this.#byListener.size === 1) return this.#byListener.get('')!.match(req);
+    return this.#byListener.get(this.#listenerFor(req.host))!.match(req);
+  }
+
+  #listenerFor(host: string): string {
+    if (this.#exactListeners.has(host)) return host;
+    for (const suffix of this.#wildcardListeners) {
+      if (host.length > suffix.length && host.endsWith(suffix)) return `*${suffix}`;
+    }
+    return '';
+  }
+}
+
+/** The rules of one listener, by hostname tables. */
+class HostMatcher {
   readonly #exactHosts = new Map<string, Table>();
   readonly #wildcardHosts: { suffix: string; table: Table }[] = [];
   readonly #anyHost = new Table();

@@ -31,7 +31,7 @@ export class RuntimeSnapshot {
   constructor(snapshot: Snapshot, registry: UpstreamRegistry) {
     this.snapshot = snapshot;
     this.registry = registry;
-    this.matcher = new RouteMatcher(snapshot.routes);
+    this.matcher = new RouteMatcher(snapshot.routes, snapshot.listenerHosts);
     this.clusters = new Map(
       Object.values(snapshot.clusters).map((c) => [c.name, { ...registry.acquire(c), retryBudget: new RetryBudget() }]),
     );

@@ -33,6 +33,7 @@ export interface ServedApi {
 export interface DocsSettings {
   readonly publicURL: string;
   readonly pathPrefix: string;
+  readonly rootLanding: boolean;
   readonly title: string;
   readonly description: string;
   readonly contact?: Json;
@@ -165,6 +166,7 @@ export function buildDocs(
 
   const plane: DocsPlane = {
     pathPrefix: settings.pathPrefix,
+    rootLanding: settings.rootLanding,
     title: settings.title,
     description: settings.description,
     ...(settings.contact ? { contact: settings.contact } : {}),

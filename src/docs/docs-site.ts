@@ -1,7 +1,7 @@
 /**
  * Serves the docs plane of one snapshot. URL scheme (under the ModelGateway's `spec.docs.pathPrefix`, default the root):
  *
- *   /                                         landing page: model APIs, versions, weights, readiness, deprecation
+ *   /portal (and / unless Gateways are served) landing page: model APIs, versions, weights, readiness, deprecation
  *   /docs                                     Swagger UI (selector: everything, each API, each version)
  *   /redoc                                    ReDoc of everything
  *   /openapi.json, /openapi.yaml              everything public, merged
@@ -61,8 +61,8 @@ export class DocsSite {
     if (p !== '' && !path.startsWith(p)) return false;
     const rest = path.slice(p.length);
     return (
-      rest === '/' ||
-      rest === '' ||
+      ((rest === '/' || rest === '') && this.#plane.rootLanding) ||
+      rest === '/portal' ||
       rest === '/docs' ||
       rest === '/docs/' ||
       rest === '/redoc' ||
@@ -93,13 +93,13 @@ export class DocsSite {
       this.#redirect(res, '../docs');
       return;
     }
-    if (rest === '/' || rest === '/docs' || rest === '/redoc') {
+    if (rest === '/' || rest === '/portal' || rest === '/docs' || rest === '/redoc') {
       // Pages may load only what the gateway serves: no CDN, even for what a UI bundle would fetch by itself
       // (ReDoc's sidebar logo); "Try it out" may call the gateway's public URL.
       res.setHeader('content-security-policy', this.#csp());
       res.setHeader('x-content-type-options', 'nosniff');
       const page =
-        rest === '/'
+        rest === '/' || rest === '/portal'
           ? this.#page('landing', () => landingPage(this.#plane, '', this.#health))
           : rest === '/docs'
             ? this.#page('docs', () => swaggerPage(this.#plane, ''))

@@ -1,5 +1,6 @@
 /** The resource model every source produces and the compiler consumes. */
 import type { ConfigMap, EndpointSlice, Secret, Service } from '../schema/core.ts';
+import type { Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant } from '../schema/gateway-api.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 
@@ -25,6 +26,11 @@ export interface ResourceSet {
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
   readonly configMaps: readonly ConfigMap[];
+  readonly namespaces: readonly Namespace[];
+  readonly gatewayClasses: readonly GatewayClass[];
+  readonly gateways: readonly Gateway[];
+  readonly httpRoutes: readonly HTTPRoute[];
+  readonly referenceGrants: readonly ReferenceGrant[];
 }
 
 /** An empty resource set. */
@@ -35,6 +41,11 @@ export const EMPTY_RESOURCES: ResourceSet = {
   endpointSlices: [],
   secrets: [],
   configMaps: [],
+  namespaces: [],
+  gatewayClasses: [],
+  gateways: [],
+  httpRoutes: [],
+  referenceGrants: [],
 };
 
 /** `Kind/namespace/name`, the key used for statuses and diagnostics. */

@@ -27,6 +27,8 @@ export interface FileGatewayOptions {
   readonly adminHost: string;
   readonly publicURL?: string;
   readonly logger: Logger;
+  /** GatewayClass controllerName that selects this gateway (Gateway API). */
+  readonly controllerName?: string;
   /** Bind the data plane with SO_REUSEPORT (one of several worker processes); default false. */
   readonly reusePort?: boolean;
   /** Start the admin listener (only one worker of several does); default true. */
@@ -159,6 +161,7 @@ export class FileGateway {
     const { snapshot, statuses } = compileSnapshot(resources, {
       ...(this.#options.publicURL !== undefined ? { defaultPublicURL: this.#options.publicURL } : {}),
       discovered: this.#fetcher.discovered(),
+      ...(this.#options.controllerName ? { controllerName: this.#options.controllerName } : {}),
     });
     this.dataPlane.apply(snapshot);
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);

@@ -1,6 +1,7 @@
 /** Every resource kind modelgate understands, with what the CRD generator and the validators need to know. */
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigMap, EndpointSlice, Secret, Service } from './core.ts';
+import { GATEWAY_GROUP, Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant } from './gateway-api.ts';
 import { ModelAPI } from './model-api.ts';
 import { ModelGateway } from './model-gateway.ts';
 
@@ -67,6 +68,13 @@ export const KINDS: readonly KindInfo[] = [
   { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', schema: EndpointSlice },
   { apiVersion: 'v1', kind: 'Secret', schema: Secret },
   { apiVersion: 'v1', kind: 'ConfigMap', schema: ConfigMap },
+  { apiVersion: 'v1', kind: 'Namespace', schema: Namespace },
+  ...(['v1', 'v1beta1'] as const).flatMap((v) => [
+    { apiVersion: `${GATEWAY_GROUP}/${v}`, kind: 'GatewayClass', schema: GatewayClass },
+    { apiVersion: `${GATEWAY_GROUP}/${v}`, kind: 'Gateway', schema: Gateway },
+    { apiVersion: `${GATEWAY_GROUP}/${v}`, kind: 'HTTPRoute', schema: HTTPRoute },
+    { apiVersion: `${GATEWAY_GROUP}/${v}`, kind: 'ReferenceGrant', schema: ReferenceGrant },
+  ]),
 ];
 
 /** Looks a kind up by apiVersion and kind. */

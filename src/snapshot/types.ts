@@ -33,6 +33,23 @@ export type PathRewrite =
   | { readonly type: 'ReplacePrefixMatch'; readonly replacePrefixMatch: string }
   | { readonly type: 'ReplaceFullPath'; readonly replaceFullPath: string };
 
+/** Header changes, as Gateway API's HTTPHeaderFilter: names lower-case, applied in the order remove, set, add. */
+export interface HeaderModifier {
+  readonly set: readonly (readonly [string, string])[];
+  readonly add: readonly (readonly [string, string])[];
+  readonly remove: readonly string[];
+}
+
+/** Request/response filters of a rule or of one backend (HTTPRoute filters). */
+export interface RouteFilters {
+  readonly requestHeaders?: HeaderModifier;
+  readonly responseHeaders?: HeaderModifier;
+  /** URLRewrite hostname: the Host header sent upstream. */
+  readonly hostRewrite?: string;
+  /** RequestMirror: copies of the request sent to these clusters, their answers ignored. */
+  readonly mirrors?: readonly { readonly cluster: string; readonly percent: number }[];
+}
+
 /** One weighted destination of a rule. */
 export interface RouteBackend {
   /** Key into Snapshot.clusters. */
@@ -41,6 +58,23 @@ export interface RouteBackend {
   /** The ModelAPI version this backend serves, if any; named in the response header. */
   readonly version?: string;
   readonly rewrite?: PathRewrite;
+  /** Filters of this backend only (they follow the rule's). */
+  readonly filters?: RouteFilters;
+  /** Set when the reference cannot be resolved: its share of the traffic gets a 500 saying why. */
+  readonly invalid?: string;
+  /** A backend-level RequestRedirect: its share of the traffic is redirected instead of forwarded. */
+  readonly redirect?: RedirectAction;
+}
+
+/** Gateway API RequestRedirect: unset parts keep the request's (port: see the data plane). */
+export interface RedirectAction {
+  readonly type: 'Redirect';
+  readonly scheme?: string;
+  readonly hostname?: string;
+  readonly port?: number;
+  readonly path?: PathRewrite;
+  readonly statusCode: number;
+  readonly responseHeaders?: HeaderModifier;
 }
 
 /** Timeouts in milliseconds; 0 means none. */
@@ -70,7 +104,10 @@ export type RouteAction =
       readonly timeouts: RouteTimeouts;
       readonly retry: RetryPolicy;
       readonly maxRequestBodyBytes: number;
+      /** Filters of the rule, applied to every backend. */
+      readonly filters?: RouteFilters;
     }
+  | RedirectAction
   | { readonly type: 'Fail'; readonly error: 'routeMisconfigured'; readonly detail: string };
 
 /** One compiled routing rule. Rules are ordered by precedence within the snapshot. */
@@ -81,6 +118,8 @@ export interface RouteRule {
   readonly source: string;
   /** Empty means any host. Entries are lower-case; `*.example.com` matches one or more labels. */
   readonly hostnames: readonly string[];
+  /** Hostname of the Gateway listener the rule is attached to; absent for the listener without one (and ModelAPIs). */
+  readonly listener?: string;
   readonly matches: readonly RouteMatch[];
   readonly action: RouteAction;
   /** Labels for metrics and logs. */
@@ -186,6 +225,8 @@ export interface PublishedApi {
 export interface DocsPlane {
   /** Path prefix of the portal and documents ('' = at the root). */
   readonly pathPrefix: string;
+  /** Whether the landing page also answers at the prefix itself (`/`); it is always at `<prefix>/portal`. */
+  readonly rootLanding: boolean;
   readonly title: string;
   readonly description: string;
   readonly contact?: Readonly<Record<string, unknown>>;
@@ -200,6 +241,11 @@ export interface DocsPlane {
 export interface Snapshot {
   readonly gateway: GatewaySettings;
   readonly routes: readonly RouteRule[];
+  /**
+   * Hostnames of Gateway listeners. A request whose host falls under one of them is matched only against the rules of
+   * that most specific listener hostname (listener isolation): it never falls through to a broader one.
+   */
+  readonly listenerHosts: readonly string[];
   readonly clusters: Readonly<Record<string, Cluster>>;
   readonly apis: readonly ApiSummary[];
   readonly docs: DocsPlane;

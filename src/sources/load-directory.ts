@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import type { Diagnostic } from '../resources/diagnostics.ts';
 import { type ResourceSet, refKey, refOf, type SourceLocation } from '../resources/types.ts';
 import type { ConfigMap, EndpointSlice, Secret, Service } from '../schema/core.ts';
+import type { Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant } from '../schema/gateway-api.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import { type LocatedObject, parseObjects } from './parse-yaml.ts';
@@ -89,6 +90,11 @@ export function collect(
   const endpointSlices: EndpointSlice[] = [];
   const secrets: Secret[] = [];
   const configMaps: ConfigMap[] = [];
+  const namespaces: Namespace[] = [];
+  const gatewayClasses: GatewayClass[] = [];
+  const gateways: Gateway[] = [];
+  const httpRoutes: HTTPRoute[] = [];
+  const referenceGrants: ReferenceGrant[] = [];
   for (const { object, location } of objects) {
     const key = refKey(refOf(object));
     const first = locations.get(key);
@@ -127,7 +133,37 @@ export function collect(
       case 'ConfigMap':
         configMaps.push(withNamespace as unknown as ConfigMap);
         break;
+      case 'Namespace':
+        namespaces.push(object as unknown as Namespace); // cluster-scoped
+        break;
+      case 'GatewayClass':
+        gatewayClasses.push(object as unknown as GatewayClass); // cluster-scoped
+        break;
+      case 'Gateway':
+        gateways.push(withNamespace as unknown as Gateway);
+        break;
+      case 'HTTPRoute':
+        httpRoutes.push(withNamespace as unknown as HTTPRoute);
+        break;
+      case 'ReferenceGrant':
+        referenceGrants.push(withNamespace as unknown as ReferenceGrant);
+        break;
     }
   }
-  return { resources: { modelApis, modelGateways, services, endpointSlices, secrets, configMaps }, locations };
+  return {
+    resources: {
+      modelApis,
+      modelGateways,
+      services,
+      endpointSlices,
+      secrets,
+      configMaps,
+      namespaces,
+      gatewayClasses,
+      gateways,
+      httpRoutes,
+      referenceGrants,
+    },
+    locations,
+  };
 }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm run conformance`: the Gateway API HTTPRoute cases of ../shared/conformance/gateway-api against modelgate in
+# file mode (the runner starts modelgate once per case and phase, on loopback, and stops it by its pid).
+# Extra arguments go to the runner, e.g. `npm run conformance -- --profile core --no-provisional`.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+suite="$root/../shared/conformance/gateway-api"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$suite"
+node run.mjs --config-dir "$work" \
+  --gateway-cmd "$(command -v node) $root/src/cli.ts serve --config {configDir} --port {port} --admin-port 0 --controller-name {controllerName}" \
+  "$@"

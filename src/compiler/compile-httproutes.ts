@@ -1,0 +1,456 @@
+/**
+ * Compiles Gateway API resources into the same rules and clusters as ModelAPIs. Pure. Passes:
+ *  1. GatewayClasses whose controllerName is modelgate's; Gateways of those classes; their HTTP listeners;
+ *  2. every HTTPRoute, oldest first, attached to each parentRef's listeners that allow it (namespace policy, kind,
+ *     sectionName, port) with the intersection of listener and route hostnames;
+ *  3. each rule → one routing rule per attachment: matches with the specification's defaults, filters (header
+ *     modifiers, redirect, URL rewrite, mirror), weighted backendRefs resolved through Services (cross-namespace only
+ *     with a ReferenceGrant; an unresolvable reference keeps its share of the traffic and answers 500);
+ *  4. conditions per route parent (Accepted, ResolvedRefs) with the standard reasons, and per Gateway.
+ */
+import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
+import type { ResourceSet } from '../resources/types.ts';
+import {
+  GATEWAY_GROUP,
+  type Gateway,
+  type HeaderModifierSpec,
+  type HTTPRoute,
+  type HTTPRouteFilter,
+  type Listener,
+} from '../schema/gateway-api.ts';
+import type {
+  Cluster,
+  HeaderModifier,
+  PathRewrite,
+  RedirectAction,
+  RouteAction,
+  RouteBackend,
+  RouteFilters,
+  RouteMatch,
+  RouteRule,
+} from '../snapshot/types.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './defaults.ts';
+import { durationMs } from './durations.ts';
+import { type BackendIndex, resolveBackend } from './resolve-backend.ts';
+
+/** modelgate's Gateway API controller name (a GatewayClass selects modelgate with it). */
+export const DEFAULT_CONTROLLER_NAME = 'modelgate.dev/gateway-controller';
+
+/** What the Gateway API pass produces. */
+export interface GatewayApiResult {
+  readonly rules: RouteRule[];
+  readonly clusters: Cluster[];
+  readonly listenerHosts: string[];
+  readonly statuses: ResourceStatus[];
+  /** How many Gateways modelgate serves. */
+  readonly gateways: number;
+}
+
+interface AttachedListener {
+  readonly gateway: Gateway;
+  readonly listener: Listener;
+}
+
+const NO_RETRY = { attempts: 0, on: [], statuses: [], nonIdempotent: false, backoffMs: 0, budgetPercent: 20 };
+
+/** Compiles the Gateway API objects of a resource set. */
+export function compileHttpRoutes(
+  resources: ResourceSet,
+  index: BackendIndex,
+  controllerName: string,
+): GatewayApiResult {
+  const statuses: ResourceStatus[] = [];
+  const classes = new Set(
+    resources.gatewayClasses.filter((c) => c.spec.controllerName === controllerName).map((c) => c.metadata.name),
+  );
+  for (const c of resources.gatewayClasses) {
+    if (classes.has(c.metadata.name))
+      statuses.push({
+        ref: `GatewayClass/-/${c.metadata.name}`,
+        conditions: [condition('Accepted', 'True', 'Accepted', 'handled by modelgate')],
+      });
+  }
+  const gateways = resources.gateways.filter((g) => classes.has(g.spec.gatewayClassName));
+  const listenerHosts = new Set<string>();
+  for (const g of gateways) {
+    for (const l of g.spec.listeners)
+      if (l.protocol === 'HTTP' && l.hostname) listenerHosts.add(l.hostname.toLowerCase());
+    statuses.push({
+      ref: `Gateway/${ns(g)}/${g.metadata.name}`,
+      conditions: [
+        condition('Accepted', 'True', 'Accepted', 'handled by modelgate'),
+        condition('Programmed', 'True', 'Programmed', `serving ${g.spec.listeners.length} listener(s)`),
+      ],
+    });
+  }
+  const namespaceLabels = new Map(resources.namespaces.map((n) => [n.metadata.name, n.metadata.labels ?? {}]));
+  const clusters = new Map<string, Cluster>();
+  const rules: RouteRule[] = [];
+  const routes = [...resources.httpRoutes].sort(byAge);
+
+  for (const route of routes) {
+    const routeNs = ns(route);
+    const ref = `HTTPRoute/${routeNs}/${route.metadata.name}`;
+    const attachments: { listener: AttachedListener; hostnames: string[] }[] = [];
+    const conditions: ConditionInput[] = [];
+    const parentProblems: string[] = [];
+    for (const parent of route.spec.parentRefs ?? []) {
+      if ((parent.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (parent.kind ?? 'Gateway') !== 'Gateway') continue;
+      const gwNs = parent.namespace ?? routeNs;
+      const gateway = gateways.find((g) => g.metadata.name === parent.name && ns(g) === gwNs);
+      if (!gateway) continue; // not ours (another controller's Gateway) or missing
+      const candidates = gateway.spec.listeners.filter(
+        (l) =>
+          l.protocol === 'HTTP' &&
+          (parent.sectionName === undefined || l.name === parent.sectionName) &&
+          (parent.port === undefined || l.port === parent.port),
+      );
+      let attachedHere = 0;
+      for (const listener of candidates) {
+        if (!allowsRoute(listener, gwNs, routeNs, namespaceLabels)) continue;
+        const hostnames = intersectHostnames(listener.hostname, route.spec.hostnames);
+        if (hostnames === undefined) continue;
+        attachments.push({ listener: { gateway, listener }, hostnames });
+        attachedHere++;
+      }
+      if (attachedHere === 0)
+        parentProblems.push(
+          candidates.length === 0
+            ? `no listener of Gateway ${gwNs}/${parent.name} matches sectionName/port`
+            : `Gateway ${gwNs}/${parent.name} does not allow this route (namespace or hostname)`,
+        );
+    }
+    if (attachments.length === 0) {
+      conditions.push(
+        condition(
+          'Accepted',
+          'False',
+          parentProblems.length > 0 ? 'NotAllowedByListeners' : 'NoMatchingParent',
+          parentProblems.join('; ') || 'no parent Gateway handled by modelgate',
+        ),
+      );
+      statuses.push({
+        ref,
+        conditions,
+        ...(route.metadata.generation !== undefined ? { observedGeneration: route.metadata.generation } : {}),
+      });
+      continue;
+    }
+    conditions.push(condition('Accepted', 'True', 'Accepted', `attached to ${attachments.length} listener(s)`));
+    const refProblems: { reason: string; message: string }[] = [];
+    for (const [r, rule] of (route.spec.rules ?? []).entries()) {
+      const compiled = compileRule(route, r, rule, index, resources, clusters, refProblems);
+      for (const [a, attachment] of attachments.entries()) {
+        rules.push({
+          id: `${ref}#rules/${rule.name ?? r}${attachments.length > 1 ? `@${a}` : ''}`,
+          source: ref,
+          hostnames: attachment.hostnames,
+          ...(attachment.listener.listener.hostname
+            ? { listener: attachment.listener.listener.hostname.toLowerCase() }
+            : {}),
+          matches: compiled.matches,
+          action: compiled.action,
+          labels: { api: ref, version: '' },
+        });
+      }
+    }
+    conditions.push(
+      refProblems.length === 0
+        ? condition('ResolvedRefs', 'True', 'ResolvedRefs', 'all references resolved')
+        : condition('ResolvedRefs', 'False', refProblems[0]!.reason, refProblems.map((p) => p.message).join('; ')),
+    );
+    statuses.push({
+      ref,
+      conditions,
+      ...(route.metadata.generation !== undefined ? { observedGeneration: route.metadata.generation } : {}),
+    });
+  }
+  return {
+    rules,
+    clusters: [...clusters.values()],
+    listenerHosts: [...listenerHosts].sort(),
+    statuses,
+    gateways: gateways.length,
+  };
+}
+
+type RouteRuleSpec = NonNullable<HTTPRoute['spec']['rules']>[number];
+
+function compileRule(
+  route: HTTPRoute,
+  r: number,
+  rule: RouteRuleSpec,
+  index: BackendIndex,
+  resources: ResourceSet,
+  clusters: Map<string, Cluster>,
+  problems: { reason: string; message: string }[],
+): { matches: RouteMatch[]; action: RouteAction } {
+  const matches = (rule.matches && rule.matches.length > 0 ? rule.matches : [{}]).map(
+    (m): RouteMatch => ({
+      path: {
+        type: (m.path?.type ?? 'PathPrefix') as RouteMatch['path']['type'],
+        value: m.path?.value ?? '/',
+      },
+      ...(m.method ? { method: m.method } : {}),
+      ...(m.headers?.length
+        ? {
+            headers: m.headers.map((h) => ({
+              type: (h.type ?? 'Exact') as 'Exact',
+              name: h.name.toLowerCase(),
+              value: h.value,
+            })),
+          }
+        : {}),
+      ...(m.queryParams?.length
+        ? {
+            queryParams: m.queryParams.map((q) => ({
+              type: (q.type ?? 'Exact') as 'Exact',
+              name: q.name,
+              value: q.value,
+            })),
+          }
+        : {}),
+    }),
+  );
+  const filters = rule.filters ?? [];
+  const redirect = redirectAction(filters);
+  if (redirect) return { matches, action: redirect };
+  const ruleFilters = routeFilters(filters, route, index, resources, clusters, problems);
+  const rewrite = pathModifier(filters.find((f) => f.type === 'URLRewrite')?.urlRewrite?.path);
+  const backends: RouteBackend[] = [];
+  for (const b of rule.backendRefs ?? []) {
+    const weight = b.weight ?? 1;
+    const resolved = resolveRef(b, route, index, resources);
+    const backendFilters = routeFilters(b.filters ?? [], route, index, resources, clusters, problems);
+    const backendRewrite = pathModifier(b.filters?.find((f) => f.type === 'URLRewrite')?.urlRewrite?.path) ?? rewrite;
+    if ('invalid' in resolved) {
+      problems.push(resolved.invalid);
+      backends.push({ cluster: '', weight, invalid: resolved.invalid.message });
+      continue;
+    }
+    clusters.set(resolved.cluster.name, resolved.cluster);
+    const backendRedirect = redirectAction(b.filters ?? []);
+    backends.push({
+      cluster: resolved.cluster.name,
+      weight,
+      ...(backendRedirect ? { redirect: backendRedirect } : {}),
+      ...(backendRewrite ? { rewrite: backendRewrite } : {}),
+      ...(backendFilters ? { filters: backendFilters } : {}),
+    });
+  }
+  if (backends.length === 0) {
+    return {
+      matches,
+      action: {
+        type: 'Fail',
+        error: 'routeMisconfigured',
+        detail: `rule ${rule.name ?? r} of HTTPRoute ${ns(route)}/${route.metadata.name} has no backendRefs`,
+      },
+    };
+  }
+  return {
+    matches,
+    action: {
+      type: 'Forward',
+      backends,
+      timeouts: {
+        requestMs: durationMs(rule.timeouts?.request) ?? 0,
+        backendRequestMs: durationMs(rule.timeouts?.backendRequest) ?? 0,
+        idleMs: 0,
+      },
+      retry: NO_RETRY,
+      maxRequestBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      ...(ruleFilters ? { filters: ruleFilters } : {}),
+    },
+  };
+}
+
+/** A RequestRedirect filter (with the ResponseHeaderModifier next to it) as a redirect action. */
+function redirectAction(filters: readonly HTTPRouteFilter[]): RedirectAction | undefined {
+  const redirect = filters.find((f) => f.type === 'RequestRedirect')?.requestRedirect;
+  if (!redirect) return undefined;
+  const responseHeaders = headerModifier(
+    filters.find((f) => f.type === 'ResponseHeaderModifier')?.responseHeaderModifier,
+  );
+  const path = pathModifier(redirect.path);
+  return {
+    type: 'Redirect',
+    ...(redirect.scheme ? { scheme: redirect.scheme } : {}),
+    ...(redirect.hostname ? { hostname: redirect.hostname } : {}),
+    ...(redirect.port ? { port: redirect.port } : {}),
+    ...(path ? { path } : {}),
+    statusCode: redirect.statusCode ?? 302,
+    ...(responseHeaders ? { responseHeaders } : {}),
+  };
+}
+
+function routeFilters(
+  filters: readonly HTTPRouteFilter[],
+  route: HTTPRoute,
+  index: BackendIndex,
+  resources: ResourceSet,
+  clusters: Map<string, Cluster>,
+  problems: { reason: string; message: string }[],
+): RouteFilters | undefined {
+  const requestHeaders = headerModifier(filters.find((f) => f.type === 'RequestHeaderModifier')?.requestHeaderModifier);
+  const responseHeaders = headerModifier(
+    filters.find((f) => f.type === 'ResponseHeaderModifier')?.responseHeaderModifier,
+  );
+  const hostRewrite = filters.find((f) => f.type === 'URLRewrite')?.urlRewrite?.hostname;
+  const mirrors: { cluster: string; percent: number }[] = [];
+  for (const f of filters) {
+    if (f.type !== 'RequestMirror' || !f.requestMirror) continue;
+    const resolved = resolveRef(f.requestMirror.backendRef, route, index, resources);
+    if ('invalid' in resolved) {
+      problems.push(resolved.invalid);
+      continue;
+    }
+    clusters.set(resolved.cluster.name, resolved.cluster);
+    const fraction = f.requestMirror.fraction;
+    const percent =
+      f.requestMirror.percent ?? (fraction ? (fraction.numerator / (fraction.denominator ?? 100)) * 100 : 100);
+    mirrors.push({ cluster: resolved.cluster.name, percent });
+  }
+  if (!requestHeaders && !responseHeaders && !hostRewrite && mirrors.length === 0) return undefined;
+  return {
+    ...(requestHeaders ? { requestHeaders } : {}),
+    ...(responseHeaders ? { responseHeaders } : {}),
+    ...(hostRewrite ? { hostRewrite } : {}),
+    ...(mirrors.length > 0 ? { mirrors } : {}),
+  };
+}
+
+function headerModifier(spec: HeaderModifierSpec | undefined): HeaderModifier | undefined {
+  if (!spec) return undefined;
+  return {
+    set: (spec.set ?? []).map((h) => [h.name.toLowerCase(), h.value] as const),
+    add: (spec.add ?? []).map((h) => [h.name.toLowerCase(), h.value] as const),
+    remove: (spec.remove ?? []).map((h) => h.toLowerCase()),
+  };
+}
+
+function pathModifier(
+  spec: { type: string; replaceFullPath?: string; replacePrefixMatch?: string } | undefined,
+): PathRewrite | undefined {
+  if (!spec) return undefined;
+  if (spec.type === 'ReplaceFullPath' && spec.replaceFullPath !== undefined)
+    return { type: 'ReplaceFullPath', replaceFullPath: spec.replaceFullPath };
+  if (spec.type === 'ReplacePrefixMatch' && spec.replacePrefixMatch !== undefined)
+    return { type: 'ReplacePrefixMatch', replacePrefixMatch: spec.replacePrefixMatch };
+  return undefined;
+}
+
+/** Resolves a backendRef (Service only) to a cluster, honouring ReferenceGrants for other namespaces. */
+function resolveRef(
+  b: { group?: string; kind?: string; name: string; namespace?: string; port?: number },
+  route: HTTPRoute,
+  index: BackendIndex,
+  resources: ResourceSet,
+): { cluster: Cluster } | { invalid: { reason: string; message: string } } {
+  const routeNs = ns(route);
+  const targetNs = b.namespace ?? routeNs;
+  if ((b.group ?? '') !== '' || (b.kind ?? 'Service') !== 'Service')
+    return {
+      invalid: { reason: 'InvalidKind', message: `backendRef kind ${b.group ?? ''}/${b.kind} is not supported` },
+    };
+  if (targetNs !== routeNs && !granted(resources, routeNs, targetNs, b.name))
+    return {
+      invalid: {
+        reason: 'RefNotPermitted',
+        message: `no ReferenceGrant in ${targetNs} allows HTTPRoutes from ${routeNs} to Service ${b.name}`,
+      },
+    };
+  if (b.port === undefined)
+    return { invalid: { reason: 'UnsupportedValue', message: `backendRef ${targetNs}/${b.name} needs a port` } };
+  const resolved = resolveBackend({ service: { name: b.name, namespace: targetNs, port: b.port } }, routeNs, index);
+  if (!resolved.ok) return { invalid: { reason: 'BackendNotFound', message: resolved.message } };
+  return {
+    cluster: {
+      name: `svc:${targetNs}/${b.name}:${b.port}`,
+      protocol: 'openapi',
+      basePath: '',
+      endpoints: resolved.endpoints,
+      loadBalancer: 'RoundRobin',
+      connectTimeoutMs: 5000,
+      passiveHealthCheck: { consecutiveFailures: 5, ejectionTimeMs: 10_000, maxEjectionPercent: 50 },
+    },
+  };
+}
+
+function granted(resources: ResourceSet, fromNs: string, toNs: string, service: string): boolean {
+  return resources.referenceGrants.some(
+    (g) =>
+      ns(g) === toNs &&
+      g.spec.from.some((f) => f.group === GATEWAY_GROUP && f.kind === 'HTTPRoute' && f.namespace === fromNs) &&
+      g.spec.to.some((t) => t.group === '' && t.kind === 'Service' && (t.name === undefined || t.name === service)),
+  );
+}
+
+function allowsRoute(
+  listener: Listener,
+  gatewayNs: string,
+  routeNs: string,
+  labels: ReadonlyMap<string, Record<string, string>>,
+): boolean {
+  const kinds = listener.allowedRoutes?.kinds;
+  if (kinds && !kinds.some((k) => (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && k.kind === 'HTTPRoute')) return false;
+  const from = listener.allowedRoutes?.namespaces?.from ?? 'Same';
+  if (from === 'All') return true;
+  if (from === 'Same') return routeNs === gatewayNs;
+  if (from !== 'Selector') return false;
+  const selector = listener.allowedRoutes?.namespaces?.selector;
+  const have = labels.get(routeNs) ?? {};
+  const matchLabels = Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => have[k] === v);
+  const matchExpressions = (selector?.matchExpressions ?? []).every((e) => {
+    const value = have[e.key];
+    switch (e.operator) {
+      case 'In':
+        return value !== undefined && (e.values ?? []).includes(value);
+      case 'NotIn':
+        return value === undefined || !(e.values ?? []).includes(value);
+      case 'Exists':
+        return value !== undefined;
+      case 'DoesNotExist':
+        return value === undefined;
+      default:
+        return false;
+    }
+  });
+  return matchLabels && matchExpressions;
+}
+
+/**
+ * Hostnames a route serves on a listener: the intersection of the listener's hostname (none = any) and the route's
+ * hostnames (none = any); undefined when they do not intersect (the route does not attach to this listener).
+ */
+export function intersectHostnames(
+  listener: string | undefined,
+  route: readonly string[] | undefined,
+): string[] | undefined {
+  const l = listener?.toLowerCase();
+  const routeHosts = (route ?? []).map((h) => h.toLowerCase());
+  if (routeHosts.length === 0) return l ? [l] : [];
+  if (!l) return routeHosts;
+  const out = new Set<string>();
+  for (const h of routeHosts) {
+    if (h === l) out.add(h);
+    else if (l.startsWith('*.') && !h.startsWith('*.') && h.endsWith(l.slice(1))) out.add(h);
+    else if (h.startsWith('*.') && !l.startsWith('*.') && l.endsWith(h.slice(1))) out.add(l);
+    else if (h.startsWith('*.') && l.startsWith('*.')) {
+      if (h.endsWith(l.slice(1))) out.add(h);
+      else if (l.endsWith(h.slice(1))) out.add(l);
+    }
+  }
+  return out.size > 0 ? [...out] : undefined;
+}
+
+function ns(obj: { metadata: { namespace?: string | undefined } }): string {
+  return obj.metadata.namespace ?? 'default';
+}
+
+function byAge(a: HTTPRoute, b: HTTPRoute): number {
+  const ta = a.metadata.creationTimestamp ?? '';
+  const tb = b.metadata.creationTimestamp ?? '';
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return `${ns(a)}/${a.metadata.name}`.localeCompare(`${ns(b)}/${b.metadata.name}`);
+}
