@@ -8,6 +8,8 @@
  *     with a ReferenceGrant; an unresolvable reference keeps its share of the traffic and answers 500);
  *  4. conditions per route parent (Accepted, ResolvedRefs) with the standard reasons, and per Gateway.
  */
+
+import type { RouteMatchMapping } from '../docs/rebase.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import {
@@ -36,8 +38,27 @@ import { type BackendIndex, resolveBackend } from './resolve-backend.ts';
 /** modelgate's Gateway API controller name (a GatewayClass selects modelgate with it). */
 export const DEFAULT_CONTROLLER_NAME = 'modelgate.dev/gateway-controller';
 
+/** The annotation by which a Service declares the path of its OpenAPI document. */
+export const OPENAPI_PATH_ANNOTATION = 'modelgate.dev/openapi-path';
+
+/** A documented Service behind an HTTPRoute: what the docs pass fetches and where its paths are public. */
+export interface RouteDocTarget {
+  /** `HTTPRoute/<namespace>/<name>`. */
+  readonly route: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** `<namespace>/<name>` of the Service. */
+  readonly service: string;
+  readonly cluster: string;
+  readonly openapiPath: string;
+  readonly hostnames: readonly string[];
+  readonly matches: readonly RouteMatchMapping[];
+}
+
 /** What the Gateway API pass produces. */
 export interface GatewayApiResult {
+  /** Services behind routes that declare their API description. */
+  readonly documented: readonly RouteDocTarget[];
   readonly rules: RouteRule[];
   readonly clusters: Cluster[];
   readonly listenerHosts: string[];
@@ -87,6 +108,7 @@ export function compileHttpRoutes(
   const clusters = new Map<string, Cluster>();
   const rules: RouteRule[] = [];
   const routes = [...resources.httpRoutes].sort(byAge);
+  const documented = new Map<string, RouteDocTarget>();
 
   for (const route of routes) {
     const routeNs = ns(route);
@@ -140,6 +162,15 @@ export function compileHttpRoutes(
     const refProblems: { reason: string; message: string }[] = [];
     for (const [r, rule] of (route.spec.rules ?? []).entries()) {
       const compiled = compileRule(route, r, rule, index, resources, clusters, refProblems);
+      noteDocumented(
+        documented,
+        route,
+        ref,
+        rule,
+        compiled,
+        index,
+        attachments.flatMap((a) => a.hostnames),
+      );
       for (const [a, attachment] of attachments.entries()) {
         rules.push({
           id: `${ref}#rules/${rule.name ?? r}${attachments.length > 1 ? `@${a}` : ''}`,
@@ -166,6 +197,9 @@ export function compileHttpRoutes(
     });
   }
   return {
+    documented: [...documented.values()].sort((a, b) =>
+      `${a.route} ${a.service}`.localeCompare(`${b.route} ${b.service}`),
+    ),
     rules,
     clusters: [...clusters.values()],
     listenerHosts: [...listenerHosts].sort(),
@@ -175,6 +209,52 @@ export function compileHttpRoutes(
 }
 
 type RouteRuleSpec = NonNullable<HTTPRoute['spec']['rules']>[number];
+
+/** Records the Services of a rule that declare an OpenAPI document, with the matches and rewrite that reach them. */
+function noteDocumented(
+  documented: Map<string, RouteDocTarget>,
+  route: HTTPRoute,
+  ref: string,
+  rule: RouteRuleSpec,
+  compiled: { matches: RouteMatch[]; action: RouteAction },
+  index: BackendIndex,
+  hostnames: readonly string[],
+): void {
+  if (compiled.action.type !== 'Forward') return;
+  for (const backend of compiled.action.backends) {
+    if (!backend.cluster.startsWith('svc:')) continue;
+    const service = backend.cluster.slice(4, backend.cluster.lastIndexOf(':'));
+    const path = index.services.get(service)?.metadata.annotations?.[OPENAPI_PATH_ANNOTATION];
+    if (!path?.startsWith('/')) continue;
+    const rewrite = backend.rewrite;
+    const matches: RouteMatchMapping[] = compiled.matches
+      .filter((m) => m.path.type === 'Exact' || m.path.type === 'PathPrefix')
+      .map((m) => ({
+        type: m.path.type as 'Exact' | 'PathPrefix',
+        value: m.path.value,
+        ...(rewrite
+          ? {
+              rewrite:
+                rewrite.type === 'ReplaceFullPath'
+                  ? { type: 'ReplaceFullPath' as const, value: rewrite.replaceFullPath }
+                  : { type: 'ReplacePrefixMatch' as const, value: rewrite.replacePrefixMatch },
+            }
+          : {}),
+      }));
+    const key = `${ref} ${service}`;
+    const existing = documented.get(key);
+    documented.set(key, {
+      route: ref,
+      namespace: ns(route),
+      name: route.metadata.name,
+      service,
+      cluster: backend.cluster,
+      openapiPath: path,
+      hostnames: [...new Set([...(existing?.hostnames ?? []), ...hostnames])],
+      matches: [...(existing?.matches ?? []), ...matches],
+    });
+  }
+}
 
 function compileRule(
   route: HTTPRoute,

@@ -115,20 +115,32 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
 
   // Gateway API HTTPRoutes compile into the same rule table, after the ModelAPIs.
   const gatewayApi = compileHttpRoutes(resources, index, options.controllerName ?? DEFAULT_CONTROLLER_NAME);
-  routes.push(...gatewayApi.rules);
+  const routeConflicts = new Map<string, string[]>(); // ref → messages, for HTTPRoutes and ModelAPIs alike
+  routes.push(...withoutModelApiConflicts(gatewayApi.rules, claimed, routeConflicts));
   for (const c of gatewayApi.clusters) clusters[c.name] = c;
-  statuses.push(...gatewayApi.statuses);
 
-  const docs = buildDocs(served, resources.configMaps, options.discovered ?? NOTHING_DISCOVERED, {
-    publicURL: settings.publicURL,
-    pathPrefix: gateway?.spec.docs?.pathPrefix ?? '',
-    // Where Gateways are served, an unmatched `/` must answer 404 (Gateway API): the landing page is at /portal only.
-    rootLanding: gatewayApi.gateways === 0,
-    title: settings.title,
-    description: settings.description,
-    ...(gateway?.spec.docs?.contact ? { contact: gateway.spec.docs.contact } : {}),
-  });
-  for (const { status } of resultStatuses) {
+  const docs = buildDocs(
+    served,
+    resources.configMaps,
+    options.discovered ?? NOTHING_DISCOVERED,
+    {
+      publicURL: settings.publicURL,
+      pathPrefix: gateway?.spec.docs?.pathPrefix ?? '',
+      // Where Gateways are served, an unmatched `/` must answer 404 (Gateway API): the landing page is at /portal only.
+      rootLanding: gatewayApi.gateways === 0,
+      title: settings.title,
+      description: settings.description,
+      ...(gateway?.spec.docs?.contact ? { contact: gateway.spec.docs.contact } : {}),
+    },
+    gatewayApi.documented,
+  );
+  for (const status of gatewayApi.statuses) {
+    const documented = docs.statuses.get(status.ref)?.condition;
+    const withDocs = documented ? { ...status, conditions: [...status.conditions, documented] } : status;
+    statuses.push(withConflicts(withDocs, routeConflicts));
+  }
+  for (const { status: plain } of resultStatuses) {
+    const status = withConflicts(plain, routeConflicts);
     const extra = docs.statuses.get(status.ref);
     if (!extra) {
       statuses.push(status);
@@ -166,6 +178,57 @@ function gatewaySettings(gateway: ModelGateway | undefined, options: CompileOpti
     title: spec?.docs?.title ?? 'Model APIs',
     description: spec?.docs?.description ?? '',
     drainTimeoutMs: durationMs(spec?.defaults?.drainTimeout) ?? DEFAULT_DRAIN_MS,
+  };
+}
+
+/**
+ * HTTPRoute matches that would compete with a ModelAPI for the same host, path and method on the listener without a
+ * hostname (where ModelAPIs are served) are left out, and the conflict is reported on both — never resolved silently.
+ * Matches with header or query conditions narrow the traffic and do not conflict.
+ */
+function withoutModelApiConflicts(
+  rules: readonly RouteRule[],
+  claimed: ReadonlyMap<string, string>,
+  conflicts: Map<string, string[]>,
+): RouteRule[] {
+  const note = (ref: string, message: string) => conflicts.set(ref, [...(conflicts.get(ref) ?? []), message]);
+  const out: RouteRule[] = [];
+  for (const rule of rules) {
+    if (rule.listener !== undefined) {
+      out.push(rule);
+      continue;
+    }
+    const hosts = rule.hostnames.length > 0 ? rule.hostnames : ['*any*'];
+    const matches = rule.matches.filter((m) => {
+      if ((m.headers?.length ?? 0) > 0 || (m.queryParams?.length ?? 0) > 0) return true;
+      for (const h of hosts) {
+        const owner = claimed.get(`${h} ${m.path.type} ${m.path.value} ${m.method ?? ''}`);
+        if (owner) {
+          note(
+            rule.source,
+            `${m.method ?? 'any method'} ${m.path.value} is served by ${owner}; this match is left out`,
+          );
+          note(owner, `${rule.source} also routes ${m.method ?? 'any method'} ${m.path.value}; the ModelAPI keeps it`);
+          return false;
+        }
+      }
+      return true;
+    });
+    if (matches.length === rule.matches.length) out.push(rule);
+    else if (matches.length > 0) out.push({ ...rule, matches });
+  }
+  return out;
+}
+
+function withConflicts(status: ResourceStatus, conflicts: ReadonlyMap<string, string[]>): ResourceStatus {
+  const messages = conflicts.get(status.ref);
+  if (!messages) return status;
+  return {
+    ...status,
+    conditions: [
+      ...status.conditions,
+      condition('Conflicted', 'True', 'RouteConflict', [...new Set(messages)].join('; ')),
+    ],
   };
 }
 

@@ -5,15 +5,21 @@
  * per version — are merged from the parts when first asked for (published.ts), so a compile of thousands of APIs
  * stays cheap. Pure.
  */
+
+import type { RouteDocTarget } from '../compiler/compile-httproutes.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../compiler/defaults.ts';
 import { type ConditionInput, condition } from '../resources/status.ts';
 import type { ConfigMap } from '../schema/core.ts';
 import type { ModelAPI, Protocol } from '../schema/model-api.ts';
 import type { ApiSummary, DocsPlane, PublishedApi } from '../snapshot/types.ts';
-import type { Discovered, DocsTask } from './discovery.ts';
+import { type Discovered, type DocsTask, type FetchTask, fetchKey } from './discovery.ts';
 import { claimOperations, type MergePart, type MergeReport } from './merge.ts';
 import { mergeOrder } from './published.ts';
+import { rebaseBy, routePublicPath } from './rebase.ts';
 import {
+  DEFAULT_REFRESH_MS,
   type DocumentedState,
+  prepareDocument,
   type ResolvedSource,
   renderVersionDocument,
   resolveVersionSource,
@@ -66,6 +72,7 @@ export function buildDocs(
   configMaps: readonly ConfigMap[],
   discovered: Discovered,
   settings: DocsSettings,
+  routeDocs: readonly RouteDocTarget[] = [],
 ): DocsBuild {
   const tasks = new Map<string, DocsTask>();
   const statuses = new Map<string, DocsStatus>();
@@ -164,6 +171,21 @@ export function buildDocs(
     });
   }
 
+  const routeParts = routeDocs.flatMap((target) => {
+    const built = routeDocumentPart(target, discovered, tasks);
+    const previous = statuses.get(target.route);
+    // A route with several documented Services: the worst state wins, messages add up.
+    const worse = !previous || rankOf(built.documented.status) < rankOf(previous.condition.status);
+    statuses.set(target.route, {
+      condition: worse
+        ? condition('Documented', built.documented.status, built.documented.reason, built.documented.message)
+        : previous.condition,
+      versions: {},
+      docs: {},
+    });
+    return built.part ? [built.part] : [];
+  });
+
   const plane: DocsPlane = {
     pathPrefix: settings.pathPrefix,
     rootLanding: settings.rootLanding,
@@ -173,12 +195,72 @@ export function buildDocs(
     publicURL: settings.publicURL,
     tasks: [...tasks.values()].sort((a, b) => a.key.localeCompare(b.key)),
     apis,
+    routeParts,
   };
   // Only the claims are worked out here (cheap); the documents are merged when first asked for (published.ts).
   const claims = claimOperations(mergeOrder(plane));
   const prefixes = new Map(served.map((s) => [s.summary.ref, s.summary.pathPrefix.length]));
   reportOnStatuses({ conflicts: claims.conflicts, renames: claims.renames }, statuses, prefixes);
   return { plane, statuses };
+}
+
+function rankOf(status: string): number {
+  return status === 'False' ? 0 : status === 'Unknown' ? 1 : 2;
+}
+
+/** The merge part of a documented Service behind an HTTPRoute, under the route's public paths. */
+function routeDocumentPart(
+  target: RouteDocTarget,
+  discovered: Discovered,
+  tasks: Map<string, DocsTask>,
+): { part?: MergePart; documented: DocumentedState } {
+  const task: FetchTask = {
+    kind: 'openapi',
+    key: fetchKey('openapi', 'GET', `${target.cluster}${target.openapiPath}`),
+    method: 'GET',
+    cluster: target.cluster,
+    path: target.openapiPath,
+    refreshMs: DEFAULT_REFRESH_MS,
+  };
+  tasks.set(task.key, task);
+  const result = discovered.get(task.key);
+  const where = `Service ${target.service} ${target.openapiPath}`;
+  if (!result?.last) {
+    return result?.error
+      ? { documented: { status: 'False', reason: 'DiscoveryFailed', message: `${where}: ${result.error}` } }
+      : { documented: { status: 'Unknown', reason: 'Pending', message: `waiting for ${where}` } };
+  }
+  const more: DocsTask[] = [];
+  const prepared = prepareDocument(result.last.body, undefined, discovered, more);
+  for (const t of more) tasks.set(t.key, t);
+  if (prepared.state !== 'ok')
+    return {
+      documented: {
+        status: prepared.state === 'pending' ? 'Unknown' : 'False',
+        reason: prepared.state === 'pending' ? 'Pending' : 'InvalidDocument',
+        message: `${where}: ${prepared.state === 'error' ? prepared.error : 'being converted'}`,
+      },
+    };
+  const { document } = rebaseBy(prepared.document, (u) => routePublicPath(target.matches, u));
+  const serviceName = target.service.slice(target.service.indexOf('/') + 1);
+  return {
+    part: {
+      ref: target.route,
+      namespace: target.namespace,
+      name: target.name,
+      version: serviceName,
+      versioned: false,
+      tag: {
+        name: `${target.namespace}/${target.name}`,
+        description: `HTTPRoute ${target.namespace}/${target.name} → Service ${target.service} (its own OpenAPI document).`,
+      },
+      group: 'HTTPRoutes',
+      document,
+      hostnames: target.hostnames,
+      maxRequestBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    },
+    documented: { status: 'True', reason: 'Documented', message: `${where} (${result.last.location})` },
+  };
 }
 
 /** The version with the largest weight (the first on ties), or undefined when all weights are 0. */

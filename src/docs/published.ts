@@ -37,7 +37,8 @@ export function mergeOrder(plane: DocsPlane): MergePart[] {
     .filter((api) => !api.hidden)
     .map((api, i) => ({ api, i }))
     .sort((a, b) => b.api.pathPrefix.length - a.api.pathPrefix.length || a.i - b.i)
-    .flatMap(({ api }) => api.parts);
+    .flatMap(({ api }) => api.parts)
+    .concat(plane.routeParts);
 }
 
 /** Everything public, merged, with the merge report. */

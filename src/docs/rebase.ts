@@ -78,13 +78,53 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 
 /** Rebases a normalised (3.1) document; the input is not modified. */
 export function rebaseDocument(document: Json, mapping: PathMapping): RebaseResult {
+  return rebaseBy(document, (upstreamPath) => publicPathOf(mapping, upstreamPath));
+}
+
+/** One HTTPRoute match that sends traffic to a documented Service, with the path rewrite it applies. */
+export interface RouteMatchMapping {
+  readonly type: 'Exact' | 'PathPrefix';
+  readonly value: string;
+  readonly rewrite?: { readonly type: 'ReplacePrefixMatch' | 'ReplaceFullPath'; readonly value: string };
+}
+
+/**
+ * The public path of an upstream path behind HTTPRoute matches: the inverse of the route's rewrite (a prefix match
+ * without a rewrite keeps the path, a ReplacePrefixMatch swaps the replacement back for the matched prefix). The first
+ * match that can produce the path wins; none → the route does not expose it.
+ */
+export function routePublicPath(matches: readonly RouteMatchMapping[], upstreamPath: string): PublicPath | undefined {
+  const under = (path: string, prefix: string) =>
+    prefix === '/' || path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+  for (const m of matches) {
+    if (m.type === 'Exact') {
+      const target = m.rewrite?.type === 'ReplaceFullPath' ? m.rewrite.value : m.value;
+      if (upstreamPath === target) return { path: m.value, fixedParams: [] };
+      continue;
+    }
+    if (!m.rewrite) {
+      if (under(upstreamPath, m.value)) return { path: upstreamPath, fixedParams: [] };
+      continue;
+    }
+    if (m.rewrite.type === 'ReplacePrefixMatch' && under(upstreamPath, m.rewrite.value)) {
+      const rest =
+        m.rewrite.value === '/' ? upstreamPath : upstreamPath.slice(m.rewrite.value.replace(/\/$/, '').length);
+      const base = m.value.replace(/\/$/, '');
+      return { path: `${base}${rest.startsWith('/') || rest === '' ? rest : `/${rest}`}` || '/', fixedParams: [] };
+    }
+  }
+  return undefined;
+}
+
+/** Rebases a normalised document with any path mapping; the input is not modified. */
+export function rebaseBy(document: Json, publicPath: (upstreamPath: string) => PublicPath | undefined): RebaseResult {
   const doc = structuredClone(document);
   const serverBase = serverPathOf(doc.servers);
   delete doc.servers;
   const paths: Json = {};
   const dropped: string[] = [];
   for (const [upstreamPath, item] of Object.entries((doc.paths as Json | undefined) ?? {})) {
-    const mapped = publicPathOf(mapping, `${serverBase}${upstreamPath}`);
+    const mapped = publicPath(`${serverBase}${upstreamPath}`);
     if (!mapped) {
       dropped.push(upstreamPath);
       continue;

@@ -243,13 +243,19 @@ export function renderVersionDocument(
   }
 }
 
-type Prepared =
+/** A document ready to rebase, pending conversion, or unusable (with why). */
+export type Prepared =
   | { state: 'ok'; document: Json; version: string }
   | { state: 'pending' }
   | { state: 'error'; error: string };
 
 /** Checks and normalises a document; Swagger 2.0 goes through the fetcher's converter first. */
-function prepareDocument(body: unknown, raw: string | undefined, discovered: Discovered, tasks: DocsTask[]): Prepared {
+export function prepareDocument(
+  body: unknown,
+  raw: string | undefined,
+  discovered: Discovered,
+  tasks: DocsTask[],
+): Prepared {
   if (!isObject(body)) return { state: 'error', error: 'not a JSON or YAML object' };
   let document = body;
   let version = String(body.openapi ?? body.swagger ?? '');

@@ -235,6 +235,8 @@ export interface DocsPlane {
   /** Fetches and conversions the spec fetcher carries out. */
   readonly tasks: readonly DocsTask[];
   readonly apis: readonly PublishedApi[];
+  /** Documented Services behind HTTPRoutes, under the routes' public paths (merged document only). */
+  readonly routeParts: readonly MergePart[];
 }
 
 /** The immutable snapshot. */

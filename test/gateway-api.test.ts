@@ -1,0 +1,124 @@
+/**
+ * Gateway API in file mode through a real gateway: HTTPRoutes share the data plane with ModelAPIs, a conflict between
+ * them is reported on both, and a Service that declares its OpenAPI document (annotation `modelgate.dev/openapi-path`)
+ * is documented in the merged document under the route's public paths. (The upstream conformance cases run in CI
+ * through `npm run conformance`.)
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { call, eventually, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
+
+const SHOP_OPENAPI = {
+  openapi: '3.1.0',
+  info: { title: 'shop', version: '1' },
+  paths: {
+    '/items/{id}': {
+      get: {
+        operationId: 'getItem',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'An item' } },
+      },
+    },
+    '/internal/metrics': { get: { responses: { 200: { description: 'not routed' } } } },
+  },
+};
+
+describe('Gateway API in file mode', () => {
+  let gw: TestGateway;
+  let shop: TestUpstream;
+  let model: TestUpstream;
+  before(async () => {
+    shop = await startUpstream('shop', (req, res) => {
+      if (req.url !== '/openapi.json') return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(SHOP_OPENAPI));
+      return true;
+    });
+    model = await startUpstream('model');
+    gw = await startGateway({
+      'gateway.yaml': `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: modelgate}
+spec: {controllerName: modelgate.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: modelgate
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+`,
+      'shop.yaml': `apiVersion: v1
+kind: Service
+metadata:
+  name: shop
+  annotations: {modelgate.dev/openapi-path: /openapi.json}
+spec: {ports: [{name: http, port: 8080}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: shop-1, labels: {kubernetes.io/service-name: shop}}
+addressType: IPv4
+ports: [{name: http, port: ${shop.port}}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: shop}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - matches: [{path: {type: PathPrefix, value: /shop}}]
+      filters:
+        - {type: URLRewrite, urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /items}}}
+        - {type: ResponseHeaderModifier, responseHeaderModifier: {add: [{name: X-Shop, value: "yes"}]}}
+      backendRefs: [{name: shop, port: 8080}]
+    - matches: [{path: {type: PathPrefix, value: /models/scorer}}]
+      backendRefs: [{name: shop, port: 8080}]
+`,
+      'scorer.yaml': modelApiYaml('scorer', 'openapi', [{ name: 'v1', url: model.origin }]),
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await shop.close();
+    await model.close();
+  });
+
+  it('routes HTTPRoutes and ModelAPIs through one data plane, with route filters', async () => {
+    const routed = await call(`${gw.url}/shop/42`);
+    assert.equal(routed.status, 200);
+    assert.equal((routed.json() as { name: string; url: string }).url, '/items/42');
+    assert.equal(routed.headers['x-shop'], 'yes');
+    const modelAnswer = await call(`${gw.url}/models/scorer/predict`, { body: '{}' });
+    assert.equal((modelAnswer.json() as { name: string }).name, 'model', 'the ModelAPI keeps its path');
+  });
+
+  it('reports a ModelAPI/HTTPRoute conflict on both', () => {
+    const route = gw.gateway.statuses.get('HTTPRoute/default/shop')!;
+    const api = gw.gateway.statuses.get('ModelAPI/default/scorer')!;
+    assert.match(route.conditions.find((c) => c.type === 'Conflicted')!.message, /served by ModelAPI\/default\/scorer/);
+    assert.match(api.conditions.find((c) => c.type === 'Conflicted')!.message, /HTTPRoute\/default\/shop also routes/);
+  });
+
+  it("documents an annotated Service under the route's public paths", async () => {
+    await eventually(async () => {
+      const doc = (await call(`${gw.url}/openapi.json`)).json() as { paths: Record<string, unknown> };
+      return doc.paths['/shop/{id}'] !== undefined;
+    }, 5000);
+    const doc = (await call(`${gw.url}/openapi.json`)).json() as {
+      paths: Record<string, { get?: { operationId: string; tags: string[] } }>;
+    };
+    assert.equal(doc.paths['/shop/{id}']!.get!.operationId, 'shop_getItem');
+    assert.deepEqual(doc.paths['/shop/{id}']!.get!.tags, ['default/shop']);
+    assert.equal(doc.paths['/internal/metrics'], undefined, 'paths the route does not expose stay out');
+    const documented = gw.gateway.statuses
+      .get('HTTPRoute/default/shop')!
+      .conditions.find((c) => c.type === 'Documented')!;
+    assert.equal(documented.status, 'True');
+    const portal = await call(`${gw.url}/portal`);
+    assert.equal(portal.status, 200, 'with Gateways served the landing page is at /portal');
+    assert.equal((await call(`${gw.url}/`)).status, 404, 'and an unmatched / is a 404');
+  });
+});
