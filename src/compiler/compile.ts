@@ -24,6 +24,7 @@ import { compileHttpRoutes, DEFAULT_CONTROLLER_NAME } from './compile-httproutes
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
 import { durationMs } from './durations.ts';
+import { compilePolicies, DEFAULT_API_KEY_HEADER, withPolicies } from './policies.ts';
 import { indexBackends } from './resolve-backend.ts';
 
 /** Inputs that do not come from resources (command-line flags). */
@@ -64,9 +65,16 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   const settings = gatewaySettings(gateway, options);
 
   const index = indexBackends(resources.services, resources.endpointSlices);
-  const compiled = [...resources.modelApis]
-    .sort(byAge)
-    .map((api) => ({ api, result: compileModelAPI(api, index, gateway?.spec.defaults, settings.publicURL) }));
+  const compiled = [...resources.modelApis].sort(byAge).map((api) => {
+    const base = compileModelAPI(api, index, gateway?.spec.defaults, settings.publicURL);
+    const policies = compilePolicies(api, gateway, resources.secrets);
+    const result: CompiledModelAPI = {
+      ...base,
+      rules: withPolicies(base.rules, policies),
+      conditions: mergePolicyProblems(base.conditions, policies.problems),
+    };
+    return { api, result, policies };
+  });
 
   const claimed = new Map<string, string>(); // host + match key → owning ModelAPI ref
   const routes: RouteRule[] = [];
@@ -128,6 +136,21 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       pathPrefix: gateway?.spec.docs?.pathPrefix ?? '',
       // Where Gateways are served, an unmatched `/` must answer 404 (Gateway API): the landing page is at /portal only.
       rootLanding: gatewayApi.gateways === 0,
+      ...(gateway?.spec.auth?.providers.length
+        ? {
+            securitySchemes: Object.fromEntries(
+              gateway.spec.auth.providers.map((p) => [
+                p.name,
+                {
+                  type: 'apiKey',
+                  in: 'header',
+                  name: p.apiKey?.header ?? DEFAULT_API_KEY_HEADER,
+                  description: `API key of the ${p.name} provider${p.apiKey?.query ? ` (also accepted as the \`${p.apiKey.query}\` query parameter)` : ''}.`,
+                },
+              ]),
+            ),
+          }
+        : {}),
       title: settings.title,
       description: settings.description,
       ...(gateway?.spec.docs?.contact ? { contact: gateway.spec.docs.contact } : {}),
@@ -230,6 +253,15 @@ function withConflicts(status: ResourceStatus, conflicts: ReadonlyMap<string, st
       condition('Conflicted', 'True', 'RouteConflict', [...new Set(messages)].join('; ')),
     ],
   };
+}
+
+/** A policy reference problem replaces a True ResolvedRefs (a backend problem already reported stays first). */
+function mergePolicyProblems(conditions: ConditionInput[], problems: ConditionInput[]): ConditionInput[] {
+  if (problems.length === 0) return conditions;
+  const refs = conditions.find((c) => c.type === 'ResolvedRefs');
+  if (refs && refs.status === 'False')
+    return conditions.map((c) => (c === refs ? { ...c, message: `${c.message}; ${problems[0]!.message}` } : c));
+  return [...conditions.filter((c) => c.type !== 'ResolvedRefs'), ...problems];
 }
 
 /** Keys a ModelAPI claims: (host, path match, method). A catch-all host and a specific host do not overlap. */

@@ -11,6 +11,7 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { forward } from './forward.ts';
 import { upstreamRequestHeaders } from './headers.ts';
+import { answerPreflight, authenticate, challenge, corsResponseHeaders } from './policies.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
 import { RuntimeSnapshot } from './runtime-snapshot.ts';
@@ -160,6 +161,26 @@ export class DataPlane {
       this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
       return;
     }
+    // Policies, in their documented order: CORS preflight (no credentials in it), then authentication.
+    let cors: Record<string, string> | undefined;
+    if (action.cors) {
+      if (answerPreflight(req, res, action.cors)) {
+        this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
+        return;
+      }
+      cors = corsResponseHeaders(req, action.cors);
+      if (cors) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+    }
+    let identity: { subject: string; header: string } | undefined;
+    if (action.auth) {
+      const outcome = authenticate(req, query, action.auth);
+      if (!outcome.ok) {
+        if (outcome.error === 'unauthenticated') res.setHeader('www-authenticate', challenge(action.auth));
+        fail(outcome.error, outcome.detail);
+        return;
+      }
+      identity = outcome;
+    }
     let index = -1;
     const pinned = action.versionPin ? headers[action.versionPin.header] : undefined;
     if (typeof pinned === 'string' && action.versionPin) {
@@ -202,6 +223,14 @@ export class DataPlane {
       proto: 'http',
       requestId,
     });
+    if (identity) {
+      // The model learns who calls; the gateway's credential itself never leaves the gateway.
+      modifyHeaderList(upstreamHeaders, {
+        remove: [identity.header],
+        set: [['x-modelgate-subject', identity.subject]],
+        add: [],
+      });
+    }
     if (filters) {
       for (const m of collect(action.filters, backend.filters, 'requestHeaders')) modifyHeaderList(upstreamHeaders, m);
       const mirrors = collect(action.filters, backend.filters, 'mirrors').flat();

@@ -40,6 +40,8 @@ export interface DocsSettings {
   readonly publicURL: string;
   readonly pathPrefix: string;
   readonly rootLanding: boolean;
+  /** `components.securitySchemes` of the gateway's authentication providers. */
+  readonly securitySchemes?: Json;
   readonly title: string;
   readonly description: string;
   readonly contact?: Json;
@@ -128,6 +130,7 @@ export function buildDocs(
           ? { versionPin: { header: entry.versionHeader, versions: summary.versions.map((v) => v.name) } }
           : {}),
         maxRequestBodyBytes: entry.maxRequestBodyBytes,
+        ...(api.spec.auth ? { security: api.spec.auth.providers.map((p) => ({ [p]: [] })) } : {}),
         // Deprecation belongs to the version's own paths; the unversioned ones move on to the next version.
         ...(version.deprecated && versioned ? { deprecation: version.sunset ? { sunset: version.sunset } : {} } : {}),
       };
@@ -189,6 +192,7 @@ export function buildDocs(
   const plane: DocsPlane = {
     pathPrefix: settings.pathPrefix,
     rootLanding: settings.rootLanding,
+    ...(settings.securitySchemes ? { securitySchemes: settings.securitySchemes } : {}),
     title: settings.title,
     description: settings.description,
     ...(settings.contact ? { contact: settings.contact } : {}),

@@ -53,6 +53,8 @@ export interface MergePart {
   readonly maxRequestBodyBytes: number;
   /** Set when the documented version is deprecated. */
   readonly deprecation?: { readonly sunset?: string };
+  /** The gateway's security requirement for this API (alternatives), when it requires authentication. */
+  readonly security?: readonly Record<string, readonly string[]>[];
 }
 
 /** Gateway-wide document settings. */
@@ -303,7 +305,7 @@ function prepareOperation(op: Json, operationId: string, part: MergePart, option
   out.operationId = operationId;
   delete out.security;
   delete out.servers;
-  const security = options.securityFor?.(part.ref);
+  const security = part.security ?? options.securityFor?.(part.ref);
   if (security) out.security = security;
   if (part.versionPin) {
     const params = Array.isArray(out.parameters) ? [...(out.parameters as Json[])] : [];
@@ -330,6 +332,10 @@ function prepareOperation(op: Json, operationId: string, part: MergePart, option
     }
   };
   if (op.requestBody !== undefined && part.maxRequestBodyBytes > 0) add('413', 'PayloadTooLarge');
+  if (security) {
+    add('401', 'Unauthenticated');
+    add('403', 'Forbidden');
+  }
   if (part.versionPin) add('400', 'BadRequest');
   add('502', 'BadGateway');
   add('503', 'ServiceUnavailable');
@@ -351,6 +357,8 @@ function addGatewayComponents(components: Record<string, Json>): void {
     content: { 'application/problem+json': { schema: { $ref: `#/components/schemas/${GATEWAY_PREFIX}Problem` } } },
   });
   const responses = components.responses!;
+  responses[`${GATEWAY_PREFIX}Unauthenticated`] = problem('No valid credentials were sent (see WWW-Authenticate).');
+  responses[`${GATEWAY_PREFIX}Forbidden`] = problem('The credentials are valid but may not call this model API.');
   responses[`${GATEWAY_PREFIX}BadRequest`] = problem('The gateway refused the request (e.g. an unknown version pin).');
   responses[`${GATEWAY_PREFIX}PayloadTooLarge`] = problem('The request body is larger than this API accepts.');
   responses[`${GATEWAY_PREFIX}BadGateway`] = problem('The model server could not be reached or answered invalidly.');

@@ -16,6 +16,7 @@ function options(plane: DocsPlane, title: string, description: string): MergeOpt
     version: '0',
     publicURL: plane.publicURL,
     ...(plane.contact ? { contact: plane.contact as Json } : {}),
+    ...(plane.securitySchemes ? { securitySchemes: plane.securitySchemes as Json } : {}),
   };
 }
 

@@ -31,6 +31,18 @@ export const ERRORS = {
     'Unknown model version',
     'The version-pin header names a version this model API does not have. The `versions` member lists the valid ones.',
   ),
+  unauthenticated: entry(
+    'MG-401-UNAUTHENTICATED',
+    401,
+    'Authentication required',
+    'The model API requires credentials (see `WWW-Authenticate` and the `securitySchemes` of its document) and none valid were sent.',
+  ),
+  forbidden: entry(
+    'MG-403-FORBIDDEN',
+    403,
+    'Forbidden',
+    'The credentials are valid, but their identity is not allowed to call this model API.',
+  ),
   routeNotFound: entry(
     'MG-404-NO-ROUTE',
     404,

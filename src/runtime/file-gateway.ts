@@ -184,6 +184,24 @@ export class FileGateway {
       snapshot: snapshot
         ? {
             ...snapshot,
+            // Key hashes stay inside the gateway: /config shows how many keys each provider has.
+            routes: snapshot.routes.map((r) =>
+              r.action.type === 'Forward' && r.action.auth
+                ? {
+                    ...r,
+                    action: {
+                      ...r.action,
+                      auth: {
+                        ...r.action.auth,
+                        providers: r.action.auth.providers.map((p) => ({
+                          ...p,
+                          keys: `${Object.keys(p.keys).length} key(s)`,
+                        })),
+                      },
+                    },
+                  }
+                : r,
+            ),
             docs: {
               pathPrefix: snapshot.docs.pathPrefix,
               tasks: snapshot.docs.tasks.map(({ kind, key }) => ({ kind, key })),

@@ -250,6 +250,42 @@ export const ModelAPISpec = Type.Object(
     healthCheck: Type.Optional(HealthCheck),
     maxRequestBodyBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'Largest accepted request body.' })),
     docs: Type.Optional(ApiDocs),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          providers: Type.Array(Type.String({ minLength: 1 }), {
+            minItems: 1,
+            description: 'ModelGateway auth providers; a request authenticated by any of them is let through.',
+          }),
+          allow: Type.Optional(
+            Type.Object(
+              { subjects: Type.Optional(Type.Array(Type.String({ minLength: 1 }))) },
+              { additionalProperties: false, description: 'Only these identities may call the API (403 otherwise).' },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'Require authentication (401 without, 403 when not allowed).' },
+      ),
+    ),
+    cors: Type.Optional(
+      Type.Object(
+        {
+          allowOrigins: Type.Array(Type.String({ minLength: 1 }), {
+            minItems: 1,
+            description: 'Origins allowed to call from a browser (`*` for any; not with allowCredentials).',
+          }),
+          allowMethods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]+$' }))),
+          allowHeaders: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }))),
+          exposeHeaders: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }))),
+          allowCredentials: Type.Optional(Type.Boolean()),
+          maxAge: Type.Optional(Duration('How long browsers may cache a preflight answer (default 10m).')),
+        },
+        {
+          additionalProperties: false,
+          description: 'Cross-origin calls from browsers; preflights are answered by the gateway.',
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

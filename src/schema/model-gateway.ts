@@ -34,6 +34,51 @@ export const ModelGatewaySpec = Type.Object(
         { additionalProperties: false, description: 'Portal metadata for the published documents.' },
       ),
     ),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          providers: Type.Array(
+            Type.Object(
+              {
+                name: Type.String({
+                  pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+                  description: 'Referenced by ModelAPIs.',
+                }),
+                apiKey: Type.Optional(
+                  Type.Object(
+                    {
+                      secrets: Type.Array(
+                        Type.Object(
+                          { name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) },
+                          { additionalProperties: false },
+                        ),
+                        {
+                          minItems: 1,
+                          description:
+                            'Secrets holding the keys: every data entry is one key, its name the identity (subject) of whoever holds it.',
+                        },
+                      ),
+                      header: Type.Optional(
+                        Type.String({
+                          pattern: '^[A-Za-z0-9-]+$',
+                          description: 'Header carrying the key (default x-api-key).',
+                        }),
+                      ),
+                      query: Type.Optional(
+                        Type.String({ minLength: 1, description: 'Also accept the key in this query parameter.' }),
+                      ),
+                    },
+                    { additionalProperties: false },
+                  ),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'Authentication providers ModelAPIs can require.' },
+      ),
+    ),
     defaults: Type.Optional(
       Type.Object(
         {

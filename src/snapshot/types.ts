@@ -94,6 +94,30 @@ export interface RetryPolicy {
   readonly budgetPercent: number;
 }
 
+/** API-key authentication of a rule: keys by their sha256 (hex), never the keys themselves. */
+export interface AuthPolicy {
+  readonly providers: readonly {
+    readonly name: string;
+    /** Lower-case header carrying the key. */
+    readonly header: string;
+    readonly query?: string;
+    /** sha256 hex of a key → the subject it identifies. */
+    readonly keys: Readonly<Record<string, string>>;
+  }[];
+  /** When set, only these subjects are allowed (403 otherwise). */
+  readonly allowSubjects?: readonly string[];
+}
+
+/** CORS of a rule. */
+export interface CorsPolicy {
+  readonly allowOrigins: readonly string[];
+  readonly allowMethods: readonly string[];
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly allowCredentials: boolean;
+  readonly maxAgeSeconds: number;
+}
+
 /** What a matched request gets. */
 export type RouteAction =
   | {
@@ -106,6 +130,8 @@ export type RouteAction =
       readonly maxRequestBodyBytes: number;
       /** Filters of the rule, applied to every backend. */
       readonly filters?: RouteFilters;
+      readonly auth?: AuthPolicy;
+      readonly cors?: CorsPolicy;
     }
   | RedirectAction
   | { readonly type: 'Fail'; readonly error: 'routeMisconfigured'; readonly detail: string };
@@ -227,6 +253,8 @@ export interface DocsPlane {
   readonly pathPrefix: string;
   /** Whether the landing page also answers at the prefix itself (`/`); it is always at `<prefix>/portal`. */
   readonly rootLanding: boolean;
+  /** The gateway's authentication providers as OpenAPI security schemes. */
+  readonly securitySchemes?: Readonly<Record<string, unknown>>;
   readonly title: string;
   readonly description: string;
   readonly contact?: Readonly<Record<string, unknown>>;

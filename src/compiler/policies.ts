@@ -1,0 +1,114 @@
+/**
+ * Traffic policies of a ModelAPI, compiled into its rules: API-key authentication (keys read from Secrets and kept
+ * only as sha256 hashes) and CORS. A reference that cannot be resolved fails closed — the API answers 401 — and says
+ * why in the resource's status. Pure.
+ */
+import { createHash } from 'node:crypto';
+import type { ConditionInput } from '../resources/status.ts';
+import { condition } from '../resources/status.ts';
+import type { Secret } from '../schema/core.ts';
+import type { ModelAPI } from '../schema/model-api.ts';
+import type { ModelGateway } from '../schema/model-gateway.ts';
+import type { AuthPolicy, CorsPolicy, RouteRule } from '../snapshot/types.ts';
+import { durationMs } from './durations.ts';
+
+/** The header API keys come in when a provider names none. */
+export const DEFAULT_API_KEY_HEADER = 'x-api-key';
+
+/** What the policies of one ModelAPI compile to. */
+export interface CompiledPolicies {
+  readonly auth?: AuthPolicy;
+  readonly cors?: CorsPolicy;
+  readonly problems: ConditionInput[];
+}
+
+/** Compiles the auth and CORS policies of a ModelAPI. */
+export function compilePolicies(
+  api: ModelAPI,
+  gateway: ModelGateway | undefined,
+  secrets: readonly Secret[],
+): CompiledPolicies {
+  const problems: string[] = [];
+  let auth: AuthPolicy | undefined;
+  if (api.spec.auth) {
+    const providers: AuthPolicy['providers'][number][] = [];
+    for (const name of api.spec.auth.providers) {
+      const provider = gateway?.spec.auth?.providers.find((p) => p.name === name);
+      if (!provider?.apiKey) {
+        problems.push(`auth provider ${name} is not declared in the ModelGateway`);
+        continue;
+      }
+      const keys: Record<string, string> = {};
+      for (const ref of provider.apiKey.secrets) {
+        const namespace = ref.namespace ?? api.metadata.namespace ?? 'default';
+        const secret = secrets.find(
+          (s) => s.metadata.name === ref.name && (s.metadata.namespace ?? 'default') === namespace,
+        );
+        if (!secret) {
+          problems.push(`Secret ${namespace}/${ref.name} of auth provider ${name} not found`);
+          continue;
+        }
+        for (const [subject, key] of secretEntries(secret)) {
+          if (key.length > 0) keys[sha256Hex(key)] = subject;
+        }
+      }
+      providers.push({
+        name,
+        header: (provider.apiKey.header ?? DEFAULT_API_KEY_HEADER).toLowerCase(),
+        ...(provider.apiKey.query ? { query: provider.apiKey.query } : {}),
+        keys,
+      });
+    }
+    auth = { providers, ...(api.spec.auth.allow?.subjects ? { allowSubjects: api.spec.auth.allow.subjects } : {}) };
+  }
+  const c = api.spec.cors;
+  const cors: CorsPolicy | undefined = c
+    ? {
+        allowOrigins: c.allowOrigins,
+        allowMethods: c.allowMethods ?? ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: c.allowHeaders ?? ['content-type', 'authorization', DEFAULT_API_KEY_HEADER],
+        exposeHeaders: c.exposeHeaders ?? ['x-request-id', 'x-model-version'],
+        allowCredentials: c.allowCredentials === true,
+        maxAgeSeconds: Math.round((durationMs(c.maxAge) ?? 600_000) / 1000),
+      }
+    : undefined;
+  if (c?.allowCredentials && c.allowOrigins.includes('*'))
+    problems.push('cors: allowCredentials cannot be used with the origin `*`; credentials are not allowed');
+  return {
+    ...(auth ? { auth } : {}),
+    ...(cors
+      ? { cors: c?.allowCredentials && c.allowOrigins.includes('*') ? { ...cors, allowCredentials: false } : cors }
+      : {}),
+    problems:
+      problems.length > 0 ? [condition('ResolvedRefs', 'False', 'PolicyRefNotResolved', problems.join('; '))] : [],
+  };
+}
+
+/** Adds the policies to every Forward rule of the API. */
+export function withPolicies(rules: readonly RouteRule[], policies: CompiledPolicies): RouteRule[] {
+  if (!policies.auth && !policies.cors) return [...rules];
+  return rules.map((rule) =>
+    rule.action.type === 'Forward'
+      ? {
+          ...rule,
+          action: {
+            ...rule.action,
+            ...(policies.auth ? { auth: policies.auth } : {}),
+            ...(policies.cors ? { cors: policies.cors } : {}),
+          },
+        }
+      : rule,
+  );
+}
+
+function secretEntries(secret: Secret): [string, string][] {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(secret.data ?? {})) out.set(k, Buffer.from(v, 'base64').toString('utf8').trim());
+  for (const [k, v] of Object.entries(secret.stringData ?? {})) out.set(k, v.trim());
+  return [...out];
+}
+
+/** sha256 of a key, hex. */
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}

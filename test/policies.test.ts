@@ -1,0 +1,153 @@
+/**
+ * Traffic policies through a real gateway: API keys from Secrets (401 without or with a wrong key, 403 for an
+ * identity not on the allow-list, the identity forwarded and the key never, query-parameter keys, rotation without a
+ * restart), CORS (preflights answered by the gateway, headers on answers and on problems), and both reflected in the
+ * published document. Key hashes never appear at /config.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { call, eventually, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
+
+const gatewayYaml = `apiVersion: modelgate.dev/v1alpha1
+kind: ModelGateway
+metadata: {name: gw}
+spec:
+  auth:
+    providers:
+      - name: team-keys
+        apiKey: {secrets: [{name: api-keys}], query: api_key}
+`;
+const inlineDoc =
+  '  docs: {openAPI: {inline: {openapi: 3.1.0, info: {title: m, version: "1"}, paths: {/predict: {post: {operationId: predict, responses: {"200": {description: ok}}}}}}}}\n';
+const secretYaml = (keys: Record<string, string>) =>
+  `apiVersion: v1\nkind: Secret\nmetadata: {name: api-keys}\nstringData:\n${Object.entries(keys)
+    .map(([k, v]) => `  ${k}: ${v}`)
+    .join('\n')}\n`;
+
+describe('policies: API keys and CORS', () => {
+  let gw: TestGateway;
+  let up: TestUpstream;
+  before(async () => {
+    up = await startUpstream('model');
+    gw = await startGateway(
+      {
+        'gw.yaml': gatewayYaml,
+        'secret.yaml': secretYaml({ alice: 'key-alice-0001', bob: 'key-bob-0002' }),
+        'private.yaml': modelApiYaml(
+          'private',
+          'openapi',
+          [{ name: 'v1', url: up.origin }],
+          `  auth: {providers: [team-keys], allow: {subjects: [alice]}}\n  cors: {allowOrigins: ["https://app.example.com"]}\n${inlineDoc}`,
+        ),
+        'public.yaml': modelApiYaml('public', 'openapi', [{ name: 'v1', url: up.origin }], inlineDoc),
+      },
+      { watch: true },
+    );
+  });
+  after(async () => {
+    await gw.stop();
+    await up.close();
+  });
+
+  it('answers 401 with a challenge without a key or with a wrong one, 403 for someone not allowed', async () => {
+    const none = await call(`${gw.url}/models/private/predict`, { body: '{}' });
+    assert.equal(none.status, 401);
+    assert.equal(none.headers['content-type'], 'application/problem+json');
+    assert.equal(none.headers['www-authenticate'], 'ApiKey header="x-api-key"');
+    assert.equal((none.json() as { code: string }).code, 'MG-401-UNAUTHENTICATED');
+    const wrong = await call(`${gw.url}/models/private/predict`, { body: '{}', headers: { 'x-api-key': 'nope' } });
+    assert.equal(wrong.status, 401);
+    assert.match((wrong.json() as { detail: string }).detail, /not valid/);
+    const bob = await call(`${gw.url}/models/private/predict`, {
+      body: '{}',
+      headers: { 'x-api-key': 'key-bob-0002' },
+    });
+    assert.equal(bob.status, 403);
+    assert.equal((bob.json() as { code: string }).code, 'MG-403-FORBIDDEN');
+    assert.equal(up.seen.length, 0, 'nothing reached the model');
+  });
+
+  it('lets a valid key through, forwards the identity and never the key; a query-parameter key works too', async () => {
+    const ok = await call(`${gw.url}/models/private/predict`, {
+      body: '{}',
+      headers: { 'x-api-key': 'key-alice-0001', 'x-modelgate-subject': 'forged' },
+    });
+    assert.equal(ok.status, 200);
+    const seen = up.seen.at(-1)!;
+    assert.equal(seen.headers['x-modelgate-subject'], 'alice');
+    assert.equal(seen.headers['x-api-key'], undefined);
+    const viaQuery = await call(`${gw.url}/models/private/predict?api_key=key-alice-0001`, { body: '{}' });
+    assert.equal(viaQuery.status, 200);
+    const open = await call(`${gw.url}/models/public/predict`, {
+      body: '{}',
+      headers: { 'x-modelgate-subject': 'forged' },
+    });
+    assert.equal(open.status, 200);
+    assert.equal(up.seen.at(-1)!.headers['x-modelgate-subject'], undefined, 'a client cannot claim an identity');
+  });
+
+  it('answers CORS preflights and adds CORS headers to answers and problems', async () => {
+    const preflight = await call(`${gw.url}/models/private/predict`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example.com');
+    assert.match(String(preflight.headers['access-control-allow-headers']), /x-api-key/);
+    const refused = await call(`${gw.url}/models/private/predict`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(refused.headers['access-control-allow-origin'], undefined);
+    const problem = await call(`${gw.url}/models/private/predict`, {
+      body: '{}',
+      headers: { origin: 'https://app.example.com' },
+    });
+    assert.equal(problem.status, 401);
+    assert.equal(problem.headers['access-control-allow-origin'], 'https://app.example.com');
+  });
+
+  it('documents the security scheme, the requirement and the 401/403 answers of protected APIs only', async () => {
+    const doc = (await call(`${gw.url}/openapi.json`)).json() as {
+      components: { securitySchemes: Record<string, unknown> };
+      paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>;
+    };
+    assert.deepEqual(doc.components.securitySchemes['team-keys'], {
+      type: 'apiKey',
+      in: 'header',
+      name: 'x-api-key',
+      description: 'API key of the team-keys provider (also accepted as the `api_key` query parameter).',
+    });
+    const privateOp = doc.paths['/models/private/predict']!.post!;
+    assert.deepEqual(privateOp.security, [{ 'team-keys': [] }]);
+    assert.ok(privateOp.responses['401'] && privateOp.responses['403']);
+    const publicOp = doc.paths['/models/public/predict']!.post!;
+    assert.equal(publicOp.security, undefined);
+    assert.equal(publicOp.responses['401'], undefined);
+    const config = (await call(`${gw.adminUrl}/config`)).text;
+    assert.ok(!config.includes(require256('key-alice-0001')), 'no key hash at /config');
+    assert.match(config, /2 key\(s\)/);
+  });
+
+  it('rotates keys without a restart', async () => {
+    await gw.write('secret.yaml', secretYaml({ alice: 'key-alice-0003' }));
+    await eventually(
+      async () =>
+        (await call(`${gw.url}/models/private/predict`, { body: '{}', headers: { 'x-api-key': 'key-alice-0003' } }))
+          .status === 200,
+    );
+    const old = await call(`${gw.url}/models/private/predict`, {
+      body: '{}',
+      headers: { 'x-api-key': 'key-alice-0001' },
+    });
+    assert.equal(old.status, 401);
+  });
+});
+
+function require256(value: string): string {
+  return (process.getBuiltinModule('node:crypto') as typeof import('node:crypto'))
+    .createHash('sha256')
+    .update(value)
+    .digest('hex');
+}
