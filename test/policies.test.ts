@@ -151,3 +151,57 @@ function require256(value: string): string {
     .update(value)
     .digest('hex');
 }
+
+describe('policies: local rate limit', () => {
+  let gw: TestGateway;
+  let up: TestUpstream;
+  before(async () => {
+    up = await startUpstream('model');
+    gw = await startGateway({
+      'gw.yaml': gatewayYaml,
+      'secret.yaml': secretYaml({ alice: 'key-alice-0001', bob: 'key-bob-0002' }),
+      'limited.yaml': modelApiYaml(
+        'limited',
+        'openapi',
+        [{ name: 'v1', url: up.origin }],
+        `  auth: {providers: [team-keys]}\n  rateLimit: {requests: 3, per: 1h}\n${inlineDoc}`,
+      ),
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await up.close();
+  });
+
+  it('gives each subject its own bucket, answers 429 with Retry-After and the RateLimit headers', async () => {
+    const as = (key: string) => call(`${gw.url}/models/limited/predict`, { body: '{}', headers: { 'x-api-key': key } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await as('key-alice-0001')).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    const limited = await as('key-alice-0001');
+    assert.equal(limited.status, 429);
+    assert.equal((limited.json() as { code: string }).code, 'MG-429-RATE-LIMITED');
+    assert.equal(limited.headers['ratelimit-policy'], '"default";q=3;w=3600');
+    assert.match(String(limited.headers.ratelimit), /^"default";r=0;t=\d+$/);
+    assert.ok(Number(limited.headers['retry-after']) > 0 && Number(limited.headers['retry-after']) <= 1200);
+    const bob = await as('key-bob-0002');
+    assert.equal(bob.status, 200, 'another subject has its own budget');
+    assert.equal(bob.headers.ratelimit, '"default";r=2;t=0');
+    assert.equal(up.seen.length, 4, 'refused requests never reach the model');
+  });
+
+  it('keeps the buckets across a reload that does not change the limit, and documents 429', async () => {
+    // A real recompile (another file changes); the limit itself does not change.
+    await gw.write('other.yaml', modelApiYaml('other', 'openapi', [{ name: 'v1', url: up.origin }]));
+    assert.ok(gw.gateway.dataPlane.current!.apis.some((a) => a.name === 'other'));
+    assert.equal(
+      (await call(`${gw.url}/models/limited/predict`, { body: '{}', headers: { 'x-api-key': 'key-alice-0001' } }))
+        .status,
+      429,
+    );
+    const doc = (await call(`${gw.url}/openapi.json`)).json() as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    assert.ok(doc.paths['/models/limited/predict']!.post!.responses['429']);
+  });
+});

@@ -9,7 +9,7 @@ import { condition } from '../resources/status.ts';
 import type { Secret } from '../schema/core.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
-import type { AuthPolicy, CorsPolicy, RouteRule } from '../snapshot/types.ts';
+import type { AuthPolicy, CorsPolicy, RateLimitPolicy, RouteRule } from '../snapshot/types.ts';
 import { durationMs } from './durations.ts';
 
 /** The header API keys come in when a provider names none. */
@@ -17,6 +17,7 @@ export const DEFAULT_API_KEY_HEADER = 'x-api-key';
 
 /** What the policies of one ModelAPI compile to. */
 export interface CompiledPolicies {
+  readonly rateLimit?: RateLimitPolicy;
   readonly auth?: AuthPolicy;
   readonly cors?: CorsPolicy;
   readonly problems: ConditionInput[];
@@ -74,7 +75,18 @@ export function compilePolicies(
     : undefined;
   if (c?.allowCredentials && c.allowOrigins.includes('*'))
     problems.push('cors: allowCredentials cannot be used with the origin `*`; credentials are not allowed');
+  const rl = api.spec.rateLimit;
+  const rateLimit: RateLimitPolicy | undefined = rl
+    ? {
+        id: `ModelAPI/${api.metadata.namespace ?? 'default'}/${api.metadata.name}|${rl.requests}/${rl.per}/${rl.burst ?? ''}/${rl.key ?? ''}`,
+        requests: rl.requests,
+        windowMs: durationMs(rl.per) ?? 60_000,
+        burst: rl.burst ?? rl.requests,
+        key: rl.key ?? (api.spec.auth ? 'subject' : 'clientIP'),
+      }
+    : undefined;
   return {
+    ...(rateLimit ? { rateLimit } : {}),
     ...(auth ? { auth } : {}),
     ...(cors
       ? { cors: c?.allowCredentials && c.allowOrigins.includes('*') ? { ...cors, allowCredentials: false } : cors }
@@ -86,7 +98,7 @@ export function compilePolicies(
 
 /** Adds the policies to every Forward rule of the API. */
 export function withPolicies(rules: readonly RouteRule[], policies: CompiledPolicies): RouteRule[] {
-  if (!policies.auth && !policies.cors) return [...rules];
+  if (!policies.auth && !policies.cors && !policies.rateLimit) return [...rules];
   return rules.map((rule) =>
     rule.action.type === 'Forward'
       ? {
@@ -95,6 +107,7 @@ export function withPolicies(rules: readonly RouteRule[], policies: CompiledPoli
             ...rule.action,
             ...(policies.auth ? { auth: policies.auth } : {}),
             ...(policies.cors ? { cors: policies.cors } : {}),
+            ...(policies.rateLimit ? { rateLimit: policies.rateLimit } : {}),
           },
         }
       : rule,

@@ -12,6 +12,7 @@ import type { Snapshot } from '../snapshot/types.ts';
 import { forward } from './forward.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { answerPreflight, authenticate, challenge, corsResponseHeaders } from './policies.ts';
+import { RateLimiter, rateLimitHeaders } from './rate-limiter.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
 import { RuntimeSnapshot } from './runtime-snapshot.ts';
@@ -29,6 +30,8 @@ export class DataPlane {
 
   readonly registry: UpstreamRegistry;
   readonly metrics: GatewayMetrics;
+  /** Rate-limit buckets; they outlive snapshots (keyed by policy and client). */
+  readonly rateLimiter = new RateLimiter();
 
   constructor(registry: UpstreamRegistry, metrics: GatewayMetrics) {
     this.registry = registry;
@@ -180,6 +183,22 @@ export class DataPlane {
         return;
       }
       identity = outcome;
+    }
+    if (action.rateLimit) {
+      const rl = action.rateLimit;
+      const client = req.socket.remoteAddress ?? '';
+      const key =
+        rl.key === 'route' ? '' : rl.key === 'subject' && identity ? `subject:${identity.subject}` : `ip:${client}`;
+      const decision = this.rateLimiter.take(rl, key);
+      for (const [name, value] of Object.entries(rateLimitHeaders(rl, decision))) res.setHeader(name, value);
+      if (!decision.allowed) {
+        res.setHeader('retry-after', String(decision.retryAfterSeconds));
+        fail(
+          'rateLimited',
+          `at most ${rl.requests} requests per ${rl.windowMs / 1000} s; retry in ${decision.retryAfterSeconds} s`,
+        );
+        return;
+      }
     }
     let index = -1;
     const pinned = action.versionPin ? headers[action.versionPin.header] : undefined;

@@ -131,6 +131,7 @@ export function buildDocs(
           : {}),
         maxRequestBodyBytes: entry.maxRequestBodyBytes,
         ...(api.spec.auth ? { security: api.spec.auth.providers.map((p) => ({ [p]: [] })) } : {}),
+        ...(api.spec.rateLimit ? { rateLimited: true } : {}),
         // Deprecation belongs to the version's own paths; the unversioned ones move on to the next version.
         ...(version.deprecated && versioned ? { deprecation: version.sunset ? { sunset: version.sunset } : {} } : {}),
       };

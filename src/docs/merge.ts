@@ -53,6 +53,8 @@ export interface MergePart {
   readonly maxRequestBodyBytes: number;
   /** Set when the documented version is deprecated. */
   readonly deprecation?: { readonly sunset?: string };
+  /** Whether the API is rate limited (429 answers). */
+  readonly rateLimited?: boolean;
   /** The gateway's security requirement for this API (alternatives), when it requires authentication. */
   readonly security?: readonly Record<string, readonly string[]>[];
 }
@@ -336,6 +338,7 @@ function prepareOperation(op: Json, operationId: string, part: MergePart, option
     add('401', 'Unauthenticated');
     add('403', 'Forbidden');
   }
+  if (part.rateLimited) add('429', 'TooManyRequests');
   if (part.versionPin) add('400', 'BadRequest');
   add('502', 'BadGateway');
   add('503', 'ServiceUnavailable');
@@ -359,6 +362,17 @@ function addGatewayComponents(components: Record<string, Json>): void {
   const responses = components.responses!;
   responses[`${GATEWAY_PREFIX}Unauthenticated`] = problem('No valid credentials were sent (see WWW-Authenticate).');
   responses[`${GATEWAY_PREFIX}Forbidden`] = problem('The credentials are valid but may not call this model API.');
+  responses[`${GATEWAY_PREFIX}TooManyRequests`] = {
+    ...problem('The rate limit is spent; retry after `Retry-After` seconds.'),
+    headers: {
+      'Retry-After': { description: 'Seconds until a request is possible again.', schema: { type: 'integer' } },
+      RateLimit: {
+        description: 'Remaining budget and reset (IETF RateLimit header fields).',
+        schema: { type: 'string' },
+      },
+      'RateLimit-Policy': { description: 'The quota and its window.', schema: { type: 'string' } },
+    },
+  };
   responses[`${GATEWAY_PREFIX}BadRequest`] = problem('The gateway refused the request (e.g. an unknown version pin).');
   responses[`${GATEWAY_PREFIX}PayloadTooLarge`] = problem('The request body is larger than this API accepts.');
   responses[`${GATEWAY_PREFIX}BadGateway`] = problem('The model server could not be reached or answered invalidly.');

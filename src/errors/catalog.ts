@@ -67,6 +67,12 @@ export const ERRORS = {
     'Payload too large',
     'The request body is larger than the limit of this route (`maxRequestBodyBytes`). The `limit` member gives it in bytes.',
   ),
+  rateLimited: entry(
+    'MG-429-RATE-LIMITED',
+    429,
+    'Too many requests',
+    'The rate limit of this model API is spent for now; `Retry-After` says when to try again, the `RateLimit` headers show the budget.',
+  ),
   headersTooLarge: entry(
     'MG-431-HEADERS-TOO-LARGE',
     431,

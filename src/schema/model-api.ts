@@ -267,6 +267,24 @@ export const ModelAPISpec = Type.Object(
         { additionalProperties: false, description: 'Require authentication (401 without, 403 when not allowed).' },
       ),
     ),
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          requests: Type.Integer({ minimum: 1, description: 'Requests allowed per `per` window (token refill rate).' }),
+          per: Duration('The window, e.g. `1m`.'),
+          burst: Type.Optional(
+            Type.Integer({ minimum: 1, description: 'Bucket size: requests allowed at once (default `requests`).' }),
+          ),
+          key: Type.Optional(
+            StringEnum(['subject', 'clientIP', 'route'], {
+              description:
+                'Whose budget a request spends: the authenticated subject (default with auth), the client IP (default without), or one shared budget for the route.',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'Token-bucket rate limit (per gateway replica).' },
+      ),
+    ),
     cors: Type.Optional(
       Type.Object(
         {

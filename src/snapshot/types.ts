@@ -108,6 +108,16 @@ export interface AuthPolicy {
   readonly allowSubjects?: readonly string[];
 }
 
+/** A token-bucket rate limit of a rule (per replica). */
+export interface RateLimitPolicy {
+  /** Identity of the policy's buckets across snapshots: the ModelAPI and its settings. */
+  readonly id: string;
+  readonly requests: number;
+  readonly windowMs: number;
+  readonly burst: number;
+  readonly key: 'subject' | 'clientIP' | 'route';
+}
+
 /** CORS of a rule. */
 export interface CorsPolicy {
   readonly allowOrigins: readonly string[];
@@ -132,6 +142,7 @@ export type RouteAction =
       readonly filters?: RouteFilters;
       readonly auth?: AuthPolicy;
       readonly cors?: CorsPolicy;
+      readonly rateLimit?: RateLimitPolicy;
     }
   | RedirectAction
   | { readonly type: 'Fail'; readonly error: 'routeMisconfigured'; readonly detail: string };

@@ -1,0 +1,66 @@
+/**
+ * Token buckets for rate limits, per replica. Buckets are keyed by the policy's id (the ModelAPI and its settings)
+ * and the client key, so they survive reloads that do not change the policy, and a changed policy starts fresh.
+ * Idle buckets are swept; the table is bounded.
+ */
+import type { RateLimitPolicy } from '../snapshot/types.ts';
+
+/** The decision for one request, with what the RateLimit headers report. */
+export interface RateLimitDecision {
+  readonly allowed: boolean;
+  /** Whole requests left in the bucket after this one. */
+  readonly remaining: number;
+  /** Seconds until one more request is possible (0 when there is budget left). */
+  readonly retryAfterSeconds: number;
+}
+
+interface Bucket {
+  tokens: number;
+  updated: number;
+}
+
+const MAX_BUCKETS = 100_000;
+
+/** All buckets of one gateway process. */
+export class RateLimiter {
+  readonly #buckets = new Map<string, Bucket>();
+
+  /** Takes one token for `key` under `policy` at time `now` (ms). */
+  take(policy: RateLimitPolicy, key: string, now = Date.now()): RateLimitDecision {
+    const id = `${policy.id}\0${key}`;
+    const ratePerMs = policy.requests / policy.windowMs;
+    let bucket = this.#buckets.get(id);
+    if (!bucket) {
+      if (this.#buckets.size >= MAX_BUCKETS) this.#sweep(now, policy.windowMs);
+      bucket = { tokens: policy.burst, updated: now };
+      this.#buckets.set(id, bucket);
+    } else {
+      bucket.tokens = Math.min(policy.burst, bucket.tokens + (now - bucket.updated) * ratePerMs);
+      bucket.updated = now;
+    }
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true, remaining: Math.floor(bucket.tokens), retryAfterSeconds: 0 };
+    }
+    return {
+      allowed: false,
+      remaining: 0,
+      retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerMs / 1000)),
+    };
+  }
+
+  /** Drops buckets that have refilled completely (they carry no state). */
+  #sweep(now: number, windowMs: number): void {
+    for (const [id, b] of this.#buckets) if (now - b.updated > windowMs) this.#buckets.delete(id);
+    if (this.#buckets.size >= MAX_BUCKETS) this.#buckets.clear();
+  }
+}
+
+/** The `RateLimit-Policy` and `RateLimit` header values (draft-ietf-httpapi-ratelimit-headers). */
+export function rateLimitHeaders(policy: RateLimitPolicy, decision: RateLimitDecision): Record<string, string> {
+  const windowS = Math.round(policy.windowMs / 1000);
+  return {
+    'ratelimit-policy': `"default";q=${policy.requests};w=${windowS}`,
+    ratelimit: `"default";r=${decision.remaining};t=${decision.retryAfterSeconds}`,
+  };
+}
