@@ -53,10 +53,19 @@ describe('demo (npm start)', () => {
       assert.ok(text.trimEnd().endsWith('data: [DONE]'));
       assert.ok(Date.now() - started < 15_000, 'both answered within 15 s');
 
-      const rest = await request('http://127.0.0.1:8080/models/sentiment/predict', {
+      // The REST model is protected by an API key and rate limited.
+      const anonymous = await request('http://127.0.0.1:8080/models/sentiment/predict', {
         method: 'POST',
         body: '{"text":"I love it"}',
       });
+      assert.equal(anonymous.statusCode, 401);
+      await anonymous.body.dump();
+      const rest = await request('http://127.0.0.1:8080/models/sentiment/predict', {
+        method: 'POST',
+        headers: { 'x-api-key': 'demo-key-123' },
+        body: '{"text":"I love it"}',
+      });
+      assert.equal(rest.headers['ratelimit-policy'], '"default";q=30;w=60');
       assert.deepEqual(await rest.body.json(), { label: 'positive', score: 0.5 });
 
       // /docs shows typed schemas for all three servers: V2 from metadata, OpenAI from its model list, REST from
