@@ -197,6 +197,15 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
 function gatewaySettings(gateway: ModelGateway | undefined, options: CompileOptions): GatewaySettings {
   const spec = gateway?.spec;
   return {
+    ...(spec?.redis
+      ? {
+          redis: {
+            url: spec.redis.url,
+            timeoutMs: durationMs(spec.redis.timeout) ?? 50,
+            failOpen: spec.redis.failureMode !== 'closed',
+          },
+        }
+      : {}),
     publicURL: (spec?.publicURL ?? options.defaultPublicURL ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, ''),
     title: spec?.docs?.title ?? 'Model APIs',
     description: spec?.docs?.description ?? '',

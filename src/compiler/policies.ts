@@ -78,13 +78,16 @@ export function compilePolicies(
   const rl = api.spec.rateLimit;
   const rateLimit: RateLimitPolicy | undefined = rl
     ? {
-        id: `ModelAPI/${api.metadata.namespace ?? 'default'}/${api.metadata.name}|${rl.requests}/${rl.per}/${rl.burst ?? ''}/${rl.key ?? ''}`,
+        id: `${api.metadata.namespace ?? 'default'}/${api.metadata.name}|${rl.requests}/${rl.per}/${rl.burst ?? ''}/${rl.key ?? ''}`,
         requests: rl.requests,
         windowMs: durationMs(rl.per) ?? 60_000,
         burst: rl.burst ?? rl.requests,
         key: rl.key ?? (api.spec.auth ? 'subject' : 'clientIP'),
+        scope: rl.scope === 'global' && gateway?.spec.redis ? 'global' : 'local',
       }
     : undefined;
+  if (rl?.scope === 'global' && !gateway?.spec.redis)
+    problems.push('rateLimit.scope global needs spec.redis in the ModelGateway; limiting per replica meanwhile');
   return {
     ...(rateLimit ? { rateLimit } : {}),
     ...(auth ? { auth } : {}),

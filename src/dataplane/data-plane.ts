@@ -8,11 +8,13 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { rawProblemResponse, sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import type { Snapshot } from '../snapshot/types.ts';
+import type { RateLimitPolicy, RouteAction, RouteRule, Snapshot } from '../snapshot/types.ts';
 import { forward } from './forward.ts';
+import type { GlobalRateLimiter } from './global-rate-limiter.ts';
 import { upstreamRequestHeaders } from './headers.ts';
+import type { MatchResult } from './matcher.ts';
 import { answerPreflight, authenticate, challenge, corsResponseHeaders } from './policies.ts';
-import { RateLimiter, rateLimitHeaders } from './rate-limiter.ts';
+import { type RateLimitDecision, RateLimiter, rateLimitHeaders } from './rate-limiter.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
 import { RuntimeSnapshot } from './runtime-snapshot.ts';
@@ -32,6 +34,8 @@ export class DataPlane {
   readonly metrics: GatewayMetrics;
   /** Rate-limit buckets; they outlive snapshots (keyed by policy and client). */
   readonly rateLimiter = new RateLimiter();
+  /** Rate limits shared through Redis, when the ModelGateway configures it. */
+  globalLimiter: GlobalRateLimiter | undefined;
 
   constructor(registry: UpstreamRegistry, metrics: GatewayMetrics) {
     this.registry = registry;
@@ -184,22 +188,58 @@ export class DataPlane {
       }
       identity = outcome;
     }
+    const hasQuery = q >= 0;
+    const ctx: Dispatch = {
+      req,
+      res,
+      started,
+      requestId,
+      fail,
+      path,
+      query,
+      hasQuery,
+      runtime,
+      rule,
+      action,
+      result,
+      identity,
+    };
     if (action.rateLimit) {
       const rl = action.rateLimit;
       const client = req.socket.remoteAddress ?? '';
       const key =
         rl.key === 'route' ? '' : rl.key === 'subject' && identity ? `subject:${identity.subject}` : `ip:${client}`;
-      const decision = this.rateLimiter.take(rl, key);
-      for (const [name, value] of Object.entries(rateLimitHeaders(rl, decision))) res.setHeader(name, value);
-      if (!decision.allowed) {
-        res.setHeader('retry-after', String(decision.retryAfterSeconds));
-        fail(
-          'rateLimited',
-          `at most ${rl.requests} requests per ${rl.windowMs / 1000} s; retry in ${decision.retryAfterSeconds} s`,
-        );
+      const shared = rl.scope === 'global' ? this.globalLimiter : undefined;
+      if (shared) {
+        // Counted as in flight while Redis answers, so a reload cannot release this snapshot's pools meanwhile.
+        runtime.inflight++;
+        this.#inflight++;
+        void shared.take(rl, key).then((decision) => {
+          try {
+            if (applyLimit(res, rl, decision, fail) && !res.destroyed) this.#dispatch(ctx);
+          } finally {
+            this.#leave(runtime);
+          }
+        });
         return;
       }
+      if (!applyLimit(res, rl, this.rateLimiter.take(rl, key), fail)) return;
     }
+    this.#dispatch(ctx);
+  }
+
+  /** A request that was counted in flight is over. */
+  #leave(runtime: RuntimeSnapshot): void {
+    runtime.exit();
+    if (--this.#inflight === 0 && this.#idleWaiters.length > 0) {
+      for (const w of this.#idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** After the policies: pick the version and the backend, apply filters, forward. */
+  #dispatch(ctx: Dispatch): void {
+    const { req, res, started, requestId, fail, path, query, hasQuery, runtime, rule, action, result, identity } = ctx;
+    const headers = req.headers;
     let index = -1;
     const pinned = action.versionPin ? headers[action.versionPin.header] : undefined;
     if (typeof pinned === 'string' && action.versionPin) {
@@ -231,7 +271,7 @@ export class DataPlane {
     }
     const cluster = runtime.clusters.get(backend.cluster)!;
     const upstreamPath =
-      cluster.config.basePath + rewritePath(backend.rewrite, result.match.path, path) + (q < 0 ? '' : `?${query}`);
+      cluster.config.basePath + rewritePath(backend.rewrite, result.match.path, path) + (hasQuery ? `?${query}` : '');
     const version = backend.version ?? '';
     const api = rule.labels.api;
     const filters = action.filters !== undefined || backend.filters !== undefined;
@@ -290,14 +330,43 @@ export class DataPlane {
       },
       onUpstreamError: (kind) => this.metrics.upstreamErrors.labels(api, version, kind).inc(),
       onRetry: () => this.metrics.retries.labels(api, version).inc(),
-      onDone: () => {
-        runtime.exit();
-        if (--this.#inflight === 0 && this.#idleWaiters.length > 0) {
-          for (const w of this.#idleWaiters.splice(0)) w();
-        }
-      },
+      onDone: () => this.#leave(runtime),
     });
   }
+}
+
+/** What the dispatch step needs from the request handling before it. */
+interface Dispatch {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly started: number;
+  readonly requestId: string;
+  readonly fail: (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => void;
+  readonly path: string;
+  readonly query: string;
+  readonly hasQuery: boolean;
+  readonly runtime: RuntimeSnapshot;
+  readonly rule: RouteRule;
+  readonly action: Extract<RouteAction, { type: 'Forward' }>;
+  readonly result: MatchResult;
+  readonly identity: { subject: string; header: string } | undefined;
+}
+
+/** Sets the RateLimit headers; answers 429 and returns false when the budget is spent. */
+function applyLimit(
+  res: ServerResponse,
+  rl: RateLimitPolicy,
+  decision: RateLimitDecision,
+  fail: (name: ErrorName, detail: string) => void,
+): boolean {
+  for (const [name, value] of Object.entries(rateLimitHeaders(rl, decision))) res.setHeader(name, value);
+  if (decision.allowed) return true;
+  res.setHeader('retry-after', String(decision.retryAfterSeconds));
+  fail(
+    'rateLimited',
+    `at most ${rl.requests} requests per ${rl.windowMs / 1000} s; retry in ${decision.retryAfterSeconds} s`,
+  );
+  return false;
 }
 
 /** Lower-case host without port; IPv6 literals keep their brackets. */

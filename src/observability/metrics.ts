@@ -38,6 +38,11 @@ export class GatewayMetrics {
     labelNames: ['cluster', 'endpoint'] as const,
     registers: [this.registry],
   });
+  readonly rateLimitStoreErrors = new Counter({
+    name: 'modelgate_ratelimit_store_errors_total',
+    help: 'Rate-limit checks the shared store (Redis) could not answer; the failure mode decided them.',
+    registers: [this.registry],
+  });
   readonly reloads = new Counter({
     name: 'modelgate_config_reloads_total',
     help: 'Configuration reloads, by result (applied, rejected).',

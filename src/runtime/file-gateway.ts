@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { createAdminServer } from '../admin/admin-server.ts';
 import { compileSnapshot } from '../compiler/compile.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
+import { GlobalRateLimiter } from '../dataplane/global-rate-limiter.ts';
 import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
 import { SpecFetcher } from '../docs/spec-fetcher.ts';
 import { listenOn } from '../net/listen.ts';
@@ -14,6 +15,7 @@ import type { Logger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
 import type { ResourceSet } from '../resources/types.ts';
+import type { Snapshot } from '../snapshot/types.ts';
 import { DirectoryWatcher } from '../sources/directory-watcher.ts';
 import { loadDirectory } from '../sources/load-directory.ts';
 import { StatusStore } from './status-store.ts';
@@ -163,6 +165,7 @@ export class FileGateway {
       discovered: this.#fetcher.discovered(),
       ...(this.#options.controllerName ? { controllerName: this.#options.controllerName } : {}),
     });
+    this.#useRedis(snapshot.gateway.redis);
     this.dataPlane.apply(snapshot);
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
     for (const ref of this.statuses.update(statuses, new Date())) {
@@ -174,6 +177,26 @@ export class FileGateway {
       }
     }
     this.#log.info({ routes: snapshot.routes.length, apis: snapshot.apis.length }, message);
+  }
+
+  /** Opens, replaces or closes the shared rate-limit store when the ModelGateway's Redis settings change. */
+  #useRedis(redis: Snapshot['gateway']['redis']): void {
+    const current = this.dataPlane.globalLimiter;
+    const same =
+      current !== undefined &&
+      redis !== undefined &&
+      current.options.url === redis.url &&
+      current.options.timeoutMs === redis.timeoutMs &&
+      current.options.failOpen === redis.failOpen;
+    if (same || (!current && !redis)) return;
+    void current?.close();
+    this.dataPlane.globalLimiter = redis
+      ? new GlobalRateLimiter({
+          ...redis,
+          logger: this.#log,
+          onError: () => this.metrics.rateLimitStoreErrors.inc(),
+        })
+      : undefined;
   }
 
   /** The /config view: the snapshot in effect, every status, and the last rejected change if any. */
@@ -222,6 +245,7 @@ export class FileGateway {
   async stop(drainMs = this.dataPlane.current?.gateway.drainTimeoutMs ?? 30_000): Promise<void> {
     this.#watcher?.close();
     await this.#fetcher.close();
+    await this.dataPlane.globalLimiter?.close();
     await this.dataPlane.shutdown(drainMs);
     await new Promise<void>((resolve) => (this.#admin ? this.#admin.close(() => resolve()) : resolve()));
     this.#admin?.closeAllConnections();

@@ -275,6 +275,12 @@ export const ModelAPISpec = Type.Object(
           burst: Type.Optional(
             Type.Integer({ minimum: 1, description: 'Bucket size: requests allowed at once (default `requests`).' }),
           ),
+          scope: Type.Optional(
+            StringEnum(['local', 'global'], {
+              description:
+                'local: per replica (default); global: shared by every replica through the ModelGateway Redis.',
+            }),
+          ),
           key: Type.Optional(
             StringEnum(['subject', 'clientIP', 'route'], {
               description:
@@ -282,7 +288,7 @@ export const ModelAPISpec = Type.Object(
             }),
           ),
         },
-        { additionalProperties: false, description: 'Token-bucket rate limit (per gateway replica).' },
+        { additionalProperties: false, description: 'Token-bucket rate limit.' },
       ),
     ),
     cors: Type.Optional(

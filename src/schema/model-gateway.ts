@@ -1,6 +1,6 @@
 /** The `ModelGateway` resource: gateway-wide settings shared by every ModelAPI. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Condition, Duration, ObjectMeta } from './common.ts';
+import { Condition, Duration, ObjectMeta, StringEnum } from './common.ts';
 import { HealthCheck, Retries, Timeouts } from './model-api.ts';
 
 export const ModelGatewaySpec = Type.Object(
@@ -32,6 +32,20 @@ export const ModelGatewaySpec = Type.Object(
           ),
         },
         { additionalProperties: false, description: 'Portal metadata for the published documents.' },
+      ),
+    ),
+    redis: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: '^rediss?://', description: 'redis://host:port/db of the shared store.' }),
+          timeout: Type.Optional(Duration('Longest wait for Redis on a request (default 50ms).')),
+          failureMode: Type.Optional(
+            StringEnum(['open', 'closed'], {
+              description: 'When Redis cannot answer: let requests through (open, default) or refuse them (closed).',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'Redis for state shared by replicas (global rate limits).' },
       ),
     ),
     auth: Type.Optional(

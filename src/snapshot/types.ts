@@ -116,6 +116,8 @@ export interface RateLimitPolicy {
   readonly windowMs: number;
   readonly burst: number;
   readonly key: 'subject' | 'clientIP' | 'route';
+  /** global: shared by every replica through Redis. */
+  readonly scope: 'local' | 'global';
 }
 
 /** CORS of a rule. */
@@ -221,6 +223,8 @@ export interface ApiSummary {
 
 /** Gateway-wide settings. */
 export interface GatewaySettings {
+  /** The shared store, when configured. */
+  readonly redis?: { readonly url: string; readonly timeoutMs: number; readonly failOpen: boolean };
   readonly publicURL: string;
   readonly title: string;
   readonly description: string;
