@@ -141,12 +141,19 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
             securitySchemes: Object.fromEntries(
               gateway.spec.auth.providers.map((p) => [
                 p.name,
-                {
-                  type: 'apiKey',
-                  in: 'header',
-                  name: p.apiKey?.header ?? DEFAULT_API_KEY_HEADER,
-                  description: `API key of the ${p.name} provider${p.apiKey?.query ? ` (also accepted as the \`${p.apiKey.query}\` query parameter)` : ''}.`,
-                },
+                p.jwt
+                  ? {
+                      type: 'http',
+                      scheme: 'bearer',
+                      bearerFormat: 'JWT',
+                      description: `Bearer token${p.jwt.issuer ? ` issued by ${p.jwt.issuer}` : ''}.`,
+                    }
+                  : {
+                      type: 'apiKey',
+                      in: 'header',
+                      name: p.apiKey?.header ?? DEFAULT_API_KEY_HEADER,
+                      description: `API key of the ${p.name} provider${p.apiKey?.query ? ` (also accepted as the \`${p.apiKey.query}\` query parameter)` : ''}.`,
+                    },
               ]),
             ),
           }

@@ -9,7 +9,14 @@ import { condition } from '../resources/status.ts';
 import type { Secret } from '../schema/core.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
-import type { AuthPolicy, CorsPolicy, RateLimitPolicy, RouteRule } from '../snapshot/types.ts';
+import type {
+  ApiKeyProvider,
+  AuthPolicy,
+  CorsPolicy,
+  JwtProvider,
+  RateLimitPolicy,
+  RouteRule,
+} from '../snapshot/types.ts';
 import { durationMs } from './durations.ts';
 
 /** The header API keys come in when a provider names none. */
@@ -32,9 +39,27 @@ export function compilePolicies(
   const problems: string[] = [];
   let auth: AuthPolicy | undefined;
   if (api.spec.auth) {
-    const providers: AuthPolicy['providers'][number][] = [];
+    const providers: (ApiKeyProvider | JwtProvider)[] = [];
     for (const name of api.spec.auth.providers) {
       const provider = gateway?.spec.auth?.providers.find((p) => p.name === name);
+      if (provider?.jwt) {
+        const j = provider.jwt;
+        if (!j.jwksURL && !j.jwks) problems.push(`auth provider ${name}: jwt needs jwksURL or jwks`);
+        providers.push({
+          kind: 'jwt',
+          name,
+          ...(j.issuer ? { issuer: j.issuer } : {}),
+          ...(j.audiences ? { audiences: j.audiences } : {}),
+          ...(j.jwksURL ? { jwksURL: j.jwksURL } : {}),
+          ...(j.jwks ? { jwks: j.jwks } : {}),
+          requiredClaims: j.requiredClaims ?? {},
+          forwardClaims: Object.fromEntries(
+            Object.entries(j.forwardClaims ?? {}).map(([c, h]) => [c, h.toLowerCase()]),
+          ),
+          clockSkewSeconds: Math.round((durationMs(j.clockSkew) ?? 30_000) / 1000),
+        });
+        continue;
+      }
       if (!provider?.apiKey) {
         problems.push(`auth provider ${name} is not declared in the ModelGateway`);
         continue;
@@ -54,13 +79,18 @@ export function compilePolicies(
         }
       }
       providers.push({
+        kind: 'apiKey',
         name,
         header: (provider.apiKey.header ?? DEFAULT_API_KEY_HEADER).toLowerCase(),
         ...(provider.apiKey.query ? { query: provider.apiKey.query } : {}),
         keys,
       });
     }
-    auth = { providers, ...(api.spec.auth.allow?.subjects ? { allowSubjects: api.spec.auth.allow.subjects } : {}) };
+    auth = {
+      providers,
+      ...(api.spec.auth.allow?.subjects ? { allowSubjects: api.spec.auth.allow.subjects } : {}),
+      ...(api.spec.auth.allow?.groups ? { allowGroups: api.spec.auth.allow.groups } : {}),
+    };
   }
   const c = api.spec.cors;
   const cors: CorsPolicy | undefined = c

@@ -8,12 +8,20 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { rawProblemResponse, sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import type { RateLimitPolicy, RouteAction, RouteRule, Snapshot } from '../snapshot/types.ts';
+import type { AuthPolicy, RateLimitPolicy, RouteAction, RouteRule, Snapshot } from '../snapshot/types.ts';
 import { forward } from './forward.ts';
 import type { GlobalRateLimiter } from './global-rate-limiter.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import type { MatchResult } from './matcher.ts';
-import { answerPreflight, authenticate, challenge, corsResponseHeaders } from './policies.ts';
+import {
+  type AuthOutcome,
+  answerPreflight,
+  authenticate,
+  challenge,
+  corsResponseHeaders,
+  type Identity,
+  JwksCache,
+} from './policies.ts';
 import { type RateLimitDecision, RateLimiter, rateLimitHeaders } from './rate-limiter.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
@@ -34,6 +42,8 @@ export class DataPlane {
   readonly metrics: GatewayMetrics;
   /** Rate-limit buckets; they outlive snapshots (keyed by policy and client). */
   readonly rateLimiter = new RateLimiter();
+  /** Verification keys of JWT providers, cached across snapshots. */
+  readonly jwks = new JwksCache();
   /** Rate limits shared through Redis, when the ModelGateway configures it. */
   globalLimiter: GlobalRateLimiter | undefined;
 
@@ -178,17 +188,6 @@ export class DataPlane {
       cors = corsResponseHeaders(req, action.cors);
       if (cors) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
     }
-    let identity: { subject: string; header: string } | undefined;
-    if (action.auth) {
-      const outcome = authenticate(req, query, action.auth);
-      if (!outcome.ok) {
-        if (outcome.error === 'unauthenticated') res.setHeader('www-authenticate', challenge(action.auth));
-        fail(outcome.error, outcome.detail);
-        return;
-      }
-      identity = outcome;
-    }
-    const hasQuery = q >= 0;
     const ctx: Dispatch = {
       req,
       res,
@@ -197,13 +196,39 @@ export class DataPlane {
       fail,
       path,
       query,
-      hasQuery,
+      hasQuery: q >= 0,
       runtime,
       rule,
       action,
       result,
-      identity,
+      identity: undefined,
     };
+    if (action.auth) {
+      const auth = action.auth;
+      const outcome = authenticate(req, query, auth, this.jwks);
+      if (outcome instanceof Promise) {
+        // A JWT may need the issuer's keys: counted in flight meanwhile, so a reload cannot release the pools.
+        runtime.inflight++;
+        this.#inflight++;
+        void outcome.then((o) => {
+          try {
+            if (authorized(o, auth, res, fail) && !res.destroyed) this.#afterAuth({ ...ctx, identity: o });
+          } finally {
+            this.#leave(runtime);
+          }
+        });
+        return;
+      }
+      if (!authorized(outcome, auth, res, fail)) return;
+      this.#afterAuth({ ...ctx, identity: outcome });
+      return;
+    }
+    this.#afterAuth(ctx);
+  }
+
+  /** Rate limit, then dispatch. */
+  #afterAuth(ctx: Dispatch): void {
+    const { req, res, fail, runtime, action, identity } = ctx;
     if (action.rateLimit) {
       const rl = action.rateLimit;
       const client = req.socket.remoteAddress ?? '';
@@ -283,10 +308,10 @@ export class DataPlane {
       requestId,
     });
     if (identity) {
-      // The model learns who calls; the gateway's credential itself never leaves the gateway.
+      // The model learns who calls (and the claims it asked for); the credential itself never leaves the gateway.
       modifyHeaderList(upstreamHeaders, {
         remove: [identity.header],
-        set: [['x-modelgate-subject', identity.subject]],
+        set: [['x-modelgate-subject', identity.subject], ...identity.forward],
         add: [],
       });
     }
@@ -349,7 +374,20 @@ interface Dispatch {
   readonly rule: RouteRule;
   readonly action: Extract<RouteAction, { type: 'Forward' }>;
   readonly result: MatchResult;
-  readonly identity: { subject: string; header: string } | undefined;
+  readonly identity: Identity | undefined;
+}
+
+/** Answers 401 (with the challenge) or 403 when authentication failed; true when the request may go on. */
+function authorized(
+  outcome: AuthOutcome,
+  auth: AuthPolicy,
+  res: ServerResponse,
+  fail: (name: ErrorName, detail: string) => void,
+): outcome is Extract<AuthOutcome, { ok: true }> {
+  if (outcome.ok) return true;
+  if (outcome.error === 'unauthenticated') res.setHeader('www-authenticate', challenge(auth));
+  fail(outcome.error, outcome.detail);
+  return false;
 }
 
 /** Sets the RateLimit headers; answers 429 and returns false when the budget is spent. */

@@ -1,22 +1,67 @@
 /**
- * Request-time traffic policies of a rule: CORS (preflights answered here, headers added to answers) and API-key
- * authentication. Keys are compared by their sha256: the presented key is hashed and looked up, so neither the
- * lookup time nor memory ever involves a stored key.
+ * Request-time traffic policies of a rule: CORS (preflights answered here, headers added to answers) and
+ * authentication. API keys are compared by their sha256: the presented key is hashed and looked up, so neither the
+ * lookup time nor memory ever involves a stored key. JWTs are verified with jose against the issuer's keys.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthPolicy, CorsPolicy } from '../snapshot/types.ts';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
+import type { AuthPolicy, CorsPolicy, JwtProvider } from '../snapshot/types.ts';
+
+/** Who a request was authenticated as. */
+export interface Identity {
+  readonly subject: string;
+  readonly provider: string;
+  /** The header that carried the credential (removed before the request goes upstream). */
+  readonly header: string;
+  /** Claims forwarded to the model, as [header, value]. */
+  readonly forward: readonly (readonly [string, string])[];
+}
 
 /** The outcome of authentication. */
 export type AuthOutcome =
-  | { readonly ok: true; readonly subject: string; readonly provider: string; readonly header: string }
+  | ({ readonly ok: true } & Identity)
   | { readonly ok: false; readonly error: 'unauthenticated' | 'forbidden'; readonly detail: string };
 
-/** Finds a valid API key in the request (header first, then query) and checks the allow-list. */
-export function authenticate(req: IncomingMessage, query: string, policy: AuthPolicy): AuthOutcome {
+/** Verification keys of JWT providers: remote sets are cached (and refetched on an unknown key id) by URL. */
+export class JwksCache {
+  readonly #remote = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  readonly #local = new WeakMap<object, ReturnType<typeof createLocalJWKSet>>();
+
+  /** The key resolver of a provider. */
+  resolver(provider: JwtProvider): ReturnType<typeof createRemoteJWKSet> | ReturnType<typeof createLocalJWKSet> {
+    if (provider.jwksURL) {
+      let set = this.#remote.get(provider.jwksURL);
+      if (!set) {
+        set = createRemoteJWKSet(new URL(provider.jwksURL), { cooldownDuration: 1000, cacheMaxAge: 600_000 });
+        this.#remote.set(provider.jwksURL, set);
+      }
+      return set;
+    }
+    const jwks = provider.jwks ?? { keys: [] };
+    let set = this.#local.get(jwks);
+    if (!set) {
+      set = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
+      this.#local.set(jwks, set);
+    }
+    return set;
+  }
+}
+
+/**
+ * Authenticates a request: an API key (header, then query) is checked at once; a bearer JWT needs signature
+ * verification and may need the issuer's keys, so it answers a promise.
+ */
+export function authenticate(
+  req: IncomingMessage,
+  query: string,
+  policy: AuthPolicy,
+  jwks: JwksCache,
+): AuthOutcome | Promise<AuthOutcome> {
   let params: URLSearchParams | undefined;
   let presented = false;
   for (const provider of policy.providers) {
+    if (provider.kind !== 'apiKey') continue;
     let key = req.headers[provider.header];
     if (Array.isArray(key)) key = key[0];
     if (key === undefined && provider.query && query) {
@@ -27,22 +72,87 @@ export function authenticate(req: IncomingMessage, query: string, policy: AuthPo
     presented = true;
     const subject = provider.keys[createHash('sha256').update(key).digest('hex')];
     if (subject === undefined) continue;
-    if (policy.allowSubjects && !policy.allowSubjects.includes(subject))
-      return { ok: false, error: 'forbidden', detail: `${subject} may not call this model API` };
-    return { ok: true, subject, provider: provider.name, header: provider.header };
+    return allow(policy, { subject, provider: provider.name, header: provider.header, forward: [] }, []);
   }
+  const jwtProviders = policy.providers.filter((p): p is JwtProvider => p.kind === 'jwt');
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (bearer && jwtProviders.length > 0) return verifyJwt(bearer, jwtProviders, policy, jwks);
+  const first = policy.providers[0];
   return {
     ok: false,
     error: 'unauthenticated',
     detail: presented
       ? 'the API key is not valid'
-      : `send an API key in the ${policy.providers[0]?.header ?? 'x-api-key'} header`,
+      : first?.kind === 'jwt'
+        ? 'send a bearer token (Authorization: Bearer …)'
+        : `send an API key in the ${first?.header ?? 'x-api-key'} header`,
   };
 }
 
-/** The `WWW-Authenticate` challenge for a policy. */
+async function verifyJwt(
+  token: string,
+  providers: readonly JwtProvider[],
+  policy: AuthPolicy,
+  jwks: JwksCache,
+): Promise<AuthOutcome> {
+  let reason = 'the token is not valid';
+  for (const provider of providers) {
+    try {
+      const { payload } = await jwtVerify(token, jwks.resolver(provider), {
+        ...(provider.issuer ? { issuer: provider.issuer } : {}),
+        ...(provider.audiences ? { audience: [...provider.audiences] } : {}),
+        clockTolerance: provider.clockSkewSeconds,
+      });
+      for (const [claim, value] of Object.entries(provider.requiredClaims)) {
+        if (String(payload[claim] ?? '') !== value)
+          return {
+            ok: false,
+            error: 'forbidden',
+            detail: `the token's ${claim} claim must be ${JSON.stringify(value)}`,
+          };
+      }
+      const forward = Object.entries(provider.forwardClaims).flatMap(([claim, header]) => {
+        const v = payload[claim];
+        return v === undefined ? [] : [[header, typeof v === 'string' ? v : JSON.stringify(v)] as const];
+      });
+      const groups = Array.isArray(payload.groups) ? payload.groups.map(String) : [];
+      return allow(
+        policy,
+        { subject: String(payload.sub ?? ''), provider: provider.name, header: 'authorization', forward },
+        groups,
+      );
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      reason =
+        code === 'ERR_JWT_EXPIRED'
+          ? 'the token has expired'
+          : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+            ? `the token's ${(err as { claim?: string }).claim ?? 'claims'} does not match`
+            : code === 'ERR_JWKS_NO_MATCHING_KEY'
+              ? 'the token is signed with an unknown key'
+              : 'the token is not valid';
+    }
+  }
+  return { ok: false, error: 'unauthenticated', detail: reason };
+}
+
+function allow(policy: AuthPolicy, identity: Identity, groups: readonly string[]): AuthOutcome {
+  if (policy.allowSubjects && !policy.allowSubjects.includes(identity.subject)) {
+    if (!policy.allowGroups || !groups.some((g) => policy.allowGroups!.includes(g)))
+      return { ok: false, error: 'forbidden', detail: `${identity.subject} may not call this model API` };
+  } else if (!policy.allowSubjects && policy.allowGroups && !groups.some((g) => policy.allowGroups!.includes(g))) {
+    return { ok: false, error: 'forbidden', detail: `${identity.subject} is in none of the allowed groups` };
+  }
+  return { ok: true, ...identity };
+}
+
+/** The `WWW-Authenticate` challenges for a policy. */
 export function challenge(policy: AuthPolicy): string {
-  return policy.providers.map((p) => `ApiKey header="${p.header}"`).join(', ') || 'ApiKey';
+  return (
+    policy.providers
+      .map((p) => (p.kind === 'apiKey' ? `ApiKey header="${p.header}"` : `Bearer realm="${p.name}"`))
+      .join(', ') || 'ApiKey'
+  );
 }
 
 function allowedOrigin(policy: CorsPolicy, origin: string): string | undefined {

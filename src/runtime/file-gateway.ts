@@ -216,10 +216,9 @@ export class FileGateway {
                       ...r.action,
                       auth: {
                         ...r.action.auth,
-                        providers: r.action.auth.providers.map((p) => ({
-                          ...p,
-                          keys: `${Object.keys(p.keys).length} key(s)`,
-                        })),
+                        providers: r.action.auth.providers.map((p) =>
+                          p.kind === 'apiKey' ? { ...p, keys: `${Object.keys(p.keys).length} key(s)` } : p,
+                        ),
                       },
                     },
                   }

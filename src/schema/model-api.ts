@@ -259,7 +259,10 @@ export const ModelAPISpec = Type.Object(
           }),
           allow: Type.Optional(
             Type.Object(
-              { subjects: Type.Optional(Type.Array(Type.String({ minLength: 1 }))) },
+              {
+                subjects: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                groups: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'JWT `groups`.' })),
+              },
               { additionalProperties: false, description: 'Only these identities may call the API (403 otherwise).' },
             ),
           ),

@@ -85,6 +85,44 @@ export const ModelGatewaySpec = Type.Object(
                     { additionalProperties: false },
                   ),
                 ),
+                jwt: Type.Optional(
+                  Type.Object(
+                    {
+                      issuer: Type.Optional(Type.String({ description: 'Required `iss`.' })),
+                      audiences: Type.Optional(
+                        Type.Array(Type.String(), { description: 'Accepted `aud` values (one must match).' }),
+                      ),
+                      jwksURL: Type.Optional(
+                        Type.String({
+                          pattern: '^https?://',
+                          description: 'Where the signing keys are (cached; refetched when an unknown key id appears).',
+                        }),
+                      ),
+                      jwks: Type.Optional(
+                        Type.Unsafe<{ keys: Record<string, unknown>[] }>({
+                          type: 'object',
+                          'x-kubernetes-preserve-unknown-fields': true,
+                          description: 'Static public keys (a JWKS document) instead of a URL.',
+                        }),
+                      ),
+                      requiredClaims: Type.Optional(
+                        Type.Record(Type.String(), Type.String(), {
+                          description: 'Claims that must have these values (403 otherwise).',
+                        }),
+                      ),
+                      forwardClaims: Type.Optional(
+                        Type.Record(Type.String(), Type.String({ pattern: '^[A-Za-z0-9-]+$' }), {
+                          description: 'Claim → request header sent to the model.',
+                        }),
+                      ),
+                      clockSkew: Type.Optional(Duration('Tolerance for exp/nbf/iat (default 30s).')),
+                    },
+                    {
+                      additionalProperties: false,
+                      description: 'Bearer JWTs (`Authorization: Bearer …`); subject = `sub`, groups = `groups`.',
+                    },
+                  ),
+                ),
               },
               { additionalProperties: false },
             ),

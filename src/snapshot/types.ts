@@ -94,18 +94,38 @@ export interface RetryPolicy {
   readonly budgetPercent: number;
 }
 
-/** API-key authentication of a rule: keys by their sha256 (hex), never the keys themselves. */
+/** An API-key provider: keys by their sha256 (hex), never the keys themselves. */
+export interface ApiKeyProvider {
+  readonly kind: 'apiKey';
+  readonly name: string;
+  /** Lower-case header carrying the key. */
+  readonly header: string;
+  readonly query?: string;
+  /** sha256 hex of a key → the subject it identifies. */
+  readonly keys: Readonly<Record<string, string>>;
+}
+
+/** A JWT provider (bearer tokens). */
+export interface JwtProvider {
+  readonly kind: 'jwt';
+  readonly name: string;
+  readonly issuer?: string;
+  readonly audiences?: readonly string[];
+  readonly jwksURL?: string;
+  readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
+  readonly requiredClaims: Readonly<Record<string, string>>;
+  /** Claim → lower-case header name. */
+  readonly forwardClaims: Readonly<Record<string, string>>;
+  readonly clockSkewSeconds: number;
+}
+
+/** Authentication of a rule. */
 export interface AuthPolicy {
-  readonly providers: readonly {
-    readonly name: string;
-    /** Lower-case header carrying the key. */
-    readonly header: string;
-    readonly query?: string;
-    /** sha256 hex of a key → the subject it identifies. */
-    readonly keys: Readonly<Record<string, string>>;
-  }[];
+  readonly providers: readonly (ApiKeyProvider | JwtProvider)[];
   /** When set, only these subjects are allowed (403 otherwise). */
   readonly allowSubjects?: readonly string[];
+  /** When set, only members of these groups (JWT `groups`) are allowed. */
+  readonly allowGroups?: readonly string[];
 }
 
 /** A token-bucket rate limit of a rule (per replica). */
