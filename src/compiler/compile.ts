@@ -139,22 +139,25 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       ...(gateway?.spec.auth?.providers.length
         ? {
             securitySchemes: Object.fromEntries(
-              gateway.spec.auth.providers.map((p) => [
-                p.name,
-                p.jwt
-                  ? {
-                      type: 'http',
-                      scheme: 'bearer',
-                      bearerFormat: 'JWT',
-                      description: `Bearer token${p.jwt.issuer ? ` issued by ${p.jwt.issuer}` : ''}.`,
-                    }
-                  : {
-                      type: 'apiKey',
-                      in: 'header',
-                      name: p.apiKey?.header ?? DEFAULT_API_KEY_HEADER,
-                      description: `API key of the ${p.name} provider${p.apiKey?.query ? ` (also accepted as the \`${p.apiKey.query}\` query parameter)` : ''}.`,
-                    },
-              ]),
+              // An external auth service has no OpenAPI scheme: what it wants (a cookie, a header) is its own.
+              gateway.spec.auth.providers
+                .filter((p) => !p.external)
+                .map((p) => [
+                  p.name,
+                  p.jwt
+                    ? {
+                        type: 'http',
+                        scheme: 'bearer',
+                        bearerFormat: 'JWT',
+                        description: `Bearer token${p.jwt.issuer ? ` issued by ${p.jwt.issuer}` : ''}.`,
+                      }
+                    : {
+                        type: 'apiKey',
+                        in: 'header',
+                        name: p.apiKey?.header ?? DEFAULT_API_KEY_HEADER,
+                        description: `API key of the ${p.name} provider${p.apiKey?.query ? ` (also accepted as the \`${p.apiKey.query}\` query parameter)` : ''}.`,
+                      },
+                ]),
             ),
           }
         : {}),

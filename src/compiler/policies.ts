@@ -13,6 +13,7 @@ import type {
   ApiKeyProvider,
   AuthPolicy,
   CorsPolicy,
+  ExternalAuthProvider,
   JwtProvider,
   RateLimitPolicy,
   RouteRule,
@@ -39,9 +40,23 @@ export function compilePolicies(
   const problems: string[] = [];
   let auth: AuthPolicy | undefined;
   if (api.spec.auth) {
-    const providers: (ApiKeyProvider | JwtProvider)[] = [];
+    const providers: (ApiKeyProvider | JwtProvider | ExternalAuthProvider)[] = [];
     for (const name of api.spec.auth.providers) {
       const provider = gateway?.spec.auth?.providers.find((p) => p.name === name);
+      if (provider?.external) {
+        const e = provider.external;
+        providers.push({
+          kind: 'external',
+          name,
+          url: e.url,
+          forwardHeaders: (e.forwardHeaders ?? ['authorization', 'cookie']).map((h) => h.toLowerCase()),
+          copyHeaders: (e.copyHeaders ?? []).map((h) => h.toLowerCase()),
+          subjectHeader: (e.subjectHeader ?? 'x-auth-request-user').toLowerCase(),
+          timeoutMs: durationMs(e.timeout) ?? 1000,
+          failOpen: e.failureMode === 'open',
+        });
+        continue;
+      }
       if (provider?.jwt) {
         const j = provider.jwt;
         if (!j.jwksURL && !j.jwks) problems.push(`auth provider ${name}: jwt needs jwksURL or jwks`);

@@ -310,8 +310,8 @@ export class DataPlane {
     if (identity) {
       // The model learns who calls (and the claims it asked for); the credential itself never leaves the gateway.
       modifyHeaderList(upstreamHeaders, {
-        remove: [identity.header],
-        set: [['x-modelgate-subject', identity.subject], ...identity.forward],
+        remove: identity.header ? [identity.header] : [],
+        set: [...(identity.subject ? [['x-modelgate-subject', identity.subject] as const] : []), ...identity.forward],
         add: [],
       });
     }
@@ -386,7 +386,7 @@ function authorized(
 ): outcome is Extract<AuthOutcome, { ok: true }> {
   if (outcome.ok) return true;
   if (outcome.error === 'unauthenticated') res.setHeader('www-authenticate', challenge(auth));
-  fail(outcome.error, outcome.detail);
+  fail(outcome.error === 'unavailable' ? 'authUnavailable' : outcome.error, outcome.detail);
   return false;
 }
 

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
-import type { AuthPolicy, CorsPolicy, JwtProvider } from '../snapshot/types.ts';
+import { request } from 'undici';
+import type { AuthPolicy, CorsPolicy, ExternalAuthProvider, JwtProvider } from '../snapshot/types.ts';
 
 /** Who a request was authenticated as. */
 export interface Identity {
@@ -21,7 +22,7 @@ export interface Identity {
 /** The outcome of authentication. */
 export type AuthOutcome =
   | ({ readonly ok: true } & Identity)
-  | { readonly ok: false; readonly error: 'unauthenticated' | 'forbidden'; readonly detail: string };
+  | { readonly ok: false; readonly error: 'unauthenticated' | 'forbidden' | 'unavailable'; readonly detail: string };
 
 /** Verification keys of JWT providers: remote sets are cached (and refetched on an unknown key id) by URL. */
 export class JwksCache {
@@ -77,6 +78,8 @@ export function authenticate(
   const jwtProviders = policy.providers.filter((p): p is JwtProvider => p.kind === 'jwt');
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
   if (bearer && jwtProviders.length > 0) return verifyJwt(bearer, jwtProviders, policy, jwks);
+  const external = policy.providers.find((p): p is ExternalAuthProvider => p.kind === 'external');
+  if (external) return askExternal(req, external, policy);
   const first = policy.providers[0];
   return {
     ok: false,
@@ -85,8 +88,60 @@ export function authenticate(
       ? 'the API key is not valid'
       : first?.kind === 'jwt'
         ? 'send a bearer token (Authorization: Bearer …)'
-        : `send an API key in the ${first?.header ?? 'x-api-key'} header`,
+        : `send an API key in the ${first?.kind === 'apiKey' ? first.header : 'x-api-key'} header`,
   };
+}
+
+/**
+ * Asks the external auth service: the original method, `X-Original-URI`/`-Method` and the chosen headers. 2xx lets
+ * the request through with the chosen answer headers copied onto it; 401/403 deny; anything else (an error, a
+ * timeout) follows the provider's failure mode (503 by default).
+ */
+async function askExternal(
+  req: IncomingMessage,
+  provider: ExternalAuthProvider,
+  policy: AuthPolicy,
+): Promise<AuthOutcome> {
+  const headers: Record<string, string> = {
+    'x-original-uri': req.url ?? '/',
+    'x-original-method': req.method ?? 'GET',
+    'x-forwarded-host': req.headers.host ?? '',
+  };
+  for (const name of provider.forwardHeaders) {
+    const v = req.headers[name];
+    if (v !== undefined) headers[name] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  try {
+    const res = await request(provider.url, {
+      method: (req.method === 'HEAD' ? 'HEAD' : 'GET') as 'GET',
+      headers,
+      signal: AbortSignal.timeout(provider.timeoutMs),
+    });
+    await res.body.dump();
+    if (res.statusCode === 401 || res.statusCode === 403)
+      return {
+        ok: false,
+        error: res.statusCode === 401 ? 'unauthenticated' : 'forbidden',
+        detail: `the auth service answered ${res.statusCode}`,
+      };
+    if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`the auth service answered ${res.statusCode}`);
+    const value = (name: string) => {
+      const v = res.headers[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    };
+    const forward = provider.copyHeaders.flatMap((name) => {
+      const v = value(name);
+      return v === undefined ? [] : [[name, v] as const];
+    });
+    return allow(
+      policy,
+      { subject: value(provider.subjectHeader) ?? '', provider: provider.name, header: '', forward },
+      [],
+    );
+  } catch (err) {
+    if (provider.failOpen) return { ok: true, subject: '', provider: provider.name, header: '', forward: [] };
+    return { ok: false, error: 'unavailable', detail: `the auth service failed: ${(err as Error).message}` };
+  }
 }
 
 async function verifyJwt(
@@ -150,7 +205,9 @@ function allow(policy: AuthPolicy, identity: Identity, groups: readonly string[]
 export function challenge(policy: AuthPolicy): string {
   return (
     policy.providers
-      .map((p) => (p.kind === 'apiKey' ? `ApiKey header="${p.header}"` : `Bearer realm="${p.name}"`))
+      .flatMap((p) =>
+        p.kind === 'apiKey' ? [`ApiKey header="${p.header}"`] : p.kind === 'jwt' ? [`Bearer realm="${p.name}"`] : [],
+      )
       .join(', ') || 'ApiKey'
   );
 }

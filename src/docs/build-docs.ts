@@ -130,7 +130,7 @@ export function buildDocs(
           ? { versionPin: { header: entry.versionHeader, versions: summary.versions.map((v) => v.name) } }
           : {}),
         maxRequestBodyBytes: entry.maxRequestBodyBytes,
-        ...(api.spec.auth ? { security: api.spec.auth.providers.map((p) => ({ [p]: [] })) } : {}),
+        ...(documentedSecurity(api, settings.securitySchemes) ?? {}),
         ...(api.spec.rateLimit ? { rateLimited: true } : {}),
         // Deprecation belongs to the version's own paths; the unversioned ones move on to the next version.
         ...(version.deprecated && versioned ? { deprecation: version.sunset ? { sunset: version.sunset } : {} } : {}),
@@ -207,6 +207,15 @@ export function buildDocs(
   const prefixes = new Map(served.map((s) => [s.summary.ref, s.summary.pathPrefix.length]));
   reportOnStatuses({ conflicts: claims.conflicts, renames: claims.renames }, statuses, prefixes);
   return { plane, statuses };
+}
+
+/** The security requirement of an API's operations: its providers that have an OpenAPI scheme. */
+function documentedSecurity(
+  api: ModelAPI,
+  schemes: Json | undefined,
+): { security: Record<string, string[]>[] } | undefined {
+  const names = (api.spec.auth?.providers ?? []).filter((p) => schemes?.[p] !== undefined);
+  return names.length > 0 ? { security: names.map((p) => ({ [p]: [] })) } : undefined;
 }
 
 function rankOf(status: string): number {

@@ -109,6 +109,12 @@ export const ERRORS = {
     'Upstream unavailable',
     'The model version has no healthy endpoint right now (none resolved, all failing health checks or ejected). Retry later.',
   ),
+  authUnavailable: entry(
+    'MG-503-AUTH-UNAVAILABLE',
+    503,
+    'Authentication service unavailable',
+    'The external auth service did not answer in time or failed, and the provider fails closed. Retry later.',
+  ),
   shuttingDown: entry(
     'MG-503-SHUTTING-DOWN',
     503,

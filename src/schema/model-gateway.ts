@@ -85,6 +85,44 @@ export const ModelGatewaySpec = Type.Object(
                     { additionalProperties: false },
                   ),
                 ),
+                external: Type.Optional(
+                  Type.Object(
+                    {
+                      url: Type.String({
+                        pattern: '^https?://',
+                        description:
+                          'The auth service; asked with the original method, X-Original-URI and the chosen headers.',
+                      }),
+                      forwardHeaders: Type.Optional(
+                        Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), {
+                          description: 'Request headers sent to the auth service (default authorization, cookie).',
+                        }),
+                      ),
+                      copyHeaders: Type.Optional(
+                        Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), {
+                          description: "Headers of the auth service's 2xx answer copied onto the request to the model.",
+                        }),
+                      ),
+                      subjectHeader: Type.Optional(
+                        Type.String({
+                          pattern: '^[A-Za-z0-9-]+$',
+                          description: 'Answer header naming the subject (default x-auth-request-user).',
+                        }),
+                      ),
+                      timeout: Type.Optional(Duration('Longest wait for the auth service (default 1s).')),
+                      failureMode: Type.Optional(
+                        StringEnum(['closed', 'open'], {
+                          description:
+                            'When the auth service fails or times out: refuse with 503 (closed, default) or let through (open).',
+                        }),
+                      ),
+                    },
+                    {
+                      additionalProperties: false,
+                      description: 'External auth (the nginx auth_request / oauth2-proxy pattern).',
+                    },
+                  ),
+                ),
                 jwt: Type.Optional(
                   Type.Object(
                     {

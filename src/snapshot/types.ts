@@ -119,9 +119,21 @@ export interface JwtProvider {
   readonly clockSkewSeconds: number;
 }
 
+/** An external auth service (nginx auth_request / oauth2-proxy pattern). */
+export interface ExternalAuthProvider {
+  readonly kind: 'external';
+  readonly name: string;
+  readonly url: string;
+  readonly forwardHeaders: readonly string[];
+  readonly copyHeaders: readonly string[];
+  readonly subjectHeader: string;
+  readonly timeoutMs: number;
+  readonly failOpen: boolean;
+}
+
 /** Authentication of a rule. */
 export interface AuthPolicy {
-  readonly providers: readonly (ApiKeyProvider | JwtProvider)[];
+  readonly providers: readonly (ApiKeyProvider | JwtProvider | ExternalAuthProvider)[];
   /** When set, only these subjects are allowed (403 otherwise). */
   readonly allowSubjects?: readonly string[];
   /** When set, only members of these groups (JWT `groups`) are allowed. */
