@@ -205,3 +205,40 @@ describe('policies: local rate limit', () => {
     assert.ok(doc.paths['/models/limited/predict']!.post!.responses['429']);
   });
 });
+
+describe('policies: client address lists', () => {
+  it('refuses denied addresses and admits only allowed ranges, with 403 before anything else', async () => {
+    const up = await startUpstream('model');
+    const gw = await startGateway({
+      'denied.yaml': modelApiYaml(
+        'denied',
+        'openapi',
+        [{ name: 'v1', url: up.origin }],
+        '  ipAccess: {deny: [127.0.0.0/8]}\n',
+      ),
+      'allowed.yaml': modelApiYaml(
+        'allowed',
+        'openapi',
+        [{ name: 'v1', url: up.origin }],
+        '  ipAccess: {allow: [127.0.0.1, "::1"]}\n',
+      ),
+      'elsewhere.yaml': modelApiYaml(
+        'elsewhere',
+        'openapi',
+        [{ name: 'v1', url: up.origin }],
+        '  ipAccess: {allow: [10.0.0.0/8]}\n',
+      ),
+    });
+    try {
+      const denied = await call(`${gw.url}/models/denied/x`);
+      assert.equal(denied.status, 403);
+      assert.match((denied.json() as { detail: string }).detail, /client address/);
+      assert.equal((await call(`${gw.url}/models/allowed/x`)).status, 200);
+      assert.equal((await call(`${gw.url}/models/elsewhere/x`)).status, 403);
+      assert.equal(up.seen.length, 1);
+    } finally {
+      await gw.stop();
+      await up.close();
+    }
+  });
+});

@@ -25,6 +25,7 @@ export const DEFAULT_API_KEY_HEADER = 'x-api-key';
 
 /** What the policies of one ModelAPI compile to. */
 export interface CompiledPolicies {
+  readonly ipAccess?: { readonly allow?: readonly string[]; readonly deny?: readonly string[] };
   readonly rateLimit?: RateLimitPolicy;
   readonly auth?: AuthPolicy;
   readonly cors?: CorsPolicy;
@@ -133,7 +134,11 @@ export function compilePolicies(
     : undefined;
   if (rl?.scope === 'global' && !gateway?.spec.redis)
     problems.push('rateLimit.scope global needs spec.redis in the ModelGateway; limiting per replica meanwhile');
+  const ip = api.spec.ipAccess;
   return {
+    ...(ip && (ip.allow || ip.deny)
+      ? { ipAccess: { ...(ip.allow ? { allow: ip.allow } : {}), ...(ip.deny ? { deny: ip.deny } : {}) } }
+      : {}),
     ...(rateLimit ? { rateLimit } : {}),
     ...(auth ? { auth } : {}),
     ...(cors
@@ -146,7 +151,7 @@ export function compilePolicies(
 
 /** Adds the policies to every Forward rule of the API. */
 export function withPolicies(rules: readonly RouteRule[], policies: CompiledPolicies): RouteRule[] {
-  if (!policies.auth && !policies.cors && !policies.rateLimit) return [...rules];
+  if (!policies.auth && !policies.cors && !policies.rateLimit && !policies.ipAccess) return [...rules];
   return rules.map((rule) =>
     rule.action.type === 'Forward'
       ? {
@@ -156,6 +161,7 @@ export function withPolicies(rules: readonly RouteRule[], policies: CompiledPoli
             ...(policies.auth ? { auth: policies.auth } : {}),
             ...(policies.cors ? { cors: policies.cors } : {}),
             ...(policies.rateLimit ? { rateLimit: policies.rateLimit } : {}),
+            ...(policies.ipAccess ? { ipAccess: policies.ipAccess } : {}),
           },
         }
       : rule,

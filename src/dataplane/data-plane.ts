@@ -15,6 +15,7 @@ import { upstreamRequestHeaders } from './headers.ts';
 import type { MatchResult } from './matcher.ts';
 import {
   type AuthOutcome,
+  addressAllowed,
   answerPreflight,
   authenticate,
   challenge,
@@ -178,7 +179,12 @@ export class DataPlane {
       this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
       return;
     }
-    // Policies, in their documented order: CORS preflight (no credentials in it), then authentication.
+    // Policies, in their documented order: client address lists, CORS preflight (no credentials in it),
+    // authentication, rate limit.
+    if (action.ipAccess && !addressAllowed(action.ipAccess, req.socket.remoteAddress)) {
+      fail('forbidden', `client address ${req.socket.remoteAddress} may not call this model API`);
+      return;
+    }
     let cors: Record<string, string> | undefined;
     if (action.cors) {
       if (answerPreflight(req, res, action.cors)) {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BlockList } from 'node:net';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { request } from 'undici';
 import type { AuthPolicy, CorsPolicy, ExternalAuthProvider, JwtProvider } from '../snapshot/types.ts';
@@ -248,4 +249,38 @@ export function corsResponseHeaders(req: IncomingMessage, policy: CorsPolicy): R
     ...(policy.exposeHeaders.length > 0 ? { 'access-control-expose-headers': policy.exposeHeaders.join(', ') } : {}),
     ...(policy.allowCredentials ? { 'access-control-allow-credentials': 'true' } : {}),
   };
+}
+
+const blockLists = new WeakMap<object, { allow?: BlockList; deny?: BlockList }>();
+
+function blockList(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, bits] = entry.split('/');
+    const type = address!.includes(':') ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address!, type);
+    else list.addSubnet(address!, Number(bits), type);
+  }
+  return list;
+}
+
+/** Whether the client address passes a rule's allow/deny lists (deny first; an allow list admits only its own). */
+export function addressAllowed(
+  policy: { readonly allow?: readonly string[]; readonly deny?: readonly string[] },
+  remoteAddress: string | undefined,
+): boolean {
+  if (!remoteAddress) return false;
+  let lists = blockLists.get(policy);
+  if (!lists) {
+    lists = {
+      ...(policy.allow ? { allow: blockList(policy.allow) } : {}),
+      ...(policy.deny ? { deny: blockList(policy.deny) } : {}),
+    };
+    blockLists.set(policy, lists);
+  }
+  // `::ffff:10.0.0.1` is an IPv4 client on a dual-stack socket.
+  const v4 = remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
+  const type = v4.includes(':') ? 'ipv6' : 'ipv4';
+  if (lists.deny?.check(v4, type)) return false;
+  return lists.allow ? lists.allow.check(v4, type) : true;
 }

@@ -270,6 +270,26 @@ export const ModelAPISpec = Type.Object(
         { additionalProperties: false, description: 'Require authentication (401 without, 403 when not allowed).' },
       ),
     ),
+    ipAccess: Type.Optional(
+      Type.Object(
+        {
+          allow: Type.Optional(
+            Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), {
+              description: 'Only these client addresses or CIDR ranges may call (when set).',
+            }),
+          ),
+          deny: Type.Optional(
+            Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), {
+              description: 'These client addresses or ranges are refused (checked first).',
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description: 'Client IP allow/deny lists, on the address of the connection (403 when refused).',
+        },
+      ),
+    ),
     rateLimit: Type.Optional(
       Type.Object(
         {

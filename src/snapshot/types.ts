@@ -177,6 +177,8 @@ export type RouteAction =
       readonly auth?: AuthPolicy;
       readonly cors?: CorsPolicy;
       readonly rateLimit?: RateLimitPolicy;
+      /** Client address lists (addresses or CIDR ranges). */
+      readonly ipAccess?: { readonly allow?: readonly string[]; readonly deny?: readonly string[] };
     }
   | RedirectAction
   | { readonly type: 'Fail'; readonly error: 'routeMisconfigured'; readonly detail: string };
