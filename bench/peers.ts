@@ -84,9 +84,40 @@ spec:
     - name: v1
       backend: {url: "http://127.0.0.1:${upstreamPort}"}
   timeouts: {request: 60s, idle: 60s}
+---
+# The same upstream with policies on (the "policies on" scenario): an API key and a rate limit too large to bite.
+apiVersion: modelgate.dev/v1alpha1
+kind: ModelAPI
+metadata: {name: bench-policies}
+spec:
+  protocol: openapi
+  pathPrefix: /p
+  versions:
+    - name: v1
+      backend: {url: "http://127.0.0.1:${upstreamPort}"}
+  timeouts: {request: 60s, idle: 60s}
+  auth: {providers: [bench-keys]}
+  rateLimit: {requests: 100000000, per: 1s}
+---
+apiVersion: modelgate.dev/v1alpha1
+kind: ModelGateway
+metadata: {name: bench}
+spec:
+  auth:
+    providers:
+      - name: bench-keys
+        apiKey: {secrets: [{name: bench-keys}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: bench-keys}
+stringData: {bench: ${BENCH_API_KEY}}
 `,
   );
 }
+
+/** The API key the policies scenario sends. */
+export const BENCH_API_KEY = 'bench-key-0123456789';
 
 export const PEERS: readonly Peer[] = [
   {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureApt, type Measurement, median, wrk } from './load.ts';
-import { PEERS, type RunningPeer, spawner } from './peers.ts';
+import { BENCH_API_KEY, PEERS, type RunningPeer, spawner } from './peers.ts';
 import { type Report, writeReport } from './report.ts';
 import { docsScenario, scaleScenario } from './scale.ts';
 
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     reps: REPS,
     peers: PEERS.map((p) => p.name),
     load: [],
+    policies: undefined,
     sse: undefined,
     scale: undefined,
     docs: undefined,
@@ -140,6 +141,33 @@ async function main(): Promise<void> {
       }
     }
     report.load.push({ id: s.id, title: s.title, runs });
+  }
+
+  // Policies on (API key + rate limit, metrics as always) vs bare, both modelgate, interleaved.
+  if (!ONLY || ONLY.includes('policies')) {
+    const mg = peers.find((p) => p.name === 'modelgate')!;
+    const keyed = join(work, 'post-keyed.lua');
+    writeFileSync(
+      keyed,
+      `wrk.method = "POST"\nwrk.body = ${JSON.stringify(REQUEST_BODY)}\nwrk.headers["content-type"] = "application/json"\nwrk.headers["x-api-key"] = "${BENCH_API_KEY}"\n`,
+    );
+    const bareLua = luaPost(work, 'post', REQUEST_BODY);
+    const runs: Record<string, Measurement[]> = {};
+    wrk(`${mg.base}/p/v2/models/bench/infer`, 64, WARMUP, keyed);
+    for (let rep = 0; rep < REPS; rep++) {
+      const order = rep % 2 === 0 ? ['bare', 'policies'] : ['policies', 'bare'];
+      for (const which of order) {
+        const m =
+          which === 'bare'
+            ? wrk(`${mg.base}/m/v2/models/bench/infer`, 64, SECONDS, bareLua, mg.proc.pid)
+            : wrk(`${mg.base}/p/v2/models/bench/infer`, 64, SECONDS, keyed, mg.proc.pid);
+        append(runs, which, m);
+        process.stdout.write(
+          `policies | ${which} | rep ${rep + 1}: ${m.rps.toFixed(0)} req/s${m.errors ? `, ${m.errors} errors` : ''}\n`,
+        );
+      }
+    }
+    report.policies = runs;
   }
 
   if (!ONLY || ONLY.includes('sse')) {
