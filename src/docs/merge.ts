@@ -23,7 +23,6 @@ import {
   pointerEscape,
   pointerUnescape,
   rewriteRefs,
-  sortDeep,
   specFingerprint,
   stripExtensions,
 } from './openapi-walk.ts';
@@ -518,9 +517,4 @@ function sortDeepKeysOnce(map: Json): Json {
       .sort()
       .map((k) => [k, map[k]]),
   );
-}
-
-/** Canonical form used for hashing published documents. */
-export function documentHashInput(document: Json): string {
-  return JSON.stringify(sortDeep(document));
 }
