@@ -54,6 +54,24 @@ spec:
   return docs.join('---\n') + extra;
 }
 
+/** Starts modelgate in file mode on `listen` (admin on `listen + 1000`). */
+function serveModelgate(ctx: ScaleContext, dir: string, listen: number): ChildProcess {
+  return ctx.spawn(
+    process.execPath,
+    [
+      join(root, 'src/cli.ts'),
+      'serve',
+      '--config',
+      dir,
+      '--port',
+      String(listen),
+      '--admin-port',
+      String(listen + 1000),
+    ],
+    { MODELGATE_LOG_LEVEL: 'warn' },
+  );
+}
+
 async function waitStatus(url: string, status: number, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -80,20 +98,7 @@ export async function scaleScenario(ctx: ScaleContext): Promise<ScaleResult[]> {
     writeFileSync(file, apisYaml(count, ctx.upstreamPort));
     const listen = port++;
     const t0 = performance.now();
-    const proc = ctx.spawn(
-      process.execPath,
-      [
-        join(root, 'src/cli.ts'),
-        'serve',
-        '--config',
-        dir,
-        '--port',
-        String(listen),
-        '--admin-port',
-        String(listen + 1000),
-      ],
-      { MODELGATE_LOG_LEVEL: 'warn' },
-    );
+    const proc = serveModelgate(ctx, dir, listen);
     const base = `http://127.0.0.1:${listen}`;
     const target = `${base}/m${Math.floor(count / 2)}/v2/models/bench/infer`;
     await waitHttp(`http://127.0.0.1:${listen + 1000}/healthz`, 120_000);
@@ -221,20 +226,7 @@ export async function docsScenario(ctx: ScaleContext): Promise<DocsResult> {
       .join('---\n'),
   );
   const listen = 18400;
-  const proc = ctx.spawn(
-    process.execPath,
-    [
-      join(root, 'src/cli.ts'),
-      'serve',
-      '--config',
-      dir,
-      '--port',
-      String(listen),
-      '--admin-port',
-      String(listen + 1000),
-    ],
-    { MODELGATE_LOG_LEVEL: 'warn' },
-  );
+  const proc = serveModelgate(ctx, dir, listen);
   const url = `http://127.0.0.1:${listen}/openapi.json`;
   await waitStatus(url, 200);
   const res = await fetch(url);
