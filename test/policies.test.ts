@@ -242,3 +242,41 @@ describe('policies: client address lists', () => {
     }
   });
 });
+
+describe('policies: protected docs', () => {
+  let gw: TestGateway;
+  let up: TestUpstream;
+  before(async () => {
+    up = await startUpstream('model');
+    gw = await startGateway({
+      'gw.yaml': `${gatewayYaml}  docs: {auth: {providers: [team-keys], allow: {subjects: [alice]}}}\n`,
+      'secret.yaml': secretYaml({ alice: 'key-alice-0001', bob: 'key-bob-0002' }),
+      'public.yaml': modelApiYaml('public', 'openapi', [{ name: 'v1', url: up.origin }], inlineDoc),
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await up.close();
+  });
+
+  it('asks for credentials on every docs page and document, and serves them to an allowed caller', async () => {
+    for (const path of ['/openapi.json', '/docs', '/redoc', '/portal', '/openapi/default/public.yaml']) {
+      const anonymous = await call(`${gw.url}${path}`);
+      assert.equal(anonymous.status, 401, path);
+      assert.equal((anonymous.json() as { code: string }).code, 'MG-401-UNAUTHENTICATED');
+      const allowed = await call(`${gw.url}${path}?api_key=key-alice-0001`);
+      assert.equal(allowed.status, 200, path);
+    }
+    const page = (await call(`${gw.url}/docs?api_key=key-alice-0001`)).text;
+    const asset = /src="([^"]*docs-assets\/[^"]+)"/.exec(page)?.[1];
+    assert.ok(asset, 'the page loads its assets from /docs-assets/');
+    const assetAnonymous = await call(new URL(asset, `${gw.url}/docs`).href);
+    assert.equal(assetAnonymous.status, 200, 'the public UI bundles need no credentials');
+    const bob = await call(`${gw.url}/openapi.json`, { headers: { 'x-api-key': 'key-bob-0002' } });
+    assert.equal(bob.status, 403);
+    const model = await call(`${gw.url}/models/public/predict`, { body: '{}' });
+    assert.equal(model.status, 200, 'model APIs keep their own policies');
+    const metrics = (await call(`${gw.adminUrl}/metrics`)).text;
+    assert.match(metrics, /modelgate_policy_rejections_total\{api="",policy="docs-auth"\} [1-9]/);
+  });
+});

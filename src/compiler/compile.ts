@@ -24,7 +24,7 @@ import { compileHttpRoutes, DEFAULT_CONTROLLER_NAME } from './compile-httproutes
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
 import { durationMs } from './durations.ts';
-import { compilePolicies, DEFAULT_API_KEY_HEADER, withPolicies } from './policies.ts';
+import { compileAuth, compilePolicies, DEFAULT_API_KEY_HEADER, withPolicies } from './policies.ts';
 import { indexBackends } from './resolve-backend.ts';
 
 /** Inputs that do not come from resources (command-line flags). */
@@ -60,8 +60,25 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       ]),
     );
   }
+  const docsAuthProblems: string[] = [];
+  const docsAuth = gateway?.spec.docs?.auth
+    ? compileAuth(
+        gateway.spec.docs.auth,
+        gateway.metadata.namespace ?? 'default',
+        gateway,
+        resources.secrets,
+        docsAuthProblems,
+      )
+    : undefined;
   if (gateway)
-    statuses.push(statusOf('ModelGateway', gateway, [condition('Accepted', 'True', 'Accepted', 'in effect')]));
+    statuses.push(
+      statusOf('ModelGateway', gateway, [
+        condition('Accepted', 'True', 'Accepted', 'in effect'),
+        ...(docsAuthProblems.length > 0
+          ? [condition('ResolvedRefs', 'False', 'PolicyRefNotResolved', `docs.auth: ${docsAuthProblems.join('; ')}`)]
+          : []),
+      ]),
+    );
   const settings = gatewaySettings(gateway, options);
 
   const index = indexBackends(resources.services, resources.endpointSlices);
@@ -198,7 +215,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       listenerHosts: gatewayApi.listenerHosts,
       clusters: sortKeys(clusters),
       apis,
-      docs: docs.plane,
+      docs: docsAuth ? { ...docs.plane, auth: docsAuth } : docs.plane,
     },
     statuses,
   };

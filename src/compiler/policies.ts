@@ -1,6 +1,7 @@
 /**
- * Traffic policies of a ModelAPI, compiled into its rules: API-key authentication (keys read from Secrets and kept
- * only as sha256 hashes) and CORS. A reference that cannot be resolved fails closed — the API answers 401 — and says
+ * Traffic policies of a ModelAPI, compiled into its rules: authentication (API keys read from Secrets and kept only
+ * as sha256 hashes, JWT, an external service), CORS, address lists, request and token rate limits, the response cache
+ * and request validation. A reference that cannot be resolved fails closed — the API answers 401 — and says
  * why in the resource's status. Pure.
  */
 import { createHash } from 'node:crypto';
@@ -12,11 +13,13 @@ import type { ModelGateway } from '../schema/model-gateway.ts';
 import type {
   ApiKeyProvider,
   AuthPolicy,
+  CachePolicy,
   CorsPolicy,
   ExternalAuthProvider,
   JwtProvider,
   RateLimitPolicy,
   RouteRule,
+  ValidationPolicy,
 } from '../snapshot/types.ts';
 import { durationMs } from './durations.ts';
 
@@ -27,87 +30,24 @@ export const DEFAULT_API_KEY_HEADER = 'x-api-key';
 export interface CompiledPolicies {
   readonly ipAccess?: { readonly allow?: readonly string[]; readonly deny?: readonly string[] };
   readonly rateLimit?: RateLimitPolicy;
+  readonly tokenLimit?: RateLimitPolicy;
+  readonly cache?: CachePolicy;
+  readonly validation?: ValidationPolicy;
   readonly auth?: AuthPolicy;
   readonly cors?: CorsPolicy;
   readonly problems: ConditionInput[];
 }
 
-/** Compiles the auth and CORS policies of a ModelAPI. */
+/** Compiles the traffic policies of a ModelAPI. */
 export function compilePolicies(
   api: ModelAPI,
   gateway: ModelGateway | undefined,
   secrets: readonly Secret[],
 ): CompiledPolicies {
   const problems: string[] = [];
-  let auth: AuthPolicy | undefined;
-  if (api.spec.auth) {
-    const providers: (ApiKeyProvider | JwtProvider | ExternalAuthProvider)[] = [];
-    for (const name of api.spec.auth.providers) {
-      const provider = gateway?.spec.auth?.providers.find((p) => p.name === name);
-      if (provider?.external) {
-        const e = provider.external;
-        providers.push({
-          kind: 'external',
-          name,
-          url: e.url,
-          forwardHeaders: (e.forwardHeaders ?? ['authorization', 'cookie']).map((h) => h.toLowerCase()),
-          copyHeaders: (e.copyHeaders ?? []).map((h) => h.toLowerCase()),
-          subjectHeader: (e.subjectHeader ?? 'x-auth-request-user').toLowerCase(),
-          timeoutMs: durationMs(e.timeout) ?? 1000,
-          failOpen: e.failureMode === 'open',
-        });
-        continue;
-      }
-      if (provider?.jwt) {
-        const j = provider.jwt;
-        if (!j.jwksURL && !j.jwks) problems.push(`auth provider ${name}: jwt needs jwksURL or jwks`);
-        providers.push({
-          kind: 'jwt',
-          name,
-          ...(j.issuer ? { issuer: j.issuer } : {}),
-          ...(j.audiences ? { audiences: j.audiences } : {}),
-          ...(j.jwksURL ? { jwksURL: j.jwksURL } : {}),
-          ...(j.jwks ? { jwks: j.jwks } : {}),
-          requiredClaims: j.requiredClaims ?? {},
-          forwardClaims: Object.fromEntries(
-            Object.entries(j.forwardClaims ?? {}).map(([c, h]) => [c, h.toLowerCase()]),
-          ),
-          clockSkewSeconds: Math.round((durationMs(j.clockSkew) ?? 30_000) / 1000),
-        });
-        continue;
-      }
-      if (!provider?.apiKey) {
-        problems.push(`auth provider ${name} is not declared in the ModelGateway`);
-        continue;
-      }
-      const keys: Record<string, string> = {};
-      for (const ref of provider.apiKey.secrets) {
-        const namespace = ref.namespace ?? api.metadata.namespace ?? 'default';
-        const secret = secrets.find(
-          (s) => s.metadata.name === ref.name && (s.metadata.namespace ?? 'default') === namespace,
-        );
-        if (!secret) {
-          problems.push(`Secret ${namespace}/${ref.name} of auth provider ${name} not found`);
-          continue;
-        }
-        for (const [subject, key] of secretEntries(secret)) {
-          if (key.length > 0) keys[sha256Hex(key)] = subject;
-        }
-      }
-      providers.push({
-        kind: 'apiKey',
-        name,
-        header: (provider.apiKey.header ?? DEFAULT_API_KEY_HEADER).toLowerCase(),
-        ...(provider.apiKey.query ? { query: provider.apiKey.query } : {}),
-        keys,
-      });
-    }
-    auth = {
-      providers,
-      ...(api.spec.auth.allow?.subjects ? { allowSubjects: api.spec.auth.allow.subjects } : {}),
-      ...(api.spec.auth.allow?.groups ? { allowGroups: api.spec.auth.allow.groups } : {}),
-    };
-  }
+  const auth = api.spec.auth
+    ? compileAuth(api.spec.auth, api.metadata.namespace ?? 'default', gateway, secrets, problems)
+    : undefined;
   const c = api.spec.cors;
   const cors: CorsPolicy | undefined = c
     ? {
@@ -121,25 +61,57 @@ export function compilePolicies(
     : undefined;
   if (c?.allowCredentials && c.allowOrigins.includes('*'))
     problems.push('cors: allowCredentials cannot be used with the origin `*`; credentials are not allowed');
+  const id = `${api.metadata.namespace ?? 'default'}/${api.metadata.name}`;
+  const bucket = (
+    kind: string,
+    limit: { per: string; burst?: number; key?: 'subject' | 'clientIP' | 'route'; scope?: 'local' | 'global' },
+    amount: number,
+  ): RateLimitPolicy => {
+    if (limit.scope === 'global' && !gateway?.spec.redis)
+      problems.push(`${kind}.scope global needs spec.redis in the ModelGateway; limiting per replica meanwhile`);
+    return {
+      // The id names the settings too: a changed limit starts with fresh buckets.
+      id: `${id}|${kind}|${amount}/${limit.per}/${limit.burst ?? ''}/${limit.key ?? ''}`,
+      requests: amount,
+      windowMs: durationMs(limit.per) ?? 60_000,
+      burst: limit.burst ?? amount,
+      key: limit.key ?? (api.spec.auth ? 'subject' : 'clientIP'),
+      scope: limit.scope === 'global' && gateway?.spec.redis ? 'global' : 'local',
+    };
+  };
   const rl = api.spec.rateLimit;
-  const rateLimit: RateLimitPolicy | undefined = rl
-    ? {
-        id: `${api.metadata.namespace ?? 'default'}/${api.metadata.name}|${rl.requests}/${rl.per}/${rl.burst ?? ''}/${rl.key ?? ''}`,
-        requests: rl.requests,
-        windowMs: durationMs(rl.per) ?? 60_000,
-        burst: rl.burst ?? rl.requests,
-        key: rl.key ?? (api.spec.auth ? 'subject' : 'clientIP'),
-        scope: rl.scope === 'global' && gateway?.spec.redis ? 'global' : 'local',
-      }
+  const rateLimit = rl ? bucket('rateLimit', rl, rl.requests) : undefined;
+  const tl = api.spec.tokenLimit;
+  let tokenLimit: RateLimitPolicy | undefined;
+  if (tl && api.spec.protocol !== 'openai')
+    problems.push('tokenLimit applies to the openai protocol only (the usage the model reports); ignored');
+  else if (tl) tokenLimit = bucket('tokenLimit', tl, tl.tokens);
+  const cacheSpec = api.spec.cache;
+  let cache: CachePolicy | undefined;
+  if (cacheSpec) {
+    const wanted = cacheSpec.store ?? 'auto';
+    if (wanted === 'redis' && !gateway?.spec.redis)
+      problems.push('cache.store redis needs spec.redis in the ModelGateway; caching per replica meanwhile');
+    cache = {
+      id,
+      ttlMs: durationMs(cacheSpec.ttl) ?? 300_000,
+      maxEntryBytes: cacheSpec.maxEntryBytes ?? 1024 * 1024,
+      varyHeaders: (cacheSpec.varyHeaders ?? []).map((h) => h.toLowerCase()),
+      store: wanted !== 'memory' && gateway?.spec.redis ? 'redis' : 'memory',
+    };
+  }
+  const validation: ValidationPolicy | undefined = api.spec.validation
+    ? { ref: `ModelAPI/${id}`, mode: api.spec.validation.mode ?? 'enforce', protocol: api.spec.protocol }
     : undefined;
-  if (rl?.scope === 'global' && !gateway?.spec.redis)
-    problems.push('rateLimit.scope global needs spec.redis in the ModelGateway; limiting per replica meanwhile');
   const ip = api.spec.ipAccess;
   return {
     ...(ip && (ip.allow || ip.deny)
       ? { ipAccess: { ...(ip.allow ? { allow: ip.allow } : {}), ...(ip.deny ? { deny: ip.deny } : {}) } }
       : {}),
     ...(rateLimit ? { rateLimit } : {}),
+    ...(tokenLimit ? { tokenLimit } : {}),
+    ...(cache ? { cache } : {}),
+    ...(validation ? { validation } : {}),
     ...(auth ? { auth } : {}),
     ...(cors
       ? { cors: c?.allowCredentials && c.allowOrigins.includes('*') ? { ...cors, allowCredentials: false } : cors }
@@ -149,19 +121,91 @@ export function compilePolicies(
   };
 }
 
+/** The providers (and allow-lists) a resource names, resolved against the ModelGateway and its Secrets. */
+export function compileAuth(
+  spec: { readonly providers: readonly string[]; readonly allow?: { subjects?: string[]; groups?: string[] } },
+  namespaceOfRefs: string,
+  gateway: ModelGateway | undefined,
+  secrets: readonly Secret[],
+  problems: string[],
+): AuthPolicy {
+  const providers: (ApiKeyProvider | JwtProvider | ExternalAuthProvider)[] = [];
+  for (const name of spec.providers) {
+    const provider = gateway?.spec.auth?.providers.find((p) => p.name === name);
+    if (provider?.external) {
+      const e = provider.external;
+      providers.push({
+        kind: 'external',
+        name,
+        url: e.url,
+        forwardHeaders: (e.forwardHeaders ?? ['authorization', 'cookie']).map((h) => h.toLowerCase()),
+        copyHeaders: (e.copyHeaders ?? []).map((h) => h.toLowerCase()),
+        subjectHeader: (e.subjectHeader ?? 'x-auth-request-user').toLowerCase(),
+        timeoutMs: durationMs(e.timeout) ?? 1000,
+        failOpen: e.failureMode === 'open',
+      });
+      continue;
+    }
+    if (provider?.jwt) {
+      const j = provider.jwt;
+      if (!j.jwksURL && !j.jwks) problems.push(`auth provider ${name}: jwt needs jwksURL or jwks`);
+      providers.push({
+        kind: 'jwt',
+        name,
+        ...(j.issuer ? { issuer: j.issuer } : {}),
+        ...(j.audiences ? { audiences: j.audiences } : {}),
+        ...(j.jwksURL ? { jwksURL: j.jwksURL } : {}),
+        ...(j.jwks ? { jwks: j.jwks } : {}),
+        requiredClaims: j.requiredClaims ?? {},
+        forwardClaims: Object.fromEntries(Object.entries(j.forwardClaims ?? {}).map(([c, h]) => [c, h.toLowerCase()])),
+        clockSkewSeconds: Math.round((durationMs(j.clockSkew) ?? 30_000) / 1000),
+      });
+      continue;
+    }
+    if (!provider?.apiKey) {
+      problems.push(`auth provider ${name} is not declared in the ModelGateway`);
+      continue;
+    }
+    const keys: Record<string, string> = {};
+    for (const ref of provider.apiKey.secrets) {
+      const namespace = ref.namespace ?? namespaceOfRefs;
+      const secret = secrets.find(
+        (s) => s.metadata.name === ref.name && (s.metadata.namespace ?? 'default') === namespace,
+      );
+      if (!secret) {
+        problems.push(`Secret ${namespace}/${ref.name} of auth provider ${name} not found`);
+        continue;
+      }
+      for (const [subject, key] of secretEntries(secret)) {
+        if (key.length > 0) keys[sha256Hex(key)] = subject;
+      }
+    }
+    providers.push({
+      kind: 'apiKey',
+      name,
+      header: (provider.apiKey.header ?? DEFAULT_API_KEY_HEADER).toLowerCase(),
+      ...(provider.apiKey.query ? { query: provider.apiKey.query } : {}),
+      keys,
+    });
+  }
+  return {
+    providers,
+    ...(spec.allow?.subjects ? { allowSubjects: spec.allow.subjects } : {}),
+    ...(spec.allow?.groups ? { allowGroups: spec.allow.groups } : {}),
+  };
+}
+
 /** Adds the policies to every Forward rule of the API. */
 export function withPolicies(rules: readonly RouteRule[], policies: CompiledPolicies): RouteRule[] {
-  if (!policies.auth && !policies.cors && !policies.rateLimit && !policies.ipAccess) return [...rules];
+  const { problems: _, ...set } = policies;
+  if (Object.keys(set).length === 0) return [...rules];
   return rules.map((rule) =>
     rule.action.type === 'Forward'
       ? {
           ...rule,
           action: {
             ...rule.action,
-            ...(policies.auth ? { auth: policies.auth } : {}),
-            ...(policies.cors ? { cors: policies.cors } : {}),
-            ...(policies.rateLimit ? { rateLimit: policies.rateLimit } : {}),
-            ...(policies.ipAccess ? { ipAccess: policies.ipAccess } : {}),
+            ...set,
           },
         }
       : rule,

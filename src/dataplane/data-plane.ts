@@ -9,7 +9,7 @@ import { rawProblemResponse, sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { AuthPolicy, RateLimitPolicy, RouteAction, RouteRule, Snapshot } from '../snapshot/types.ts';
-import { forward } from './forward.ts';
+import { type ForwardRequest, forward, type ResponseTap } from './forward.ts';
 import type { GlobalRateLimiter } from './global-rate-limiter.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import type { MatchResult } from './matcher.ts';
@@ -24,9 +24,12 @@ import {
   JwksCache,
 } from './policies.ts';
 import { type RateLimitDecision, RateLimiter, rateLimitHeaders } from './rate-limiter.ts';
+import { readRequestBody, setHeaderInList } from './request-body.ts';
+import { type CachedResponse, cacheKey, ResponseCache, requestCacheMode } from './response-cache.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
 import { RuntimeSnapshot } from './runtime-snapshot.ts';
+import { requestUsage, usageTap } from './token-usage.ts';
 import type { UpstreamRegistry } from './upstream-registry.ts';
 
 const MAX_REQUEST_ID_LENGTH = 200;
@@ -45,12 +48,15 @@ export class DataPlane {
   readonly rateLimiter = new RateLimiter();
   /** Verification keys of JWT providers, cached across snapshots. */
   readonly jwks = new JwksCache();
+  /** Stored answers of cached model APIs (memory, or Redis through the shared store's connection). */
+  readonly cache: ResponseCache;
   /** Rate limits shared through Redis, when the ModelGateway configures it. */
   globalLimiter: GlobalRateLimiter | undefined;
 
   constructor(registry: UpstreamRegistry, metrics: GatewayMetrics) {
     this.registry = registry;
     this.metrics = metrics;
+    this.cache = new ResponseCache(() => metrics.cacheStoreErrors.inc());
     this.server = createServer(
       {
         keepAliveTimeout: 65_000, // above common load-balancer idle timeouts, so the gateway never closes first
@@ -160,8 +166,25 @@ export class DataPlane {
     // The portal's paths are reserved against ModelAPIs (the compiler refuses overlaps), but an HTTPRoute a platform
     // team attached to a Gateway listener wins: on such a listener the portal moves with spec.docs.pathPrefix.
     if ((result === undefined || !result.rule.source.startsWith('HTTPRoute/')) && runtime.docs.handles(path)) {
-      runtime.docs.serve(req, res, path, requestId);
-      this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
+      const serveDocs = () => {
+        runtime.docs.serve(req, res, path, requestId);
+        this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
+      };
+      const docsAuth = runtime.snapshot.docs.auth;
+      // The UI's own assets are the public npm bundles: nothing to protect, and pages load them without credentials.
+      if (!docsAuth || path.startsWith(`${runtime.snapshot.docs.pathPrefix}/docs-assets/`)) {
+        serveDocs();
+        return;
+      }
+      // Protected docs: the same providers as model calls (a browser brings a cookie for an external service, or
+      // an API key in the query).
+      const outcome = authenticate(req, query, docsAuth, this.jwks);
+      const decide = (o: AuthOutcome) => {
+        if (authorized(o, docsAuth, res, fail)) serveDocs();
+        else this.metrics.policyRejections.labels('', 'docs-auth').inc();
+      };
+      if (outcome instanceof Promise) void outcome.then(decide);
+      else decide(outcome);
       return;
     }
     if (!result) {
@@ -182,6 +205,7 @@ export class DataPlane {
     // Policies, in their documented order: client address lists, CORS preflight (no credentials in it),
     // authentication, rate limit.
     if (action.ipAccess && !addressAllowed(action.ipAccess, req.socket.remoteAddress)) {
+      this.metrics.policyRejections.labels(rule.labels.api, 'ip').inc();
       fail('forbidden', `client address ${req.socket.remoteAddress} may not call this model API`);
       return;
     }
@@ -218,14 +242,18 @@ export class DataPlane {
         this.#inflight++;
         void outcome.then((o) => {
           try {
-            if (authorized(o, auth, res, fail) && !res.destroyed) this.#afterAuth({ ...ctx, identity: o });
+            if (!authorized(o, auth, res, fail)) this.metrics.policyRejections.labels(rule.labels.api, 'auth').inc();
+            else if (!res.destroyed) this.#afterAuth({ ...ctx, identity: o });
           } finally {
             this.#leave(runtime);
           }
         });
         return;
       }
-      if (!authorized(outcome, auth, res, fail)) return;
+      if (!authorized(outcome, auth, res, fail)) {
+        this.metrics.policyRejections.labels(rule.labels.api, 'auth').inc();
+        return;
+      }
       this.#afterAuth({ ...ctx, identity: outcome });
       return;
     }
@@ -237,9 +265,7 @@ export class DataPlane {
     const { req, res, fail, runtime, action, identity } = ctx;
     if (action.rateLimit) {
       const rl = action.rateLimit;
-      const client = req.socket.remoteAddress ?? '';
-      const key =
-        rl.key === 'route' ? '' : rl.key === 'subject' && identity ? `subject:${identity.subject}` : `ip:${client}`;
+      const key = limitKey(rl, identity, req.socket.remoteAddress);
       const shared = rl.scope === 'global' ? this.globalLimiter : undefined;
       if (shared) {
         // Counted as in flight while Redis answers, so a reload cannot release this snapshot's pools meanwhile.
@@ -247,14 +273,19 @@ export class DataPlane {
         this.#inflight++;
         void shared.take(rl, key).then((decision) => {
           try {
-            if (applyLimit(res, rl, decision, fail) && !res.destroyed) this.#dispatch(ctx);
+            if (!applyLimit(res, rl, decision, fail))
+              this.metrics.policyRejections.labels(ctx.rule.labels.api, 'ratelimit').inc();
+            else if (!res.destroyed) this.#dispatch(ctx);
           } finally {
             this.#leave(runtime);
           }
         });
         return;
       }
-      if (!applyLimit(res, rl, this.rateLimiter.take(rl, key), fail)) return;
+      if (!applyLimit(res, rl, this.rateLimiter.take(rl, key), fail)) {
+        this.metrics.policyRejections.labels(ctx.rule.labels.api, 'ratelimit').inc();
+        return;
+      }
     }
     this.#dispatch(ctx);
   }
@@ -339,9 +370,7 @@ export class DataPlane {
         );
       }
     }
-    runtime.inflight++;
-    this.#inflight++;
-    forward({
+    const send: ForwardRequest = {
       req,
       res,
       cluster,
@@ -362,8 +391,196 @@ export class DataPlane {
       onUpstreamError: (kind) => this.metrics.upstreamErrors.labels(api, version, kind).inc(),
       onRetry: () => this.metrics.retries.labels(api, version).inc(),
       onDone: () => this.#leave(runtime),
-    });
+    };
+    runtime.inflight++;
+    this.#inflight++;
+    if (action.validation || action.cache || action.tokenLimit) {
+      void this.#withBody(ctx, send, version);
+      return;
+    }
+    forward(send);
   }
+
+  /**
+   * The policies that need the whole request body, in order: validation, token budget, cache. Counted in flight
+   * already; every way out either forwards (whose end leaves) or answers and leaves itself.
+   */
+  async #withBody(ctx: Dispatch, send: ForwardRequest, version: string): Promise<void> {
+    const { req, res, fail, runtime, action, rule, identity, started } = ctx;
+    const api = rule.labels.api;
+    const headers = req.headers;
+    const header = (name: string) => {
+      const v = headers[name];
+      return Array.isArray(v) ? v.join(',') : v;
+    };
+    const answer = (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => {
+      fail(name, detail, extensions);
+      send.onDone();
+    };
+    try {
+      const read = await readRequestBody(req, action.maxRequestBodyBytes);
+      if (!read.ok) {
+        if (read.error === 'aborted') {
+          send.onDone();
+          return;
+        }
+        if (read.error === 'tooLarge') res.shouldKeepAlive = false; // the rest of the body stays unread
+        answer(read.error === 'tooLarge' ? 'payloadTooLarge' : 'malformedRequest', read.detail);
+        return;
+      }
+      let body = read.body;
+      const contentType = header('content-type');
+      if (action.validation) {
+        const violations = runtime.validators.validate(action.validation.ref, version, {
+          method: send.method,
+          path: ctx.path,
+          query: ctx.query,
+          header,
+          contentType,
+          body,
+        });
+        if (violations.length > 0) {
+          this.metrics.validationViolations.labels(api, action.validation.mode).inc();
+          if (action.validation.mode === 'enforce') {
+            this.metrics.policyRejections.labels(api, 'validation').inc();
+            const first = violations[0]!;
+            answer(
+              'invalidRequest',
+              `${violations.length} violation(s) of the published schema; first: ${first.pointer || '/'} ${first.message}`,
+              { violations },
+            );
+            return;
+          }
+        }
+      }
+      const taps: NonNullable<ForwardRequest['tap']>[] = [];
+      if (action.tokenLimit) {
+        const tl = action.tokenLimit;
+        const key = limitKey(tl, identity, req.socket.remoteAddress);
+        const shared = tl.scope === 'global' ? this.globalLimiter : undefined;
+        // Before the call only "is anything left?"; the cost is known when the model reports its usage.
+        const decision = shared ? await shared.spend(tl, key, 0, 1) : this.rateLimiter.spend(tl, key, 0, 1);
+        for (const [name, value] of Object.entries(rateLimitHeaders(tl, decision, 'tokens')))
+          appendHeader(res, name, value);
+        if (!decision.allowed) {
+          res.setHeader('retry-after', String(decision.retryAfterSeconds));
+          this.metrics.policyRejections.labels(api, 'tokens').inc();
+          answer(
+            'tokenLimited',
+            `at most ${tl.requests} tokens per ${tl.windowMs / 1000} s; retry in ${decision.retryAfterSeconds} s`,
+          );
+          return;
+        }
+        const prepared = requestUsage(body);
+        body = prepared.body;
+        taps.push(
+          usageTap(prepared.injected, (tokens) => {
+            this.metrics.tokens.labels(api, version).inc(tokens);
+            if (shared) void shared.spend(tl, key, tokens, Number.NEGATIVE_INFINITY);
+            else this.rateLimiter.spend(tl, key, tokens, Number.NEGATIVE_INFINITY);
+          }),
+        );
+      }
+      if (action.cache && (send.method === 'GET' || send.method === 'POST')) {
+        const policy = action.cache;
+        const mode = requestCacheMode(header('cache-control'));
+        if (mode === 'bypass') {
+          this.metrics.cacheLookups.labels(api, 'bypass').inc();
+          res.setHeader('x-cache', 'MISS');
+        } else {
+          const key = cacheKey(policy, {
+            version,
+            method: send.method,
+            path: ctx.path,
+            query: ctx.query,
+            contentType,
+            body: read.body,
+            header,
+          });
+          if (mode === 'use') {
+            let entry = await this.cache.get(policy, key);
+            let result = 'hit';
+            const pending = entry ? undefined : this.cache.pending(key);
+            if (pending) {
+              entry = await pending;
+              result = 'coalesced';
+            }
+            if (entry && !res.destroyed) {
+              this.metrics.cacheLookups.labels(api, result).inc();
+              serveCached(res, entry, ctx.requestId);
+              this.metrics.observeRequest(api, version, entry.status, (performance.now() - started) / 1000);
+              send.onDone();
+              return;
+            }
+          }
+          this.metrics.cacheLookups.labels(api, 'miss').inc();
+          res.setHeader('x-cache', 'MISS');
+          // The first of identical requests asks the model; the ones arriving meanwhile wait for its answer.
+          if (!this.cache.pending(key)) taps.push(this.cache.lead(policy, key));
+        }
+      }
+      if (res.destroyed) {
+        send.onDone();
+        return;
+      }
+      if (body !== read.body || headers['content-length'] !== undefined || body.length > 0) {
+        setHeaderInList(send.headers, 'content-length', String(body.length));
+      }
+      forward({ ...send, body, ...(taps.length > 0 ? { tap: combineTaps(taps) } : {}) });
+    } catch (err) {
+      answer('upstreamUnavailable', `a policy failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** The bucket a request spends from under a rate or token limit. */
+function limitKey(rl: RateLimitPolicy, identity: Identity | undefined, client: string | undefined): string {
+  if (rl.key === 'route') return '';
+  if (rl.key === 'subject' && identity) return `subject:${identity.subject}`;
+  return `ip:${client ?? ''}`;
+}
+
+/** Adds a value to a response header list (RateLimit fields of several policies share one header). */
+function appendHeader(res: ServerResponse, name: string, value: string): void {
+  const existing = res.getHeader(name);
+  res.setHeader(name, existing === undefined ? value : `${String(existing)}, ${value}`);
+}
+
+/** Answers from the cache: the stored answer with this exchange's request id and its age. */
+function serveCached(res: ServerResponse, entry: CachedResponse, requestId: string): void {
+  res.writeHead(entry.status, {
+    ...entry.headers,
+    'x-request-id': requestId,
+    'x-cache': 'HIT',
+    age: String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))),
+    'content-length': String(entry.body.length),
+  });
+  res.end(entry.body);
+}
+
+/** Several taps in a row: each sees what the one before passes on (the cache stores what the client gets). */
+function combineTaps(taps: readonly NonNullable<ForwardRequest['tap']>[]): NonNullable<ForwardRequest['tap']> {
+  if (taps.length === 1) return taps[0]!;
+  return (status, headers) => {
+    const active = taps.map((t) => t(status, headers)).filter((t): t is ResponseTap => t !== undefined);
+    if (active.length <= 1) return active[0];
+    return {
+      rewrites: active.some((t) => t.rewrites),
+      data: (chunk) => active.reduce((c, t) => (c.length > 0 ? t.data(c) : c), chunk),
+      end: () => {
+        let trailing: Buffer | undefined;
+        for (const t of active) {
+          const passed = trailing && trailing.length > 0 ? t.data(trailing) : undefined;
+          const own = t.end();
+          trailing = passed && own ? Buffer.concat([passed, own]) : (passed ?? own);
+        }
+        return trailing;
+      },
+      abort: () => {
+        for (const t of active) t.abort();
+      },
+    };
+  };
 }
 
 /** What the dispatch step needs from the request handling before it. */

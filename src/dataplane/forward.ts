@@ -34,6 +34,13 @@ export interface ForwardRequest {
   readonly requestId: string;
   /** Extra response headers the gateway adds (e.g. the serving model version). */
   readonly responseHeaders: Readonly<Record<string, string>>;
+  /**
+   * The request body when a policy already read it (validation, cache key, token accounting): sent as is and
+   * replayable. The headers must describe it (content-length).
+   */
+  readonly body?: Buffer;
+  /** Sees (and may rewrite) the response body of the final attempt: cache fill, token usage. */
+  readonly tap?: (status: number, headers: Readonly<Record<string, string | string[]>>) => ResponseTap | undefined;
   /** HTTPRoute ResponseHeaderModifier filters, applied in order after everything else. */
   readonly responseModifiers?: readonly HeaderModifier[];
   /** Called once with the status sent to the client (for metrics); `upstreamError` names a failed attempt's kind. */
@@ -42,6 +49,18 @@ export interface ForwardRequest {
   readonly onRetry: () => void;
   /** Called once when the exchange is over, however it ended. */
   readonly onDone: () => void;
+}
+
+/** A policy's view of one response body as it streams through. */
+export interface ResponseTap {
+  /** True when `data` may change the bytes (the content-length is dropped, the response is chunked). */
+  readonly rewrites: boolean;
+  /** Each chunk as it arrives; returns what the client gets (possibly empty). */
+  data(chunk: Buffer): Buffer;
+  /** The body is complete; returns trailing bytes for the client, if any. */
+  end(): Buffer | undefined;
+  /** The body will not complete (upstream or client failure). */
+  abort(): void;
 }
 
 /** Why an upstream attempt failed. */
@@ -55,6 +74,10 @@ class BodyTooLargeError extends Error {
 
 /** Starts forwarding; the response is completed asynchronously. */
 export function forward(f: ForwardRequest): void {
+  if (f.body !== undefined) {
+    new Exchange(f, f.body, true).start();
+    return;
+  }
   const lengthHeader = f.req.headers['content-length'];
   const length = lengthHeader === undefined ? undefined : Number(lengthHeader);
   const hasBody = (length !== undefined && length > 0) || f.req.headers['transfer-encoding'] !== undefined;
@@ -173,6 +196,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   #clientGone = false;
   #finished = false;
   #countedRetry = false;
+  #tap: ResponseTap | undefined;
 
   constructor(f: ForwardRequest, body: Buffer | IncomingMessage | AsyncGenerator<Buffer> | null, replayable: boolean) {
     this.#f = f;
@@ -254,8 +278,11 @@ class Exchange implements Dispatcher.DispatchHandler {
     const out = downstreamResponseHeaders(headers);
     Object.assign(out, this.#f.responseHeaders);
     if (this.#f.responseModifiers) for (const m of this.#f.responseModifiers) modifyHeaderObject(out, m);
+    const tap = this.#f.tap?.(statusCode, out);
+    if (tap?.rewrites) delete out['content-length'];
+    this.#tap = tap;
     res.writeHead(statusCode, out);
-    const length = headers['content-length'];
+    const length = tap?.rewrites ? undefined : headers['content-length'];
     this.#bodyLeft = typeof length === 'string' ? Number(length) : -1;
     // A streamed response (no length: SSE, chunked) must show its start even before its first event. The flush waits
     // for the end of this parser run, so when the first event came in the same read it leaves in the same write as
@@ -268,11 +295,18 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#f.onStatus(statusCode);
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(controller: Dispatcher.DispatchController, data: Buffer): void {
+    let chunk = data;
+    if (this.#tap) {
+      chunk = this.#tap.data(data);
+      if (chunk.length === 0) return;
+    }
     if (this.#bodyLeft > 0) {
       this.#bodyLeft -= chunk.length;
       if (this.#bodyLeft === 0) {
-        // The last bytes: headers (if still held), body and end go out together.
+        // The last bytes: headers (if still held), body and end go out together. The tap sees the end here: the
+        // upstream's end event may come after the client already has everything.
+        this.#endTap();
         this.#f.res.end(chunk);
         return;
       }
@@ -285,8 +319,15 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.#release();
-    if (!this.#f.res.writableEnded) this.#f.res.end();
+    const trailing = this.#endTap();
+    if (!this.#f.res.writableEnded) this.#f.res.end(trailing);
     this.#finish();
+  }
+
+  #endTap(): Buffer | undefined {
+    const tap = this.#tap;
+    this.#tap = undefined;
+    return tap?.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
@@ -381,6 +422,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   #finish(notify = true): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#tap?.abort();
+    this.#tap = undefined;
     const budget = this.#f.cluster.retryBudget;
     budget.active--;
     if (this.#countedRetry) budget.retrying--;

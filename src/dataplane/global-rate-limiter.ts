@@ -20,10 +20,13 @@ local tokens = tonumber(b[1])
 local ts = tonumber(b[2])
 if tokens == nil then tokens = capacity; ts = now end
 tokens = math.min(capacity, tokens + (now - ts) * rate)
+local cost = tonumber(ARGV[4])
+local need = tonumber(ARGV[5])
 local allowed = 0
-if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+if tokens >= need then tokens = tokens - cost; allowed = 1 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
-redis.call('PEXPIRE', KEYS[1], ttl)
+-- kept until it has refilled (a token budget's bucket may be deep in debt)
+redis.call('PEXPIRE', KEYS[1], math.max(ttl, math.ceil((capacity - tokens) / rate)))
 return {allowed, tostring(tokens)}
 `;
 
@@ -42,6 +45,11 @@ export class GlobalRateLimiter {
   readonly #redis: Redis;
   #lastLogged = 0;
 
+  /** The connection, shared with the response cache (one connection to the store per process). */
+  get redis(): Redis {
+    return this.#redis;
+  }
+
   constructor(options: GlobalRateLimiterOptions) {
     this.options = options;
     this.#redis = new Redis(options.url, {
@@ -58,7 +66,12 @@ export class GlobalRateLimiter {
   }
 
   /** Takes one token for `key` under `policy`, across all replicas. */
-  async take(policy: RateLimitPolicy, key: string): Promise<RateLimitDecision> {
+  take(policy: RateLimitPolicy, key: string): Promise<RateLimitDecision> {
+    return this.spend(policy, key, 1, 1);
+  }
+
+  /** As RateLimiter.spend, atomically in Redis. */
+  async spend(policy: RateLimitPolicy, key: string, cost: number, need: number): Promise<RateLimitDecision> {
     const ratePerMs = policy.requests / policy.windowMs;
     try {
       const run = (this.#redis as unknown as Record<string, (...a: unknown[]) => Promise<[number, string]>>)
@@ -69,11 +82,17 @@ export class GlobalRateLimiter {
         policy.burst,
         ratePerMs,
         Math.ceil(policy.windowMs * 2),
+        cost,
+        Number.isFinite(need) ? need : -1e300,
       );
       const tokens = Number(tokensText);
       return allowed === 1
-        ? { allowed: true, remaining: Math.floor(tokens), retryAfterSeconds: 0 }
-        : { allowed: false, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / ratePerMs / 1000)) };
+        ? { allowed: true, remaining: Math.max(0, Math.floor(tokens)), retryAfterSeconds: 0 }
+        : {
+            allowed: false,
+            remaining: 0,
+            retryAfterSeconds: Math.max(1, Math.ceil((need - tokens) / ratePerMs / 1000)),
+          };
     } catch (err) {
       this.options.onError?.();
       const now = Date.now();

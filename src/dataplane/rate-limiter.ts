@@ -27,6 +27,15 @@ export class RateLimiter {
 
   /** Takes one token for `key` under `policy` at time `now` (ms). */
   take(policy: RateLimitPolicy, key: string, now = Date.now()): RateLimitDecision {
+    return this.spend(policy, key, 1, 1, now);
+  }
+
+  /**
+   * The general form: allowed when the bucket holds at least `need` tokens, and then `cost` are taken. Token budgets
+   * use it twice — before the call (need 1, cost 0: is anything left?) and after it (need -Infinity, cost = the
+   * tokens the model reported), so a bucket may go negative and the caller waits until it refills.
+   */
+  spend(policy: RateLimitPolicy, key: string, cost: number, need: number, now = Date.now()): RateLimitDecision {
     const id = `${policy.id}\0${key}`;
     const ratePerMs = policy.requests / policy.windowMs;
     let bucket = this.#buckets.get(id);
@@ -38,29 +47,34 @@ export class RateLimiter {
       bucket.tokens = Math.min(policy.burst, bucket.tokens + (now - bucket.updated) * ratePerMs);
       bucket.updated = now;
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { allowed: true, remaining: Math.floor(bucket.tokens), retryAfterSeconds: 0 };
+    if (bucket.tokens >= need) {
+      bucket.tokens -= cost;
+      return { allowed: true, remaining: Math.max(0, Math.floor(bucket.tokens)), retryAfterSeconds: 0 };
     }
     return {
       allowed: false,
       remaining: 0,
-      retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerMs / 1000)),
+      retryAfterSeconds: Math.max(1, Math.ceil((need - bucket.tokens) / ratePerMs / 1000)),
     };
   }
 
   /** Drops buckets that have refilled completely (they carry no state). */
   #sweep(now: number, windowMs: number): void {
-    for (const [id, b] of this.#buckets) if (now - b.updated > windowMs) this.#buckets.delete(id);
+    // A bucket idle for a window has refilled (a negative one, left by a token budget, needs longer: kept).
+    for (const [id, b] of this.#buckets) if (b.tokens >= 0 && now - b.updated > windowMs) this.#buckets.delete(id);
     if (this.#buckets.size >= MAX_BUCKETS) this.#buckets.clear();
   }
 }
 
 /** The `RateLimit-Policy` and `RateLimit` header values (draft-ietf-httpapi-ratelimit-headers). */
-export function rateLimitHeaders(policy: RateLimitPolicy, decision: RateLimitDecision): Record<string, string> {
+export function rateLimitHeaders(
+  policy: RateLimitPolicy,
+  decision: RateLimitDecision,
+  name = 'default',
+): Record<string, string> {
   const windowS = Math.round(policy.windowMs / 1000);
   return {
-    'ratelimit-policy': `"default";q=${policy.requests};w=${windowS}`,
-    ratelimit: `"default";r=${decision.remaining};t=${decision.retryAfterSeconds}`,
+    'ratelimit-policy': `"${name}";q=${policy.requests};w=${windowS}`,
+    ratelimit: `"${name}";r=${decision.remaining};t=${decision.retryAfterSeconds}`,
   };
 }

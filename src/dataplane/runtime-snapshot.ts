@@ -6,6 +6,7 @@
 import { DocsSite } from '../docs/docs-site.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { RouteMatcher } from './matcher.ts';
+import { RequestValidators } from './request-validator.ts';
 import { RetryBudget } from './retry-budget.ts';
 import type { RuntimeCluster, UpstreamRegistry } from './upstream-registry.ts';
 
@@ -20,6 +21,8 @@ export class RuntimeSnapshot {
   readonly clusters: ReadonlyMap<string, ServingCluster>;
   /** The docs portal of this snapshot. */
   readonly docs: DocsSite;
+  /** Request validation against this snapshot's published documents (compiled on first use). */
+  readonly validators: RequestValidators;
   /** Requests that entered while this snapshot was current and have not finished. */
   inflight = 0;
   #retired = false;
@@ -35,6 +38,7 @@ export class RuntimeSnapshot {
     this.clusters = new Map(
       Object.values(snapshot.clusters).map((c) => [c.name, { ...registry.acquire(c), retryBudget: new RetryBudget() }]),
     );
+    this.validators = new RequestValidators(snapshot.docs);
     this.docs = new DocsSite(snapshot.docs, (name) => {
       const endpoints = this.clusters.get(name)?.endpoints ?? [];
       const now = Date.now();

@@ -131,7 +131,9 @@ export function buildDocs(
           : {}),
         maxRequestBodyBytes: entry.maxRequestBodyBytes,
         ...(documentedSecurity(api, settings.securitySchemes) ?? {}),
-        ...(api.spec.rateLimit ? { rateLimited: true } : {}),
+        ...(api.spec.rateLimit || api.spec.tokenLimit ? { rateLimited: true } : {}),
+        ...(api.spec.validation ? { validated: true } : {}),
+        ...(api.spec.cache ? { cached: true } : {}),
         // Deprecation belongs to the version's own paths; the unversioned ones move on to the next version.
         ...(version.deprecated && versioned ? { deprecation: version.sunset ? { sunset: version.sunset } : {} } : {}),
       };

@@ -52,8 +52,12 @@ export interface MergePart {
   readonly maxRequestBodyBytes: number;
   /** Set when the documented version is deprecated. */
   readonly deprecation?: { readonly sunset?: string };
-  /** Whether the API is rate limited (429 answers). */
+  /** Whether the API is rate limited (429 answers, RateLimit headers). */
   readonly rateLimited?: boolean;
+  /** Whether requests are validated against this document (400 with violations). */
+  readonly validated?: boolean;
+  /** Whether answers may come from the response cache (X-Cache, Age). */
+  readonly cached?: boolean;
   /** The gateway's security requirement for this API (alternatives), when it requires authentication. */
   readonly security?: readonly Record<string, readonly string[]>[];
 }
@@ -338,7 +342,24 @@ function prepareOperation(op: Json, operationId: string, part: MergePart, option
     add('403', 'Forbidden');
   }
   if (part.rateLimited) add('429', 'TooManyRequests');
-  if (part.versionPin) add('400', 'BadRequest');
+  if (part.validated && op.requestBody !== undefined) add('400', 'ValidationFailed');
+  else if (part.versionPin || part.validated) add('400', 'BadRequest');
+  const successHeaders: Record<string, Json> = {};
+  if (part.rateLimited) {
+    successHeaders.RateLimit = { $ref: `#/components/headers/${GATEWAY_PREFIX}RateLimit` };
+    successHeaders['RateLimit-Policy'] = { $ref: `#/components/headers/${GATEWAY_PREFIX}RateLimitPolicy` };
+  }
+  if (part.cached) {
+    successHeaders['X-Cache'] = { $ref: `#/components/headers/${GATEWAY_PREFIX}XCache` };
+    successHeaders.Age = { $ref: `#/components/headers/${GATEWAY_PREFIX}Age` };
+  }
+  if (Object.keys(successHeaders).length > 0) {
+    for (const [status, response] of Object.entries(responses)) {
+      if (!status.startsWith('2') || !isObject(response) || response.$ref !== undefined) continue;
+      const own = isObject(response.headers) ? response.headers : {};
+      responses[status] = { ...response, headers: { ...successHeaders, ...own } };
+    }
+  }
   add('502', 'BadGateway');
   add('503', 'ServiceUnavailable');
   add('504', 'GatewayTimeout');
@@ -373,6 +394,26 @@ function addGatewayComponents(components: Record<string, Json>): void {
     },
   };
   responses[`${GATEWAY_PREFIX}BadRequest`] = problem('The gateway refused the request (e.g. an unknown version pin).');
+  responses[`${GATEWAY_PREFIX}ValidationFailed`] = problem(
+    'The request breaks this schema (checked by the gateway before the model sees it): `violations` lists each problem with its JSON pointer.',
+  );
+  const headers = components.headers!;
+  headers[`${GATEWAY_PREFIX}RateLimit`] = {
+    description: 'Remaining budget and seconds to reset, per policy (IETF RateLimit header fields).',
+    schema: { type: 'string' },
+  };
+  headers[`${GATEWAY_PREFIX}RateLimitPolicy`] = {
+    description: 'The quota (`q`) and its window in seconds (`w`), per policy.',
+    schema: { type: 'string' },
+  };
+  headers[`${GATEWAY_PREFIX}XCache`] = {
+    description: 'HIT when the gateway answered from its response cache, MISS when the model did.',
+    schema: { type: 'string', enum: ['HIT', 'MISS'] },
+  };
+  headers[`${GATEWAY_PREFIX}Age`] = {
+    description: 'Seconds since a cached answer was stored (on HIT).',
+    schema: { type: 'integer', minimum: 0 },
+  };
   responses[`${GATEWAY_PREFIX}PayloadTooLarge`] = problem('The request body is larger than this API accepts.');
   responses[`${GATEWAY_PREFIX}BadGateway`] = problem('The model server could not be reached or answered invalidly.');
   responses[`${GATEWAY_PREFIX}ServiceUnavailable`] = problem('No healthy model server, or the gateway is draining.');

@@ -31,6 +31,12 @@ export const ERRORS = {
     'Unknown model version',
     'The version-pin header names a version this model API does not have. The `versions` member lists the valid ones.',
   ),
+  invalidRequest: entry(
+    'MG-400-INVALID-REQUEST',
+    400,
+    'Request does not match the API description',
+    'Request validation is on for this model API and the request breaks its published schema (for V2 tensors also the datatype, shape and data length). The `violations` member lists every problem with its JSON pointer (`/inputs/0/data`) or parameter (`query:limit`).',
+  ),
   unauthenticated: entry(
     'MG-401-UNAUTHENTICATED',
     401,
@@ -72,6 +78,12 @@ export const ERRORS = {
     429,
     'Too many requests',
     'The rate limit of this model API is spent for now; `Retry-After` says when to try again, the `RateLimit` headers show the budget.',
+  ),
+  tokenLimited: entry(
+    'MG-429-TOKEN-LIMITED',
+    429,
+    'Token budget spent',
+    'The token budget of this model API (the prompt and completion tokens the model reported) is spent for now; `Retry-After` says when it has refilled enough.',
   ),
   headersTooLarge: entry(
     'MG-431-HEADERS-TOO-LARGE',

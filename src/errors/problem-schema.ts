@@ -14,5 +14,20 @@ export const PROBLEM_JSON_SCHEMA: Record<string, unknown> = {
     code: { type: 'string', enum: Object.values(ERRORS).map((e) => e.code) },
     instance: { type: 'string' },
     requestId: { type: 'string', description: 'The `x-request-id` of the request, for support.' },
+    violations: {
+      type: 'array',
+      description: 'MG-400-INVALID-REQUEST: every way the request breaks the published schema.',
+      items: {
+        type: 'object',
+        required: ['pointer', 'message'],
+        properties: {
+          pointer: {
+            type: 'string',
+            description: 'JSON pointer into the body (`/inputs/0/data`), or `<in>:<name>` of a parameter.',
+          },
+          message: { type: 'string' },
+        },
+      },
+    },
   },
 };

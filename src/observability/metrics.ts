@@ -43,6 +43,35 @@ export class GatewayMetrics {
     help: 'Rate-limit checks the shared store (Redis) could not answer; the failure mode decided them.',
     registers: [this.registry],
   });
+  readonly policyRejections = new Counter({
+    name: 'modelgate_policy_rejections_total',
+    help: 'Requests a policy refused, by ModelAPI and policy (ip, auth, ratelimit, tokens, validation, docs-auth).',
+    labelNames: ['api', 'policy'] as const,
+    registers: [this.registry],
+  });
+  readonly validationViolations = new Counter({
+    name: 'modelgate_validation_failures_total',
+    help: 'Requests that broke the published schema, by ModelAPI and mode (enforce: refused; report: let through).',
+    labelNames: ['api', 'mode'] as const,
+    registers: [this.registry],
+  });
+  readonly cacheLookups = new Counter({
+    name: 'modelgate_cache_lookups_total',
+    help: 'Response cache lookups, by ModelAPI and result (hit, miss, coalesced, bypass).',
+    labelNames: ['api', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly cacheStoreErrors = new Counter({
+    name: 'modelgate_cache_store_errors_total',
+    help: 'Cache reads or writes the shared store (Redis) failed; they count as misses.',
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter({
+    name: 'modelgate_tokens_total',
+    help: 'Model tokens (prompt + completion) reported by OpenAI-compatible models, by ModelAPI and version.',
+    labelNames: ['api', 'version'] as const,
+    registers: [this.registry],
+  });
   readonly reloads = new Counter({
     name: 'modelgate_config_reloads_total',
     help: 'Configuration reloads, by result (applied, rejected).',

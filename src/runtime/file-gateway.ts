@@ -179,7 +179,7 @@ export class FileGateway {
     this.#log.info({ routes: snapshot.routes.length, apis: snapshot.apis.length }, message);
   }
 
-  /** Opens, replaces or closes the shared rate-limit store when the ModelGateway's Redis settings change. */
+  /** Opens, replaces or closes the shared store (rate limits, cache) when the ModelGateway's Redis settings change. */
   #useRedis(redis: Snapshot['gateway']['redis']): void {
     const current = this.dataPlane.globalLimiter;
     const same =
@@ -197,6 +197,7 @@ export class FileGateway {
           onError: () => this.metrics.rateLimitStoreErrors.inc(),
         })
       : undefined;
+    this.dataPlane.cache.useRedis(this.dataPlane.globalLimiter?.redis);
   }
 
   /** The /config view: the snapshot in effect, every status, and the last rejected change if any. */

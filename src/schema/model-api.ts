@@ -314,6 +314,71 @@ export const ModelAPISpec = Type.Object(
         { additionalProperties: false, description: 'Token-bucket rate limit.' },
       ),
     ),
+    tokenLimit: Type.Optional(
+      Type.Object(
+        {
+          tokens: Type.Integer({
+            minimum: 1,
+            description: 'Model tokens (prompt + completion, as the model reports them) allowed per `per` window.',
+          }),
+          per: Duration('The window, e.g. `1h`.'),
+          burst: Type.Optional(Type.Integer({ minimum: 1, description: 'Bucket size in tokens (default `tokens`).' })),
+          scope: Type.Optional(
+            StringEnum(['local', 'global'], { description: 'As in rateLimit: per replica or shared through Redis.' }),
+          ),
+          key: Type.Optional(
+            StringEnum(['subject', 'clientIP', 'route'], { description: 'Whose budget the tokens come from.' }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'OpenAI-compatible APIs: a token budget, spent by the usage each response reports (streamed ones too). A request is refused (429) while the budget is spent.',
+        },
+      ),
+    ),
+    cache: Type.Optional(
+      Type.Object(
+        {
+          ttl: Type.Optional(Duration('How long an answer is served from the cache (default 5m).')),
+          maxEntryBytes: Type.Optional(
+            Type.Integer({ minimum: 1, description: 'Larger answers are not cached (default 1 MiB).' }),
+          ),
+          varyHeaders: Type.Optional(
+            Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), {
+              description: 'Request headers that are part of the cache key (besides model, version, path and body).',
+            }),
+          ),
+          store: Type.Optional(
+            StringEnum(['auto', 'memory', 'redis'], {
+              description:
+                'auto (default): Redis when the ModelGateway configures it, else an in-memory LRU per replica.',
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Response cache for deterministic models: successful, non-streamed answers keyed by model, version, path and a canonical hash of the body. `Cache-Control: no-cache` bypasses it; identical concurrent requests share one upstream call.',
+        },
+      ),
+    ),
+    validation: Type.Optional(
+      Type.Object(
+        {
+          mode: Type.Optional(
+            StringEnum(['enforce', 'report'], {
+              description: 'enforce (default): 400 before the model sees the request; report: log and count only.',
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Check request bodies and parameters against the published document (V2 tensors: datatype, shape and data length) before they reach the model; a 400 lists every violation with its JSON pointer.',
+        },
+      ),
+    ),
     cors: Type.Optional(
       Type.Object(
         {

@@ -30,6 +30,30 @@ export const ModelGatewaySpec = Type.Object(
               { additionalProperties: false },
             ),
           ),
+          auth: Type.Optional(
+            Type.Object(
+              {
+                providers: Type.Array(Type.String({ minLength: 1 }), {
+                  minItems: 1,
+                  description: 'Auth providers (below) of which one must accept the caller of a docs page.',
+                }),
+                allow: Type.Optional(
+                  Type.Object(
+                    {
+                      subjects: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                      groups: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                    },
+                    { additionalProperties: false },
+                  ),
+                ),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  'Protect the portal, Swagger UI, ReDoc and the documents (public when absent). Browsers pass an external auth service (cookie) or an API key in the query.',
+              },
+            ),
+          ),
         },
         { additionalProperties: false, description: 'Portal metadata for the published documents.' },
       ),

@@ -162,6 +162,26 @@ export interface CorsPolicy {
   readonly maxAgeSeconds: number;
 }
 
+/** Response cache of a rule (opt-in per ModelAPI). */
+export interface CachePolicy {
+  /** The ModelAPI (`namespace/name`): part of every key, so APIs never share entries. */
+  readonly id: string;
+  readonly ttlMs: number;
+  readonly maxEntryBytes: number;
+  /** Lower-case request headers whose values are part of the key. */
+  readonly varyHeaders: readonly string[];
+  /** redis: shared by every replica (the ModelGateway's Redis); memory: an LRU per replica. */
+  readonly store: 'memory' | 'redis';
+}
+
+/** Request validation of a rule against the published document of the version that serves it. */
+export interface ValidationPolicy {
+  /** `ModelAPI/<namespace>/<name>`: where the docs plane keeps the version documents. */
+  readonly ref: string;
+  readonly mode: 'enforce' | 'report';
+  readonly protocol: Protocol;
+}
+
 /** What a matched request gets. */
 export type RouteAction =
   | {
@@ -179,6 +199,10 @@ export type RouteAction =
       readonly rateLimit?: RateLimitPolicy;
       /** Client address lists (addresses or CIDR ranges). */
       readonly ipAccess?: { readonly allow?: readonly string[]; readonly deny?: readonly string[] };
+      /** Token budget of an OpenAI-compatible API: `requests` counts model tokens. */
+      readonly tokenLimit?: RateLimitPolicy;
+      readonly cache?: CachePolicy;
+      readonly validation?: ValidationPolicy;
     }
   | RedirectAction
   | { readonly type: 'Fail'; readonly error: 'routeMisconfigured'; readonly detail: string };
@@ -304,6 +328,8 @@ export interface DocsPlane {
   readonly rootLanding: boolean;
   /** The gateway's authentication providers as OpenAPI security schemes. */
   readonly securitySchemes?: Readonly<Record<string, unknown>>;
+  /** When set, the portal and the documents require authentication too. */
+  readonly auth?: AuthPolicy;
   readonly title: string;
   readonly description: string;
   readonly contact?: Readonly<Record<string, unknown>>;

@@ -1,0 +1,62 @@
+/**
+ * Reading a whole request body, for the policies that must see it before the model does (validation, the cache key,
+ * token accounting). Bounded by the route's body limit; everything else streams and never comes here.
+ */
+import type { IncomingMessage } from 'node:http';
+
+/** The body, or why there is none. */
+export type BodyResult =
+  | { readonly ok: true; readonly body: Buffer }
+  | { readonly ok: false; readonly error: 'tooLarge' | 'incomplete' | 'aborted'; readonly detail: string };
+
+/** Reads the request body up to `maxBytes` (a declared length above it is refused without reading). */
+export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+  const declared = req.headers['content-length'];
+  const length = declared === undefined ? undefined : Number(declared);
+  if (length !== undefined && length > maxBytes)
+    return Promise.resolve({
+      ok: false,
+      error: 'tooLarge',
+      detail: `request body exceeds the limit of ${maxBytes} bytes`,
+    });
+  if (length === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined))
+    return Promise.resolve({ ok: true, body: Buffer.alloc(0) });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let settled = false;
+    const settle = (result: BodyResult) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > maxBytes) {
+        req.pause(); // the rest is not read: the connection closes after the answer
+        settle({ ok: false, error: 'tooLarge', detail: `request body exceeds the limit of ${maxBytes} bytes` });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (length !== undefined && received !== length)
+        settle({
+          ok: false,
+          error: 'incomplete',
+          detail: `request body has ${received} bytes, Content-Length says ${length}`,
+        });
+      else settle({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received) });
+    });
+    req.once('error', (err) => settle({ ok: false, error: 'aborted', detail: err.message }));
+    req.once('close', () => settle({ ok: false, error: 'aborted', detail: 'the client closed the connection' }));
+  });
+}
+
+/** Replaces (or adds) a header in an upstream header list, removing every other value of it. */
+export function setHeaderInList(list: string[], name: string, value: string): void {
+  for (let i = list.length - 2; i >= 0; i -= 2) if (list[i] === name) list.splice(i, 2);
+  list.push(name, value);
+}

@@ -1,0 +1,164 @@
+/**
+ * Token accounting for OpenAI-compatible APIs: the tokens a call cost are the `usage` the model reports — in the JSON
+ * answer, or for a streamed answer in the extra chunk that `stream_options.include_usage` asks for. When the client
+ * did not ask for that chunk the gateway asks on its behalf and removes the chunk again, so the client sees exactly
+ * the stream it asked for. Stream rewriting works per event: each event leaves as soon as its blank line arrives.
+ */
+import type { ResponseTap } from './forward.ts';
+
+/** The request body as sent upstream, and whether the usage chunk was asked for by the gateway. */
+export interface PreparedBody {
+  readonly body: Buffer;
+  readonly injected: boolean;
+}
+
+/** Asks a streamed chat/completions request for its usage when the client did not. */
+export function requestUsage(body: Buffer): PreparedBody {
+  if (body.length === 0) return { body, injected: false };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { body, injected: false };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { body, injected: false };
+  const request = parsed as { stream?: unknown; stream_options?: { include_usage?: unknown } | null };
+  if (request.stream !== true || request.stream_options?.include_usage === true) return { body, injected: false };
+  const rewritten = { ...request, stream_options: { ...(request.stream_options ?? {}), include_usage: true } };
+  return { body: Buffer.from(JSON.stringify(rewritten)), injected: true };
+}
+
+const MAX_JSON_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A tap that finds the usage of a response and reports `total_tokens` (prompt + completion when no total is given)
+ * once, when the body ends or is cut off after the usage was seen. `strip` removes the usage-only chunk.
+ */
+export function usageTap(
+  strip: boolean,
+  onUsage: (tokens: number) => void,
+): (status: number, headers: Readonly<Record<string, string | string[]>>) => ResponseTap | undefined {
+  return (status, headers) => {
+    if (status !== 200) return undefined;
+    const type = String(headers['content-type'] ?? '').toLowerCase();
+    if (type.startsWith('text/event-stream')) return new SseUsageTap(strip, onUsage);
+    if (type.includes('json')) return new JsonUsageTap(onUsage);
+    return undefined;
+  };
+}
+
+class JsonUsageTap implements ResponseTap {
+  readonly rewrites = false;
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+  readonly #onUsage: (tokens: number) => void;
+
+  constructor(onUsage: (tokens: number) => void) {
+    this.#onUsage = onUsage;
+  }
+
+  data(chunk: Buffer): Buffer {
+    this.#size += chunk.length;
+    if (this.#size <= MAX_JSON_BYTES) this.#chunks.push(chunk);
+    return chunk;
+  }
+
+  end(): undefined {
+    if (this.#size > MAX_JSON_BYTES) return undefined;
+    try {
+      const tokens = tokensOf((JSON.parse(Buffer.concat(this.#chunks).toString('utf8')) as { usage?: unknown }).usage);
+      if (tokens !== undefined) this.#onUsage(tokens);
+    } catch {
+      // not JSON: nothing to count
+    }
+    return undefined;
+  }
+
+  abort(): void {}
+}
+
+class SseUsageTap implements ResponseTap {
+  readonly rewrites: boolean;
+  readonly #onUsage: (tokens: number) => void;
+  #carry: Buffer = Buffer.alloc(0);
+  #tokens: number | undefined;
+  #reported = false;
+
+  constructor(strip: boolean, onUsage: (tokens: number) => void) {
+    this.rewrites = strip;
+    this.#onUsage = onUsage;
+  }
+
+  data(chunk: Buffer): Buffer {
+    const buf = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
+    const kept: Buffer[] = [];
+    let start = 0;
+    for (;;) {
+      const end = eventEnd(buf, start);
+      if (end < 0) break;
+      const event = buf.subarray(start, end);
+      if (!this.#inspect(event)) kept.push(event);
+      start = end;
+    }
+    this.#carry = buf.subarray(start);
+    if (!this.rewrites) return chunk; // only watching: the bytes pass exactly as they came
+    return kept.length === 1 ? kept[0]! : Buffer.concat(kept);
+  }
+
+  end(): Buffer | undefined {
+    const rest = this.#carry;
+    this.#carry = Buffer.alloc(0);
+    const dropped = rest.length > 0 && this.#inspect(rest);
+    this.#report();
+    return this.rewrites && !dropped && rest.length > 0 ? rest : undefined;
+  }
+
+  abort(): void {
+    this.#report();
+  }
+
+  #report(): void {
+    if (this.#reported || this.#tokens === undefined) return;
+    this.#reported = true;
+    this.#onUsage(this.#tokens);
+  }
+
+  /** Notes the usage an event reports; true when the event is the usage-only chunk to remove. */
+  #inspect(event: Buffer): boolean {
+    if (event.indexOf('"usage"') < 0) return false;
+    const text = event.toString('utf8');
+    const data = text
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).trimStart())
+      .join('\n');
+    let parsed: { usage?: unknown; choices?: unknown };
+    try {
+      parsed = JSON.parse(data) as typeof parsed;
+    } catch {
+      return false;
+    }
+    const tokens = tokensOf(parsed.usage);
+    if (tokens === undefined) return false;
+    this.#tokens = tokens;
+    return this.rewrites && Array.isArray(parsed.choices) && parsed.choices.length === 0;
+  }
+}
+
+/** Index just past the blank line that ends the event starting at `from`, or -1 when it has not arrived yet. */
+function eventEnd(buf: Buffer, from: number): number {
+  for (let i = buf.indexOf(10, from); i >= 0 && i < buf.length - 1; i = buf.indexOf(10, i + 1)) {
+    if (buf[i + 1] === 10) return i + 2;
+    if (buf[i + 1] === 13 && buf[i + 2] === 10) return i + 3;
+  }
+  return -1;
+}
+
+function tokensOf(usage: unknown): number | undefined {
+  if (typeof usage !== 'object' || usage === null) return undefined;
+  const u = usage as { total_tokens?: unknown; prompt_tokens?: unknown; completion_tokens?: unknown };
+  if (typeof u.total_tokens === 'number') return u.total_tokens;
+  const prompt = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0;
+  const completion = typeof u.completion_tokens === 'number' ? u.completion_tokens : 0;
+  return prompt + completion > 0 ? prompt + completion : undefined;
+}
