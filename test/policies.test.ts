@@ -280,3 +280,66 @@ describe('policies: protected docs', () => {
     assert.match(metrics, /modelgate_policy_rejections_total\{api="",policy="docs-auth"\} [1-9]/);
   });
 });
+
+describe('policies: one Secret per key, with identity and metadata', () => {
+  let gw: TestGateway;
+  let up: TestUpstream;
+  const keySecret = (name: string, key: string, annotations: Record<string, string>) =>
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\n  labels: {modelgate.dev/api-key: tenant}\n  annotations: {${Object.entries(
+      annotations,
+    )
+      .map(([k, v]) => `${k}: "${v}"`)
+      .join(', ')}}\nstringData: {api-key: ${key}}\n`;
+  before(async () => {
+    up = await startUpstream('model');
+    gw = await startGateway(
+      {
+        'gw.yaml': `apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec:\n  auth:\n    providers:\n      - name: tenants\n        apiKey: {secretSelector: {matchLabels: {modelgate.dev/api-key: tenant}}}\n`,
+        'acme.yaml': keySecret('acme-key', 'acme-secret-1', {
+          'modelgate.dev/subject': 'acme',
+          'modelgate.dev/groups': 'paying, eu',
+          'key.modelgate.dev/tier': 'gold',
+        }),
+        'trial.yaml': keySecret('trial-key', 'trial-secret-1', {}),
+        'api.yaml': modelApiYaml(
+          'tenanted',
+          'openapi',
+          [{ name: 'v1', url: up.origin }],
+          '  auth: {providers: [tenants], allow: {groups: [paying]}}\n',
+        ),
+      },
+      { watch: true },
+    );
+  });
+  after(async () => {
+    await gw.stop();
+    await up.close();
+  });
+
+  it('forwards the subject and the key metadata, drops forged identity headers, and checks groups', async () => {
+    const ok = await call(`${gw.url}/models/tenanted/predict`, {
+      body: '{}',
+      headers: { 'x-api-key': 'acme-secret-1', 'x-modelgate-key-plan': 'forged', 'x-modelgate-key-tier': 'forged' },
+    });
+    assert.equal(ok.status, 200);
+    const seen = up.seen.at(-1)!.headers;
+    assert.equal(seen['x-modelgate-subject'], 'acme');
+    assert.equal(seen['x-modelgate-key-tier'], 'gold');
+    assert.equal(seen['x-modelgate-key-plan'], undefined, 'identity headers come from the gateway only');
+    const trial = await call(`${gw.url}/models/tenanted/predict`, {
+      body: '{}',
+      headers: { 'x-api-key': 'trial-secret-1' },
+    });
+    assert.equal(trial.status, 403, 'the trial key (subject trial-key) is in no allowed group');
+    assert.match((trial.json() as { detail: string }).detail, /trial-key/);
+  });
+
+  it('takes a new key Secret into use without touching the provider', async () => {
+    const newKey = () =>
+      call(`${gw.url}/models/tenanted/predict`, { body: '{}', headers: { 'x-api-key': 'globex-1' } });
+    assert.equal((await newKey()).status, 401);
+    await gw.write('globex.yaml', keySecret('globex-key', 'globex-1', { 'modelgate.dev/groups': 'paying' }));
+    assert.equal((await newKey()).status, 200);
+    assert.equal(up.seen.at(-1)!.headers['x-modelgate-subject'], 'globex-key');
+  });
+});

@@ -11,6 +11,7 @@ import type { Secret } from '../schema/core.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import type {
+  ApiKeyIdentity,
   ApiKeyProvider,
   AuthPolicy,
   CachePolicy,
@@ -166,20 +167,31 @@ export function compileAuth(
       problems.push(`auth provider ${name} is not declared in the ModelGateway`);
       continue;
     }
-    const keys: Record<string, string> = {};
-    for (const ref of provider.apiKey.secrets) {
+    if (!provider.apiKey.secrets && !provider.apiKey.secretSelector)
+      problems.push(`auth provider ${name}: apiKey needs secrets or a secretSelector`);
+    const keys: Record<string, ApiKeyIdentity> = {};
+    const selected: Secret[] = [];
+    for (const ref of provider.apiKey.secrets ?? []) {
       const namespace = ref.namespace ?? namespaceOfRefs;
       const secret = secrets.find(
         (s) => s.metadata.name === ref.name && (s.metadata.namespace ?? 'default') === namespace,
       );
-      if (!secret) {
-        problems.push(`Secret ${namespace}/${ref.name} of auth provider ${name} not found`);
-        continue;
-      }
-      for (const [subject, key] of secretEntries(secret)) {
-        if (key.length > 0) keys[sha256Hex(key)] = subject;
-      }
+      if (secret) selected.push(secret);
+      else problems.push(`Secret ${namespace}/${ref.name} of auth provider ${name} not found`);
     }
+    const selector = provider.apiKey.secretSelector?.matchLabels;
+    if (selector) {
+      // One Secret per key, found by label: adding a key is creating a Secret, nothing else changes.
+      const gatewayNamespace = gateway?.metadata.namespace ?? 'default';
+      for (const s of secrets)
+        if (
+          (s.metadata.namespace ?? 'default') === gatewayNamespace &&
+          Object.entries(selector).every(([k, v]) => s.metadata.labels?.[k] === v) &&
+          !selected.includes(s)
+        )
+          selected.push(s);
+    }
+    for (const secret of selected) for (const [hash, identity] of secretKeys(secret)) keys[hash] = identity;
     providers.push({
       kind: 'apiKey',
       name,
@@ -212,11 +224,43 @@ export function withPolicies(rules: readonly RouteRule[], policies: CompiledPoli
   );
 }
 
-function secretEntries(secret: Secret): [string, string][] {
-  const out = new Map<string, string>();
-  for (const [k, v] of Object.entries(secret.data ?? {})) out.set(k, Buffer.from(v, 'base64').toString('utf8').trim());
-  for (const [k, v] of Object.entries(secret.stringData ?? {})) out.set(k, v.trim());
-  return [...out];
+/** Annotation prefix of per-key metadata (one-key-per-Secret form), forwarded as `x-modelgate-key-<name>`. */
+export const KEY_METADATA_PREFIX = 'key.modelgate.dev/';
+
+/**
+ * The keys a Secret holds, by hash. Two forms: a Secret with an `api-key` entry holds one key, whose subject is the
+ * `modelgate.dev/subject` annotation (default: the Secret's name), groups `modelgate.dev/groups` (comma-separated)
+ * and metadata every `key.modelgate.dev/<name>` annotation; any other Secret holds one key per entry, the entry's
+ * name being the subject.
+ */
+function secretKeys(secret: Secret): [string, ApiKeyIdentity][] {
+  const entries = new Map<string, string>();
+  for (const [k, v] of Object.entries(secret.data ?? {}))
+    entries.set(k, Buffer.from(v, 'base64').toString('utf8').trim());
+  for (const [k, v] of Object.entries(secret.stringData ?? {})) entries.set(k, v.trim());
+  const single = entries.get('api-key');
+  if (single === undefined)
+    return [...entries].filter(([, key]) => key.length > 0).map(([subject, key]) => [sha256Hex(key), { subject }]);
+  if (single.length === 0) return [];
+  const annotations = secret.metadata.annotations ?? {};
+  const groups = (annotations['modelgate.dev/groups'] ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
+  const headers = Object.entries(annotations)
+    .filter(([k]) => k.startsWith(KEY_METADATA_PREFIX))
+    .map(([k, v]) => [`x-modelgate-key-${k.slice(KEY_METADATA_PREFIX.length).toLowerCase()}`, v] as const)
+    .sort((a, b) => a[0].localeCompare(b[0]));
+  return [
+    [
+      sha256Hex(single),
+      {
+        subject: annotations['modelgate.dev/subject'] ?? secret.metadata.name,
+        ...(groups.length > 0 ? { groups } : {}),
+        ...(headers.length > 0 ? { headers } : {}),
+      },
+    ],
+  ];
 }
 
 /** sha256 of a key, hex. */

@@ -52,7 +52,9 @@ export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardingInf
   let xff: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || REPLACED_UPSTREAM.has(name) || listed?.has(name)) continue;
+    // x-modelgate-*: identity headers only the gateway may set (subject, key metadata).
+    if (HOP_BY_HOP.has(name) || REPLACED_UPSTREAM.has(name) || listed?.has(name) || name.startsWith('x-modelgate-'))
+      continue;
     if (name === 'x-forwarded-for') {
       xff = xff === undefined ? raw[i + 1]! : `${xff}, ${raw[i + 1]!}`;
       continue;

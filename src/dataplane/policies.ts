@@ -72,9 +72,13 @@ export function authenticate(
     }
     if (key === undefined || key === '') continue;
     presented = true;
-    const subject = provider.keys[createHash('sha256').update(key).digest('hex')];
-    if (subject === undefined) continue;
-    return allow(policy, { subject, provider: provider.name, header: provider.header, forward: [] }, []);
+    const found = provider.keys[createHash('sha256').update(key).digest('hex')];
+    if (found === undefined) continue;
+    return allow(
+      policy,
+      { subject: found.subject, provider: provider.name, header: provider.header, forward: found.headers ?? [] },
+      found.groups ?? [],
+    );
   }
   const jwtProviders = policy.providers.filter((p): p is JwtProvider => p.kind === 'jwt');
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];

@@ -85,16 +85,31 @@ export const ModelGatewaySpec = Type.Object(
                 apiKey: Type.Optional(
                   Type.Object(
                     {
-                      secrets: Type.Array(
-                        Type.Object(
-                          { name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) },
-                          { additionalProperties: false },
+                      secrets: Type.Optional(
+                        Type.Array(
+                          Type.Object(
+                            { name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) },
+                            { additionalProperties: false },
+                          ),
+                          {
+                            minItems: 1,
+                            description:
+                              'Secrets holding the keys: every data entry is one key, its name the identity (subject) of whoever holds it — or, for a Secret with an `api-key` entry, that one key with its subject (`modelgate.dev/subject`, default the Secret name), groups (`modelgate.dev/groups`) and metadata (`key.modelgate.dev/<name>` annotations, forwarded as `x-modelgate-key-<name>`).',
+                          },
                         ),
-                        {
-                          minItems: 1,
-                          description:
-                            'Secrets holding the keys: every data entry is one key, its name the identity (subject) of whoever holds it.',
-                        },
+                      ),
+                      secretSelector: Type.Optional(
+                        Type.Object(
+                          {
+                            matchLabels: Type.Record(Type.String(), Type.String(), {
+                              description: 'Labels of the one-key Secrets (in the ModelGateway namespace) to use.',
+                            }),
+                          },
+                          {
+                            additionalProperties: false,
+                            description: 'Also every Secret with these labels: adding a key is creating a Secret.',
+                          },
+                        ),
                       ),
                       header: Type.Optional(
                         Type.String({

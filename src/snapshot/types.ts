@@ -94,6 +94,14 @@ export interface RetryPolicy {
   readonly budgetPercent: number;
 }
 
+/** Whom an API key identifies, with the metadata its Secret gives it. */
+export interface ApiKeyIdentity {
+  readonly subject: string;
+  readonly groups?: readonly string[];
+  /** Forwarded to the model as headers ([lower-case name, value]). */
+  readonly headers?: readonly (readonly [string, string])[];
+}
+
 /** An API-key provider: keys by their sha256 (hex), never the keys themselves. */
 export interface ApiKeyProvider {
   readonly kind: 'apiKey';
@@ -101,8 +109,8 @@ export interface ApiKeyProvider {
   /** Lower-case header carrying the key. */
   readonly header: string;
   readonly query?: string;
-  /** sha256 hex of a key → the subject it identifies. */
-  readonly keys: Readonly<Record<string, string>>;
+  /** sha256 hex of a key → whom it identifies. */
+  readonly keys: Readonly<Record<string, ApiKeyIdentity>>;
 }
 
 /** A JWT provider (bearer tokens). */
