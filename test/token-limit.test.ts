@@ -10,6 +10,7 @@ import { chatHandler } from '../examples/servers/chat-openai-server.ts';
 import { startServer } from '../examples/servers/http-util.ts';
 import { requestUsage, usageTap } from '../src/dataplane/token-usage.ts';
 import { call, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { hasRedis, startRedis, type TestRedis } from './helpers/redis.ts';
 
 const json = { 'content-type': 'application/json' };
 
@@ -126,5 +127,46 @@ describe('usage in a stream cut at any byte', () => {
       continuous_usage_stats: false,
       include_usage: true,
     });
+  });
+});
+
+describe('a token budget shared through Redis', { skip: hasRedis() ? false : 'redis-server is not installed' }, () => {
+  let redis: TestRedis;
+  let chat: { server: import('node:http').Server; port: number };
+  let a: TestGateway;
+  let b: TestGateway;
+  before(async () => {
+    redis = await startRedis();
+    chat = await startServer(chatHandler('tiny-chat', 0));
+    const files = {
+      'gw.yaml': `apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec:\n  redis: {url: "${redis.url}", timeout: 200ms}\n`,
+      'chat.yaml': modelApiYaml(
+        'chat',
+        'openai',
+        [{ name: 'v1', url: `http://127.0.0.1:${chat.port}` }],
+        '  tokenLimit: {tokens: 30, per: 1h, key: route, scope: global}\n',
+      ),
+    };
+    a = await startGateway(files);
+    b = await startGateway(files);
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+    chat?.server.close();
+    await redis?.stop();
+  });
+
+  it('usage reported through one replica is spent from the budget of the other', async () => {
+    const ask = (gw: TestGateway, stream: boolean) =>
+      call(`${gw.url}/models/chat/v1/chat/completions`, {
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'a b c d' }], max_tokens: 16, stream }),
+        headers: json,
+      });
+    assert.equal((await ask(a, true)).status, 200); // 4 + 16 = 20 of 30, counted from the stream's usage
+    assert.equal((await ask(b, false)).status, 200); // 10 left: allowed, then overdrawn
+    const refused = await ask(a, false);
+    assert.equal(refused.status, 429);
+    assert.equal((refused.json() as { code: string }).code, 'MG-429-TOKEN-LIMITED');
   });
 });

@@ -251,7 +251,8 @@ function violationOf(e: ErrorObject): Violation {
 }
 
 function describe(e: ErrorObject): string {
-  const params = e.params as { allowedValues?: unknown[]; additionalProperty?: string };
+  const params = e.params as { allowedValues?: unknown[]; allowedValue?: unknown; additionalProperty?: string };
+  if (e.keyword === 'const') return `must be ${JSON.stringify(params.allowedValue)}`;
   if (params.allowedValues)
     return `${e.message ?? 'invalid'}: ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   if (params.additionalProperty) return `unknown property ${JSON.stringify(params.additionalProperty)}`;
