@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-/** The modelgate command line: `serve` (file mode), `validate` and `docs`. */
+/** The modelgate command line: `serve` (file mode), `validate`, `docs` and `diff`. */
 import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
+import { diffDocuments } from './changes/diff.ts';
+import { type ChangeFormat, formatChanges } from './changes/format.ts';
+import { loadDocument } from './changes/load-document.ts';
+import { atLeast, type ChangeLevel } from './changes/rules.ts';
 import { compileSnapshot } from './compiler/compile.ts';
 import { buildOffline } from './docs/offline-build.ts';
 import { apiDocument, mergedDocument, versionDocument } from './docs/published.ts';
@@ -19,11 +23,15 @@ const USAGE = `usage:
   modelgate validate DIR
   modelgate docs DIR [--out FILE] [--format json|yaml] [--api NAMESPACE/NAME [--version V]] [--fetch]
                  [--public-url URL]
+  modelgate diff OLD NEW [--format text|json|markdown] [--fail-on breaking|potentially-breaking|any]
 
 serve     reads every YAML/JSON file under DIR, serves it, and reloads on every change
 validate  prints the same diagnostics serve would, and exits 1 when there are errors
 docs      writes the merged OpenAPI 3.1 document (or one API's, or one version's) the gateway would publish;
           offline unless --fetch lets it ask the backends named in DIR for their documents and metadata
+diff      compares two OpenAPI documents (files or URLs, JSON or YAML, 3.x or Swagger 2.0) operation by operation;
+          exit 0 when nothing at or above --fail-on changed, 1 when something did, 2 when a document cannot be read
+          (rules: docs/changes.md)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -35,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       return validate(rest);
     case 'docs':
       return docs(rest);
+    case 'diff':
+      return diff(rest);
     case undefined:
     case '-h':
     case '--help':
@@ -225,6 +235,39 @@ async function docs(args: string[]): Promise<number> {
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);
   return 0;
+}
+
+async function diff(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { format: { type: 'string', default: 'text' }, 'fail-on': { type: 'string' } },
+  });
+  const [before, after] = positionals;
+  const format = values.format as ChangeFormat;
+  const failOn = values['fail-on'];
+  if (
+    !before ||
+    !after ||
+    positionals.length > 2 ||
+    !['text', 'json', 'markdown'].includes(format) ||
+    (failOn !== undefined && !['breaking', 'potentially-breaking', 'non-breaking', 'any'].includes(failOn))
+  ) {
+    process.stderr.write(`diff needs OLD and NEW, a known --format and --fail-on\n${USAGE}`);
+    return 2;
+  }
+  let documents: [Record<string, unknown>, Record<string, unknown>];
+  try {
+    documents = await Promise.all([loadDocument(before), loadDocument(after)]);
+  } catch (err) {
+    process.stderr.write(`modelgate diff: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const changes = diffDocuments(...documents);
+  process.stdout.write(formatChanges(changes, format));
+  if (failOn === undefined) return 0;
+  const threshold: ChangeLevel = failOn === 'any' ? 'non-breaking' : (failOn as ChangeLevel);
+  return changes.some((c) => atLeast(c.level, threshold)) ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { request } from 'undici';
+import { stringify as toYaml } from 'yaml';
 import { modelApiYaml } from './helpers/gateway.ts';
 import { startUpstream, unusedPort } from './helpers/upstream.ts';
 
@@ -163,5 +164,87 @@ describe('modelgate docs', () => {
     } finally {
       await up.close();
     }
+  });
+});
+
+describe('modelgate diff', () => {
+  const before = {
+    openapi: '3.0.3',
+    info: { title: 'scorer', version: '1' },
+    paths: {
+      '/score': {
+        post: {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', properties: { text: { type: 'string' } } } } },
+          },
+          responses: { '200': { description: 'ok' } },
+        },
+      },
+    },
+  };
+  const after = structuredClone(before) as typeof before & Record<string, unknown>;
+  (after.paths['/score'].post.requestBody.content['application/json'].schema as Record<string, unknown>).required = [
+    'text',
+  ];
+
+  it('exits 1 with --fail-on breaking when something breaks, 0 without; reads files and URLs, JSON and YAML', async () => {
+    const dir = configDir({
+      'old.json': JSON.stringify(before),
+      'new.yaml': toYaml({ ...after, openapi: '3.1.0' }),
+    });
+    const served = await startUpstream('spec', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(after));
+      return true;
+    });
+    try {
+      const failing = await run(process.execPath, [
+        cli,
+        'diff',
+        join(dir, 'old.json'),
+        `${served.origin}/openapi.json`,
+        '--fail-on',
+        'breaking',
+      ]).then(
+        () => assert.fail('should exit 1'),
+        (e: { code: number; stdout: string }) => e,
+      );
+      assert.equal(failing.code, 1);
+      assert.match(
+        failing.stdout,
+        /BREAKING +request-property-became-required +POST \/score: property text is now required/,
+      );
+      const json = await run(process.execPath, [
+        cli,
+        'diff',
+        join(dir, 'old.json'),
+        join(dir, 'new.yaml'),
+        '--format',
+        'json',
+      ]);
+      const report = JSON.parse(json.stdout) as { summary: { breaking: number }; changes: { rule: string }[] };
+      assert.equal(report.summary.breaking, 1);
+      const same = await run(process.execPath, [
+        cli,
+        'diff',
+        join(dir, 'old.json'),
+        join(dir, 'old.json'),
+        '--fail-on',
+        'any',
+      ]);
+      assert.equal(same.stdout, 'no changes\n');
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('exits 2 when a document cannot be read', async () => {
+    const err = await run(process.execPath, [cli, 'diff', '/nonexistent/a.json', '/nonexistent/b.json']).then(
+      () => assert.fail('should fail'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(err.code, 2);
+    assert.match(err.stderr, /a\.json/);
   });
 });

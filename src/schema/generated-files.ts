@@ -1,5 +1,6 @@
 /** Every generated file of the repository and its content, keyed by repository-relative path. */
 import { stringify } from 'yaml';
+import { rulesMarkdown } from '../changes/format.ts';
 import { renderErrorCatalog } from '../errors/catalog.ts';
 import { buildCrd } from './crd.ts';
 import { GROUP, KINDS } from './kinds.ts';
@@ -15,5 +16,6 @@ export function generatedFiles(): Record<string, string> {
   }
   files['docs/reference.md'] = renderReference();
   files['docs/errors.md'] = renderErrorCatalog();
+  files['docs/changes.md'] = rulesMarkdown();
   return files;
 }
