@@ -84,7 +84,7 @@ export function diffSchemas(ctx: SchemaDiffContext, oldSchema: unknown, newSchem
   }
   for (const keyword of ['anyOf', 'oneOf'] as const) diffAlternatives(ctx, o, n, keyword, pointer, request);
   if (Array.isArray(o.allOf) && Array.isArray(n.allOf) && o.allOf.length === n.allOf.length)
-    o.allOf.forEach((s, i) => diffSchemas(ctx, s, (n.allOf as unknown[])[i], `${pointer}/allOf/${i}`));
+    for (const [i, s] of o.allOf.entries()) diffSchemas(ctx, s, (n.allOf as unknown[])[i], `${pointer}/allOf/${i}`);
   if (isObject(o.additionalProperties) && isObject(n.additionalProperties))
     diffSchemas(ctx, o.additionalProperties, n.additionalProperties, `${pointer}/additionalProperties`);
 }
@@ -179,7 +179,7 @@ function diffProperties(ctx: SchemaDiffContext, o: Json, n: Json, pointer: strin
   const np = isObject(n.properties) ? n.properties : {};
   const oreq = new Set(Array.isArray(o.required) ? o.required.map(String) : []);
   const nreq = new Set(Array.isArray(n.required) ? n.required.map(String) : []);
-  const at = (name: string) => `${pointer}/properties/${escape(name)}`;
+  const at = (name: string) => `${pointer}/properties/${escapePointer(name)}`;
   for (const name of Object.keys(op)) {
     if (name in np) continue;
     if (request) {
@@ -384,7 +384,7 @@ export function resolvePointer(doc: unknown, pointer: string): unknown {
 }
 
 /** Escapes one JSON pointer segment. */
-export function escape(segment: string): string {
+export function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
