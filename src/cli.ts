@@ -19,13 +19,14 @@ import { loadDirectory } from './sources/load-directory.ts';
 
 const USAGE = `usage:
   modelgate serve --config DIR [--port 8080] [--host 127.0.0.1] [--admin-port 9901] [--admin-host 127.0.0.1]
-                  [--public-url URL] [--workers N|auto] [--controller-name NAME]
+                  [--public-url URL] [--workers N|auto] [--controller-name NAME] [--state-dir DIR]
   modelgate validate DIR
   modelgate docs DIR [--out FILE] [--format json|yaml] [--api NAMESPACE/NAME [--version V]] [--fetch]
                  [--public-url URL]
   modelgate diff OLD NEW [--format text|json|markdown] [--fail-on breaking|potentially-breaking|any]
 
-serve     reads every YAML/JSON file under DIR, serves it, and reloads on every change
+serve     reads every YAML/JSON file under DIR, serves it, and reloads on every change; --state-dir keeps the
+          history of published API revisions (the changelog) across restarts
 validate  prints the same diagnostics serve would, and exits 1 when there are errors
 docs      writes the merged OpenAPI 3.1 document (or one API's, or one version's) the gateway would publish;
           offline unless --fetch lets it ask the backends named in DIR for their documents and metadata
@@ -70,6 +71,7 @@ async function serve(args: string[]): Promise<number> {
       'public-url': { type: 'string' },
       workers: { type: 'string', default: '1' },
       'controller-name': { type: 'string' },
+      'state-dir': { type: 'string' },
     },
   });
   const configDir = values.config ?? values['config-dir'];
@@ -97,6 +99,7 @@ async function serve(args: string[]): Promise<number> {
     // Workers share the port through SO_REUSEPORT; the first one also serves the admin listener.
     reusePort: workers > 1,
     ...(values['controller-name'] ? { controllerName: values['controller-name'] } : {}),
+    ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
     admin: workerIndex === 0,
   });
   await gateway.start();

@@ -18,7 +18,19 @@ const servers = await Promise.all([
 
 const gateway = spawn(
   process.execPath,
-  ['src/cli.ts', 'serve', '--config', 'examples/demo/config', '--port', '8080', '--admin-port', '9901'],
+  // .state/demo keeps the API changelog across restarts of the demo (git-ignored).
+  [
+    'src/cli.ts',
+    'serve',
+    '--config',
+    'examples/demo/config',
+    '--port',
+    '8080',
+    '--admin-port',
+    '9901',
+    '--state-dir',
+    '.state/demo',
+  ],
   { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
 );
 

@@ -1,8 +1,8 @@
 /** Compiles one ModelAPI into clusters, routing rules and its status conditions. */
 import { type ConditionInput, condition } from '../resources/status.ts';
-import type { ModelAPI } from '../schema/model-api.ts';
+import type { ModelAPI, ModelVersion } from '../schema/model-api.ts';
 import type { ModelGatewaySpec } from '../schema/model-gateway.ts';
-import type { ApiSummary, Cluster, RouteBackend, RouteRule } from '../snapshot/types.ts';
+import type { ApiSummary, Cluster, RouteBackend, RouteRule, VersionDeprecation } from '../snapshot/types.ts';
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_VERSION_HEADER,
@@ -41,6 +41,7 @@ export function compileModelAPI(
   index: BackendIndex,
   defaults: ModelGatewaySpec['defaults'],
   publicURL: string,
+  docsPrefix = '',
 ): CompiledModelAPI {
   const namespace = api.metadata.namespace ?? 'default';
   const ref = `ModelAPI/${namespace}/${api.metadata.name}`;
@@ -84,6 +85,10 @@ export function compileModelAPI(
       if (refProblems.length === 0) refReason = resolved.reason; // the first problem names the reason
       refProblems.push(`version ${version.name}: ${resolved.message}`);
     }
+    if (version.successor && !spec.versions.some((v) => v.name === version.successor)) {
+      if (refProblems.length === 0) refReason = 'SuccessorNotFound';
+      refProblems.push(`version ${version.name}: successor ${version.successor} is not a version of this API`);
+    }
     const endpoints = resolved.ok ? resolved.endpoints : [];
     const readyCount = endpoints.filter((e) => e.ready).length;
     if (readyCount === 0) notReady.push(version.name);
@@ -111,6 +116,13 @@ export function compileModelAPI(
     clusters.push({ name: clusterName, ...body });
 
     const versionPrefix = `${prefix}/versions/${version.name}`;
+    const deprecation = version.deprecated
+      ? versionDeprecation(
+          version,
+          `${publicURL}${docsPrefix}/changelog/${namespace}/${api.metadata.name}`,
+          (v) => `${publicURL}${prefix}/versions/${v}`,
+        )
+      : undefined;
     protocolRoutes(spec.protocol, versionPrefix, model).forEach((r, m) => {
       rules.push({
         id: `${ref}#versions/${version.name}${m === 0 ? '' : `/${m}`}`,
@@ -119,7 +131,15 @@ export function compileModelAPI(
         matches: [r.match],
         action: {
           type: 'Forward',
-          backends: [{ cluster: clusterName, weight: 1, version: version.name, rewrite: r.rewrite }],
+          backends: [
+            {
+              cluster: clusterName,
+              weight: 1,
+              version: version.name,
+              rewrite: r.rewrite,
+              ...(deprecation ? { deprecation } : {}),
+            },
+          ],
           ...forward,
         },
         labels: { api: ref, version: version.name },
@@ -134,6 +154,7 @@ export function compileModelAPI(
         weight: weights[i]!,
         version: version.name,
         rewrite: r.rewrite,
+        ...(deprecation ? { deprecation } : {}),
       });
     });
     versionsStatus.push({
@@ -209,5 +230,22 @@ function summaryOf(
     pathPrefix,
     hostnames,
     versions,
+  };
+}
+
+/** What the answers of a deprecated version announce (dates as RFC 3339 in the resource, epoch here). */
+function versionDeprecation(
+  version: ModelVersion,
+  changelog: string,
+  versionURL: (name: string) => string,
+): VersionDeprecation {
+  const at = version.deprecatedAt ? Date.parse(version.deprecatedAt) : Number.NaN;
+  const sunset = version.sunset ? Date.parse(version.sunset) : Number.NaN;
+  return {
+    ...(Number.isFinite(at) ? { at: Math.floor(at / 1000) } : {}),
+    ...(Number.isFinite(sunset) ? { sunsetMs: sunset } : {}),
+    ...(version.successor ? { successor: { version: version.successor, url: versionURL(version.successor) } } : {}),
+    link: changelog,
+    afterSunset: version.afterSunset ?? 'Gone',
   };
 }

@@ -83,7 +83,13 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
 
   const index = indexBackends(resources.services, resources.endpointSlices);
   const compiled = [...resources.modelApis].sort(byAge).map((api) => {
-    const base = compileModelAPI(api, index, gateway?.spec.defaults, settings.publicURL);
+    const base = compileModelAPI(
+      api,
+      index,
+      gateway?.spec.defaults,
+      settings.publicURL,
+      gateway?.spec.docs?.pathPrefix ?? '',
+    );
     const policies = compilePolicies(api, gateway, resources.secrets);
     const result: CompiledModelAPI = {
       ...base,
@@ -331,8 +337,11 @@ function findPortalConflict(result: CompiledModelAPI, portal: string): { owner: 
     `${portal}/redoc`,
     `${portal}/openapi.json`,
     `${portal}/openapi.yaml`,
+    `${portal}/changelog`,
+    `${portal}/changelog.json`,
+    `${portal}/changelog.atom`,
   ].filter((p) => p !== '');
-  const prefixes = [`${portal}/openapi/`, `${portal}/docs-assets/`];
+  const prefixes = [`${portal}/openapi/`, `${portal}/docs-assets/`, `${portal}/changelog/`];
   for (const rule of result.rules) {
     for (const m of rule.matches) {
       const v = m.path.value;

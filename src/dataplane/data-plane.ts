@@ -4,11 +4,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { RevisionStore } from '../changes/revisions.ts';
 import type { ErrorName } from '../errors/catalog.ts';
 import { rawProblemResponse, sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import type { AuthPolicy, RateLimitPolicy, RouteAction, RouteRule, Snapshot } from '../snapshot/types.ts';
+import type {
+  AuthPolicy,
+  RateLimitPolicy,
+  RouteAction,
+  RouteRule,
+  Snapshot,
+  VersionDeprecation,
+} from '../snapshot/types.ts';
 import { type ForwardRequest, forward, type ResponseTap } from './forward.ts';
 import type { GlobalRateLimiter } from './global-rate-limiter.ts';
 import { upstreamRequestHeaders } from './headers.ts';
@@ -41,6 +49,13 @@ export class DataPlane {
   #draining = false;
   #inflight = 0;
   #idleWaiters: (() => void)[] = [];
+  /** Deprecation headers per API version, rebuilt when a snapshot brings new settings. */
+  readonly #announcements = new Map<
+    string,
+    { source: VersionDeprecation; headers: Readonly<Record<string, string>> }
+  >();
+  /** When each version without an explicit deprecation date was first served as deprecated (epoch seconds). */
+  readonly #deprecationSeen = new Map<string, number>();
 
   readonly registry: UpstreamRegistry;
   readonly metrics: GatewayMetrics;
@@ -50,6 +65,8 @@ export class DataPlane {
   readonly jwks = new JwksCache();
   /** Stored answers of cached model APIs (memory, or Redis through the shared store's connection). */
   readonly cache: ResponseCache;
+  /** Revisions of the published documents, for the changelog (set by the runtime that records them). */
+  revisions: RevisionStore | undefined;
   /** Rate limits shared through Redis, when the ModelGateway configures it. */
   globalLimiter: GlobalRateLimiter | undefined;
 
@@ -91,7 +108,7 @@ export class DataPlane {
 
   /** Makes `snapshot` current for new requests; requests in flight finish on the one they started with. */
   apply(snapshot: Snapshot): void {
-    const next = new RuntimeSnapshot(snapshot, this.registry);
+    const next = new RuntimeSnapshot(snapshot, this.registry, (api) => this.revisions?.history(api) ?? []);
     const previous = this.#current;
     this.#current = next;
     previous?.retire();
@@ -290,6 +307,27 @@ export class DataPlane {
     this.#dispatch(ctx);
   }
 
+  /**
+   * The Deprecation (RFC 9745), Sunset (RFC 8594) and Link headers of a deprecated version, built once per version
+   * and settings. Without an explicit date, the deprecation dates from when this process first served it as such.
+   */
+  #announcement(api: string, version: string, d: VersionDeprecation): Readonly<Record<string, string>> {
+    const key = `${api}\0${version}`;
+    const cached = this.#announcements.get(key);
+    if (cached?.source === d) return cached.headers;
+    let at = d.at;
+    if (at === undefined) {
+      at = this.#deprecationSeen.get(key) ?? Math.floor(Date.now() / 1000);
+      this.#deprecationSeen.set(key, at);
+    }
+    const links = [`<${d.link}>; rel="deprecation"; type="text/html"`];
+    if (d.successor) links.push(`<${d.successor.url}>; rel="successor-version"`);
+    const headers: Record<string, string> = { deprecation: `@${at}`, link: links.join(', ') };
+    if (d.sunsetMs !== undefined) headers.sunset = new Date(d.sunsetMs).toUTCString();
+    this.#announcements.set(key, { source: d, headers });
+    return headers;
+  }
+
   /** A request that was counted in flight is over. */
   #leave(runtime: RuntimeSnapshot): void {
     runtime.exit();
@@ -330,6 +368,23 @@ export class DataPlane {
       sendRedirect(req, res, backend.redirect, result.match.path, path, query);
       this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
       return;
+    }
+    let announced: Readonly<Record<string, string>> | undefined;
+    if (backend.deprecation) {
+      const d = backend.deprecation;
+      const api = rule.labels.api;
+      const name = backend.version ?? '';
+      if (d.sunsetMs !== undefined && d.afterSunset === 'Gone' && Date.now() >= d.sunsetMs) {
+        if (d.successor) res.setHeader('link', `<${d.successor.url}>; rel="successor-version"`);
+        fail(
+          'versionGone',
+          `version ${name} was retired on ${new Date(d.sunsetMs).toUTCString()}${d.successor ? `; use ${d.successor.version} at ${d.successor.url}` : ''}`,
+          { sunset: new Date(d.sunsetMs).toISOString(), ...(d.successor ? { successor: d.successor } : {}) },
+        );
+        return;
+      }
+      this.metrics.deprecatedCalls.labels(api, name, identity?.subject ?? '').inc();
+      announced = this.#announcement(api, name, d);
     }
     const cluster = runtime.clusters.get(backend.cluster)!;
     const upstreamPath =
@@ -383,7 +438,7 @@ export class DataPlane {
       ...(filters ? { responseModifiers: collect(action.filters, backend.filters, 'responseHeaders') } : {}),
       requestId,
       responseHeaders: version
-        ? { 'x-request-id': requestId, [action.versionPin?.header ?? 'x-model-version']: version }
+        ? { 'x-request-id': requestId, [action.versionPin?.header ?? 'x-model-version']: version, ...announced }
         : { 'x-request-id': requestId },
       onStatus: (code) => {
         this.metrics.observeRequest(api, version, code, (performance.now() - started) / 1000);

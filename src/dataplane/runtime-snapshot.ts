@@ -3,7 +3,7 @@
  * every request that starts while it is current, and retired only after the last of those requests has finished,
  * so a reload never cuts a request short.
  */
-import { DocsSite } from '../docs/docs-site.ts';
+import { DocsSite, type RevisionSource } from '../docs/docs-site.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { RouteMatcher } from './matcher.ts';
 import { RequestValidators } from './request-validator.ts';
@@ -31,7 +31,7 @@ export class RuntimeSnapshot {
   readonly snapshot: Snapshot;
   readonly registry: UpstreamRegistry;
 
-  constructor(snapshot: Snapshot, registry: UpstreamRegistry) {
+  constructor(snapshot: Snapshot, registry: UpstreamRegistry, revisions: RevisionSource = () => []) {
     this.snapshot = snapshot;
     this.registry = registry;
     this.matcher = new RouteMatcher(snapshot.routes, snapshot.listenerHosts);
@@ -39,11 +39,15 @@ export class RuntimeSnapshot {
       Object.values(snapshot.clusters).map((c) => [c.name, { ...registry.acquire(c), retryBudget: new RetryBudget() }]),
     );
     this.validators = new RequestValidators(snapshot.docs);
-    this.docs = new DocsSite(snapshot.docs, (name) => {
-      const endpoints = this.clusters.get(name)?.endpoints ?? [];
-      const now = Date.now();
-      return { ready: endpoints.filter((e) => e.available(now)).length, total: endpoints.length };
-    });
+    this.docs = new DocsSite(
+      snapshot.docs,
+      (name) => {
+        const endpoints = this.clusters.get(name)?.endpoints ?? [];
+        const now = Date.now();
+        return { ready: endpoints.filter((e) => e.available(now)).length, total: endpoints.length };
+      },
+      revisions,
+    );
   }
 
   /** Marks the snapshot as replaced; its upstream references go once no request uses it. */

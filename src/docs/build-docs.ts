@@ -166,6 +166,7 @@ export function buildDocs(
         source: resolved.get(v.name)!.provenance.source,
         deprecated: api.spec.versions[i]?.deprecated === true,
         ...(api.spec.versions[i]?.sunset ? { sunset: api.spec.versions[i]!.sunset! } : {}),
+        ...(api.spec.versions[i]?.successor ? { successor: api.spec.versions[i]!.successor! } : {}),
         part: multi || !primary ? apiParts.find((p) => p.versioned && p.version === v.name)! : partOf(v.name, true),
       })),
       parts: apiParts,

@@ -8,6 +8,9 @@
  *   /openapi/{namespace}/{name}.json|.yaml    one model API (unversioned paths + every version)
  *   /openapi/{namespace}/{name}/versions/{version}.json|.yaml
  *   /docs-assets/{file}                       the UI assets, from npm packages
+ *   /changelog, /changelog.json, /changelog.atom               every recorded revision, newest first
+ *   /changelog/{namespace}/{name}[.json|.atom]                  one model API's revisions, versions, deprecations
+ *   /changelog/{namespace}/{name}/migrate[.json]?from=V&to=W   what changes between two versions
  *
  * Documents carry a strong ETag from their content hash and answer 304 to a matching If-None-Match. They are
  * serialised on first request and cached with the snapshot (which is immutable), so an unchanged document costs a
@@ -16,14 +19,19 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify as toYaml } from 'yaml';
+import type { Revision } from '../changes/revisions.ts';
 import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import type { DocsPlane } from '../snapshot/types.ts';
+import { changelogAtom, changelogHtml, changelogJson, migration, migrationHtml } from './changelog.ts';
 import { asset } from './portal/assets.ts';
 import { landingPage, redocPage, swaggerPage, type VersionHealth } from './portal/pages.ts';
 import { apiDocument, mergedDocument, versionDocument } from './published.ts';
 
 type Json = Readonly<Record<string, unknown>>;
+
+/** The recorded revisions (of one API when given), newest first. */
+export type RevisionSource = (api?: string) => readonly Revision[];
 
 interface Rendered {
   readonly body: Buffer;
@@ -40,9 +48,11 @@ export class DocsSite {
   readonly #built = new Map<string, Json>();
   readonly #rendered = new Map<string, Rendered>();
   readonly #health: (cluster: string) => VersionHealth;
+  readonly #revisions: RevisionSource;
 
-  constructor(plane: DocsPlane, health: (cluster: string) => VersionHealth) {
+  constructor(plane: DocsPlane, health: (cluster: string) => VersionHealth, revisions: RevisionSource = () => []) {
     this.#plane = plane;
+    this.#revisions = revisions;
     this.#prefix = plane.pathPrefix;
     this.#health = health;
     const p = this.#prefix;
@@ -69,7 +79,11 @@ export class DocsSite {
       rest === '/openapi.json' ||
       rest === '/openapi.yaml' ||
       rest.startsWith('/openapi/') ||
-      rest.startsWith('/docs-assets/')
+      rest.startsWith('/docs-assets/') ||
+      rest === '/changelog' ||
+      rest === '/changelog.json' ||
+      rest === '/changelog.atom' ||
+      rest.startsWith('/changelog/')
     );
   }
 
@@ -121,6 +135,10 @@ export class DocsSite {
       );
       return;
     }
+    if (rest === '/changelog' || rest.startsWith('/changelog.') || rest.startsWith('/changelog/')) {
+      this.#changelog(req, res, rest, fail);
+      return;
+    }
     const m = /^(.*)\.(json|yaml)$/.exec(path);
     const build = m ? this.#documents.get(m[1]!) : undefined;
     if (!m || !build) {
@@ -128,6 +146,54 @@ export class DocsSite {
       return;
     }
     this.#send(req, res, this.#document(path, m[1]!, build, m[2] as 'json' | 'yaml'), 'no-cache');
+  }
+
+  /** The changelog and migration views: live (revisions accrue between snapshots), so rendered per request. */
+  #changelog(req: IncomingMessage, res: ServerResponse, rest: string, fail: (name: ErrorName, detail: string) => void) {
+    const m = /^\/changelog(?:\/([^/.]+)\/([^/.]+))?(\/migrate)?(?:\.(json|atom))?$/.exec(rest);
+    const [namespace, name, migrate, format] = m ? [m[1], m[2], m[3], m[4]] : [];
+    const api = namespace ? this.#plane.apis.find((a) => a.namespace === namespace && a.name === name) : undefined;
+    if (!m || (namespace && !api) || (migrate && (!api || format === 'atom'))) {
+      fail('documentNotFound', `no changelog at ${rest}; the landing page lists the model APIs`);
+      return;
+    }
+    // Relative links: from /changelog the root is '', from /changelog/{ns}/{name} it is '../../'.
+    const base = api ? '../../' : '';
+    if (migrate && api) {
+      const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      const deprecated = api.versions.find((v) => v.deprecated);
+      const from = query.get('from') ?? deprecated?.name ?? api.versions[0]?.name ?? '';
+      const to = query.get('to') ?? deprecated?.successor ?? api.versions.at(-1)?.name ?? '';
+      const changes = migration(api, from, to);
+      if (!changes) {
+        fail(
+          'documentNotFound',
+          `${api.namespace}/${api.name} has no version ${JSON.stringify(from)} or ${JSON.stringify(to)}`,
+        );
+        return;
+      }
+      const body =
+        format === 'json'
+          ? jsonBody({ api: api.ref, from, to, changes })
+          : html(migrationHtml(api, from, to, changes, '../../../'));
+      this.#send(req, res, body, 'no-cache');
+      return;
+    }
+    const revisions = this.#revisions(api?.ref);
+    if (format === 'json') this.#send(req, res, jsonBody(changelogJson(revisions, api)), 'no-cache');
+    else if (format === 'atom') {
+      const root = `${this.#plane.publicURL}${this.#prefix}`;
+      const body = Buffer.from(changelogAtom(this.#plane, revisions, root, api));
+      this.#send(
+        req,
+        res,
+        { body, etag: etagOf(body), contentType: 'application/atom+xml; charset=utf-8' },
+        'no-cache',
+      );
+    } else {
+      res.setHeader('content-security-policy', this.#csp());
+      this.#send(req, res, html(changelogHtml(this.#plane, revisions, base, api)), 'no-cache');
+    }
   }
 
   #csp(): string {
@@ -199,11 +265,16 @@ export class DocsSite {
 
 function html(text: string): Rendered {
   const body = Buffer.from(text);
-  return {
-    body,
-    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-    contentType: 'text/html; charset=utf-8',
-  };
+  return { body, etag: etagOf(body), contentType: 'text/html; charset=utf-8' };
+}
+
+function jsonBody(value: unknown): Rendered {
+  const body = Buffer.from(JSON.stringify(value));
+  return { body, etag: etagOf(body), contentType: 'application/json' };
+}
+
+function etagOf(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
 }
 
 /** If-None-Match: `*`, or a list of (possibly weak) tags, compared weakly as RFC 9110 asks for GET. */

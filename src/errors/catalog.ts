@@ -79,6 +79,12 @@ export const ERRORS = {
     'Too many requests',
     'The rate limit of this model API is spent for now; `Retry-After` says when to try again, the `RateLimit` headers show the budget.',
   ),
+  versionGone: entry(
+    'MG-410-VERSION-GONE',
+    410,
+    'Version retired',
+    'The model version passed its sunset date and is no longer served. The `successor` member (and the `Link: rel="successor-version"` header) names the version to use; the changelog says what changed.',
+  ),
   tokenLimited: entry(
     'MG-429-TOKEN-LIMITED',
     429,

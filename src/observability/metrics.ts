@@ -72,6 +72,12 @@ export class GatewayMetrics {
     labelNames: ['api', 'version'] as const,
     registers: [this.registry],
   });
+  readonly deprecatedCalls = new Counter({
+    name: 'modelgate_deprecated_requests_total',
+    help: 'Calls to deprecated versions, by ModelAPI, version and consumer (the authenticated subject, when known).',
+    labelNames: ['api', 'version', 'consumer'] as const,
+    registers: [this.registry],
+  });
   readonly reloads = new Counter({
     name: 'modelgate_config_reloads_total',
     help: 'Configuration reloads, by result (applied, rejected).',

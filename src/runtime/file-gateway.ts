@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { createAdminServer } from '../admin/admin-server.ts';
+import { RevisionStore } from '../changes/revisions.ts';
 import { compileSnapshot } from '../compiler/compile.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { GlobalRateLimiter } from '../dataplane/global-rate-limiter.ts';
@@ -14,6 +15,7 @@ import { listenOn } from '../net/listen.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
+import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { DirectoryWatcher } from '../sources/directory-watcher.ts';
@@ -35,6 +37,8 @@ export interface FileGatewayOptions {
   readonly reusePort?: boolean;
   /** Start the admin listener (only one worker of several does); default true. */
   readonly admin?: boolean;
+  /** Where the history of published documents survives restarts (undefined: kept in memory only). */
+  readonly stateDir?: string;
   /** fs.watch debounce and safety-net poll (tests shorten them). */
   readonly watch?: { debounceMs?: number; pollMs?: number } | false;
 }
@@ -65,6 +69,11 @@ export class FileGateway {
   #discoveryChanged = false;
   readonly #fetcher: SpecFetcher;
   #lastGood: ResourceSet | undefined;
+  readonly #revisions: RevisionStore;
+  /** Conditions the revision history adds to ModelAPI statuses (`Compatible`), by ref. */
+  readonly #changeConditions = new Map<string, ConditionInput>();
+  #compiledStatuses: readonly ResourceStatus[] = [];
+  #revisionRun: NodeJS.Immediate | undefined;
   port = 0;
   adminPort = 0;
 
@@ -72,6 +81,8 @@ export class FileGateway {
     this.#options = options;
     this.#log = options.logger;
     this.dataPlane = new DataPlane(this.registry, this.metrics);
+    this.#revisions = new RevisionStore(options.stateDir, 50, options.admin !== false);
+    this.dataPlane.revisions = this.#revisions;
     this.#fetcher = new SpecFetcher({
       logger: options.logger,
       onChange: () => {
@@ -168,6 +179,23 @@ export class FileGateway {
     this.#useRedis(snapshot.gateway.redis);
     this.dataPlane.apply(snapshot);
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
+    this.#compiledStatuses = statuses;
+    this.#publishStatuses();
+    // Revisions are recorded after the reload, off its path (hashing every document of a large config takes time).
+    if (this.#revisionRun) clearImmediate(this.#revisionRun);
+    this.#revisionRun = setImmediate(() => {
+      this.#revisionRun = undefined;
+      this.#recordRevisions(snapshot);
+    });
+    this.#log.info({ routes: snapshot.routes.length, apis: snapshot.apis.length }, message);
+  }
+
+  /** Publishes the compiler's statuses plus what the revision history says, logging conditions that changed. */
+  #publishStatuses(): void {
+    const statuses = this.#compiledStatuses.map((s) => {
+      const extra = this.#changeConditions.get(s.ref);
+      return extra ? { ...s, conditions: [...s.conditions, extra] } : s;
+    });
     for (const ref of this.statuses.update(statuses, new Date())) {
       const status = this.statuses.get(ref)!;
       for (const c of status.conditions) {
@@ -176,7 +204,69 @@ export class FileGateway {
         else this.#log.warn(fields, c.message);
       }
     }
-    this.#log.info({ routes: snapshot.routes.length, apis: snapshot.apis.length }, message);
+  }
+
+  /**
+   * Records a revision for every version whose published document changed. A breaking change published under an
+   * existing version name is logged and shows as `Compatible=False` in the ModelAPI's status until a later revision
+   * of that version is compatible again (consumers should get a new version instead).
+   */
+  #recordRevisions(snapshot: Snapshot): void {
+    if (this.dataPlane.current !== snapshot) return; // a newer snapshot has its own run queued
+    const now = new Date();
+    let changed = false;
+    for (const api of snapshot.docs.apis) {
+      // Until discovery answers (or while it fails) the document is a placeholder: not a revision.
+      if (api.documented.status !== 'True') continue;
+      const generation = this.statuses.get(api.ref)?.observedGeneration;
+      for (const v of api.versions) {
+        const revision = this.#revisions.observe(
+          {
+            api: api.ref,
+            version: v.name,
+            document: v.part.document as Record<string, unknown>,
+            source: v.source,
+            ...(generation !== undefined ? { generation } : {}),
+          },
+          now,
+        );
+        if (!revision) continue;
+        this.#log.info(
+          { resource: api.ref, version: v.name, revision: revision.revision, changes: revision.changes.length },
+          'API revision recorded',
+        );
+        if (revision.breaking > 0)
+          this.#log.warn(
+            {
+              resource: api.ref,
+              version: v.name,
+              revision: revision.revision,
+              breaking: revision.changes.filter((c) => c.level === 'breaking').map((c) => `${c.rule} ${c.pointer}`),
+            },
+            'breaking API change published without a new version',
+          );
+      }
+      const latest = api.versions.map((v) => this.#revisions.latest(api.ref, v.name));
+      const broken = latest.filter((r) => r !== undefined && r.breaking > 0);
+      const next = broken.length
+        ? condition(
+            'Compatible',
+            'False',
+            'BreakingChange',
+            broken
+              .map(
+                (r) => `${r!.version} revision ${r!.revision}: ${r!.breaking} breaking change(s) without a new version`,
+              )
+              .join('; '),
+          )
+        : condition('Compatible', 'True', 'Compatible', 'no breaking change in the latest revisions');
+      const previous = this.#changeConditions.get(api.ref);
+      if (previous?.status !== next.status || previous.message !== next.message) {
+        this.#changeConditions.set(api.ref, next);
+        changed = true;
+      }
+    }
+    if (changed) this.#publishStatuses();
   }
 
   /** Opens, replaces or closes the shared store (rate limits, cache) when the ModelGateway's Redis settings change. */
@@ -244,6 +334,7 @@ export class FileGateway {
   /** Graceful stop: readiness goes false, in-flight requests drain, then everything closes. */
   async stop(drainMs = this.dataPlane.current?.gateway.drainTimeoutMs ?? 30_000): Promise<void> {
     this.#watcher?.close();
+    if (this.#revisionRun) clearImmediate(this.#revisionRun);
     await this.#fetcher.close();
     await this.dataPlane.globalLimiter?.close();
     await this.dataPlane.shutdown(drainMs);

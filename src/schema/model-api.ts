@@ -137,6 +137,24 @@ export const ModelVersion = Type.Object(
         description: 'RFC 3339 date (or date-time) after which the version may be removed.',
       }),
     ),
+    deprecatedAt: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$',
+        description:
+          'When the deprecation took (or takes) effect, for the `Deprecation` header (default: when this gateway first served the version as deprecated).',
+      }),
+    ),
+    successor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'The version consumers should move to (`Link: rel="successor-version"`).',
+      }),
+    ),
+    afterSunset: Type.Optional(
+      StringEnum(['Gone', 'Serve'], {
+        description: 'After the sunset: answer 410 Gone naming the successor (default), or keep serving.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

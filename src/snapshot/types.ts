@@ -64,6 +64,21 @@ export interface RouteBackend {
   readonly invalid?: string;
   /** A backend-level RequestRedirect: its share of the traffic is redirected instead of forwarded. */
   readonly redirect?: RedirectAction;
+  /** Set when the version is deprecated: the headers its answers carry, and what happens after the sunset. */
+  readonly deprecation?: VersionDeprecation;
+}
+
+/** A deprecated version as the data plane announces it (RFC 9745 Deprecation, RFC 8594 Sunset, RFC 8288 Link). */
+export interface VersionDeprecation {
+  /** Epoch seconds of the deprecation; absent: the gateway uses when it first served the version as deprecated. */
+  readonly at?: number;
+  /** Epoch ms of the sunset. */
+  readonly sunsetMs?: number;
+  readonly successor?: { readonly version: string; readonly url: string };
+  /** Where consumers read about it (the API's changelog page). */
+  readonly link: string;
+  /** After the sunset: 410 Gone, or keep serving. */
+  readonly afterSunset: 'Gone' | 'Serve';
 }
 
 /** Gateway API RequestRedirect: unset parts keep the request's (port: see the data plane). */
@@ -321,6 +336,8 @@ export interface PublishedApi {
     readonly source: string;
     readonly deprecated: boolean;
     readonly sunset?: string;
+    /** The version consumers should move to. */
+    readonly successor?: string;
     /** The version's own paths (`<prefix>/versions/<v>`), rendered, ready to merge. */
     readonly part: MergePart;
   }[];

@@ -21,7 +21,7 @@ export interface TestGateway {
 /** Writes the files, starts the gateway (watching with short delays) and returns it. */
 export async function startGateway(
   files: Record<string, string>,
-  options: { watch?: boolean; port?: number; publicURL?: string } = {},
+  options: { watch?: boolean; port?: number; publicURL?: string; stateDir?: string } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-test-'));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
@@ -30,6 +30,7 @@ export async function startGateway(
     port: options.port ?? 0,
     host: '127.0.0.1',
     ...(options.publicURL ? { publicURL: options.publicURL } : {}),
+    ...(options.stateDir ? { stateDir: options.stateDir } : {}),
     adminPort: 0,
     adminHost: '127.0.0.1',
     logger: createLogger(process.env.MODELGATE_LOG_LEVEL ?? 'silent'),

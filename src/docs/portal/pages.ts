@@ -31,6 +31,30 @@ export function documentLinks(plane: DocsPlane, base: string): { url: string; na
   return links;
 }
 
+const BAR_STYLE = 'font-family:system-ui,sans-serif;margin:0;padding:0.45rem 1rem;font-size:14px';
+
+/**
+ * The strip above Swagger UI and ReDoc: links to the landing page and the changelog, and a banner for every
+ * deprecated version with its sunset, its successor and the migration guide (inline styles: the UI bundles bring
+ * their own stylesheets and the page has no other).
+ */
+export function portalBar(plane: DocsPlane, base: string): string {
+  const nav = `<p style="${BAR_STYLE};background:#f6f8fa;border-bottom:1px solid #d8dee4"><a href="${base}portal">Model APIs</a> · <a href="${base}changelog">Changelog</a></p>`;
+  const banners = plane.apis
+    .filter((api) => !api.hidden)
+    .flatMap((api) =>
+      api.versions
+        .filter((v) => v.deprecated)
+        .map((v) => {
+          const guide = v.successor
+            ? ` Move to <code>${escapeHtml(v.successor)}</code>: <a href="${base}changelog/${api.namespace}/${api.name}/migrate?from=${encodeURIComponent(v.name)}&amp;to=${encodeURIComponent(v.successor)}">migration guide</a>.`
+            : '';
+          return `<p role="alert" class="modelgate-deprecation" style="${BAR_STYLE};background:#fff8c5;border-bottom:1px solid #d4a72c">⚠ <strong>${escapeHtml(api.title)} ${escapeHtml(v.name)}</strong> is deprecated${v.sunset ? `${Date.parse(v.sunset) <= Date.now() ? ' and was retired on' : ' and will be retired on'} <strong>${escapeHtml(v.sunset)}</strong>` : ''}.${guide} <a href="${base}changelog/${api.namespace}/${api.name}">Changelog</a></p>`;
+        }),
+    );
+  return nav + banners.join('');
+}
+
 /** Swagger UI; `base` is the relative path from the page to the portal root ('' when the page is at its root). */
 export function swaggerPage(plane: DocsPlane, base: string): string {
   return `<!doctype html>
@@ -43,6 +67,7 @@ export function swaggerPage(plane: DocsPlane, base: string): string {
 <link rel="stylesheet" href="${base}docs-assets/swagger-ui.css">
 </head>
 <body>
+${portalBar(plane, base)}
 <div id="swagger-ui"></div>
 <script id="modelgate-config" type="application/json">${scriptJson({ urls: documentLinks(plane, base) })}</script>
 <script src="${base}docs-assets/swagger-ui-bundle.js"></script>
@@ -65,6 +90,7 @@ export function redocPage(plane: DocsPlane, base: string): string {
 <style>body { margin: 0; padding: 0; }</style>
 </head>
 <body>
+${portalBar(plane, base)}
 <redoc spec-url="${base}openapi.json" hide-hostname="false" path-in-middle-panel="true"></redoc>
 <script src="${base}docs-assets/redoc.standalone.js"></script>
 </body>
@@ -124,7 +150,7 @@ export function landingPage(plane: DocsPlane, base: string, health: (cluster: st
 </head>
 <body>
 <h1>${escapeHtml(plane.title)}</h1>
-<nav><a href="${base}docs">Swagger UI</a><a href="${base}redoc">ReDoc</a><a href="${base}openapi.json">openapi.json</a><a href="${base}openapi.yaml">openapi.yaml</a></nav>
+<nav><a href="${base}docs">Swagger UI</a><a href="${base}redoc">ReDoc</a><a href="${base}changelog">Changelog</a><a href="${base}openapi.json">openapi.json</a><a href="${base}openapi.yaml">openapi.yaml</a></nav>
 <table>
 <thead><tr><th>Model API</th><th>Path</th><th>Protocol</th><th>Versions (traffic · readiness · schema source)</th><th>Documented</th><th>Docs</th></tr></thead>
 <tbody>
