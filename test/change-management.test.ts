@@ -126,7 +126,7 @@ describe('deprecation, sunset and migration', () => {
   let up: TestUpstream;
   let gw: TestGateway;
   const versionDoc = (withLimit: boolean) =>
-    `{openapi: 3.1.0, info: {title: m, version: "1"}, paths: {/predict: {post: {operationId: predict, ${withLimit ? 'parameters: [{name: limit, in: query, required: true, schema: {type: integer}}], ' : ''}responses: {"200": {description: ok}}}}}}`;
+    `{openapi: 3.1.0, info: {title: m, version: "1"}, paths: {/predict: {post: {operationId: predict, ${withLimit ? 'parameters: [{name: limit, in: query, required: true, schema: {type: integer}}], ' : ''}responses: {"200": {description: ok}}}}${withLimit ? ', /old-predict: {post: {operationId: oldPredict, deprecated: true, x-sunset: "2099-06-30", responses: {"200": {description: ok}}}}' : ''}}}`;
   before(async () => {
     up = await startUpstream('model');
     gw = await startGateway({
@@ -194,6 +194,22 @@ spec:
     );
   });
 
+  it('announces an operation its model team marked deprecated, and only that one', async () => {
+    const old = await call(`${gw.url}/models/ranker/old-predict`, {
+      body: '{}',
+      headers: { 'x-api-key': 'key-a', 'x-model-version': 'v2' },
+    });
+    assert.equal(old.status, 200);
+    assert.equal(old.headers.sunset, 'Tue, 30 Jun 2099 00:00:00 GMT');
+    assert.match(String(old.headers.deprecation), /^@\d+$/);
+    assert.match(
+      String(old.headers.link),
+      /<https:\/\/models.example.com\/changelog\/default\/ranker>; rel="deprecation"/,
+    );
+    const current = await predict('v2');
+    assert.equal(current.headers.deprecation, undefined);
+  });
+
   it('answers 410 Gone naming the successor after the sunset, unless told to keep serving', async () => {
     const gone = await predict('v0');
     assert.equal(gone.status, 410);
@@ -227,11 +243,14 @@ spec:
     };
     assert.deepEqual(
       json.changes.map((c) => [c.rule, c.operation]),
-      [['parameter-added-required', 'POST /models/ranker/versions/v2/predict']],
+      [
+        ['parameter-added-required', 'POST /models/ranker/versions/v2/predict'],
+        ['path-added', undefined],
+      ],
     );
     const page = await call(`${gw.url}/changelog/default/ranker/migrate?from=v1&to=v2`);
     assert.equal(page.status, 200);
-    assert.match(page.text, /1 difference\(s\), <strong>1 breaking<\/strong>/);
+    assert.match(page.text, /2 difference\(s\), <strong>1 breaking<\/strong>/);
     const defaults = (await call(`${gw.url}/changelog/default/ranker/migrate.json`)).json() as {
       from: string;
       to: string;
@@ -239,5 +258,78 @@ spec:
     assert.deepEqual([defaults.from, defaults.to], ['v1', 'v2'], 'from the deprecated version to its successor');
     const unknown = await call(`${gw.url}/changelog/default/ranker/migrate.json?from=v1&to=v9`);
     assert.equal(unknown.status, 404);
+  });
+});
+
+describe('refusing breaking changes without a new version', () => {
+  let up: TestUpstream;
+  let gw: TestGateway;
+  let document: Record<string, unknown> = scoreDoc(['text']);
+  before(async () => {
+    up = await startUpstream('scorer', (req, res) => {
+      if (req.url !== '/openapi.json') return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(document));
+      return true;
+    });
+    gw = await startGateway({
+      'strict.yaml': modelApiYaml(
+        'strict',
+        'openapi',
+        [{ name: 'v1', url: up.origin }],
+        '  docs: {openAPI: {path: /openapi.json}, refreshInterval: 300ms, breakingChanges: Refuse}\n',
+      ),
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await up.close();
+  });
+
+  const published = async () =>
+    (await call(`${gw.url}/openapi/default/strict.json`)).json() as {
+      paths: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+      components: { schemas: Record<string, { required?: string[]; properties?: Record<string, unknown> }> };
+    };
+  const requestSchema = async () => {
+    const doc = await published();
+    const schema = doc.paths['/models/strict/score']!.post.requestBody.content['application/json']!.schema as {
+      required?: string[];
+      properties?: Record<string, unknown>;
+      $ref?: string;
+    };
+    return schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()!]! : schema;
+  };
+  const compatible = async () => {
+    const config = (await call(`${gw.adminUrl}/config`)).json() as {
+      statuses: Record<string, { conditions: { type: string; status: string; reason: string; message: string }[] }>;
+    };
+    return config.statuses['ModelAPI/default/strict']!.conditions.find((c) => c.type === 'Compatible');
+  };
+  const revisions = async () => ((await call(`${gw.url}/changelog.json`)).json() as Changelog).revisions;
+
+  it('keeps serving the last accepted revision and says why', async () => {
+    await eventually(async () => (await revisions()).length === 1);
+    document = scoreDoc(['text', 'lang']);
+    await eventually(async () => (await compatible())?.reason === 'BreakingChangeRefused', 5000);
+    const condition = await compatible();
+    assert.equal(condition!.status, 'False');
+    assert.match(condition!.message, /request-property-became-required/);
+    assert.deepEqual((await requestSchema()).required, ['text'], 'the old document is still published');
+    assert.equal((await revisions()).length, 1, 'no revision for what was refused');
+  });
+
+  it('publishes again once the change no longer breaks', async () => {
+    const next = scoreDoc(['text']) as {
+      paths: Record<
+        string,
+        { post: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } } }
+      >;
+    };
+    next.paths['/score']!.post.requestBody.content['application/json']!.schema.properties.score = { type: 'number' };
+    document = next as unknown as Record<string, unknown>;
+    await eventually(async () => (await revisions()).length === 2, 5000);
+    assert.ok('score' in ((await requestSchema()).properties ?? {}));
+    await eventually(async () => (await compatible())?.status === 'True');
   });
 });

@@ -37,6 +37,8 @@ interface VersionHistory {
   revisions: Revision[];
   /** The latest document, for the next comparison. */
   document: Json;
+  /** What the latest document was rendered from, when the caller keeps it (to hold a breaking change back). */
+  origin?: unknown;
 }
 
 /** What is observed about one version at one time. */
@@ -49,6 +51,8 @@ export interface VersionObservation {
   readonly generation?: number;
   /** Maps the version's paths to version-independent ones (for comparing across renamed prefixes). */
   readonly pathKey?: (path: string) => string;
+  /** Kept with the latest revision (see VersionHistory.origin). */
+  readonly origin?: unknown;
 }
 
 /** The revision store of one gateway. */
@@ -78,7 +82,11 @@ export class RevisionStore {
     const hash = documentHash(o.document);
     const history = this.#histories.get(key);
     const latest = history?.revisions.at(-1);
-    if (latest?.hash === hash) return undefined;
+    if (latest?.hash === hash) {
+      // Same content: keep the newest object, so the previous snapshot's copy can be collected.
+      if (history) history.document = o.document;
+      return undefined;
+    }
     const changes =
       history && latest
         ? diffDocuments(history.document, o.document, {
@@ -100,6 +108,7 @@ export class RevisionStore {
     const next: VersionHistory = {
       revisions: [...(history?.revisions ?? []), revision].slice(-this.#limit),
       document: o.document,
+      ...(o.origin !== undefined ? { origin: o.origin } : {}),
     };
     this.#histories.set(key, next);
     this.#save(o.api, o.version, next);
@@ -114,6 +123,15 @@ export class RevisionStore {
     return out.sort(
       (a, b) => b.at.localeCompare(a.at) || b.revision - a.revision || a.version.localeCompare(b.version),
     );
+  }
+
+  /** The latest revision of a version with its document and origin. */
+  latestEntry(api: string, version: string): { revision: Revision; document: Json; origin?: unknown } | undefined {
+    const h = this.#histories.get(`${api}\0${version}`);
+    const revision = h?.revisions.at(-1);
+    return h && revision
+      ? { revision, document: h.document, ...(h.origin !== undefined ? { origin: h.origin } : {}) }
+      : undefined;
   }
 
   /** The latest revision of a version. */

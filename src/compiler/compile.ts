@@ -15,6 +15,7 @@
 
 import { buildDocs, type ServedApi } from '../docs/build-docs.ts';
 import { type Discovered, NOTHING_DISCOVERED } from '../docs/discovery.ts';
+import type { ResolvedSource } from '../docs/version-source.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
@@ -35,6 +36,11 @@ export interface CompileOptions {
   readonly discovered?: Discovered;
   /** The Gateway API controller name GatewayClasses select modelgate with (default modelgate.dev/gateway-controller). */
   readonly controllerName?: string;
+  /**
+   * Sources held back by the `breakingChanges: Refuse` policy, by `ref\0version`: documented instead of what was
+   * resolved (which is published as the version's `candidate`).
+   */
+  readonly heldSources?: ReadonlyMap<string, ResolvedSource>;
 }
 
 /** The compiler's output. */
@@ -187,6 +193,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       title: settings.title,
       description: settings.description,
       ...(gateway?.spec.docs?.contact ? { contact: gateway.spec.docs.contact } : {}),
+      ...(options.heldSources ? { heldSources: options.heldSources } : {}),
     },
     gatewayApi.documented,
   );

@@ -50,10 +50,7 @@ export class DataPlane {
   #inflight = 0;
   #idleWaiters: (() => void)[] = [];
   /** Deprecation headers per API version, rebuilt when a snapshot brings new settings. */
-  readonly #announcements = new Map<
-    string,
-    { source: VersionDeprecation; headers: Readonly<Record<string, string>> }
-  >();
+  readonly #announcements = new Map<string, { source: object; headers: Readonly<Record<string, string>> }>();
   /** When each version without an explicit deprecation date was first served as deprecated (epoch seconds). */
   readonly #deprecationSeen = new Map<string, number>();
 
@@ -311,10 +308,15 @@ export class DataPlane {
    * The Deprecation (RFC 9745), Sunset (RFC 8594) and Link headers of a deprecated version, built once per version
    * and settings. Without an explicit date, the deprecation dates from when this process first served it as such.
    */
-  #announcement(api: string, version: string, d: VersionDeprecation): Readonly<Record<string, string>> {
+  #announcement(
+    api: string,
+    version: string,
+    d: VersionDeprecation,
+    identity: object = d,
+  ): Readonly<Record<string, string>> {
     const key = `${api}\0${version}`;
     const cached = this.#announcements.get(key);
-    if (cached?.source === d) return cached.headers;
+    if (cached?.source === identity) return cached.headers;
     let at = d.at;
     if (at === undefined) {
       at = this.#deprecationSeen.get(key) ?? Math.floor(Date.now() / 1000);
@@ -324,7 +326,7 @@ export class DataPlane {
     if (d.successor) links.push(`<${d.successor.url}>; rel="successor-version"`);
     const headers: Record<string, string> = { deprecation: `@${at}`, link: links.join(', ') };
     if (d.sunsetMs !== undefined) headers.sunset = new Date(d.sunsetMs).toUTCString();
-    this.#announcements.set(key, { source: d, headers });
+    this.#announcements.set(key, { source: identity, headers });
     return headers;
   }
 
@@ -385,6 +387,23 @@ export class DataPlane {
       }
       this.metrics.deprecatedCalls.labels(api, name, identity?.subject ?? '').inc();
       announced = this.#announcement(api, name, d);
+    } else if (backend.version !== undefined && rule.source.startsWith('ModelAPI/')) {
+      const op = runtime.deprecatedOperations.find(rule.labels.api, backend.version, req.method ?? 'GET', path);
+      if (op) {
+        const [, ns, name] = rule.labels.api.split('/');
+        const docs = runtime.snapshot.docs;
+        this.metrics.deprecatedCalls.labels(rule.labels.api, backend.version, identity?.subject ?? '').inc();
+        announced = this.#announcement(
+          `${rule.labels.api} ${op.method} ${op.path}`,
+          backend.version,
+          {
+            ...(op.sunsetMs !== undefined ? { sunsetMs: op.sunsetMs } : {}),
+            link: `${docs.publicURL}${docs.pathPrefix}/changelog/${ns}/${name}`,
+            afterSunset: 'Serve',
+          },
+          op,
+        );
+      }
     }
     const cluster = runtime.clusters.get(backend.cluster)!;
     const upstreamPath =

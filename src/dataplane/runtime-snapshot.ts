@@ -5,6 +5,7 @@
  */
 import { DocsSite, type RevisionSource } from '../docs/docs-site.ts';
 import type { Snapshot } from '../snapshot/types.ts';
+import { DeprecatedOperations } from './deprecated-operations.ts';
 import { RouteMatcher } from './matcher.ts';
 import { RequestValidators } from './request-validator.ts';
 import { RetryBudget } from './retry-budget.ts';
@@ -23,6 +24,8 @@ export class RuntimeSnapshot {
   readonly docs: DocsSite;
   /** Request validation against this snapshot's published documents (compiled on first use). */
   readonly validators: RequestValidators;
+  /** Operations the model teams marked deprecated in their documents (indexed on first use). */
+  readonly deprecatedOperations: DeprecatedOperations;
   /** Requests that entered while this snapshot was current and have not finished. */
   inflight = 0;
   #retired = false;
@@ -39,6 +42,7 @@ export class RuntimeSnapshot {
       Object.values(snapshot.clusters).map((c) => [c.name, { ...registry.acquire(c), retryBudget: new RetryBudget() }]),
     );
     this.validators = new RequestValidators(snapshot.docs);
+    this.deprecatedOperations = new DeprecatedOperations(snapshot.docs);
     this.docs = new DocsSite(
       snapshot.docs,
       (name) => {

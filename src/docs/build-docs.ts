@@ -45,6 +45,8 @@ export interface DocsSettings {
   readonly title: string;
   readonly description: string;
   readonly contact?: Json;
+  /** Sources the `breakingChanges: Refuse` policy holds back (see CompileOptions.heldSources). */
+  readonly heldSources?: ReadonlyMap<string, ResolvedSource>;
 }
 
 /** What the docs pass adds to a ModelAPI's status. */
@@ -92,6 +94,9 @@ export function buildDocs(
     const titleBase = api.spec.docs?.title ?? api.metadata.name;
     const tagName = (tagNames.get(titleBase) ?? 0) > 1 ? `${summary.namespace}/${titleBase}` : titleBase;
     const resolved = new Map<string, ResolvedSource>();
+    const refuse = api.spec.docs?.breakingChanges === 'Refuse';
+    /** Fresh sources of held versions: rendered as their candidates. */
+    const candidates = new Map<string, ResolvedSource>();
     for (const [i, version] of api.spec.versions.entries()) {
       const source = resolveVersionSource({
         api,
@@ -100,7 +105,10 @@ export function buildDocs(
         configMaps,
         discovered,
       });
-      resolved.set(version.name, source);
+      const held = refuse ? settings.heldSources?.get(`${summary.ref}\0${version.name}`) : undefined;
+      if (held) candidates.set(version.name, source);
+      // A held version keeps its accepted document but the fresh tasks, so its source is still watched.
+      resolved.set(version.name, held ? { ...held, tasks: source.tasks } : source);
       for (const t of source.tasks) tasks.set(t.key, t);
     }
     const multi = summary.versions.length > 1;
@@ -168,6 +176,18 @@ export function buildDocs(
         ...(api.spec.versions[i]?.sunset ? { sunset: api.spec.versions[i]!.sunset! } : {}),
         ...(api.spec.versions[i]?.successor ? { successor: api.spec.versions[i]!.successor! } : {}),
         part: multi || !primary ? apiParts.find((p) => p.versioned && p.version === v.name)! : partOf(v.name, true),
+        ...(refuse ? { origin: resolved.get(v.name)! } : {}),
+        ...(candidates.has(v.name)
+          ? {
+              candidate: renderVersionDocument(candidates.get(v.name)!, {
+                title: titleBase,
+                version: v.name,
+                basePath: v.path,
+                modelName: v.modelName,
+                modelVersion: api.spec.versions[i]?.modelVersion,
+              }).document,
+            }
+          : {}),
       })),
       parts: apiParts,
     });

@@ -5,12 +5,14 @@
  */
 import type { Server } from 'node:http';
 import { createAdminServer } from '../admin/admin-server.ts';
-import { RevisionStore } from '../changes/revisions.ts';
+import { diffDocuments } from '../changes/diff.ts';
+import { documentHash, RevisionStore } from '../changes/revisions.ts';
 import { compileSnapshot } from '../compiler/compile.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { GlobalRateLimiter } from '../dataplane/global-rate-limiter.ts';
 import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
 import { SpecFetcher } from '../docs/spec-fetcher.ts';
+import type { ResolvedSource } from '../docs/version-source.ts';
 import { listenOn } from '../net/listen.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
@@ -74,6 +76,9 @@ export class FileGateway {
   readonly #changeConditions = new Map<string, ConditionInput>();
   #compiledStatuses: readonly ResourceStatus[] = [];
   #revisionRun: NodeJS.Immediate | undefined;
+  /** Sources held back by `breakingChanges: Refuse`, and why, by `ref\0version`. */
+  readonly #held = new Map<string, ResolvedSource>();
+  readonly #refusals = new Map<string, string>();
   port = 0;
   adminPort = 0;
 
@@ -171,11 +176,16 @@ export class FileGateway {
   }
 
   #compileAndApply(resources: ResourceSet, message: string): void {
-    const { snapshot, statuses } = compileSnapshot(resources, {
-      ...(this.#options.publicURL !== undefined ? { defaultPublicURL: this.#options.publicURL } : {}),
-      discovered: this.#fetcher.discovered(),
-      ...(this.#options.controllerName ? { controllerName: this.#options.controllerName } : {}),
-    });
+    const compile = () =>
+      compileSnapshot(resources, {
+        ...(this.#options.publicURL !== undefined ? { defaultPublicURL: this.#options.publicURL } : {}),
+        discovered: this.#fetcher.discovered(),
+        ...(this.#options.controllerName ? { controllerName: this.#options.controllerName } : {}),
+        heldSources: this.#held,
+      });
+    let { snapshot, statuses } = compile();
+    // A breaking document of a `breakingChanges: Refuse` API is never served: held back before the snapshot applies.
+    if (this.#decideHolds(snapshot)) ({ snapshot, statuses } = compile());
     this.#useRedis(snapshot.gateway.redis);
     this.dataPlane.apply(snapshot);
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
@@ -188,6 +198,54 @@ export class FileGateway {
       this.#recordRevisions(snapshot);
     });
     this.#log.info({ routes: snapshot.routes.length, apis: snapshot.apis.length }, message);
+  }
+
+  /**
+   * For APIs with `breakingChanges: Refuse`: holds back a version whose new document breaks its latest revision
+   * (the revision's source is documented instead), and releases a held version once its candidate no longer breaks.
+   * Returns whether the holds changed (the snapshot must then be compiled again).
+   */
+  #decideHolds(snapshot: Snapshot): boolean {
+    let changed = false;
+    const refusing = new Set<string>();
+    for (const api of snapshot.docs.apis) {
+      for (const v of api.versions) {
+        if (v.origin === undefined) continue; // not a Refuse API
+        const key = `${api.ref}\0${v.name}`;
+        refusing.add(key);
+        const latest = this.#revisions.latestEntry(api.ref, v.name);
+        if (!latest || api.documented.status !== 'True') continue;
+        const candidate = (v.candidate ?? v.part.document) as Record<string, unknown>;
+        if (!v.candidate && documentHash(candidate) === latest.revision.hash) continue;
+        const breaking = diffDocuments(latest.document, candidate).filter((c) => c.level === 'breaking');
+        if (breaking.length > 0) {
+          this.#refusals.set(
+            key,
+            `${v.name}: a new document with ${breaking.length} breaking change(s) (${[...new Set(breaking.map((c) => c.rule))].join(', ')}) was not published; revision ${latest.revision.revision} keeps serving — publish it as a new version, or set docs.breakingChanges: Allow`,
+          );
+          if (!v.candidate && latest.origin !== undefined) {
+            this.#held.set(key, latest.origin as ResolvedSource);
+            this.#log.warn(
+              { resource: api.ref, version: v.name, breaking: breaking.map((c) => c.rule) },
+              'breaking API change refused',
+            );
+            changed = true;
+          }
+        } else if (v.candidate) {
+          this.#held.delete(key);
+          this.#refusals.delete(key);
+          changed = true;
+        }
+      }
+    }
+    for (const key of [...this.#held.keys()])
+      if (!refusing.has(key)) {
+        // The API is gone or allows breaking changes now: nothing to hold.
+        this.#held.delete(key);
+        this.#refusals.delete(key);
+        changed = true;
+      }
+    return changed;
   }
 
   /** Publishes the compiler's statuses plus what the revision history says, logging conditions that changed. */
@@ -227,6 +285,7 @@ export class FileGateway {
             document: v.part.document as Record<string, unknown>,
             source: v.source,
             ...(generation !== undefined ? { generation } : {}),
+            ...(v.origin !== undefined ? { origin: v.origin } : {}),
           },
           now,
         );
@@ -248,18 +307,24 @@ export class FileGateway {
       }
       const latest = api.versions.map((v) => this.#revisions.latest(api.ref, v.name));
       const broken = latest.filter((r) => r !== undefined && r.breaking > 0);
-      const next = broken.length
-        ? condition(
-            'Compatible',
-            'False',
-            'BreakingChange',
-            broken
-              .map(
-                (r) => `${r!.version} revision ${r!.revision}: ${r!.breaking} breaking change(s) without a new version`,
-              )
-              .join('; '),
-          )
-        : condition('Compatible', 'True', 'Compatible', 'no breaking change in the latest revisions');
+      const refused = api.versions.flatMap((v) =>
+        v.candidate ? [this.#refusals.get(`${api.ref}\0${v.name}`) ?? `${v.name}: a breaking change was refused`] : [],
+      );
+      const next = refused.length
+        ? condition('Compatible', 'False', 'BreakingChangeRefused', refused.join('; '))
+        : broken.length
+          ? condition(
+              'Compatible',
+              'False',
+              'BreakingChange',
+              broken
+                .map(
+                  (r) =>
+                    `${r!.version} revision ${r!.revision}: ${r!.breaking} breaking change(s) without a new version`,
+                )
+                .join('; '),
+            )
+          : condition('Compatible', 'True', 'Compatible', 'no breaking change in the latest revisions');
       const previous = this.#changeConditions.get(api.ref);
       if (previous?.status !== next.status || previous.message !== next.message) {
         this.#changeConditions.set(api.ref, next);

@@ -100,6 +100,12 @@ export const ApiDocs = Type.Object(
     title: Type.Optional(Type.String({ description: 'Tag name shown in the portal (default: the ModelAPI name).' })),
     description: Type.Optional(Type.String({ description: 'Tag description (Markdown).' })),
     hidden: Type.Optional(Type.Boolean({ description: 'Leave this API out of the published documents.' })),
+    breakingChanges: Type.Optional(
+      StringEnum(['Allow', 'Refuse'], {
+        description:
+          'Refuse: a document with breaking changes under an existing version name is not published — the last accepted revision keeps serving and the `Compatible` condition says why, until the change comes as a new version or stops breaking. Allow (default): published, logged, and `Compatible=False`.',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'How this API is documented.' },
 );

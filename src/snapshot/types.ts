@@ -338,6 +338,10 @@ export interface PublishedApi {
     readonly sunset?: string;
     /** The version consumers should move to. */
     readonly successor?: string;
+    /** `breakingChanges: Refuse` APIs: the source the published document was rendered from (kept to hold it). */
+    readonly origin?: unknown;
+    /** Set while a breaking document is held back: what would have been published instead. */
+    readonly candidate?: Readonly<Record<string, unknown>>;
     /** The version's own paths (`<prefix>/versions/<v>`), rendered, ready to merge. */
     readonly part: MergePart;
   }[];
