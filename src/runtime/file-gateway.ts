@@ -20,13 +20,18 @@ import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagn
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import type { Snapshot } from '../snapshot/types.ts';
-import { DirectoryWatcher } from '../sources/directory-watcher.ts';
-import { loadDirectory } from '../sources/load-directory.ts';
+import { DirectorySource } from '../sources/directory-source.ts';
+import type { ResourceSource } from './resource-source.ts';
 import { StatusStore } from './status-store.ts';
 
 /** Settings of a file-mode gateway. */
 export interface FileGatewayOptions {
-  readonly configDir: string;
+  /** The configuration directory (file mode); ignored when `source` is given. */
+  readonly configDir?: string;
+  /** Another resource source (Kubernetes); default: the directory `configDir`. */
+  readonly source?: ResourceSource;
+  /** Told every time the published statuses change (the Kubernetes status writer). */
+  readonly onStatuses?: (statuses: StatusStore) => void;
   readonly port: number;
   readonly host: string;
   readonly adminPort: number;
@@ -61,7 +66,7 @@ export class FileGateway {
   readonly #options: FileGatewayOptions;
   readonly #log: Logger;
   #admin: Server | undefined;
-  #watcher: DirectoryWatcher | undefined;
+  readonly #source: ResourceSource;
   #appliedHash: string | undefined;
   #lastDiagnostics: readonly Diagnostic[] = [];
   #lastError: { at: string; diagnostics: string[] } | undefined;
@@ -75,6 +80,8 @@ export class FileGateway {
   /** Conditions the revision history adds to ModelAPI statuses (`Compatible`), by ref. */
   readonly #changeConditions = new Map<string, ConditionInput>();
   #compiledStatuses: readonly ResourceStatus[] = [];
+  /** Statuses of objects the source left out (Kubernetes: invalid resources). */
+  #rejected: readonly ResourceStatus[] = [];
   #revisionRun: NodeJS.Immediate | undefined;
   /** Sources held back by `breakingChanges: Refuse`, and why, by `ref\0version`. */
   readonly #held = new Map<string, ResolvedSource>();
@@ -85,6 +92,8 @@ export class FileGateway {
   constructor(options: FileGatewayOptions) {
     this.#options = options;
     this.#log = options.logger;
+    if (!options.source && options.configDir === undefined) throw new Error('a gateway needs configDir or a source');
+    this.#source = options.source ?? new DirectorySource(options.configDir!, options.watch ?? {});
     this.dataPlane = new DataPlane(this.registry, this.metrics);
     this.#revisions = new RevisionStore(options.stateDir, 50, options.admin !== false);
     this.dataPlane.revisions = this.#revisions;
@@ -106,20 +115,14 @@ export class FileGateway {
     this.port = await this.dataPlane.listen(this.#options.port, this.#options.host, this.#options.reusePort === true);
     if (this.#options.admin !== false) {
       this.#admin = createAdminServer(
-        { ready: () => this.dataPlane.ready, config: () => this.configView() },
+        { ready: () => this.dataPlane.ready && this.#source.synced, config: () => this.configView() },
         this.metrics,
       );
       this.adminPort = await listenOn(this.#admin, this.#options.adminPort, this.#options.adminHost);
     }
-    if (this.#options.watch !== false) {
-      this.#watcher = new DirectoryWatcher(
-        this.#options.configDir,
-        () => void this.reload(),
-        this.#options.watch ?? {},
-      );
-    }
+    if (this.#options.watch !== false || this.#options.source) await this.#source.watch(() => void this.reload());
     this.#log.info(
-      { port: this.port, adminPort: this.adminPort, configDir: this.#options.configDir },
+      { port: this.port, adminPort: this.adminPort, source: this.#source.description },
       'modelgate serving',
     );
   }
@@ -141,7 +144,8 @@ export class FileGateway {
   }
 
   async #reloadOnce(): Promise<ReloadResult> {
-    const load = await loadDirectory(this.#options.configDir);
+    const load = await this.#source.load();
+    this.#rejected = load.rejected ?? [];
     const discoveryChanged = this.#discoveryChanged;
     this.#discoveryChanged = false;
     if (load.hash === this.#appliedHash && this.dataPlane.current && !discoveryChanged) {
@@ -250,11 +254,15 @@ export class FileGateway {
 
   /** Publishes the compiler's statuses plus what the revision history says, logging conditions that changed. */
   #publishStatuses(): void {
-    const statuses = this.#compiledStatuses.map((s) => {
-      const extra = this.#changeConditions.get(s.ref);
-      return extra ? { ...s, conditions: [...s.conditions, extra] } : s;
-    });
-    for (const ref of this.statuses.update(statuses, new Date())) {
+    const statuses = [
+      ...this.#compiledStatuses.map((s) => {
+        const extra = this.#changeConditions.get(s.ref);
+        return extra ? { ...s, conditions: [...s.conditions, extra] } : s;
+      }),
+      ...this.#rejected,
+    ];
+    const changed = this.statuses.update(statuses, new Date());
+    for (const ref of changed) {
       const status = this.statuses.get(ref)!;
       for (const c of status.conditions) {
         const fields = { resource: ref, condition: c.type, status: c.status, reason: c.reason };
@@ -262,6 +270,7 @@ export class FileGateway {
         else this.#log.warn(fields, c.message);
       }
     }
+    this.#options.onStatuses?.(this.statuses);
   }
 
   /**
@@ -398,7 +407,7 @@ export class FileGateway {
 
   /** Graceful stop: readiness goes false, in-flight requests drain, then everything closes. */
   async stop(drainMs = this.dataPlane.current?.gateway.drainTimeoutMs ?? 30_000): Promise<void> {
-    this.#watcher?.close();
+    await this.#source.close();
     if (this.#revisionRun) clearImmediate(this.#revisionRun);
     await this.#fetcher.close();
     await this.dataPlane.globalLimiter?.close();

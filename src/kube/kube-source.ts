@@ -1,0 +1,208 @@
+/**
+ * The Kubernetes source: supervised informers for ModelAPI, ModelGateway, Service and EndpointSlice (all namespaces or
+ * the listed ones), and for the Secrets and ConfigMaps the resources reference or select by label — never all of them.
+ * Level-triggered like the file source: every change only says "changed"; `load` builds the whole ResourceSet from the
+ * caches. Invalid custom resources are left out and reported (`Accepted=False`, reason `Invalid`); the rest is served.
+ * A periodic resync recompiles from the caches even when nothing was heard.
+ */
+import { createHash } from 'node:crypto';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../observability/logger.ts';
+import type { Diagnostic } from '../resources/diagnostics.ts';
+import { condition, type ResourceStatus } from '../resources/status.ts';
+import { refKey, refOf } from '../resources/types.ts';
+import type { ResourceSource, SourceLoad } from '../runtime/resource-source.ts';
+import type { ModelAPI } from '../schema/model-api.ts';
+import type { ModelGateway } from '../schema/model-gateway.ts';
+import { validateResource } from '../schema/validate.ts';
+import { collect } from '../sources/load-directory.ts';
+import type { LocatedObject } from '../sources/parse-yaml.ts';
+import { type Backoff, WatchedKind, type WatchSpec } from './watched-kind.ts';
+
+/** Settings of the Kubernetes source. */
+export interface KubeSourceOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Namespaces to watch; empty or absent: all. */
+  readonly namespaces?: readonly string[];
+  readonly logger: Logger;
+  /** Recompile from the caches this often even without events (default 5 min). */
+  readonly resyncMs?: number;
+  readonly backoff?: Backoff;
+}
+
+/** Kinds always watched: group path, version, plural, kind. */
+const PRIMARY: readonly { apiVersion: string; plural: string; kind: string }[] = [
+  { apiVersion: 'modelgate.dev/v1alpha1', plural: 'modelapis', kind: 'ModelAPI' },
+  { apiVersion: 'modelgate.dev/v1alpha1', plural: 'modelgateways', kind: 'ModelGateway' },
+  { apiVersion: 'v1', plural: 'services', kind: 'Service' },
+  { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices', kind: 'EndpointSlice' },
+];
+
+/** The collection path of a kind, in one namespace or all. */
+export function collectionPath(apiVersion: string, plural: string, namespace?: string): string {
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  return `${base}${namespace ? `/namespaces/${namespace}` : ''}/${plural}`;
+}
+
+/** Resources from the API server. */
+export class KubeSource implements ResourceSource {
+  readonly description: string;
+  readonly #options: KubeSourceOptions;
+  readonly #log: Logger;
+  readonly #primary: WatchedKind[] = [];
+  /** Secret and ConfigMap informers, by a key of what they select; started and stopped as references change. */
+  readonly #referenced = new Map<string, WatchedKind>();
+  #onChange: (() => void) | undefined;
+  #resync: NodeJS.Timeout | undefined;
+  #started = false;
+
+  constructor(options: KubeSourceOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+    const server = options.kubeConfig.getCurrentCluster()?.server ?? 'no cluster';
+    this.description = `${server} (${options.namespaces?.length ? `namespaces ${options.namespaces.join(', ')}` : 'all namespaces'})`;
+  }
+
+  get synced(): boolean {
+    return this.#started && [...this.#primary, ...this.#referenced.values()].every((w) => w.synced);
+  }
+
+  async watch(onChange: () => void): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.#onChange = onChange;
+    const namespaces = this.#options.namespaces?.length ? this.#options.namespaces : [undefined];
+    for (const k of PRIMARY)
+      for (const ns of namespaces) {
+        const w = this.#watcher({
+          apiVersion: k.apiVersion,
+          kind: k.kind,
+          path: collectionPath(k.apiVersion, k.plural, ns),
+        });
+        this.#primary.push(w);
+        w.start();
+      }
+    this.#resync = setInterval(() => onChange(), this.#options.resyncMs ?? 300_000);
+    this.#resync.unref();
+  }
+
+  async load(): Promise<SourceLoad> {
+    const primary = this.#primary.flatMap((w) => w.objects());
+    this.#followReferences(primary);
+    const all = [...primary, ...[...this.#referenced.values()].flatMap((w) => w.objects())];
+    const located: LocatedObject[] = [];
+    const rejected: ResourceStatus[] = [];
+    const hash = createHash('sha256');
+    const seen = new Set<string>();
+    for (const raw of all) {
+      const object = cleaned(raw);
+      const meta = object.metadata as { resourceVersion?: string; generation?: number };
+      const key = refKey(refOf(object));
+      if (seen.has(key)) continue; // a Secret both referenced and selected
+      seen.add(key);
+      hash.update(`${key}@${meta.resourceVersion ?? ''}\n`);
+      const violations = validateResource(object) ?? [];
+      if (violations.length > 0) {
+        // The API server validated against the CRD; this catches what only modelgate's schema says (and a CRD
+        // older than this gateway). The object is left out; everything else is served.
+        rejected.push({
+          ref: key,
+          ...(meta.generation !== undefined ? { observedGeneration: Number(meta.generation) } : {}),
+          conditions: [
+            condition(
+              'Accepted',
+              'False',
+              'Invalid',
+              violations.map((v) => `${v.pointer.slice(1).replace(/\//g, '.') || '<root>'}: ${v.message}`).join('; '),
+            ),
+          ],
+        });
+        continue;
+      }
+      located.push({ object, location: { file: `kube:${key}`, line: 1, column: 1 } });
+    }
+    const diagnostics: Diagnostic[] = [];
+    const { resources } = collect(located, diagnostics);
+    return { resources, diagnostics, hash: hash.digest('hex'), rejected };
+  }
+
+  async close(): Promise<void> {
+    if (this.#resync) clearInterval(this.#resync);
+    for (const w of [...this.#primary, ...this.#referenced.values()]) w.stop();
+  }
+
+  #watcher(spec: WatchSpec): WatchedKind {
+    return new WatchedKind(
+      this.#options.kubeConfig,
+      spec,
+      () => this.#onChange?.(),
+      this.#log,
+      this.#options.backoff ?? { baseMs: 1000, maxMs: 30_000 },
+    );
+  }
+
+  /** Starts informers for newly referenced Secrets and ConfigMaps and stops those no longer referenced. */
+  #followReferences(primary: readonly KubernetesObject[]): void {
+    const wanted = new Map<string, WatchSpec>();
+    const named = (kind: 'Secret' | 'ConfigMap', namespace: string, name: string) => {
+      const plural = kind === 'Secret' ? 'secrets' : 'configmaps';
+      wanted.set(`${kind}|${namespace}|name=${name}`, {
+        apiVersion: 'v1',
+        kind,
+        path: collectionPath('v1', plural, namespace),
+        fieldSelector: `metadata.name=${name}`,
+      });
+    };
+    for (const o of primary) {
+      const namespace = o.metadata?.namespace ?? 'default';
+      if (o.kind === 'ModelGateway') {
+        for (const p of (o as unknown as ModelGateway).spec?.auth?.providers ?? []) {
+          for (const s of p.apiKey?.secrets ?? []) named('Secret', s.namespace ?? namespace, s.name);
+          const labels = p.apiKey?.secretSelector?.matchLabels;
+          if (labels) {
+            const selector = Object.entries(labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .sort()
+              .join(',');
+            wanted.set(`Secret|${namespace}|labels=${selector}`, {
+              apiVersion: 'v1',
+              kind: 'Secret',
+              path: collectionPath('v1', 'secrets', namespace),
+              labelSelector: selector,
+            });
+          }
+        }
+      } else if (o.kind === 'ModelAPI') {
+        const spec = (o as unknown as ModelAPI).spec;
+        const refs = [
+          spec?.docs?.openAPI?.configMapRef,
+          ...(spec?.versions ?? []).map((v) => v.docs?.openAPI?.configMapRef),
+        ];
+        for (const ref of refs) if (ref) named('ConfigMap', namespace, ref.name);
+      }
+    }
+    for (const [key, w] of this.#referenced)
+      if (!wanted.has(key)) {
+        w.stop();
+        this.#referenced.delete(key);
+      }
+    for (const [key, spec] of wanted)
+      if (!this.#referenced.has(key)) {
+        const w = this.#watcher(spec);
+        this.#referenced.set(key, w);
+        w.start();
+      }
+  }
+}
+
+/** The object as the compiler wants it: apiVersion/kind set, managed fields and our own status left out. */
+function cleaned(raw: KubernetesObject): LocatedObject['object'] {
+  const { status: _status, ...rest } = raw as KubernetesObject & { status?: unknown };
+  const keepStatus = raw.kind !== 'ModelAPI' && raw.kind !== 'ModelGateway';
+  const { managedFields: _m, ...metadata } = (raw.metadata ?? {}) as Record<string, unknown>;
+  return {
+    ...(keepStatus && _status !== undefined ? { status: _status } : {}),
+    ...rest,
+    metadata,
+  } as unknown as LocatedObject['object'];
+}
