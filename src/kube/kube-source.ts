@@ -63,8 +63,13 @@ export class KubeSource implements ResourceSource {
     this.description = `${server} (${options.namespaces?.length ? `namespaces ${options.namespaces.join(', ')}` : 'all namespaces'})`;
   }
 
+  /**
+   * Whether every primary kind has been listed. Until then changes are held back: a ModelAPI seen before its Service
+   * would be compiled as broken and say so in its status and Events. (Referenced Secrets and ConfigMaps follow the
+   * resources that name them, a moment later; a Secret the gateway may not read must not keep it unready forever.)
+   */
   get synced(): boolean {
-    return this.#started && [...this.#primary, ...this.#referenced.values()].every((w) => w.synced);
+    return this.#started && this.#primary.every((w) => w.synced);
   }
 
   async watch(onChange: () => void): Promise<void> {
@@ -82,7 +87,9 @@ export class KubeSource implements ResourceSource {
         this.#primary.push(w);
         w.start();
       }
-    this.#resync = setInterval(() => onChange(), this.#options.resyncMs ?? 300_000);
+    this.#resync = setInterval(() => {
+      if (this.synced) onChange();
+    }, this.#options.resyncMs ?? 300_000);
     this.#resync.unref();
   }
 
@@ -135,7 +142,9 @@ export class KubeSource implements ResourceSource {
     return new WatchedKind(
       this.#options.kubeConfig,
       spec,
-      () => this.#onChange?.(),
+      () => {
+        if (this.synced) this.#onChange?.();
+      },
       this.#log,
       this.#options.backoff ?? { baseMs: 1000, maxMs: 30_000 },
     );

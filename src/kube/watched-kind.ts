@@ -70,9 +70,12 @@ export class WatchedKind {
         item.kind ??= this.spec.kind;
       }
       if (!this.#synced) {
-        this.#synced = true;
-        // The first list is a change too: the cache went from nothing to everything.
-        queueMicrotask(this.#onChange);
+        // Synced once the informer has put the items in its cache (after this promise resolves, before the next
+        // macrotask); the first list is a change too: the cache went from nothing to everything.
+        setImmediate(() => {
+          this.#synced = true;
+          this.#onChange();
+        });
       }
       this.#failures = 0;
       return body;

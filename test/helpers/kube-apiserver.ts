@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 
 type Json = Record<string, unknown>;
@@ -88,6 +89,7 @@ export class KubeApiServer {
   constructor(crdFiles: readonly string[], bookmarkMs = 500) {
     this.bookmarkMs = bookmarkMs;
     const ajv = new Ajv({ strict: false, allErrors: true });
+    (addFormats as unknown as (a: Ajv) => void)(ajv);
     for (const k of [
       'x-kubernetes-int-or-string',
       'x-kubernetes-preserve-unknown-fields',
@@ -142,7 +144,7 @@ export class KubeApiServer {
   kubeconfig(namespace = 'default'): string {
     return `apiVersion: v1
 kind: Config
-clusters: [{name: sim, cluster: {server: "${this.url}"}}]
+clusters: [{name: sim, cluster: {server: "${this.url}", insecure-skip-tls-verify: true}}]
 users: [{name: sim, user: {token: simulated}}]
 contexts: [{name: sim, context: {cluster: sim, user: sim, namespace: ${namespace}}}]
 current-context: sim

@@ -1,0 +1,150 @@
+/**
+ * Writes the published statuses of modelgate's own resources back through the status subresource (merge patches,
+ * only what changed since the last write) and records Events for notable condition changes — on the leader only.
+ * A replica that becomes leader writes everything once, so nothing is lost across a failover.
+ */
+import {
+  CustomObjectsApi,
+  EventsV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import type { Logger } from '../observability/logger.ts';
+import type { Condition } from '../resources/status.ts';
+import type { PublishedStatus, StatusStore } from '../runtime/status-store.ts';
+
+/** Kinds whose status modelgate owns. */
+const OWNED: Readonly<Record<string, { group: string; version: string; plural: string }>> = {
+  ModelAPI: { group: 'modelgate.dev', version: 'v1alpha1', plural: 'modelapis' },
+  ModelGateway: { group: 'modelgate.dev', version: 'v1alpha1', plural: 'modelgateways' },
+};
+
+/** Conditions whose changes are worth an Event. */
+const NOTABLE = new Set(['Accepted', 'Ready', 'ResolvedRefs', 'Documented', 'Compatible']);
+
+/** Settings of the writer. */
+export interface StatusWriterOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly identity: string;
+  readonly logger: Logger;
+  readonly isLeader: () => boolean;
+}
+
+/** Status and Event writer. */
+export class KubeStatusWriter {
+  readonly #o: StatusWriterOptions;
+  readonly #custom: CustomObjectsApi;
+  readonly #events: EventsV1Api;
+  /** What was last written per ref (JSON), so unchanged statuses cost nothing. */
+  readonly #written = new Map<string, string>();
+  /** Conditions last seen per ref, to tell what changed for Events. */
+  readonly #seen = new Map<string, readonly Condition[]>();
+  #store: StatusStore | undefined;
+  #flushing: Promise<void> | undefined;
+  #again = false;
+  #eventCount = 0;
+
+  constructor(options: StatusWriterOptions) {
+    this.#o = options;
+    this.#custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#events = options.kubeConfig.makeApiClient(EventsV1Api);
+  }
+
+  /** The statuses changed: write what differs (when leading). */
+  update(store: StatusStore): void {
+    this.#store = store;
+    this.#schedule();
+  }
+
+  /** This replica started or stopped leading. */
+  leadershipChanged(leading: boolean): void {
+    if (!leading) return;
+    // A new leader knows nothing of what the previous one wrote: write everything once.
+    this.#written.clear();
+    this.#schedule();
+  }
+
+  /** Resolves once the writes scheduled so far are done (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  #schedule(): void {
+    if (this.#flushing) {
+      this.#again = true;
+      return;
+    }
+    this.#flushing = this.#flush().finally(() => {
+      this.#flushing = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.#schedule();
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const store = this.#store;
+    if (!store || !this.#o.isLeader()) return;
+    for (const [ref, status] of Object.entries(store.all())) {
+      const [kind, namespace, name] = ref.split('/') as [string, string, string];
+      const owned = OWNED[kind];
+      if (!owned) continue;
+      await this.#recordEvents(kind, namespace, name, ref, status);
+      const text = JSON.stringify(status);
+      if (this.#written.get(ref) === text) continue;
+      try {
+        await this.#custom.patchNamespacedCustomObjectStatus(
+          { ...owned, namespace, name, body: { status } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        this.#written.set(ref, text);
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        // 404: deleted meanwhile. Anything else is retried on the next change or resync.
+        if (code !== 404)
+          this.#o.logger.warn({ resource: ref, code, err: (err as Error).message }, 'status write failed');
+      }
+    }
+  }
+
+  /** Records an Event for each notable condition that changed since last seen. */
+  async #recordEvents(
+    kind: string,
+    namespace: string,
+    name: string,
+    ref: string,
+    status: PublishedStatus,
+  ): Promise<void> {
+    const before = this.#seen.get(ref);
+    this.#seen.set(ref, status.conditions);
+    for (const c of status.conditions) {
+      if (!NOTABLE.has(c.type)) continue;
+      const previous = before?.find((p) => p.type === c.type);
+      if (previous && previous.status === c.status && previous.reason === c.reason) continue;
+      // A condition appearing True is news only as a resource's first `Accepted`; problems always are.
+      if (!previous && c.status === 'True' && !(before === undefined && c.type === 'Accepted')) continue;
+      try {
+        await this.#events.createNamespacedEvent({
+          namespace,
+          body: {
+            apiVersion: 'events.k8s.io/v1',
+            kind: 'Event',
+            metadata: { name: `${name}.${Date.now().toString(16)}${(this.#eventCount++).toString(16)}`, namespace },
+            eventTime: new Date(),
+            reportingController: 'modelgate.dev/gateway',
+            reportingInstance: this.#o.identity,
+            action: c.type,
+            reason: c.reason,
+            note: c.message.slice(0, 1024),
+            type: c.status === 'False' ? 'Warning' : 'Normal',
+            regarding: { apiVersion: 'modelgate.dev/v1alpha1', kind, namespace, name },
+          },
+        });
+      } catch (err) {
+        this.#o.logger.warn({ resource: ref, err: (err as Error).message }, 'event not recorded');
+      }
+    }
+  }
+}

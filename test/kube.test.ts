@@ -1,0 +1,208 @@
+/**
+ * Kubernetes mode against the API-server simulator (test/helpers/kube-apiserver.ts), through the real
+ * @kubernetes/client-node: ModelAPIs created, updated and deleted → traffic follows and the status subresource says
+ * so (conditions, observedGeneration, URL), with Events; an invalid resource is refused by the CRD schema, a broken one
+ * gets a False condition while the rest is served; the API server restarts or forgets its history mid-watch → the
+ * gateway recovers by itself; two replicas → one leader writes, the other takes over when it stops.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { KubeGateway } from '../src/kube/kube-gateway.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { call, eventually } from './helpers/gateway.ts';
+import { KubeApiServer } from './helpers/kube-apiserver.ts';
+import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
+
+type Json = Record<string, unknown>;
+type Status = {
+  observedGeneration?: number;
+  url?: string;
+  conditions?: { type: string; status: string; reason: string }[];
+};
+
+const CRDS = ['deploy/crds/modelgate.dev_modelapis.yaml', 'deploy/crds/modelgate.dev_modelgateways.yaml'].map(
+  (f) => new URL(`../${f}`, import.meta.url).pathname,
+);
+
+function modelApi(name: string, service: string, extra: Json = {}): Json {
+  return {
+    apiVersion: 'modelgate.dev/v1alpha1',
+    kind: 'ModelAPI',
+    metadata: { name, namespace: 'ml' },
+    spec: {
+      protocol: 'openapi',
+      versions: [{ name: 'v1', backend: { service: { name: service, port: 'http' } } }],
+      ...extra,
+    },
+  };
+}
+
+function serviceObjects(name: string, port: number): Json[] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: 'ml' },
+      spec: { ports: [{ name: 'http', port: 80 }] },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${name}-1`, namespace: 'ml', labels: { 'kubernetes.io/service-name': name } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port }],
+      endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
+    },
+  ];
+}
+
+function startReplica(sim: KubeApiServer, identity: string): KubeGateway {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(sim.kubeconfig());
+  return new KubeGateway({
+    kubeConfig,
+    identity,
+    leaseNamespace: 'modelgate-system',
+    leaseDurationMs: 1500,
+    renewMs: 250,
+    backoff: { baseMs: 50, maxMs: 400 },
+    port: 0,
+    host: '127.0.0.1',
+    adminPort: 0,
+    adminHost: '127.0.0.1',
+    publicURL: 'https://models.example.com',
+    logger: createLogger(process.env.MODELGATE_LOG_LEVEL ?? 'silent'),
+  });
+}
+
+describe('Kubernetes mode', () => {
+  let sim: KubeApiServer;
+  let up: TestUpstream;
+  let a: KubeGateway;
+  let b: KubeGateway | undefined;
+  const url = (g: KubeGateway) => `http://127.0.0.1:${g.gateway.port}`;
+  const statusOf = (name: string) =>
+    (sim.get('modelgate.dev/v1alpha1', 'ModelAPI', 'ml', name)?.status ?? {}) as Status;
+  const condition = (name: string, type: string) => statusOf(name).conditions?.find((c) => c.type === type);
+
+  before(async () => {
+    sim = new KubeApiServer(CRDS, 200);
+    await sim.start();
+    up = await startUpstream('model');
+    for (const o of serviceObjects('iris', up.port)) sim.put(o);
+    sim.put(modelApi('iris', 'iris'));
+    a = startReplica(sim, 'gw-a');
+    await a.start();
+  });
+  after(async () => {
+    await b?.stop(500);
+    await a?.stop(500);
+    await up.close();
+    await sim.stop();
+  });
+
+  it('serves what the API server holds and reports it through the status subresource and Events', async () => {
+    await eventually(async () => (await call(`${url(a)}/models/iris/predict`, { body: '{}' })).status === 200, 5000);
+    const ready = await call(`http://127.0.0.1:${a.gateway.adminPort}/readyz`);
+    assert.equal(ready.status, 200, 'ready once the informers have synced');
+    await eventually(() => condition('iris', 'Ready')?.status === 'True', 5000);
+    const status = statusOf('iris');
+    assert.equal(status.observedGeneration, 1);
+    assert.equal(status.url, 'https://models.example.com/models/iris');
+    assert.equal(condition('iris', 'Accepted')?.reason, 'Accepted');
+    const events = sim.list('events.k8s.io/v1', 'Event');
+    assert.ok(
+      events.some((e) => (e.regarding as Json).name === 'iris' && e.reason === 'Accepted' && e.type === 'Normal'),
+      JSON.stringify(events.map((e) => [e.reason, (e.regarding as Json).name])),
+    );
+    assert.ok(
+      sim.requests.some((r) => /^GET \/api\/v1\/services\?/.test(r) || r === 'GET /api/v1/services'),
+      'services are listed',
+    );
+    assert.ok(
+      !sim.requests.some((r) => /^GET \/api\/v1\/secrets(\?|$)/.test(r)),
+      'never all Secrets: only referenced or selected ones',
+    );
+  });
+
+  it('follows updates and deletions, and counts the generation', async () => {
+    const updated = modelApi('iris', 'iris', { pathPrefix: '/iris' });
+    sim.put(updated);
+    await eventually(async () => (await call(`${url(a)}/iris/predict`, { body: '{}' })).status === 200, 5000);
+    await eventually(() => statusOf('iris').observedGeneration === 2, 5000);
+    assert.equal((await call(`${url(a)}/models/iris/predict`, { body: '{}' })).status, 404);
+    sim.delete('modelgate.dev/v1alpha1', 'ModelAPI', 'ml', 'iris');
+    await eventually(async () => (await call(`${url(a)}/iris/predict`, { body: '{}' })).status === 404, 5000);
+  });
+
+  it('refuses a resource that breaks the CRD schema, and reports a broken one while serving the rest', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(sim.kubeconfig());
+    const api = kc.makeApiClient(CustomObjectsApi);
+    const invalid = modelApi('bad', 'iris', { protocol: 'telnet' });
+    await assert.rejects(
+      api.createNamespacedCustomObject({
+        group: 'modelgate.dev',
+        version: 'v1alpha1',
+        namespace: 'ml',
+        plural: 'modelapis',
+        body: invalid,
+      }),
+      (err: { code?: number }) => err.code === 422,
+    );
+    await api.createNamespacedCustomObject({
+      group: 'modelgate.dev',
+      version: 'v1alpha1',
+      namespace: 'ml',
+      plural: 'modelapis',
+      body: modelApi('orphan', 'no-such-service'),
+    });
+    sim.put(modelApi('iris', 'iris'));
+    await eventually(() => condition('orphan', 'ResolvedRefs')?.status === 'False', 5000);
+    assert.equal(condition('orphan', 'ResolvedRefs')?.reason, 'BackendNotFound');
+    await eventually(async () => (await call(`${url(a)}/models/iris/predict`, { body: '{}' })).status === 200, 5000);
+    assert.ok(
+      sim
+        .list('events.k8s.io/v1', 'Event')
+        .some((e) => e.type === 'Warning' && (e.regarding as Json).name === 'orphan'),
+    );
+  });
+
+  it('recovers by itself when the API server restarts or forgets its history mid-watch', async () => {
+    await sim.restart(300);
+    sim.put(modelApi('after-restart', 'iris'));
+    await eventually(
+      async () => (await call(`${url(a)}/models/after-restart/predict`, { body: '{}' })).status === 200,
+      8000,
+    );
+    const lists = () => sim.requests.filter((r) => r === 'GET /apis/modelgate.dev/v1alpha1/modelapis').length;
+    const listedBefore = lists();
+    // While the gateway is not watching, a change happens and the server forgets the history before it: the
+    // resourceVersion the gateway resumes from is gone.
+    sim.dropWatches();
+    sim.put(modelApi('after-compaction', 'iris'));
+    sim.compact();
+    await eventually(
+      async () => (await call(`${url(a)}/models/after-compaction/predict`, { body: '{}' })).status === 200,
+      8000,
+    );
+    assert.equal(lists(), listedBefore + 1, 'a watch from a forgotten version got 410 and listed again');
+  });
+
+  it('elects one leader among replicas; the other takes over when it stops', async () => {
+    b = startReplica(sim, 'gw-b');
+    await b.start();
+    await eventually(async () => (await call(`${url(b!)}/models/iris/predict`, { body: '{}' })).status === 200, 5000);
+    const lease = () =>
+      sim.get('coordination.k8s.io/v1', 'Lease', 'modelgate-system', 'modelgate-leader')?.spec as Json;
+    assert.equal(lease().holderIdentity, 'gw-a');
+    assert.equal(a.elector.leading, true);
+    assert.equal(b.elector.leading, false);
+    await a.stop(500);
+    await eventually(() => lease().holderIdentity === 'gw-b', 4000);
+    // The new leader writes what changes from now on.
+    sim.put(modelApi('iris', 'iris', { versionHeader: 'x-iris-version' }));
+    await eventually(() => statusOf('iris').observedGeneration === 2, 5000);
+  });
+});
