@@ -2,8 +2,9 @@
 /** The modelgate command line: `serve` (file mode), `validate`, `docs` and `diff`. */
 import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { diffDocuments } from './changes/diff.ts';
 import { type ChangeFormat, formatChanges } from './changes/format.ts';
@@ -12,13 +13,14 @@ import { atLeast, type ChangeLevel } from './changes/rules.ts';
 import { compileSnapshot } from './compiler/compile.ts';
 import { buildOffline } from './docs/offline-build.ts';
 import { apiDocument, mergedDocument, versionDocument } from './docs/published.ts';
+import { KubeGateway } from './kube/kube-gateway.ts';
 import { createLogger } from './observability/logger.ts';
 import { formatDiagnostic, hasErrors } from './resources/diagnostics.ts';
 import { FileGateway } from './runtime/file-gateway.ts';
 import { loadDirectory } from './sources/load-directory.ts';
 
 const USAGE = `usage:
-  modelgate serve --config DIR [--port 8080] [--host 127.0.0.1] [--admin-port 9901] [--admin-host 127.0.0.1]
+  modelgate serve --config DIR | --kube [--kubeconfig FILE] [--namespaces a,b] [--port 8080] [--host 127.0.0.1] [--admin-port 9901] [--admin-host 127.0.0.1]
                   [--public-url URL] [--workers N|auto] [--controller-name NAME] [--state-dir DIR]
   modelgate validate DIR
   modelgate docs DIR [--out FILE] [--format json|yaml] [--api NAMESPACE/NAME [--version V]] [--fetch]
@@ -26,7 +28,8 @@ const USAGE = `usage:
   modelgate diff OLD NEW [--format text|json|markdown] [--fail-on breaking|potentially-breaking|any]
 
 serve     reads every YAML/JSON file under DIR, serves it, and reloads on every change; --state-dir keeps the
-          history of published API revisions (the changelog) across restarts
+          history of published API revisions (the changelog) across restarts. --kube reads the same resources from
+          the Kubernetes API server instead (in-cluster config or a kubeconfig) and writes their status back
 validate  prints the same diagnostics serve would, and exits 1 when there are errors
 docs      writes the merged OpenAPI 3.1 document (or one API's, or one version's) the gateway would publish;
           offline unless --fetch lets it ask the backends named in DIR for their documents and metadata
@@ -72,6 +75,9 @@ async function serve(args: string[]): Promise<number> {
       workers: { type: 'string', default: '1' },
       'controller-name': { type: 'string' },
       'state-dir': { type: 'string' },
+      kube: { type: 'boolean', default: false },
+      kubeconfig: { type: 'string' },
+      namespaces: { type: 'string' },
     },
   });
   const configDir = values.config ?? values['config-dir'];
@@ -81,15 +87,14 @@ async function serve(args: string[]): Promise<number> {
     return 2;
   }
   if (workers > 1 && cluster.isPrimary) return supervise(workers);
-  if (!configDir) {
-    process.stderr.write(`serve needs --config DIR\n${USAGE}`);
+  if (!configDir && !values.kube) {
+    process.stderr.write(`serve needs --config DIR or --kube\n${USAGE}`);
     return 2;
   }
   const logger = createLogger();
   const port = Number(values.port);
   const workerIndex = Number(process.env.MODELGATE_WORKER ?? 0);
-  const gateway = new FileGateway({
-    configDir,
+  const common = {
     port,
     host: values.host,
     adminPort: Number(values['admin-port']),
@@ -101,7 +106,32 @@ async function serve(args: string[]): Promise<number> {
     ...(values['controller-name'] ? { controllerName: values['controller-name'] } : {}),
     ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
     admin: workerIndex === 0,
-  });
+  };
+  let gateway: { start(): Promise<void>; stop(): Promise<void> };
+  if (values.kube) {
+    // In the cluster: the ServiceAccount (in-cluster config); outside: --kubeconfig, KUBECONFIG or ~/.kube/config.
+    const kubeConfig = new KubeConfig();
+    if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);
+    else kubeConfig.loadFromDefault();
+    const namespace =
+      process.env.POD_NAMESPACE ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
+    gateway = new KubeGateway({
+      ...common,
+      kubeConfig,
+      identity: `${process.env.POD_NAME ?? hostname()}-${workerIndex}`,
+      leaseNamespace: namespace,
+      ...(values.namespaces
+        ? {
+            namespaces: values.namespaces
+              .split(',')
+              .map((n) => n.trim())
+              .filter(Boolean),
+          }
+        : {}),
+    });
+  } else {
+    gateway = new FileGateway({ ...common, configDir: configDir! });
+  }
   await gateway.start();
   let stopping = false;
   const stop = (signal: string) => {
