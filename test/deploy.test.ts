@@ -43,7 +43,7 @@ function check(value: unknown, type: string, path: string, out: string[]): void 
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (array) {
     if (!Array.isArray(value)) out.push(`${path}: expected an array`);
-    else value.forEach((v, i) => check(v, array[1]!, `${path}[${i}]`, out));
+    else for (const [i, v] of value.entries()) check(v, array[1]!, `${path}[${i}]`, out);
     return;
   }
   if (map) {
