@@ -6,13 +6,17 @@
  * gateway recovers by itself; two replicas → one leader writes, the other takes over when it stops.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { KubeGateway } from '../src/kube/kube-gateway.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { call, eventually } from './helpers/gateway.ts';
 import { KubeApiServer } from './helpers/kube-apiserver.ts';
-import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
+import { startUpstream, type TestUpstream, unusedPort } from './helpers/upstream.ts';
 
 type Json = Record<string, unknown>;
 type Status = {
@@ -91,7 +95,19 @@ describe('Kubernetes mode', () => {
     await sim.start();
     up = await startUpstream('model');
     for (const o of serviceObjects('iris', up.port)) sim.put(o);
-    sim.put(modelApi('iris', 'iris'));
+    sim.put(
+      modelApi('iris', 'iris', {
+        docs: {
+          openAPI: {
+            inline: {
+              openapi: '3.1.0',
+              info: { title: 'iris', version: '1' },
+              paths: { '/predict': { post: { operationId: 'predict', responses: { '200': { description: 'ok' } } } } },
+            },
+          },
+        },
+      }),
+    );
     a = startReplica(sim, 'gw-a');
     await a.start();
   });
@@ -124,6 +140,27 @@ describe('Kubernetes mode', () => {
       !sim.requests.some((r) => /^GET \/api\/v1\/secrets(\?|$)/.test(r)),
       'never all Secrets: only referenced or selected ones',
     );
+  });
+
+  it('publishes each API document in a ConfigMap the ModelAPI owns', async () => {
+    await eventually(() => sim.get('v1', 'ConfigMap', 'ml', 'iris-openapi') !== undefined, 5000);
+    const cm = sim.get('v1', 'ConfigMap', 'ml', 'iris-openapi') as {
+      metadata: { ownerReferences: Json[]; annotations: Record<string, string> };
+      data: Record<string, string>;
+    };
+    const uid = (sim.get('modelgate.dev/v1alpha1', 'ModelAPI', 'ml', 'iris')!.metadata as Json).uid;
+    assert.deepEqual(cm.metadata.ownerReferences[0], {
+      apiVersion: 'modelgate.dev/v1alpha1',
+      kind: 'ModelAPI',
+      name: 'iris',
+      uid,
+      controller: true,
+      blockOwnerDeletion: false,
+    });
+    const doc = JSON.parse(cm.data['openapi.json']!) as { openapi: string; paths: Record<string, unknown> };
+    assert.equal(doc.openapi, '3.1.0');
+    assert.ok(doc.paths['/models/iris/predict'], Object.keys(doc.paths).join(', '));
+    assert.match(cm.metadata.annotations['modelgate.dev/sha256']!, /^[0-9a-f]{64}$/);
   });
 
   it('follows updates and deletions, and counts the generation', async () => {
@@ -204,5 +241,65 @@ describe('Kubernetes mode', () => {
     // The new leader writes what changes from now on.
     sim.put(modelApi('iris', 'iris', { versionHeader: 'x-iris-version' }));
     await eventually(() => statusOf('iris').observedGeneration === 2, 5000);
+  });
+});
+
+describe('modelgate serve --kube', () => {
+  it('runs as users start it: kubeconfig, readiness after the sync, traffic, graceful exit', async () => {
+    const sim = new KubeApiServer(CRDS, 200);
+    await sim.start();
+    const up = await startUpstream('model');
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-kube-'));
+    const kubeconfig = join(dir, 'config');
+    writeFileSync(kubeconfig, sim.kubeconfig());
+    for (const o of serviceObjects('iris', up.port)) sim.put(o);
+    sim.put(modelApi('iris', 'iris'));
+    const [port, admin] = [await unusedPort(), await unusedPort()];
+    const child = spawn(
+      process.execPath,
+      [
+        new URL('../src/cli.ts', import.meta.url).pathname,
+        'serve',
+        '--kube',
+        '--kubeconfig',
+        kubeconfig,
+        '--namespaces',
+        'ml',
+        '--port',
+        String(port),
+        '--admin-port',
+        String(admin),
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, MODELGATE_LOG_LEVEL: 'warn', POD_NAME: 'cli-test' },
+      },
+    );
+    try {
+      await eventually(async () => {
+        try {
+          return (await call(`http://127.0.0.1:${admin}/readyz`)).status === 200;
+        } catch {
+          return false;
+        }
+      }, 10_000);
+      assert.equal((await call(`http://127.0.0.1:${port}/models/iris/predict`, { body: '{}' })).status, 200);
+      assert.ok(
+        sim.requests.some((r) => r.startsWith('GET /apis/modelgate.dev/v1alpha1/namespaces/ml/modelapis')),
+        'watches the namespace asked for',
+      );
+      await eventually(
+        () =>
+          (sim.get('coordination.k8s.io/v1', 'Lease', 'default', 'modelgate-leader')?.spec as Json | undefined)
+            ?.holderIdentity === 'cli-test-0',
+        5000,
+      );
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      await up.close();
+      await sim.stop();
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FileGateway, type FileGatewayOptions } from '../runtime/file-gateway.ts';
+import { DocumentPublisher } from './document-publisher.ts';
 import { KubeSource } from './kube-source.ts';
 import { LeaderElector } from './leader-election.ts';
 import { KubeStatusWriter } from './status-writer.ts';
@@ -32,6 +33,7 @@ export class KubeGateway {
   readonly source: KubeSource;
   readonly elector: LeaderElector;
   readonly writer: KubeStatusWriter;
+  readonly publisher: DocumentPublisher;
   #stopping: Promise<void> | undefined;
 
   constructor(options: KubeGatewayOptions) {
@@ -68,9 +70,29 @@ export class KubeGateway {
       leaseDurationMs: leaseDurationMs ?? 15_000,
       renewMs: renewMs ?? 5_000,
       logger: options.logger,
-      onChange: (leading) => this.writer.leadershipChanged(leading),
+      onChange: (leading) => {
+        this.writer.leadershipChanged(leading);
+        if (!leading) return;
+        this.publisher.forget();
+        const current = this.gateway.dataPlane.current;
+        if (current) this.publisher.publish(current);
+      },
     });
-    this.gateway = new FileGateway({ ...rest, source: this.source, onStatuses: (store) => this.writer.update(store) });
+    this.publisher = new DocumentPublisher({
+      kubeConfig,
+      logger: options.logger,
+      isLeader: () => this.elector.leading,
+      uidOf: (namespace, name) => this.source.modelApiUid(namespace, name),
+    });
+    this.gateway = new FileGateway({
+      ...rest,
+      source: this.source,
+      onStatuses: (store) => {
+        this.writer.update(store);
+        const current = this.gateway.dataPlane.current;
+        if (current) this.publisher.publish(current);
+      },
+    });
   }
 
   /** Starts serving, watching and competing for leadership. */
@@ -84,6 +106,7 @@ export class KubeGateway {
     this.#stopping ??= (async () => {
       await this.elector.stop();
       await this.writer.settled();
+      await this.publisher.settled();
       await this.gateway.stop(drainMs);
     })();
     return this.#stopping;

@@ -133,6 +133,16 @@ export class KubeSource implements ResourceSource {
     return { resources, diagnostics, hash: hash.digest('hex'), rejected };
   }
 
+  /** The uid of a cached ModelAPI (owner references point at it). */
+  modelApiUid(namespace: string, name: string): string | undefined {
+    for (const w of this.#primary) {
+      if (w.spec.kind !== 'ModelAPI') continue;
+      const found = w.objects().find((o) => o.metadata?.namespace === namespace && o.metadata?.name === name);
+      if (found) return found.metadata?.uid;
+    }
+    return undefined;
+  }
+
   async close(): Promise<void> {
     if (this.#resync) clearInterval(this.#resync);
     for (const w of [...this.#primary, ...this.#referenced.values()]) w.stop();
