@@ -303,3 +303,96 @@ describe('modelgate serve --kube', () => {
     }
   });
 });
+
+describe('KServe import', () => {
+  const KSERVE_CRD = new URL(
+    '../../shared/fixtures/upstream/kserve/crd/serving.kserve.io_inferenceservices.yaml',
+    import.meta.url,
+  ).pathname;
+  let sim: KubeApiServer;
+  let stable: TestUpstream;
+  let canary: TestUpstream;
+  let gw: KubeGateway;
+  const isvc = (name: string, labels: Record<string, string>, status: Json, predictor: Json = {}): Json => ({
+    apiVersion: 'serving.kserve.io/v1beta1',
+    kind: 'InferenceService',
+    metadata: { name, namespace: 'ml', labels },
+    spec: {
+      predictor: {
+        model: { modelFormat: { name: 'sklearn' }, protocolVersion: 'v2', storageUri: 'gs://models/iris' },
+        ...predictor,
+      },
+    },
+    status,
+  });
+  before(async () => {
+    sim = new KubeApiServer([...CRDS, KSERVE_CRD], 200);
+    await sim.start();
+    [stable, canary] = await Promise.all([startUpstream('stable'), startUpstream('canary')]);
+    sim.put(isvc('iris', { 'modelgate.dev/expose': 'true' }, { address: { url: stable.origin } }));
+    sim.put(isvc('hidden', {}, { address: { url: stable.origin } }));
+    gw = startReplica(sim, 'gw-kserve');
+    await gw.start();
+  });
+  after(async () => {
+    await gw.stop(500);
+    await stable.close();
+    await canary.close();
+    await sim.stop();
+  });
+  const base = () => `http://127.0.0.1:${gw.gateway.port}`;
+
+  it('imports an InferenceService that opts in, with the protocol of its predictor, and says so in its status', async () => {
+    await eventually(async () => (await call(`${base()}/models/iris/infer`, { body: '{}' })).status === 200, 8000);
+    assert.equal(stable.seen.at(-1)!.url, '/v2/models/iris/infer', 'V2 paths, from protocolVersion v2');
+    assert.equal((await call(`${base()}/models/hidden/infer`, { body: '{}' })).status, 404, 'no opt-in, no import');
+    await eventually(() => {
+      const s = (sim.get('serving.kserve.io/v1beta1', 'InferenceService', 'ml', 'iris')?.status ?? {}) as {
+        modelgate?: Json;
+      };
+      return (
+        s.modelgate?.modelAPI === 'ModelAPI/ml/iris' && s.modelgate.url === 'https://models.example.com/models/iris'
+      );
+    }, 5000);
+    const status = sim.get('serving.kserve.io/v1beta1', 'InferenceService', 'ml', 'iris')!.status as Json;
+    assert.deepEqual((status.address as Json).url, stable.origin, "KServe's own status is kept");
+  });
+
+  it('splits traffic like its canary rollout and lets a revision be pinned; a namespace can opt in as a whole', async () => {
+    sim.put(
+      isvc(
+        'iris',
+        { 'modelgate.dev/expose': 'true' },
+        {
+          address: { url: stable.origin },
+          components: {
+            predictor: {
+              traffic: [
+                { tag: 'prev', revisionName: 'iris-predictor-00001', percent: 90, url: stable.origin },
+                {
+                  tag: 'latest',
+                  revisionName: 'iris-predictor-00002',
+                  percent: 10,
+                  latestRevision: true,
+                  url: canary.origin,
+                },
+              ],
+            },
+          },
+        },
+        { canaryTrafficPercent: 10 },
+      ),
+    );
+    await eventually(async () => {
+      const r = await call(`${base()}/models/iris/infer`, { body: '{}', headers: { 'x-model-version': 'latest' } });
+      return r.status === 200 && r.headers['x-model-version'] === 'latest';
+    }, 8000);
+    assert.equal(canary.seen.at(-1)!.url, '/v2/models/iris/infer');
+    sim.put({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'ml', labels: { 'modelgate.dev/kserve-import': 'enabled' } },
+    });
+    await eventually(async () => (await call(`${base()}/models/hidden/infer`, { body: '{}' })).status === 200, 8000);
+  });
+});

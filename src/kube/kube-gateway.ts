@@ -61,6 +61,7 @@ export class KubeGateway {
       identity,
       logger: options.logger,
       isLeader: () => this.elector.leading,
+      imports: () => this.source.imports,
     });
     this.elector = new LeaderElector({
       kubeConfig,

@@ -17,6 +17,8 @@ import type { ModelGateway } from '../schema/model-gateway.ts';
 import { validateResource } from '../schema/validate.ts';
 import { collect } from '../sources/load-directory.ts';
 import type { LocatedObject } from '../sources/parse-yaml.ts';
+import { importInferenceService, NAMESPACE_IMPORT_LABEL } from './kserve-import.ts';
+import { kubeGet } from './kube-request.ts';
 import { type Backoff, WatchedKind, type WatchSpec } from './watched-kind.ts';
 
 /** Settings of the Kubernetes source. */
@@ -52,6 +54,10 @@ export class KubeSource implements ResourceSource {
   readonly #primary: WatchedKind[] = [];
   /** Secret and ConfigMap informers, by a key of what they select; started and stopped as references change. */
   readonly #referenced = new Map<string, WatchedKind>();
+  /** InferenceService and opted-in Namespace informers, started once the KServe API is found. */
+  readonly #kserve: WatchedKind[] = [];
+  /** Imported ModelAPI ref → its InferenceService (as cached), from the last load. */
+  #imports = new Map<string, KubernetesObject>();
   #onChange: (() => void) | undefined;
   #resync: NodeJS.Timeout | undefined;
   #started = false;
@@ -87,7 +93,9 @@ export class KubeSource implements ResourceSource {
         this.#primary.push(w);
         w.start();
       }
+    void this.#discoverKServe();
     this.#resync = setInterval(() => {
+      if (this.#kserve.length === 0) void this.#discoverKServe();
       if (this.synced) onChange();
     }, this.#options.resyncMs ?? 300_000);
     this.#resync.unref();
@@ -97,8 +105,9 @@ export class KubeSource implements ResourceSource {
     const primary = this.#primary.flatMap((w) => w.objects());
     this.#followReferences(primary);
     const all = [...primary, ...[...this.#referenced.values()].flatMap((w) => w.objects())];
-    const located: LocatedObject[] = [];
     const rejected: ResourceStatus[] = [];
+    all.push(...this.#importKServe(primary, rejected));
+    const located: LocatedObject[] = [];
     const hash = createHash('sha256');
     const seen = new Set<string>();
     for (const raw of all) {
@@ -133,6 +142,80 @@ export class KubeSource implements ResourceSource {
     return { resources, diagnostics, hash: hash.digest('hex'), rejected };
   }
 
+  /** Imported ModelAPI refs and their InferenceServices (as last loaded). */
+  get imports(): ReadonlyMap<string, KubernetesObject> {
+    return this.#imports;
+  }
+
+  /** Starts the KServe informers when the API server serves InferenceServices (checked again on every resync). */
+  async #discoverKServe(): Promise<void> {
+    try {
+      await kubeGet(this.#options.kubeConfig, '/apis/serving.kserve.io/v1beta1', 5000);
+    } catch {
+      return; // KServe is not installed (or not reachable yet)
+    }
+    if (this.#kserve.length > 0) return;
+    const namespaces = this.#options.namespaces?.length ? this.#options.namespaces : [undefined];
+    for (const ns of namespaces)
+      this.#kserve.push(
+        this.#watcher({
+          apiVersion: 'serving.kserve.io/v1beta1',
+          kind: 'InferenceService',
+          path: collectionPath('serving.kserve.io/v1beta1', 'inferenceservices', ns),
+        }),
+      );
+    this.#kserve.push(
+      this.#watcher({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        path: '/api/v1/namespaces',
+        labelSelector: `${NAMESPACE_IMPORT_LABEL}=enabled`,
+      }),
+    );
+    for (const w of this.#kserve) w.start();
+  }
+
+  /** ModelAPIs for the InferenceServices that opted in; the others that wait are reported in `rejected`. */
+  #importKServe(primary: readonly KubernetesObject[], rejected: ResourceStatus[]): KubernetesObject[] {
+    const imports = new Map<string, KubernetesObject>();
+    const out: KubernetesObject[] = [];
+    const optedNamespaces = new Set(
+      this.#kserve
+        .filter((w) => w.spec.kind === 'Namespace')
+        .flatMap((w) => w.objects().map((n) => n.metadata?.name ?? '')),
+    );
+    const own = new Set(
+      primary
+        .filter((o) => o.kind === 'ModelAPI')
+        .map((o) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`),
+    );
+    for (const isvc of this.#kserve.filter((w) => w.spec.kind === 'InferenceService').flatMap((w) => w.objects())) {
+      const result = importInferenceService(isvc as unknown as Record<string, unknown>, optedNamespaces);
+      if (result.kind === 'skipped') continue;
+      const key = `${isvc.metadata?.namespace ?? 'default'}/${isvc.metadata?.name}`;
+      const ref = `InferenceService/${key}`;
+      if (own.has(key)) {
+        rejected.push({
+          ref,
+          conditions: [condition('Accepted', 'False', 'NameTaken', `a ModelAPI ${key} exists; not imported`)],
+        });
+        continue;
+      }
+      if (result.kind === 'pending') {
+        rejected.push({ ref, conditions: [condition('Accepted', 'Unknown', 'Pending', result.reason)] });
+        continue;
+      }
+      // The InferenceService's version stands for the ModelAPI's: a change of either is a change.
+      const modelApi = result.modelApi as unknown as KubernetesObject;
+      if (modelApi.metadata && isvc.metadata?.resourceVersion)
+        modelApi.metadata.resourceVersion = `isvc-${isvc.metadata.resourceVersion}`;
+      out.push(modelApi);
+      imports.set(`ModelAPI/${key}`, isvc);
+    }
+    this.#imports = imports;
+    return out;
+  }
+
   /** The uid of a cached ModelAPI (owner references point at it). */
   modelApiUid(namespace: string, name: string): string | undefined {
     for (const w of this.#primary) {
@@ -145,7 +228,7 @@ export class KubeSource implements ResourceSource {
 
   async close(): Promise<void> {
     if (this.#resync) clearInterval(this.#resync);
-    for (const w of [...this.#primary, ...this.#referenced.values()]) w.stop();
+    for (const w of [...this.#primary, ...this.#referenced.values(), ...this.#kserve]) w.stop();
   }
 
   #watcher(spec: WatchSpec): WatchedKind {

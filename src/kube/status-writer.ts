@@ -7,6 +7,7 @@ import {
   CustomObjectsApi,
   EventsV1Api,
   type KubeConfig,
+  type KubernetesObject,
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -29,6 +30,8 @@ export interface StatusWriterOptions {
   readonly identity: string;
   readonly logger: Logger;
   readonly isLeader: () => boolean;
+  /** ModelAPIs imported from InferenceServices (by ModelAPI ref): their status goes to the InferenceService. */
+  readonly imports?: () => ReadonlyMap<string, KubernetesObject>;
 }
 
 /** Status and Event writer. */
@@ -87,10 +90,16 @@ export class KubeStatusWriter {
   async #flush(): Promise<void> {
     const store = this.#store;
     if (!store || !this.#o.isLeader()) return;
+    const imports = this.#o.imports?.() ?? new Map<string, KubernetesObject>();
     for (const [ref, status] of Object.entries(store.all())) {
       const [kind, namespace, name] = ref.split('/') as [string, string, string];
       const owned = OWNED[kind];
       if (!owned) continue;
+      const isvc = imports.get(ref);
+      if (isvc) {
+        await this.#writeImported(isvc, ref, status);
+        continue;
+      }
       await this.#recordEvents(kind, namespace, name, ref, status);
       const text = JSON.stringify(status);
       if (this.#written.get(ref) === text) continue;
@@ -106,6 +115,42 @@ export class KubeStatusWriter {
         if (code !== 404)
           this.#o.logger.warn({ resource: ref, code, err: (err as Error).message }, 'status write failed');
       }
+    }
+  }
+
+  /**
+   * Tells an imported InferenceService which ModelAPI serves it (`status.modelgate`). KServe's controller rewrites
+   * its status from its own types and drops the field; the informer sees that and it is written again.
+   */
+  async #writeImported(isvc: KubernetesObject, ref: string, status: PublishedStatus): Promise<void> {
+    const ready = status.conditions.find((c) => c.type === 'Ready');
+    const desired = {
+      modelAPI: ref,
+      ...(typeof status.url === 'string' ? { url: status.url } : {}),
+      ready: ready?.status ?? 'Unknown',
+      ...(ready && ready.status !== 'True' ? { message: ready.message } : {}),
+    };
+    const current = (isvc as { status?: { modelgate?: unknown } }).status?.modelgate;
+    if (JSON.stringify(current) === JSON.stringify(desired)) return;
+    try {
+      await this.#custom.patchNamespacedCustomObjectStatus(
+        {
+          group: 'serving.kserve.io',
+          version: 'v1beta1',
+          plural: 'inferenceservices',
+          namespace: isvc.metadata?.namespace ?? 'default',
+          name: isvc.metadata?.name ?? '',
+          body: { status: { modelgate: desired } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code !== 404)
+        this.#o.logger.warn(
+          { resource: ref, code, err: (err as Error).message },
+          'InferenceService status write failed',
+        );
     }
   }
 
