@@ -236,8 +236,12 @@ describe('Kubernetes mode', () => {
     assert.equal(lease().holderIdentity, 'gw-a');
     assert.equal(a.elector.leading, true);
     assert.equal(b.elector.leading, false);
-    await a.stop(500);
+    // The leader dies without releasing the Lease: the other replica waits it out (1.5 s here), then leads.
+    const died = Date.now();
+    await a.elector.stop(false);
     await eventually(() => lease().holderIdentity === 'gw-b', 4000);
+    assert.ok(Date.now() - died >= 1000, 'not before the lease expired');
+    await a.stop(500);
     // The new leader writes what changes from now on.
     sim.put(modelApi('iris', 'iris', { versionHeader: 'x-iris-version' }));
     await eventually(() => statusOf('iris').observedGeneration === 2, 5000);

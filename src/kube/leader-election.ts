@@ -55,11 +55,14 @@ export class LeaderElector {
     void tick();
   }
 
-  /** Stops competing; a leader releases the Lease. */
-  async stop(): Promise<void> {
+  /** Stops competing; a leader releases the Lease (unless `release` is false: as if the process had died). */
+  async stop(release = true): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    if (!this.#leading) return;
+    if (!this.#leading || !release) {
+      this.#set(false);
+      return;
+    }
     this.#set(false);
     try {
       const lease = await this.#api.readNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace });
