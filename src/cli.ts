@@ -21,7 +21,7 @@ import { loadDirectory } from './sources/load-directory.ts';
 
 const USAGE = `usage:
   modelgate serve --config DIR | --kube [--kubeconfig FILE] [--namespaces a,b] [--port 8080] [--host 127.0.0.1] [--admin-port 9901] [--admin-host 127.0.0.1]
-                  [--public-url URL] [--workers N|auto] [--controller-name NAME] [--state-dir DIR]
+                  [--public-url URL] [--workers N|auto] [--controller-name NAME] [--state-dir DIR] [--https-port PORT]
   modelgate validate DIR
   modelgate docs DIR [--out FILE] [--format json|yaml] [--api NAMESPACE/NAME [--version V]] [--fetch]
                  [--public-url URL]
@@ -76,6 +76,7 @@ async function serve(args: string[]): Promise<number> {
       'controller-name': { type: 'string' },
       'state-dir': { type: 'string' },
       kube: { type: 'boolean', default: false },
+      'https-port': { type: 'string' },
       kubeconfig: { type: 'string' },
       namespaces: { type: 'string' },
     },
@@ -105,6 +106,7 @@ async function serve(args: string[]): Promise<number> {
     reusePort: workers > 1,
     ...(values['controller-name'] ? { controllerName: values['controller-name'] } : {}),
     ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
+    ...(values['https-port'] !== undefined ? { httpsPort: Number(values['https-port']) } : {}),
     admin: workerIndex === 0,
   };
   let gateway: { start(): Promise<void>; stop(): Promise<void> };

@@ -27,6 +27,7 @@ import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_V
 import { durationMs } from './durations.ts';
 import { compileAuth, compilePolicies, DEFAULT_API_KEY_HEADER, withPolicies } from './policies.ts';
 import { indexBackends } from './resolve-backend.ts';
+import { compileTls } from './tls.ts';
 
 /** Inputs that do not come from resources (command-line flags). */
 export interface CompileOptions {
@@ -66,6 +67,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       ]),
     );
   }
+  const tls = compileTls(gateway, resources.secrets);
   const docsAuthProblems: string[] = [];
   const docsAuth = gateway?.spec.docs?.auth
     ? compileAuth(
@@ -83,9 +85,21 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
         ...(docsAuthProblems.length > 0
           ? [condition('ResolvedRefs', 'False', 'PolicyRefNotResolved', `docs.auth: ${docsAuthProblems.join('; ')}`)]
           : []),
+        ...(gateway.spec.tls
+          ? [
+              tls.problems.length > 0
+                ? condition('TLSReady', 'False', 'InvalidCertificate', tls.problems.join('; '))
+                : condition(
+                    'TLSReady',
+                    'True',
+                    'Ready',
+                    `${tls.settings?.certificates.length ?? 0} certificate(s) loaded`,
+                  ),
+            ]
+          : []),
       ]),
     );
-  const settings = gatewaySettings(gateway, options);
+  const settings = { ...gatewaySettings(gateway, options), ...(tls.settings ? { tls: tls.settings } : {}) };
 
   const index = indexBackends(resources.services, resources.endpointSlices);
   const compiled = [...resources.modelApis].sort(byAge).map((api) => {
@@ -173,19 +187,21 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
                 .filter((p) => !p.external)
                 .map((p) => [
                   p.name,
-                  p.jwt
-                    ? {
-                        type: 'http',
-                        scheme: 'bearer',
-                        bearerFormat: 'JWT',
-                        description: `Bearer token${p.jwt.issuer ? ` issued by ${p.jwt.issuer}` : ''}.`,
-                      }
-                    : {
-                        type: 'apiKey',
-                        in: 'header',
-                        name: p.apiKey?.header ?? DEFAULT_API_KEY_HEADER,
-                        description: `API key of the ${p.name} provider${p.apiKey?.query ? ` (also accepted as the \`${p.apiKey.query}\` query parameter)` : ''}.`,
-                      },
+                  p.clientCertificate
+                    ? { type: 'mutualTLS', description: 'A client certificate the gateway verifies (mTLS).' }
+                    : p.jwt
+                      ? {
+                          type: 'http',
+                          scheme: 'bearer',
+                          bearerFormat: 'JWT',
+                          description: `Bearer token${p.jwt.issuer ? ` issued by ${p.jwt.issuer}` : ''}.`,
+                        }
+                      : {
+                          type: 'apiKey',
+                          in: 'header',
+                          name: p.apiKey?.header ?? DEFAULT_API_KEY_HEADER,
+                          description: `API key of the ${p.name} provider${p.apiKey?.query ? ` (also accepted as the \`${p.apiKey.query}\` query parameter)` : ''}.`,
+                        },
                 ]),
             ),
           }

@@ -15,6 +15,7 @@ import type {
   ApiKeyProvider,
   AuthPolicy,
   CachePolicy,
+  ClientCertificateProvider,
   CorsPolicy,
   ExternalAuthProvider,
   JwtProvider,
@@ -130,9 +131,13 @@ export function compileAuth(
   secrets: readonly Secret[],
   problems: string[],
 ): AuthPolicy {
-  const providers: (ApiKeyProvider | JwtProvider | ExternalAuthProvider)[] = [];
+  const providers: (ApiKeyProvider | JwtProvider | ExternalAuthProvider | ClientCertificateProvider)[] = [];
   for (const name of spec.providers) {
     const provider = gateway?.spec.auth?.providers.find((p) => p.name === name);
+    if (provider?.clientCertificate) {
+      providers.push({ kind: 'clientCertificate', name, subject: provider.clientCertificate.subject ?? 'CommonName' });
+      continue;
+    }
     if (provider?.external) {
       const e = provider.external;
       providers.push({

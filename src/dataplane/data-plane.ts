@@ -30,6 +30,7 @@ import {
   corsResponseHeaders,
   type Identity,
   JwksCache,
+  verifiedClientSubject,
 } from './policies.ts';
 import { type RateLimitDecision, RateLimiter, rateLimitHeaders } from './rate-limiter.ts';
 import { readRequestBody, setHeaderInList } from './request-body.ts';
@@ -62,6 +63,8 @@ export class DataPlane {
   readonly jwks = new JwksCache();
   /** Stored answers of cached model APIs (memory, or Redis through the shared store's connection). */
   readonly cache: ResponseCache;
+  /** The HTTPS listener's port, when there is one (the plain listener's redirect points there). */
+  httpsPort: number | undefined;
   /** Revisions of the published documents, for the changelog (set by the runtime that records them). */
   revisions: RevisionStore | undefined;
   /** Rate limits shared through Redis, when the ModelGateway configures it. */
@@ -165,7 +168,21 @@ export class DataPlane {
     }
     // Resolve `.`/`..` (plain or percent-encoded) before matching, so a prefix can never be escaped upstream.
     if (path.includes('/.') || path.includes('%2')) path = normalizePath(path);
-    const host = hostOf(req.headers.host);
+    // HTTP/2 carries the host in :authority.
+    const authority = req.headers.host ?? (req.headers[':authority'] as string | undefined);
+    const host = hostOf(authority);
+    const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+    const tls = runtime.snapshot.gateway.tls;
+    if (tls) {
+      if (secure && tls.hsts) res.setHeader('strict-transport-security', tls.hsts);
+      if (!secure && tls.redirectHTTP && this.httpsPort !== undefined) {
+        const location = `https://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}${this.httpsPort === 443 ? '' : `:${this.httpsPort}`}${url}`;
+        res.writeHead(308, { location, 'content-length': 0 });
+        res.end();
+        this.metrics.observeRequest('', '', 308, (performance.now() - started) / 1000);
+        return;
+      }
+    }
     const headers = req.headers;
     const result = runtime.matcher.match({
       host,
@@ -413,11 +430,13 @@ export class DataPlane {
     const filters = action.filters !== undefined || backend.filters !== undefined;
     const hostRewrite = filters ? collect(action.filters, backend.filters, 'hostRewrite').at(-1) : undefined;
     const upstreamHeaders = upstreamRequestHeaders(req, {
-      host: hostRewrite ?? cluster.config.hostHeader ?? headers.host,
+      host: hostRewrite ?? cluster.config.hostHeader ?? headers.host ?? (headers[':authority'] as string | undefined),
       clientAddress: req.socket.remoteAddress,
-      proto: 'http',
+      proto: (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http',
       requestId,
     });
+    const subject = verifiedClientSubject(req, 'DistinguishedName');
+    if (subject !== undefined) upstreamHeaders.push('x-modelgate-client-subject', subject);
     if (identity) {
       // The model learns who calls (and the claims it asked for); the credential itself never leaves the gateway.
       modifyHeaderList(upstreamHeaders, {

@@ -52,6 +52,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardingInf
   let xff: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
+    if (name.charCodeAt(0) === 58 /* : */) continue; // HTTP/2 pseudo-headers are not headers upstream
     // x-modelgate-*: identity headers only the gateway may set (subject, key metadata).
     if (HOP_BY_HOP.has(name) || REPLACED_UPSTREAM.has(name) || listed?.has(name) || name.startsWith('x-modelgate-'))
       continue;
@@ -71,7 +72,8 @@ export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardingInf
   const client = info.clientAddress?.startsWith('::ffff:') ? info.clientAddress.slice(7) : info.clientAddress;
   if (client) out.push('x-forwarded-for', xff === undefined ? client : `${xff}, ${client}`);
   else if (xff !== undefined) out.push('x-forwarded-for', xff);
-  if (req.headers.host !== undefined) out.push('x-forwarded-host', req.headers.host);
+  const authority = req.headers.host ?? (req.headers[':authority'] as string | undefined);
+  if (authority !== undefined) out.push('x-forwarded-host', authority);
   out.push('x-forwarded-proto', info.proto, 'x-request-id', info.requestId);
   return out;
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { request } from 'undici';
 import type { AuthPolicy, CorsPolicy, ExternalAuthProvider, JwtProvider } from '../snapshot/types.ts';
@@ -63,6 +64,12 @@ export function authenticate(
   let params: URLSearchParams | undefined;
   let presented = false;
   for (const provider of policy.providers) {
+    if (provider.kind === 'clientCertificate') {
+      const subject = verifiedClientSubject(req, provider.subject);
+      if (subject !== undefined)
+        return allow(policy, { subject, provider: provider.name, header: '', forward: [] }, []);
+      continue;
+    }
     if (provider.kind !== 'apiKey') continue;
     let key = req.headers[provider.header];
     if (Array.isArray(key)) key = key[0];
@@ -95,6 +102,24 @@ export function authenticate(
         ? 'send a bearer token (Authorization: Bearer …)'
         : `send an API key in the ${first?.kind === 'apiKey' ? first.header : 'x-api-key'} header`,
   };
+}
+
+/**
+ * The subject of the client certificate the TLS listener verified (CN, or the whole DN as `CN=a,O=b`); undefined on a
+ * plain connection or without a verified certificate.
+ */
+export function verifiedClientSubject(
+  req: IncomingMessage,
+  form: 'CommonName' | 'DistinguishedName',
+): string | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.encrypted !== true || socket.authorized !== true || !socket.getPeerCertificate) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert?.subject) return undefined;
+  if (form === 'CommonName') return typeof cert.subject.CN === 'string' ? cert.subject.CN : undefined;
+  return Object.entries(cert.subject)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
+    .join(',');
 }
 
 /**

@@ -1,6 +1,5 @@
 /** Binding servers to their ports. */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 
 /**
  * Listens (admin or data plane) and resolves with the bound port; a bind error rejects. With `reusePort`, every worker

@@ -14,6 +14,7 @@ import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
 import { SpecFetcher } from '../docs/spec-fetcher.ts';
 import type { ResolvedSource } from '../docs/version-source.ts';
 import { listenOn } from '../net/listen.ts';
+import { TlsListener } from '../net/tls-listener.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
@@ -44,6 +45,8 @@ export interface FileGatewayOptions {
   readonly reusePort?: boolean;
   /** Start the admin listener (only one worker of several does); default true. */
   readonly admin?: boolean;
+  /** Serve HTTPS on this port too (certificates from the ModelGateway's spec.tls). */
+  readonly httpsPort?: number;
   /** Where the history of published documents survives restarts (undefined: kept in memory only). */
   readonly stateDir?: string;
   /** fs.watch debounce and safety-net poll (tests shorten them). */
@@ -87,6 +90,11 @@ export class FileGateway {
   readonly #held = new Map<string, ResolvedSource>();
   readonly #refusals = new Map<string, string>();
   port = 0;
+  /** The bound HTTPS port (0 while there is none). */
+  httpsPort = 0;
+  #tls: TlsListener | undefined;
+  #tlsListening: Promise<void> | undefined;
+  #started = false;
   adminPort = 0;
 
   constructor(options: FileGatewayOptions) {
@@ -113,6 +121,8 @@ export class FileGateway {
   async start(): Promise<void> {
     await this.reload();
     this.port = await this.dataPlane.listen(this.#options.port, this.#options.host, this.#options.reusePort === true);
+    this.#started = true;
+    await this.#listenTls();
     if (this.#options.admin !== false) {
       this.#admin = createAdminServer(
         { ready: () => this.dataPlane.ready && this.#source.synced, config: () => this.configView() },
@@ -194,6 +204,7 @@ export class FileGateway {
     this.dataPlane.apply(snapshot);
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
     this.#compiledStatuses = statuses;
+    this.#applyTls(snapshot);
     this.#publishStatuses();
     // Revisions are recorded after the reload, off its path (hashing every document of a large config takes time).
     if (this.#revisionRun) clearImmediate(this.#revisionRun);
@@ -252,12 +263,59 @@ export class FileGateway {
     return changed;
   }
 
+  /**
+   * Hands the snapshot's TLS settings to the HTTPS listener (created with the first settings, listening once the
+   * gateway has started) and reports what it could not load as `TLSServing` on the ModelGateway.
+   */
+  #applyTls(snapshot: Snapshot): void {
+    const settings = snapshot.gateway.tls;
+    if (this.#options.httpsPort === undefined || !settings) return;
+    this.#tls ??= new TlsListener((req, res) => this.dataPlane.handle(req, res));
+    const result = this.#tls.apply(settings);
+    const ref = this.#compiledStatuses.find((s) => s.ref.startsWith('ModelGateway/'))?.ref;
+    if (ref) {
+      const next =
+        result.loaded === 0
+          ? condition('TLSServing', 'False', 'NoUsableCertificate', result.problems.join('; ') || 'no certificate')
+          : result.keptPrevious
+            ? condition(
+                'TLSServing',
+                'False',
+                'KeptPrevious',
+                `new certificates refused, the previous ones serve: ${result.problems.join('; ')}`,
+              )
+            : condition(
+                'TLSServing',
+                result.problems.length > 0 ? 'False' : 'True',
+                result.problems.length > 0 ? 'SomeCertificatesRefused' : 'Serving',
+                result.problems.length > 0 ? result.problems.join('; ') : `${result.loaded} certificate(s) serving`,
+              );
+      this.#changeConditions.set(`${ref}#tls`, next);
+    }
+    for (const p of result.problems) this.#log.warn({ problem: p }, 'TLS certificate not used');
+    if (this.#started) void this.#listenTls();
+  }
+
+  async #listenTls(): Promise<void> {
+    if (!this.#tls || this.#options.httpsPort === undefined) return;
+    this.#tlsListening ??= this.#tls
+      .listen(this.#options.httpsPort, this.#options.host, this.#options.reusePort === true)
+      .then((port) => {
+        this.httpsPort = port;
+        this.dataPlane.httpsPort = port;
+        this.#log.info({ httpsPort: port }, 'HTTPS listener serving');
+      });
+    await this.#tlsListening;
+  }
+
   /** Publishes the compiler's statuses plus what the revision history says, logging conditions that changed. */
   #publishStatuses(): void {
     const statuses = [
       ...this.#compiledStatuses.map((s) => {
-        const extra = this.#changeConditions.get(s.ref);
-        return extra ? { ...s, conditions: [...s.conditions, extra] } : s;
+        const extra = [this.#changeConditions.get(s.ref), this.#changeConditions.get(`${s.ref}#tls`)].filter(
+          (c): c is ConditionInput => c !== undefined,
+        );
+        return extra.length > 0 ? { ...s, conditions: [...s.conditions, ...extra] } : s;
       }),
       ...this.#rejected,
     ];
@@ -411,7 +469,7 @@ export class FileGateway {
     if (this.#revisionRun) clearImmediate(this.#revisionRun);
     await this.#fetcher.close();
     await this.dataPlane.globalLimiter?.close();
-    await this.dataPlane.shutdown(drainMs);
+    await Promise.all([this.dataPlane.shutdown(drainMs), this.#tls?.close(drainMs)]);
     await new Promise<void>((resolve) => (this.#admin ? this.#admin.close(() => resolve()) : resolve()));
     this.#admin?.closeAllConnections();
     await this.registry.close();

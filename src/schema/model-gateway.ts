@@ -58,6 +58,65 @@ export const ModelGatewaySpec = Type.Object(
         { additionalProperties: false, description: 'Portal metadata for the published documents.' },
       ),
     ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          certificates: Type.Array(
+            Type.Object(
+              {
+                name: Type.String({
+                  minLength: 1,
+                  description: 'A `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`).',
+                }),
+                namespace: Type.Optional(Type.String({ description: "Default: the ModelGateway's namespace." })),
+              },
+              { additionalProperties: false },
+            ),
+            {
+              minItems: 1,
+              description:
+                'Certificates of the HTTPS listener (`serve --https-port`), chosen by SNI from their DNS names; the first is the default. Replaced without a restart when the Secrets change; a certificate that is expired, unreadable or does not match its key is reported and the last good one keeps serving.',
+            },
+          ),
+          minVersion: Type.Optional(StringEnum(['TLSv1.2', 'TLSv1.3'], { description: 'Default TLSv1.2.' })),
+          http2: Type.Optional(Type.Boolean({ description: 'Offer HTTP/2 by ALPN next to HTTP/1.1 (default true).' })),
+          clientAuth: Type.Optional(
+            Type.Object(
+              {
+                mode: StringEnum(['Require', 'Optional'], {
+                  description: 'Require: no verified client certificate, no connection. Optional: verified when sent.',
+                }),
+                caSecret: Type.Object(
+                  { name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) },
+                  {
+                    additionalProperties: false,
+                    description: 'Secret with `ca.crt`: the CAs client certificates must chain to.',
+                  },
+                ),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  'Client certificates (mTLS). The verified subject reaches the model as `x-modelgate-client-subject` and authenticates through a `clientCertificate` auth provider.',
+              },
+            ),
+          ),
+          hsts: Type.Optional(
+            Type.Object(
+              {
+                maxAge: Duration('Strict-Transport-Security max-age, e.g. `8760h`.'),
+                includeSubDomains: Type.Optional(Type.Boolean()),
+              },
+              { additionalProperties: false, description: 'Send Strict-Transport-Security on HTTPS answers.' },
+            ),
+          ),
+          redirectHTTP: Type.Optional(
+            Type.Boolean({ description: 'The plain HTTP listener answers every request with 308 to the HTTPS one.' }),
+          ),
+        },
+        { additionalProperties: false, description: 'TLS termination on the HTTPS listener.' },
+      ),
+    ),
     redis: Type.Optional(
       Type.Object(
         {
@@ -122,6 +181,22 @@ export const ModelGatewaySpec = Type.Object(
                       ),
                     },
                     { additionalProperties: false },
+                  ),
+                ),
+                clientCertificate: Type.Optional(
+                  Type.Object(
+                    {
+                      subject: Type.Optional(
+                        StringEnum(['CommonName', 'DistinguishedName'], {
+                          description: "The identity: the certificate's CN (default) or its whole subject DN.",
+                        }),
+                      ),
+                    },
+                    {
+                      additionalProperties: false,
+                      description:
+                        'Clients that present a certificate the HTTPS listener verified (spec.tls.clientAuth); the subject is the identity for allow-lists.',
+                    },
                   ),
                 ),
                 external: Type.Optional(

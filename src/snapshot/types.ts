@@ -154,9 +154,16 @@ export interface ExternalAuthProvider {
   readonly failOpen: boolean;
 }
 
+/** Clients authenticated by the certificate the TLS listener verified. */
+export interface ClientCertificateProvider {
+  readonly kind: 'clientCertificate';
+  readonly name: string;
+  readonly subject: 'CommonName' | 'DistinguishedName';
+}
+
 /** Authentication of a rule. */
 export interface AuthPolicy {
-  readonly providers: readonly (ApiKeyProvider | JwtProvider | ExternalAuthProvider)[];
+  readonly providers: readonly (ApiKeyProvider | JwtProvider | ExternalAuthProvider | ClientCertificateProvider)[];
   /** When set, only these subjects are allowed (403 otherwise). */
   readonly allowSubjects?: readonly string[];
   /** When set, only members of these groups (JWT `groups`) are allowed. */
@@ -302,10 +309,37 @@ export interface ApiSummary {
   }[];
 }
 
+/** A certificate and its key, as read from a Secret (PEM). */
+export interface TlsCertificate {
+  /** `Secret/<namespace>/<name>`. */
+  readonly source: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** DNS names of the certificate (SAN, else CN), lower-case; SNI picks by them. */
+  readonly names: readonly string[];
+  /** Epoch ms of the end of validity. */
+  readonly notAfterMs: number;
+  readonly notBeforeMs: number;
+}
+
+/** TLS settings of the HTTPS listener. */
+export interface TlsSettings {
+  /** The usable certificates (the first is the default); unusable ones are in the ModelGateway's status. */
+  readonly certificates: readonly TlsCertificate[];
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  readonly http2: boolean;
+  readonly clientAuth?: { readonly mode: 'Require' | 'Optional'; readonly caPem: string };
+  /** The Strict-Transport-Security value, when configured. */
+  readonly hsts?: string;
+  readonly redirectHTTP: boolean;
+}
+
 /** Gateway-wide settings. */
 export interface GatewaySettings {
   /** The shared store, when configured. */
   readonly redis?: { readonly url: string; readonly timeoutMs: number; readonly failOpen: boolean };
+  /** TLS termination of the HTTPS listener, when configured. */
+  readonly tls?: TlsSettings;
   readonly publicURL: string;
   readonly title: string;
   readonly description: string;

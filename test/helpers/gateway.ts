@@ -21,7 +21,7 @@ export interface TestGateway {
 /** Writes the files, starts the gateway (watching with short delays) and returns it. */
 export async function startGateway(
   files: Record<string, string>,
-  options: { watch?: boolean; port?: number; publicURL?: string; stateDir?: string } = {},
+  options: { watch?: boolean; port?: number; publicURL?: string; stateDir?: string; httpsPort?: number } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-test-'));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
@@ -31,6 +31,7 @@ export async function startGateway(
     host: '127.0.0.1',
     ...(options.publicURL ? { publicURL: options.publicURL } : {}),
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+    ...(options.httpsPort !== undefined ? { httpsPort: options.httpsPort } : {}),
     adminPort: 0,
     adminHost: '127.0.0.1',
     logger: createLogger(process.env.MODELGATE_LOG_LEVEL ?? 'silent'),
