@@ -267,3 +267,76 @@ function serialOf(port: number, ca: string): Promise<string> {
     socket.on('error', reject);
   });
 }
+
+describe('upstream TLS', () => {
+  let ca: TestCA;
+  let otherCA: TestCA;
+  let gw: TestGateway;
+  let server: import('node:https').Server;
+  let port: number;
+  const clientSubjects: string[] = [];
+  const secret = (name: string, entries: Record<string, string>) =>
+    `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}}\nstringData:\n${Object.entries(entries)
+      .map(([k, v]) => `  ${k}: |\n${v.replace(/^/gm, '    ')}`)
+      .join('\n')}\n`;
+  before(async () => {
+    ca = createCA('upstream CA');
+    otherCA = createCA('someone else');
+    const serving = ca.issue('model.internal');
+    const { createServer } = await import('node:https');
+    server = createServer(
+      { cert: serving.cert, key: serving.key, ca: ca.cert, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        clientSubjects.push(String(peer?.subject?.CN ?? ''));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as import('node:net').AddressInfo).port;
+    const client = ca.issue('gateway', { usage: 'client' });
+    const api = (name: string, tls: string) =>
+      modelApiYaml(name, 'openapi', [{ name: 'v1', url: `https://127.0.0.1:${port}` }]).replace(
+        `url: https://127.0.0.1:${port}\n`,
+        `url: https://127.0.0.1:${port}\n        tls: ${tls}\n`,
+      );
+    gw = await startGateway({
+      'secrets.yaml': `${secret('upstream-ca', { 'ca.crt': ca.cert })}---\n${secret('other-ca', { 'ca.crt': otherCA.cert })}---\n${secret('gateway-client', { 'tls.crt': client.cert, 'tls.key': client.key })}`,
+      'good.yaml': api(
+        'good',
+        '{caSecret: {name: upstream-ca}, serverName: model.internal, clientCertificate: {name: gateway-client}}',
+      ),
+      'wrong-ca.yaml': api('wrongca', '{caSecret: {name: other-ca}, serverName: model.internal}'),
+      'wrong-name.yaml': api('wrongname', '{caSecret: {name: upstream-ca}, serverName: other.internal}'),
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    server.close();
+  });
+
+  it('verifies the backend certificate against the CA, with SNI, and presents a client certificate', async () => {
+    const ok = await call(`${gw.url}/models/good/predict`, { body: '{}' });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(clientSubjects.at(-1), 'gateway');
+  });
+
+  it('refuses a backend whose certificate the CA or the name does not vouch for, with 502 problem+json', async () => {
+    for (const name of ['wrongca', 'wrongname']) {
+      const res = await call(`${gw.url}/models/${name}/predict`, { body: '{}' });
+      assert.equal(res.status, 502, `${name}: ${res.text}`);
+      assert.equal(res.headers['content-type'], 'application/problem+json');
+      assert.match((res.json() as { detail: string }).detail, /certificate|altnames|Hostname/i);
+    }
+    const config = (await call(`${gw.adminUrl}/config`)).json() as {
+      snapshot: { clusters: Record<string, { tls?: Json }> };
+    };
+    assert.deepEqual(config.snapshot.clusters['default/good/v1']!.tls, {
+      serverName: 'model.internal',
+      customCA: true,
+      clientCertificate: true,
+    });
+    assert.ok(!JSON.stringify(config).includes('PRIVATE KEY'), 'no private key at /config');
+  });
+});

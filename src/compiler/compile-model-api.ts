@@ -12,7 +12,7 @@ import {
 } from './defaults.ts';
 import { durationMs } from './durations.ts';
 import { defaultReadyPath, protocolRoutes, type UpstreamModel } from './protocols.ts';
-import { type BackendIndex, resolveBackend } from './resolve-backend.ts';
+import { type BackendIndex, resolveBackend, resolveUpstreamTls } from './resolve-backend.ts';
 
 /** Everything one ModelAPI contributes to the snapshot. */
 export interface CompiledModelAPI {
@@ -89,7 +89,13 @@ export function compileModelAPI(
       if (refProblems.length === 0) refReason = 'SuccessorNotFound';
       refProblems.push(`version ${version.name}: successor ${version.successor} is not a version of this API`);
     }
-    const endpoints = resolved.ok ? resolved.endpoints : [];
+    const upstreamTls = resolveUpstreamTls(version.backend, namespace, index);
+    if (upstreamTls.problem) {
+      if (refProblems.length === 0) refReason = 'InvalidBackendTLS';
+      refProblems.push(`version ${version.name}: ${upstreamTls.problem}`);
+    }
+    // Without its TLS material a backend is not reachable at all (never with weaker settings).
+    const endpoints = resolved.ok && !upstreamTls.problem ? resolved.endpoints : [];
     const readyCount = endpoints.filter((e) => e.ready).length;
     if (readyCount === 0) notReady.push(version.name);
     const readyPath = active?.path ?? defaultReadyPath(spec.protocol, model);
@@ -97,6 +103,7 @@ export function compileModelAPI(
       protocol: spec.protocol,
       basePath: resolved.ok ? resolved.basePath : '',
       ...(resolved.ok && resolved.hostHeader !== undefined ? { hostHeader: resolved.hostHeader } : {}),
+      ...(upstreamTls.tls && Object.keys(upstreamTls.tls).length > 0 ? { tls: upstreamTls.tls } : {}),
       endpoints,
       loadBalancer: spec.loadBalancer?.policy ?? 'LeastRequest',
       connectTimeoutMs: timeouts.connectMs,

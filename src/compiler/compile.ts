@@ -101,7 +101,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     );
   const settings = { ...gatewaySettings(gateway, options), ...(tls.settings ? { tls: tls.settings } : {}) };
 
-  const index = indexBackends(resources.services, resources.endpointSlices);
+  const index = indexBackends(resources.services, resources.endpointSlices, resources.secrets);
   const compiled = [...resources.modelApis].sort(byAge).map((api) => {
     const base = compileModelAPI(
       api,

@@ -1,17 +1,23 @@
 /** Turns a version's backend (a Service reference or a URL) into endpoints, or says precisely why it cannot. */
-import type { EndpointSlice, Service } from '../schema/core.ts';
+import type { EndpointSlice, Secret, Service } from '../schema/core.ts';
 import type { Backend } from '../schema/model-api.ts';
-import type { ClusterEndpoint } from '../snapshot/types.ts';
+import type { ClusterEndpoint, UpstreamTls } from '../snapshot/types.ts';
 
 /** Lookups built once per compilation. */
 export interface BackendIndex {
   readonly services: ReadonlyMap<string, Service>;
   /** EndpointSlices by `namespace/serviceName`. */
   readonly slicesByService: ReadonlyMap<string, readonly EndpointSlice[]>;
+  /** Secrets by `namespace/name` (backend TLS material). */
+  readonly secrets: ReadonlyMap<string, Secret>;
 }
 
 /** Indexes Services and EndpointSlices. */
-export function indexBackends(services: readonly Service[], slices: readonly EndpointSlice[]): BackendIndex {
+export function indexBackends(
+  services: readonly Service[],
+  slices: readonly EndpointSlice[],
+  secrets: readonly Secret[] = [],
+): BackendIndex {
   const serviceMap = new Map(services.map((s) => [`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, s]));
   const slicesByService = new Map<string, EndpointSlice[]>();
   for (const slice of [...slices].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
@@ -22,7 +28,11 @@ export function indexBackends(services: readonly Service[], slices: readonly End
     list.push(slice);
     slicesByService.set(key, list);
   }
-  return { services: serviceMap, slicesByService };
+  return {
+    services: serviceMap,
+    slicesByService,
+    secrets: new Map(secrets.map((s) => [`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, s])),
+  };
 }
 
 /** A resolved backend. */
@@ -59,7 +69,9 @@ export function resolveBackend(backend: Backend, namespace: string, index: Backe
   if (service.spec.type === 'ExternalName' && service.spec.externalName) {
     return {
       ok: true,
-      endpoints: [{ origin: `http://${service.spec.externalName}:${port.port}`, ready: true }],
+      endpoints: [
+        { origin: `${backend.tls ? 'https' : 'http'}://${service.spec.externalName}:${port.port}`, ready: true },
+      ],
       basePath: '',
     };
   }
@@ -73,7 +85,7 @@ export function resolveBackend(backend: Backend, namespace: string, index: Backe
     for (const ep of slice.endpoints) {
       const address = ep.addresses[0]!;
       const host = slice.addressType === 'IPv6' ? `[${address}]` : address;
-      const origin = `http://${host}:${portNumber}`;
+      const origin = `${backend.tls ? 'https' : 'http'}://${host}:${portNumber}`;
       if (seen.has(origin)) continue;
       seen.add(origin);
       // Kubernetes: a nil `ready` means ready; terminating endpoints are not picked for new requests.
@@ -93,4 +105,39 @@ function resolveUrl(raw: string): ResolvedBackend {
   }
   const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
   return { ok: true, endpoints: [{ origin: url.origin, ready: true }], basePath, hostHeader: url.host };
+}
+
+/** The TLS settings of a backend: PEMs from its Secrets, or a problem naming what is missing. */
+export function resolveUpstreamTls(
+  backend: Backend,
+  namespace: string,
+  index: BackendIndex,
+): { tls?: UpstreamTls; problem?: string } {
+  const t = backend.tls;
+  if (!t) return {};
+  const read = (ref: { name: string; namespace?: string | undefined }, key: string) => {
+    const s = index.secrets.get(`${ref.namespace ?? namespace}/${ref.name}`);
+    const text =
+      s?.stringData?.[key] ?? (s?.data?.[key] ? Buffer.from(s.data[key]!, 'base64').toString('utf8') : undefined);
+    return { found: s !== undefined, text };
+  };
+  const tls: { caPem?: string; serverName?: string; certPem?: string; keyPem?: string } = {};
+  if (t.serverName) tls.serverName = t.serverName;
+  if (t.caSecret) {
+    const ca = read(t.caSecret, 'ca.crt');
+    if (!ca.text)
+      return { problem: `Secret ${t.caSecret.namespace ?? namespace}/${t.caSecret.name} with ca.crt not found` };
+    tls.caPem = ca.text;
+  }
+  if (t.clientCertificate) {
+    const cert = read(t.clientCertificate, 'tls.crt');
+    const key = read(t.clientCertificate, 'tls.key');
+    if (!cert.text || !key.text)
+      return {
+        problem: `Secret ${t.clientCertificate.namespace ?? namespace}/${t.clientCertificate.name} with tls.crt and tls.key not found`,
+      };
+    tls.certPem = cert.text;
+    tls.keyPem = key.text;
+  }
+  return { tls };
 }

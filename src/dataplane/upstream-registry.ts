@@ -4,6 +4,7 @@
  * retired, so an unchanged upstream keeps its warm connections and health state across reloads, and a removed one
  * is closed after its last in-flight request.
  */
+import { createHash } from 'node:crypto';
 import { Pool } from 'undici';
 import type { Cluster } from '../snapshot/types.ts';
 import { type Balancer, LeastRequestBalancer, RoundRobinBalancer } from './balancer.ts';
@@ -60,7 +61,7 @@ export class UpstreamRegistry {
   /** Releases what acquire() took; pools and checkers nobody uses any more are closed. */
   release(runtime: RuntimeCluster): void {
     for (const e of runtime.config.endpoints)
-      this.#releaseEndpoint(endpointKey(runtime.config, e.origin, e.ready), e.origin);
+      this.#releaseEndpoint(endpointKey(runtime.config, e.origin, e.ready), poolKey(e.origin, runtime.config));
   }
 
   /** Number of open pools (tests and metrics). */
@@ -87,10 +88,10 @@ export class UpstreamRegistry {
     const existing = this.#endpoints.get(key);
     if (existing) {
       existing.refs++;
-      this.#acquirePool(origin, cluster.connectTimeoutMs);
+      this.#acquirePool(origin, cluster);
       return existing.value.endpoint;
     }
-    const pool = this.#acquirePool(origin, cluster.connectTimeoutMs);
+    const pool = this.#acquirePool(origin, cluster);
     const endpoint = new Endpoint(origin, pool, ready, cluster.passiveHealthCheck);
     let checker: HealthChecker | undefined;
     if (cluster.activeHealthCheck && ready) {
@@ -102,22 +103,23 @@ export class UpstreamRegistry {
     return endpoint;
   }
 
-  #releaseEndpoint(key: string, origin: string): void {
+  #releaseEndpoint(key: string, pooled: string): void {
     const entry = this.#endpoints.get(key);
     if (entry && --entry.refs === 0) {
       entry.value.checker?.stop();
       this.#endpoints.delete(key);
     }
-    const pool = this.#pools.get(origin);
+    const pool = this.#pools.get(pooled);
     if (pool && --pool.refs === 0) {
-      this.#pools.delete(origin);
+      this.#pools.delete(pooled);
       // close() lets in-flight requests finish before the sockets go.
       void pool.value.close().catch(() => {});
     }
   }
 
-  #acquirePool(origin: string, connectTimeoutMs: number): Pool {
-    const existing = this.#pools.get(origin);
+  #acquirePool(origin: string, cluster: Cluster): Pool {
+    const key = poolKey(origin, cluster);
+    const existing = this.#pools.get(key);
     if (existing) {
       existing.refs++;
       return existing.value;
@@ -125,16 +127,29 @@ export class UpstreamRegistry {
     const pool = new Pool(origin, {
       connections: this.poolOptions.connections,
       pipelining: this.poolOptions.pipelining,
-      connect: { timeout: connectTimeoutMs },
+      // HTTPS backends: the certificate is verified (against the cluster's CA when it names one), with SNI.
+      connect: {
+        timeout: cluster.connectTimeoutMs,
+        ...(cluster.tls?.caPem ? { ca: cluster.tls.caPem } : {}),
+        ...(cluster.tls?.serverName ? { servername: cluster.tls.serverName } : {}),
+        ...(cluster.tls?.certPem ? { cert: cluster.tls.certPem, key: cluster.tls.keyPem } : {}),
+      },
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
     });
-    this.#pools.set(origin, { value: pool, refs: 1 });
+    this.#pools.set(key, { value: pool, refs: 1 });
     return pool;
   }
 }
 
 /** Endpoints share health state when they are the same origin probed the same way. */
 function endpointKey(cluster: Cluster, origin: string, ready: boolean): string {
-  return `${origin} ${ready} ${JSON.stringify(cluster.activeHealthCheck ?? null)} ${JSON.stringify(cluster.passiveHealthCheck)} ${cluster.hostHeader ?? ''}`;
+  return `${poolKey(origin, cluster)} ${ready} ${JSON.stringify(cluster.activeHealthCheck ?? null)} ${JSON.stringify(cluster.passiveHealthCheck)} ${cluster.hostHeader ?? ''}`;
+}
+
+/** Connections are shared by origin and TLS settings (another CA or client certificate is another pool). */
+function poolKey(origin: string, cluster: Cluster): string {
+  const tls = cluster.tls;
+  if (!tls) return origin;
+  return `${origin} ${createHash('sha256').update(JSON.stringify(tls)).digest('base64url')}`;
 }

@@ -258,6 +258,10 @@ export class KubeSource implements ResourceSource {
     for (const o of primary) {
       const namespace = o.metadata?.namespace ?? 'default';
       if (o.kind === 'ModelGateway') {
+        const tls = (o as unknown as ModelGateway).spec?.tls;
+        for (const c of tls?.certificates ?? []) named('Secret', c.namespace ?? namespace, c.name);
+        if (tls?.clientAuth)
+          named('Secret', tls.clientAuth.caSecret.namespace ?? namespace, tls.clientAuth.caSecret.name);
         for (const p of (o as unknown as ModelGateway).spec?.auth?.providers ?? []) {
           for (const s of p.apiKey?.secrets ?? []) named('Secret', s.namespace ?? namespace, s.name);
           const labels = p.apiKey?.secretSelector?.matchLabels;
@@ -281,6 +285,12 @@ export class KubeSource implements ResourceSource {
           ...(spec?.versions ?? []).map((v) => v.docs?.openAPI?.configMapRef),
         ];
         for (const ref of refs) if (ref) named('ConfigMap', namespace, ref.name);
+        for (const v of spec?.versions ?? []) {
+          const t = v.backend.tls;
+          if (t?.caSecret) named('Secret', t.caSecret.namespace ?? namespace, t.caSecret.name);
+          if (t?.clientCertificate)
+            named('Secret', t.clientCertificate.namespace ?? namespace, t.clientCertificate.name);
+        }
       }
     }
     for (const [key, w] of this.#referenced)

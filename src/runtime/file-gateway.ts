@@ -447,6 +447,38 @@ export class FileGateway {
                   }
                 : r,
             ),
+            // Private keys never leave the gateway: certificates are shown by where they came from and when they end.
+            gateway: snapshot.gateway.tls
+              ? {
+                  ...snapshot.gateway,
+                  tls: {
+                    ...snapshot.gateway.tls,
+                    certificates: snapshot.gateway.tls.certificates.map((c) => ({
+                      source: c.source,
+                      names: c.names,
+                      notAfter: new Date(c.notAfterMs).toISOString(),
+                    })),
+                    ...(snapshot.gateway.tls.clientAuth
+                      ? { clientAuth: { mode: snapshot.gateway.tls.clientAuth.mode } }
+                      : {}),
+                  },
+                }
+              : snapshot.gateway,
+            clusters: Object.fromEntries(
+              Object.entries(snapshot.clusters).map(([name, c]) => [
+                name,
+                c.tls
+                  ? {
+                      ...c,
+                      tls: {
+                        ...(c.tls.serverName ? { serverName: c.tls.serverName } : {}),
+                        customCA: c.tls.caPem !== undefined,
+                        clientCertificate: c.tls.certPem !== undefined,
+                      },
+                    }
+                  : c,
+              ]),
+            ),
             docs: {
               pathPrefix: snapshot.docs.pathPrefix,
               tasks: snapshot.docs.tasks.map(({ kind, key }) => ({ kind, key })),

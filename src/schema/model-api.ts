@@ -24,6 +24,39 @@ export const Backend = Type.Object(
         description: 'A plain base URL (http or https); its path is prepended to upstream paths.',
       }),
     ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          caSecret: Type.Optional(
+            Type.Object(
+              { name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) },
+              {
+                additionalProperties: false,
+                description:
+                  'Secret with `ca.crt`: the CAs the backend certificate must chain to (default: the system CAs).',
+              },
+            ),
+          ),
+          serverName: Type.Optional(
+            Type.String({ minLength: 1, description: 'SNI and the name verified (default: the host of the backend).' }),
+          ),
+          clientCertificate: Type.Optional(
+            Type.Object(
+              { name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) },
+              {
+                additionalProperties: false,
+                description: 'A `kubernetes.io/tls` Secret presented to the backend (mTLS).',
+              },
+            ),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Talk to the backend over HTTPS (a Service backend then uses https:// to its endpoints); the certificate is always verified.',
+        },
+      ),
+    ),
   },
   {
     additionalProperties: false,

@@ -277,8 +277,18 @@ export interface PassiveHealthCheck {
   readonly maxEjectionPercent: number;
 }
 
+/** How the gateway speaks TLS to a cluster's endpoints (PEM material from Secrets). */
+export interface UpstreamTls {
+  readonly caPem?: string;
+  readonly serverName?: string;
+  readonly certPem?: string;
+  readonly keyPem?: string;
+}
+
 /** A set of interchangeable endpoints for one model version. */
 export interface Cluster {
+  /** Set for HTTPS endpoints with settings of their own (custom CA, SNI name, client certificate). */
+  readonly tls?: UpstreamTls;
   readonly name: string;
   readonly protocol: Protocol;
   /** Path prefix of a URL backend, prepended to every upstream path ('' for none). */
