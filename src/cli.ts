@@ -100,7 +100,12 @@ async function serve(args: string[]): Promise<number> {
     host: values.host,
     adminPort: Number(values['admin-port']),
     adminHost: values['admin-host'],
-    publicURL: values['public-url'] ?? `http://${values.host === '0.0.0.0' ? '127.0.0.1' : values.host}:${port}`,
+    // With an HTTPS listener the documents point "Try it out" there.
+    publicURL:
+      values['public-url'] ??
+      (values['https-port'] !== undefined
+        ? `https://${values.host === '0.0.0.0' ? '127.0.0.1' : values.host}:${values['https-port']}`
+        : `http://${values.host === '0.0.0.0' ? '127.0.0.1' : values.host}:${port}`),
     logger,
     // Workers share the port through SO_REUSEPORT; the first one also serves the admin listener.
     reusePort: workers > 1,

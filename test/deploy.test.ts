@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
@@ -162,6 +162,23 @@ describe('deploy manifests', { skip: hasKubectl ? false : 'kubectl is not instal
     assert.deepEqual(lease, [
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
     ]);
+  });
+
+  it('limits the network: listeners in; DNS, the API server, Redis and model namespaces out', () => {
+    const np = of('NetworkPolicy') as {
+      spec: { policyTypes: string[]; ingress: Json[]; egress: { ports?: { port: unknown }[] }[] };
+    };
+    assert.deepEqual(np.spec.policyTypes, ['Ingress', 'Egress']);
+    const egressPorts = np.spec.egress.flatMap((e) => (e.ports ?? []).map((p) => p.port));
+    for (const port of [53, 443, 6379]) assert.ok(egressPorts.includes(port), `egress to ${port}`);
+  });
+
+  it('has a cert-manager example whose ModelGateway modelgate accepts', () => {
+    const docs = parseAllDocuments(readFileSync(`${root}deploy/examples/tls/certificate.yaml`, 'utf8')).map(
+      (d) => d.toJSON() as Json,
+    );
+    assert.equal(docs[0]!.kind, 'Certificate');
+    assert.deepEqual(validateResource(docs[1]!), []);
   });
 
   it('ships example resources that the CRDs and modelgate accept', () => {
