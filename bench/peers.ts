@@ -3,8 +3,8 @@
  * upstream, keep-alive to it, no access logs, no response buffering (modelgate streams, so the peers must too).
  * Native peers come from Debian packages, Node peers from npm; each writes its config into the run's work directory.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -72,6 +72,35 @@ function nodePeer(name: string, script: string, prefix = ''): Peer {
 /** modelgate in file mode with one ModelAPI of each kind the scenarios use. */
 export function modelgateConfig(dir: string, upstreamPort: number): void {
   mkdirSync(dir, { recursive: true });
+  // A self-signed certificate for the HTTPS listener of the TLS scenario (the load tool does not verify it).
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(dir, 'tls.key'),
+      '-out',
+      join(dir, 'tls.crt'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  const pem = (f: string) => readFileSync(join(dir, f), 'utf8').replace(/^/gm, '    ');
+  writeFileSync(
+    join(dir, 'tls.yaml'),
+    `apiVersion: v1\nkind: Secret\nmetadata: {name: bench-tls}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n${pem('tls.crt')}\n  tls.key: |\n${pem('tls.key')}\n`,
+  );
   writeFileSync(
     join(dir, 'bench.yaml'),
     `apiVersion: modelgate.dev/v1alpha1
@@ -103,6 +132,7 @@ apiVersion: modelgate.dev/v1alpha1
 kind: ModelGateway
 metadata: {name: bench}
 spec:
+  tls: {certificates: [{name: bench-tls}], http2: false}
   auth:
     providers:
       - name: bench-keys
@@ -137,6 +167,7 @@ export const PEERS: readonly Peer[] = [
       modelgateConfig(config, ctx.upstreamPort);
       const adminPort = ctx.port + 1000;
       const args = [join(root, 'src/cli.ts'), 'serve', '--config', config, '--port', String(ctx.port)];
+      args.push('--https-port', String(ctx.port + 2000), '--public-url', `http://127.0.0.1:${ctx.port}`);
       args.push('--admin-port', String(adminPort));
       if (ctx.workers > 1) args.push('--workers', String(ctx.workers));
       const proc = ctx.spawn(process.execPath, args, { MODELGATE_LOG_LEVEL: 'warn' });

@@ -13,6 +13,7 @@ export interface Report {
   peers: string[];
   load: { id: string; title: string; runs: Record<string, Measurement[]> }[];
   policies: Record<string, Measurement[]> | undefined;
+  tls?: Record<string, Measurement[]> | undefined;
   sse:
     | Record<string, { ttfbMs: number; delayMs: number; delayP99Ms: number; reads: number; events: number }[]>
     | undefined;
@@ -94,6 +95,24 @@ export function writeReport(r: Report, elapsedS: number): string {
     }
   }
 
+  if (r.tls) {
+    lines.push(
+      '## The cost of TLS: modelgate over HTTPS vs HTTP (200 B POST, 64 keep-alive connections, interleaved)',
+      '',
+      'HTTPS: TLS 1.3 (ECDHE, AES-GCM) terminated by modelgate with a P-256 certificate, HTTP/1.1 to the load tool.',
+      '',
+      '| modelgate | req/s median (min–max) | p50 ms | p99 ms | CPU |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const name of ['http', 'https']) {
+      const ms = r.tls[name] ?? [];
+      lines.push(
+        `| ${name} | ${spread(ms.map((m) => m.rps))} | ${f(median(ms.map((m) => m.p50)), 3)} | ${f(median(ms.map((m) => m.p99)), 3)} | ${f(median(ms.map((m) => m.cpu)), 2)} |`,
+      );
+    }
+    const ratio = median((r.tls.https ?? []).map((m) => m.rps)) / median((r.tls.http ?? []).map((m) => m.rps));
+    lines.push('', `HTTPS throughput is ${f(ratio, 2)}× plain HTTP in this run.`, '');
+  }
   if (r.policies) {
     const bare = r.policies.bare ?? [];
     const on = r.policies.policies ?? [];

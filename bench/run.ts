@@ -170,6 +170,29 @@ async function main(): Promise<void> {
     report.policies = runs;
   }
 
+  // The cost of TLS: the same modelgate over HTTPS (keep-alive, TLS 1.3, HTTP/1.1) vs HTTP, interleaved.
+  if (!ONLY || ONLY.includes('tls')) {
+    const mg = peers.find((p) => p.name === 'modelgate')!;
+    const https = mg.base.replace(
+      /^http:\/\/127\.0\.0\.1:(\d+)$/,
+      (_, port: string) => `https://127.0.0.1:${Number(port) + 2000}`,
+    );
+    const lua = luaPost(work, 'post', REQUEST_BODY);
+    const runs: Record<string, Measurement[]> = {};
+    wrk(`${https}/m/v2/models/bench/infer`, 64, WARMUP, lua);
+    for (let rep = 0; rep < REPS; rep++) {
+      const order = rep % 2 === 0 ? ['http', 'https'] : ['https', 'http'];
+      for (const which of order) {
+        const m = wrk(`${which === 'http' ? mg.base : https}/m/v2/models/bench/infer`, 64, SECONDS, lua, mg.proc.pid);
+        append(runs, which, m);
+        process.stdout.write(
+          `tls | ${which} | rep ${rep + 1}: ${m.rps.toFixed(0)} req/s${m.errors ? `, ${m.errors} errors` : ''}\n`,
+        );
+      }
+    }
+    report.tls = runs;
+  }
+
   if (!ONLY || ONLY.includes('sse')) {
     const runs: Record<string, ReturnType<typeof sseProbe>[]> = {};
     for (let rep = 0; rep < REPS; rep++) {
