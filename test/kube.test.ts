@@ -400,3 +400,92 @@ describe('KServe import', () => {
     await eventually(async () => (await call(`${base()}/models/hidden/infer`, { body: '{}' })).status === 200, 8000);
   });
 });
+
+describe('Gateway API in Kubernetes mode', () => {
+  const GATEWAY_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map(
+    (k) =>
+      new URL(
+        `../../shared/fixtures/upstream/gateway-api/crd-standard/gateway.networking.k8s.io_${k}.yaml`,
+        import.meta.url,
+      ).pathname,
+  );
+  let sim: KubeApiServer;
+  let up: TestUpstream;
+  let gw: KubeGateway;
+  before(async () => {
+    sim = new KubeApiServer([...CRDS, ...GATEWAY_CRDS], 200);
+    await sim.start();
+    up = await startUpstream('web');
+    for (const o of serviceObjects('web', up.port)) sim.put(o);
+    const g = 'gateway.networking.k8s.io/v1';
+    sim.put({
+      apiVersion: g,
+      kind: 'GatewayClass',
+      metadata: { name: 'modelgate' },
+      spec: { controllerName: 'modelgate.dev/gateway-controller' },
+    });
+    sim.put({
+      apiVersion: g,
+      kind: 'Gateway',
+      metadata: { name: 'edge', namespace: 'ml' },
+      spec: { gatewayClassName: 'modelgate', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+    });
+    sim.put({
+      apiVersion: g,
+      kind: 'HTTPRoute',
+      metadata: { name: 'web', namespace: 'ml' },
+      spec: {
+        parentRefs: [{ name: 'edge' }],
+        rules: [
+          { matches: [{ path: { type: 'PathPrefix', value: '/web' } }], backendRefs: [{ name: 'web', port: 80 }] },
+        ],
+      },
+    });
+    gw = startReplica(sim, 'gw-gateway-api');
+    await gw.start();
+  });
+  after(async () => {
+    await gw.stop(500);
+    await up.close();
+    await sim.stop();
+  });
+
+  it('serves HTTPRoutes from the API server and writes route, Gateway and GatewayClass statuses', async () => {
+    await eventually(async () => (await call(`http://127.0.0.1:${gw.gateway.port}/web/hello`)).status === 200, 8000);
+    assert.equal(up.seen.at(-1)!.url, '/web/hello');
+    await eventually(() => {
+      const parents = (
+        (sim.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'ml', 'web')?.status ?? {}) as { parents?: Json[] }
+      ).parents;
+      return parents?.length === 1;
+    }, 5000);
+    const parent = (sim.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'ml', 'web')!.status as { parents: Json[] })
+      .parents[0] as {
+      parentRef: Json;
+      controllerName: string;
+      conditions: { type: string; status: string; observedGeneration?: number }[];
+    };
+    assert.equal(parent.controllerName, 'modelgate.dev/gateway-controller');
+    assert.deepEqual(parent.parentRef, {
+      group: 'gateway.networking.k8s.io',
+      kind: 'Gateway',
+      namespace: 'ml',
+      name: 'edge',
+    });
+    assert.equal(parent.conditions.find((c) => c.type === 'Accepted')?.status, 'True');
+    assert.equal(parent.conditions.find((c) => c.type === 'ResolvedRefs')?.status, 'True');
+    assert.equal(parent.conditions[0]!.observedGeneration, 1);
+    await eventually(() => {
+      const g = sim.get('gateway.networking.k8s.io/v1', 'Gateway', 'ml', 'edge')?.status as
+        | { conditions?: { type: string; status: string }[] }
+        | undefined;
+      const c = sim.get('gateway.networking.k8s.io/v1', 'GatewayClass', undefined, 'modelgate')?.status as
+        | { conditions?: { type: string }[] }
+        | undefined;
+      return (
+        g?.conditions?.some((x) => x.type === 'Programmed' && x.status === 'True') === true &&
+        c?.conditions?.[0]?.type === 'Accepted'
+      );
+    }, 5000);
+  });
+});

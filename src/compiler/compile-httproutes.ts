@@ -116,11 +116,21 @@ export function compileHttpRoutes(
     const attachments: { listener: AttachedListener; hostnames: string[] }[] = [];
     const conditions: ConditionInput[] = [];
     const parentProblems: string[] = [];
+    /** The parentRefs that name a Gateway of this controller: the route's status speaks for those. */
+    const ours: Record<string, unknown>[] = [];
     for (const parent of route.spec.parentRefs ?? []) {
       if ((parent.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (parent.kind ?? 'Gateway') !== 'Gateway') continue;
       const gwNs = parent.namespace ?? routeNs;
       const gateway = gateways.find((g) => g.metadata.name === parent.name && ns(g) === gwNs);
       if (!gateway) continue; // not ours (another controller's Gateway) or missing
+      ours.push({
+        group: GATEWAY_GROUP,
+        kind: 'Gateway',
+        namespace: gwNs,
+        name: parent.name,
+        ...(parent.sectionName ? { sectionName: parent.sectionName } : {}),
+        ...(parent.port !== undefined ? { port: parent.port } : {}),
+      });
       const candidates = gateway.spec.listeners.filter(
         (l) =>
           l.protocol === 'HTTP' &&
@@ -155,6 +165,7 @@ export function compileHttpRoutes(
         ref,
         conditions,
         ...(route.metadata.generation !== undefined ? { observedGeneration: route.metadata.generation } : {}),
+        ...(ours.length > 0 ? { fields: { parents: ours } } : {}),
       });
       continue;
     }
@@ -193,6 +204,7 @@ export function compileHttpRoutes(
       ref,
       conditions,
       ...(route.metadata.generation !== undefined ? { observedGeneration: route.metadata.generation } : {}),
+      fields: { parents: ours },
     });
   }
   return {

@@ -62,6 +62,7 @@ export class KubeGateway {
       logger: options.logger,
       isLeader: () => this.elector.leading,
       imports: () => this.source.imports,
+      ...(options.controllerName ? { controllerName: options.controllerName } : {}),
     });
     this.elector = new LeaderElector({
       kubeConfig,

@@ -56,6 +56,8 @@ export class KubeSource implements ResourceSource {
   readonly #referenced = new Map<string, WatchedKind>();
   /** InferenceService and opted-in Namespace informers, started once the KServe API is found. */
   readonly #kserve: WatchedKind[] = [];
+  /** Gateway API informers (GatewayClass, Gateway, HTTPRoute, ReferenceGrant, Namespace), once the API is found. */
+  readonly #gatewayApi: WatchedKind[] = [];
   /** Imported ModelAPI ref → its InferenceService (as cached), from the last load. */
   #imports = new Map<string, KubernetesObject>();
   #onChange: (() => void) | undefined;
@@ -94,8 +96,10 @@ export class KubeSource implements ResourceSource {
         w.start();
       }
     void this.#discoverKServe();
+    void this.#discoverGatewayApi();
     this.#resync = setInterval(() => {
       if (this.#kserve.length === 0) void this.#discoverKServe();
+      if (this.#gatewayApi.length === 0) void this.#discoverGatewayApi();
       if (this.synced) onChange();
     }, this.#options.resyncMs ?? 300_000);
     this.#resync.unref();
@@ -104,7 +108,11 @@ export class KubeSource implements ResourceSource {
   async load(): Promise<SourceLoad> {
     const primary = this.#primary.flatMap((w) => w.objects());
     this.#followReferences(primary);
-    const all = [...primary, ...[...this.#referenced.values()].flatMap((w) => w.objects())];
+    const all = [
+      ...primary,
+      ...[...this.#referenced.values()].flatMap((w) => w.objects()),
+      ...this.#gatewayApi.flatMap((w) => w.objects()),
+    ];
     const rejected: ResourceStatus[] = [];
     all.push(...this.#importKServe(primary, rejected));
     const located: LocatedObject[] = [];
@@ -145,6 +153,34 @@ export class KubeSource implements ResourceSource {
   /** Imported ModelAPI refs and their InferenceServices (as last loaded). */
   get imports(): ReadonlyMap<string, KubernetesObject> {
     return this.#imports;
+  }
+
+  /** Starts the Gateway API informers when the API server serves gateway.networking.k8s.io/v1. */
+  async #discoverGatewayApi(): Promise<void> {
+    try {
+      await kubeGet(this.#options.kubeConfig, '/apis/gateway.networking.k8s.io/v1', 5000);
+    } catch {
+      return; // the Gateway API CRDs are not installed
+    }
+    if (this.#gatewayApi.length > 0) return;
+    const namespaces = this.#options.namespaces?.length ? this.#options.namespaces : [undefined];
+    const g = 'gateway.networking.k8s.io';
+    const specs: WatchSpec[] = [
+      { apiVersion: `${g}/v1`, kind: 'GatewayClass', path: collectionPath(`${g}/v1`, 'gatewayclasses') },
+      // Namespaces: listeners admit routes by namespace labels.
+      { apiVersion: 'v1', kind: 'Namespace', path: '/api/v1/namespaces' },
+      ...namespaces.flatMap((ns) => [
+        { apiVersion: `${g}/v1`, kind: 'Gateway', path: collectionPath(`${g}/v1`, 'gateways', ns) },
+        { apiVersion: `${g}/v1`, kind: 'HTTPRoute', path: collectionPath(`${g}/v1`, 'httproutes', ns) },
+        {
+          apiVersion: `${g}/v1beta1`,
+          kind: 'ReferenceGrant',
+          path: collectionPath(`${g}/v1beta1`, 'referencegrants', ns),
+        },
+      ]),
+    ];
+    for (const spec of specs) this.#gatewayApi.push(this.#watcher(spec));
+    for (const w of this.#gatewayApi) w.start();
   }
 
   /** Starts the KServe informers when the API server serves InferenceServices (checked again on every resync). */
@@ -228,7 +264,7 @@ export class KubeSource implements ResourceSource {
 
   async close(): Promise<void> {
     if (this.#resync) clearInterval(this.#resync);
-    for (const w of [...this.#primary, ...this.#referenced.values(), ...this.#kserve]) w.stop();
+    for (const w of [...this.#primary, ...this.#referenced.values(), ...this.#kserve, ...this.#gatewayApi]) w.stop();
   }
 
   #watcher(spec: WatchSpec): WatchedKind {

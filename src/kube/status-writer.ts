@@ -15,10 +15,13 @@ import type { Logger } from '../observability/logger.ts';
 import type { Condition } from '../resources/status.ts';
 import type { PublishedStatus, StatusStore } from '../runtime/status-store.ts';
 
-/** Kinds whose status modelgate owns. */
+/** Kinds whose status modelgate writes (Gateway API ones only where it is their controller). */
 const OWNED: Readonly<Record<string, { group: string; version: string; plural: string }>> = {
   ModelAPI: { group: 'modelgate.dev', version: 'v1alpha1', plural: 'modelapis' },
   ModelGateway: { group: 'modelgate.dev', version: 'v1alpha1', plural: 'modelgateways' },
+  GatewayClass: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gatewayclasses' },
+  Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
+  HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
 };
 
 /** Conditions whose changes are worth an Event. */
@@ -30,6 +33,8 @@ export interface StatusWriterOptions {
   readonly identity: string;
   readonly logger: Logger;
   readonly isLeader: () => boolean;
+  /** The GatewayClass controllerName this gateway answers to (route statuses name it). */
+  readonly controllerName?: string;
   /** ModelAPIs imported from InferenceServices (by ModelAPI ref): their status goes to the InferenceService. */
   readonly imports?: () => ReadonlyMap<string, KubernetesObject>;
 }
@@ -100,14 +105,20 @@ export class KubeStatusWriter {
         await this.#writeImported(isvc, ref, status);
         continue;
       }
-      await this.#recordEvents(kind, namespace, name, ref, status);
-      const text = JSON.stringify(status);
+      if (kind === 'ModelAPI' || kind === 'ModelGateway') await this.#recordEvents(kind, namespace, name, ref, status);
+      const body = this.#statusOf(kind, status);
+      if (!body) continue;
+      const text = JSON.stringify(body);
       if (this.#written.get(ref) === text) continue;
       try {
-        await this.#custom.patchNamespacedCustomObjectStatus(
-          { ...owned, namespace, name, body: { status } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
+        const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+        if (namespace === '-')
+          await this.#custom.patchClusterCustomObjectStatus({ ...owned, name, body: { status: body } }, options);
+        else
+          await this.#custom.patchNamespacedCustomObjectStatus(
+            { ...owned, namespace, name, body: { status: body } },
+            options,
+          );
         this.#written.set(ref, text);
       } catch (err) {
         const code = (err as { code?: number }).code;
@@ -116,6 +127,28 @@ export class KubeStatusWriter {
           this.#o.logger.warn({ resource: ref, code, err: (err as Error).message }, 'status write failed');
       }
     }
+  }
+
+  /** The status object of a kind, as its API defines it; undefined when there is nothing of ours to say. */
+  #statusOf(kind: string, status: PublishedStatus): Record<string, unknown> | undefined {
+    if (kind !== 'HTTPRoute') {
+      if (kind === 'Gateway' || kind === 'GatewayClass') return { conditions: status.conditions };
+      return status as unknown as Record<string, unknown>;
+    }
+    // HTTPRoute: conditions per parent Gateway of this controller (RouteParentStatus).
+    const parents = (status.parents as Record<string, unknown>[] | undefined) ?? [];
+    if (parents.length === 0) return undefined;
+    const conditions = status.conditions.map((c) => ({
+      ...c,
+      ...(status.observedGeneration !== undefined ? { observedGeneration: status.observedGeneration } : {}),
+    }));
+    return {
+      parents: parents.map((parentRef) => ({
+        parentRef,
+        controllerName: this.#o.controllerName ?? 'modelgate.dev/gateway-controller',
+        conditions,
+      })),
+    };
   }
 
   /**
