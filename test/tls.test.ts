@@ -340,3 +340,37 @@ describe('upstream TLS', () => {
     assert.ok(!JSON.stringify(config).includes('PRIVATE KEY'), 'no private key at /config');
   });
 });
+
+describe('BackendTLSPolicy', () => {
+  it('speaks HTTPS to a Service behind an HTTPRoute, verified against the CA and hostname of its policy', async () => {
+    const ca = createCA('backend CA');
+    const serving = ca.issue('web.internal');
+    const { createServer } = await import('node:https');
+    const server = createServer({ cert: serving.cert, key: serving.key }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('secure');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const policy = (hostname: string) =>
+      `apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: web-tls}\nspec:\n  targetRefs: [{group: "", kind: Service, name: web}]\n  validation: {caCertificateRefs: [{group: "", kind: ConfigMap, name: web-ca}], hostname: ${hostname}}\n`;
+    const gw = await startGateway({
+      'gateway.yaml': `apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: modelgate}\nspec: {controllerName: modelgate.dev/gateway-controller}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge}\nspec:\n  gatewayClassName: modelgate\n  listeners: [{name: http, protocol: HTTP, port: 80}]\n`,
+      'route.yaml': `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web}\nspec:\n  parentRefs: [{name: edge}]\n  rules: [{backendRefs: [{name: web, port: 443}]}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{name: https, port: 443}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nports: [{name: https, port: ${port}}]\nendpoints: [{addresses: ["127.0.0.1"]}]\n`,
+      'ca.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-ca}\ndata:\n  ca.crt: |\n${ca.cert.replace(/^/gm, '    ')}`,
+      'policy.yaml': policy('web.internal'),
+    });
+    try {
+      const ok = await call(`${gw.url}/anything`);
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.text, 'secure');
+      await gw.write('policy.yaml', policy('other.internal'));
+      const wrong = await call(`${gw.url}/anything`);
+      assert.equal(wrong.status, 502);
+      assert.equal(wrong.headers['content-type'], 'application/problem+json');
+    } finally {
+      await gw.stop();
+      server.close();
+    }
+  });
+});

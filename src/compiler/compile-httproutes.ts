@@ -13,6 +13,7 @@ import type { RouteMatchMapping } from '../docs/rebase.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import {
+  type BackendTLSPolicy,
   GATEWAY_GROUP,
   type Gateway,
   type HeaderModifierSpec,
@@ -30,6 +31,7 @@ import type {
   RouteFilters,
   RouteMatch,
   RouteRule,
+  UpstreamTls,
 } from '../snapshot/types.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './defaults.ts';
 import { durationMs } from './durations.ts';
@@ -452,11 +454,38 @@ function resolveRef(
     };
   if (b.port === undefined)
     return { invalid: { reason: 'UnsupportedValue', message: `backendRef ${targetNs}/${b.name} needs a port` } };
-  const resolved = resolveBackend({ service: { name: b.name, namespace: targetNs, port: b.port } }, routeNs, index);
+  // BackendTLSPolicy: the Service is spoken to over HTTPS, verified against the policy's CAs and hostname.
+  const policy = backendTlsPolicy(resources, targetNs, b.name);
+  let tls: UpstreamTls | undefined;
+  if (policy) {
+    const v = policy.spec.validation;
+    const cas: string[] = [];
+    for (const ref of v.caCertificateRefs ?? []) {
+      const cm = resources.configMaps.find(
+        (c) => c.metadata.name === ref.name && (c.metadata.namespace ?? 'default') === targetNs,
+      );
+      const pem = ref.kind === 'ConfigMap' && (ref.group ?? '') === '' ? cm?.data?.['ca.crt'] : undefined;
+      if (!pem)
+        return {
+          invalid: {
+            reason: 'InvalidCACertificateRef',
+            message: `BackendTLSPolicy ${targetNs}/${policy.metadata.name}: ConfigMap ${targetNs}/${ref.name} with ca.crt not found`,
+          },
+        };
+      cas.push(pem);
+    }
+    tls = { serverName: v.hostname, ...(cas.length > 0 ? { caPem: cas.join('\n') } : {}) };
+  }
+  const resolved = resolveBackend(
+    { service: { name: b.name, namespace: targetNs, port: b.port }, ...(tls ? { tls: {} } : {}) },
+    routeNs,
+    index,
+  );
   if (!resolved.ok) return { invalid: { reason: 'BackendNotFound', message: resolved.message } };
   return {
     cluster: {
-      name: `svc:${targetNs}/${b.name}:${b.port}`,
+      ...(tls ? { tls } : {}),
+      name: `svc:${targetNs}/${b.name}:${b.port}${tls ? ':tls' : ''}`,
       protocol: 'openapi',
       basePath: '',
       endpoints: resolved.endpoints,
@@ -465,6 +494,17 @@ function resolveRef(
       passiveHealthCheck: { consecutiveFailures: 5, ejectionTimeMs: 10_000, maxEjectionPercent: 50 },
     },
   };
+}
+
+/** The BackendTLSPolicy that targets a Service (the oldest, when several do). */
+function backendTlsPolicy(resources: ResourceSet, namespace: string, service: string): BackendTLSPolicy | undefined {
+  return [...resources.backendTLSPolicies]
+    .sort(byAge)
+    .find(
+      (p) =>
+        ns(p) === namespace &&
+        p.spec.targetRefs.some((t) => (t.group ?? '') === '' && t.kind === 'Service' && t.name === service),
+    );
 }
 
 function granted(resources: ResourceSet, fromNs: string, toNs: string, service: string): boolean {
@@ -538,7 +578,7 @@ function ns(obj: { metadata: { namespace?: string | undefined } }): string {
   return obj.metadata.namespace ?? 'default';
 }
 
-function byAge(a: HTTPRoute, b: HTTPRoute): number {
+function byAge(a: { metadata: HTTPRoute['metadata'] }, b: { metadata: HTTPRoute['metadata'] }): number {
   const ta = a.metadata.creationTimestamp ?? '';
   const tb = b.metadata.creationTimestamp ?? '';
   if (ta !== tb) return ta < tb ? -1 : 1;

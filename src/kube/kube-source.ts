@@ -12,6 +12,7 @@ import type { Diagnostic } from '../resources/diagnostics.ts';
 import { condition, type ResourceStatus } from '../resources/status.ts';
 import { refKey, refOf } from '../resources/types.ts';
 import type { ResourceSource, SourceLoad } from '../runtime/resource-source.ts';
+import type { BackendTLSPolicy } from '../schema/gateway-api.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import { validateResource } from '../schema/validate.ts';
@@ -107,7 +108,7 @@ export class KubeSource implements ResourceSource {
 
   async load(): Promise<SourceLoad> {
     const primary = this.#primary.flatMap((w) => w.objects());
-    this.#followReferences(primary);
+    this.#followReferences([...primary, ...this.#gatewayApi.flatMap((w) => w.objects())]);
     const all = [
       ...primary,
       ...[...this.#referenced.values()].flatMap((w) => w.objects()),
@@ -157,27 +158,38 @@ export class KubeSource implements ResourceSource {
 
   /** Starts the Gateway API informers when the API server serves gateway.networking.k8s.io/v1. */
   async #discoverGatewayApi(): Promise<void> {
-    try {
-      await kubeGet(this.#options.kubeConfig, '/apis/gateway.networking.k8s.io/v1', 5000);
-    } catch {
-      return; // the Gateway API CRDs are not installed
+    // Which Gateway API resources are installed (BackendTLSPolicy and ReferenceGrant may be missing from older sets).
+    const served = new Set<string>();
+    for (const version of ['v1', 'v1beta1']) {
+      try {
+        const list = await kubeGet(this.#options.kubeConfig, `/apis/gateway.networking.k8s.io/${version}`, 5000);
+        for (const r of (list.resources ?? []) as { name: string }[]) served.add(`${version}/${r.name}`);
+      } catch {
+        // this version is not served
+      }
     }
-    if (this.#gatewayApi.length > 0) return;
+    if (!served.has('v1/httproutes') || this.#gatewayApi.length > 0) return;
     const namespaces = this.#options.namespaces?.length ? this.#options.namespaces : [undefined];
     const g = 'gateway.networking.k8s.io';
+    const kinds: [version: string, plural: string, kind: string][] = [
+      ['v1', 'gateways', 'Gateway'],
+      ['v1', 'httproutes', 'HTTPRoute'],
+      ['v1beta1', 'referencegrants', 'ReferenceGrant'],
+      ['v1', 'backendtlspolicies', 'BackendTLSPolicy'],
+    ];
     const specs: WatchSpec[] = [
       { apiVersion: `${g}/v1`, kind: 'GatewayClass', path: collectionPath(`${g}/v1`, 'gatewayclasses') },
       // Namespaces: listeners admit routes by namespace labels.
       { apiVersion: 'v1', kind: 'Namespace', path: '/api/v1/namespaces' },
-      ...namespaces.flatMap((ns) => [
-        { apiVersion: `${g}/v1`, kind: 'Gateway', path: collectionPath(`${g}/v1`, 'gateways', ns) },
-        { apiVersion: `${g}/v1`, kind: 'HTTPRoute', path: collectionPath(`${g}/v1`, 'httproutes', ns) },
-        {
-          apiVersion: `${g}/v1beta1`,
-          kind: 'ReferenceGrant',
-          path: collectionPath(`${g}/v1beta1`, 'referencegrants', ns),
-        },
-      ]),
+      ...namespaces.flatMap((ns) =>
+        kinds
+          .filter(([version, plural]) => served.has(`${version}/${plural}`))
+          .map(([version, plural, kind]) => ({
+            apiVersion: `${g}/${version}`,
+            kind,
+            path: collectionPath(`${g}/${version}`, plural, ns),
+          })),
+      ),
     ];
     for (const spec of specs) this.#gatewayApi.push(this.#watcher(spec));
     for (const w of this.#gatewayApi) w.start();
@@ -314,6 +326,9 @@ export class KubeSource implements ResourceSource {
             });
           }
         }
+      } else if (o.kind === 'BackendTLSPolicy') {
+        const refs = (o as unknown as BackendTLSPolicy).spec?.validation?.caCertificateRefs ?? [];
+        for (const ref of refs) if (ref.kind === 'ConfigMap') named('ConfigMap', namespace, ref.name);
       } else if (o.kind === 'ModelAPI') {
         const spec = (o as unknown as ModelAPI).spec;
         const refs = [

@@ -1,6 +1,13 @@
 /** The resource model every source produces and the compiler consumes. */
 import type { ConfigMap, EndpointSlice, Secret, Service } from '../schema/core.ts';
-import type { Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant } from '../schema/gateway-api.ts';
+import type {
+  BackendTLSPolicy,
+  Gateway,
+  GatewayClass,
+  HTTPRoute,
+  Namespace,
+  ReferenceGrant,
+} from '../schema/gateway-api.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 
@@ -31,6 +38,7 @@ export interface ResourceSet {
   readonly gateways: readonly Gateway[];
   readonly httpRoutes: readonly HTTPRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
+  readonly backendTLSPolicies: readonly BackendTLSPolicy[];
 }
 
 /** An empty resource set. */
@@ -46,6 +54,7 @@ export const EMPTY_RESOURCES: ResourceSet = {
   gateways: [],
   httpRoutes: [],
   referenceGrants: [],
+  backendTLSPolicies: [],
 };
 
 /** `Kind/namespace/name`, the key used for statuses and diagnostics. */

@@ -211,6 +211,35 @@ export const ReferenceGrant = Type.Object(
   open,
 );
 
+/** Gateway API BackendTLSPolicy: how to speak TLS to a Service that HTTPRoutes send traffic to. */
+export const BackendTLSPolicy = Type.Object(
+  {
+    apiVersion: Type.Literal(`${GATEWAY_GROUP}/v1`),
+    kind: Type.Literal('BackendTLSPolicy'),
+    metadata: ObjectMeta,
+    spec: Type.Object(
+      {
+        targetRefs: Type.Array(
+          Type.Object({ group: Type.String(), kind: Str(), name: Str(), sectionName: Type.Optional(Str()) }, open),
+          { minItems: 1 },
+        ),
+        validation: Type.Object(
+          {
+            caCertificateRefs: Type.Optional(
+              Type.Array(Type.Object({ group: Type.String(), kind: Str(), name: Str() }, open)),
+            ),
+            wellKnownCACertificates: Type.Optional(Type.String()),
+            hostname: Str(),
+          },
+          open,
+        ),
+      },
+      open,
+    ),
+  },
+  open,
+);
+
 export const Namespace = Type.Object(
   { apiVersion: Type.Literal('v1'), kind: Type.Literal('Namespace'), metadata: ObjectMeta },
   open,
@@ -224,3 +253,4 @@ export type HTTPRouteFilter = Static<typeof HTTPRouteFilter>;
 export type HeaderModifierSpec = Static<typeof HeaderModifierSpec>;
 export type ReferenceGrant = Static<typeof ReferenceGrant>;
 export type Namespace = Static<typeof Namespace>;
+export type BackendTLSPolicy = Static<typeof BackendTLSPolicy>;

@@ -1,7 +1,15 @@
 /** Every resource kind modelgate understands, with what the CRD generator and the validators need to know. */
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigMap, EndpointSlice, Secret, Service } from './core.ts';
-import { GATEWAY_GROUP, Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant } from './gateway-api.ts';
+import {
+  BackendTLSPolicy,
+  GATEWAY_GROUP,
+  Gateway,
+  GatewayClass,
+  HTTPRoute,
+  Namespace,
+  ReferenceGrant,
+} from './gateway-api.ts';
 import { ModelAPI } from './model-api.ts';
 import { ModelGateway } from './model-gateway.ts';
 
@@ -75,6 +83,7 @@ export const KINDS: readonly KindInfo[] = [
     { apiVersion: `${GATEWAY_GROUP}/${v}`, kind: 'HTTPRoute', schema: HTTPRoute },
     { apiVersion: `${GATEWAY_GROUP}/${v}`, kind: 'ReferenceGrant', schema: ReferenceGrant },
   ]),
+  { apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'BackendTLSPolicy', schema: BackendTLSPolicy },
 ];
 
 /** Looks a kind up by apiVersion and kind. */

@@ -5,7 +5,14 @@ import { join, relative } from 'node:path';
 import type { Diagnostic } from '../resources/diagnostics.ts';
 import { type ResourceSet, refKey, refOf, type SourceLocation } from '../resources/types.ts';
 import type { ConfigMap, EndpointSlice, Secret, Service } from '../schema/core.ts';
-import type { Gateway, GatewayClass, HTTPRoute, Namespace, ReferenceGrant } from '../schema/gateway-api.ts';
+import type {
+  BackendTLSPolicy,
+  Gateway,
+  GatewayClass,
+  HTTPRoute,
+  Namespace,
+  ReferenceGrant,
+} from '../schema/gateway-api.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import { type LocatedObject, parseObjects } from './parse-yaml.ts';
@@ -95,6 +102,7 @@ export function collect(
   const gateways: Gateway[] = [];
   const httpRoutes: HTTPRoute[] = [];
   const referenceGrants: ReferenceGrant[] = [];
+  const backendTLSPolicies: BackendTLSPolicy[] = [];
   for (const { object, location } of objects) {
     const key = refKey(refOf(object));
     const first = locations.get(key);
@@ -148,6 +156,9 @@ export function collect(
       case 'ReferenceGrant':
         referenceGrants.push(withNamespace as unknown as ReferenceGrant);
         break;
+      case 'BackendTLSPolicy':
+        backendTLSPolicies.push(withNamespace as unknown as BackendTLSPolicy);
+        break;
     }
   }
   return {
@@ -163,6 +174,7 @@ export function collect(
       gateways,
       httpRoutes,
       referenceGrants,
+      backendTLSPolicies,
     },
     locations,
   };
