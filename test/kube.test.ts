@@ -163,6 +163,29 @@ describe('Kubernetes mode', () => {
     assert.match(cm.metadata.annotations['modelgate.dev/sha256']!, /^[0-9a-f]{64}$/);
   });
 
+  it('keeps the changelog in ConfigMaps the ModelAPI owns, and a new replica continues it', async () => {
+    await eventually(() => sim.get('v1', 'ConfigMap', 'ml', 'iris-revisions-v1') !== undefined, 5000);
+    const cm = sim.get('v1', 'ConfigMap', 'ml', 'iris-revisions-v1') as {
+      metadata: { ownerReferences: Json[] };
+      data: Record<string, string>;
+    };
+    assert.equal(cm.metadata.ownerReferences[0]!.name, 'iris');
+    const stored = JSON.parse(cm.data['history.json']!) as { revisions: { revision: number; at: string }[] };
+    assert.equal(stored.revisions[0]!.revision, 1);
+    const c = startReplica(sim, 'gw-c');
+    await c.start();
+    try {
+      await eventually(async () => {
+        const log = (await call(`http://127.0.0.1:${c.gateway.port}/changelog.json`)).json() as {
+          revisions: { at: string }[];
+        };
+        return log.revisions.length === 1 && log.revisions[0]!.at === stored.revisions[0]!.at;
+      }, 5000);
+    } finally {
+      await c.stop(200);
+    }
+  });
+
   it('follows updates and deletions, and counts the generation', async () => {
     const updated = modelApi('iris', 'iris', { pathPrefix: '/iris' });
     sim.put(updated);

@@ -33,7 +33,8 @@ export interface Revision {
   readonly breaking: number;
 }
 
-interface VersionHistory {
+/** The stored history of one version. */
+export interface VersionHistory {
   revisions: Revision[];
   /** The latest document, for the next comparison. */
   document: Json;
@@ -57,20 +58,31 @@ export interface VersionObservation {
 
 /** The revision store of one gateway. */
 export class RevisionStore {
-  readonly #dir: string | undefined;
+  readonly #persistence: RevisionPersistence | undefined;
   readonly #limit: number;
-  readonly #persist: boolean;
   readonly #histories = new Map<string, VersionHistory>();
 
-  /**
-   * `dir`: where history survives restarts (undefined: memory only); `limit`: revisions kept per version; `persist`:
-   * whether this process writes (of several workers only one does; the others read the directory at start).
-   */
-  constructor(dir: string | undefined, limit = 50, persist = true) {
-    this.#dir = dir;
+  /** `persistence`: where history survives restarts (undefined: memory only); `limit`: revisions kept per version. */
+  constructor(persistence: RevisionPersistence | undefined, limit = 50) {
+    this.#persistence = persistence;
     this.#limit = limit;
-    this.#persist = persist;
-    if (dir) this.#load(dir);
+    const loaded = persistence?.load();
+    this.ready =
+      loaded instanceof Promise ? loaded.then((h) => this.restore(h)) : Promise.resolve(loaded && this.restore(loaded));
+  }
+
+  /** Resolves once the stored history is loaded (at once for files; after a read of the API server in Kubernetes). */
+  readonly ready: Promise<void>;
+
+  /** Adds histories read from persistence (a version already known keeps the longer history). */
+  restore(histories: readonly VersionHistory[]): void {
+    for (const h of histories) {
+      const last = h.revisions.at(-1);
+      if (!last) continue;
+      const key = `${last.api}\0${last.version}`;
+      const known = this.#histories.get(key);
+      if (!known || (known.revisions.at(-1)?.revision ?? 0) < last.revision) this.#histories.set(key, h);
+    }
   }
 
   /**
@@ -111,8 +123,16 @@ export class RevisionStore {
       ...(o.origin !== undefined ? { origin: o.origin } : {}),
     };
     this.#histories.set(key, next);
-    this.#save(o.api, o.version, next);
+    this.#persistence?.save(o.api, o.version, next);
     return revision;
+  }
+
+  /** Writes every history again (a new leader in Kubernetes: writes before it led were not made). */
+  persistAll(): void {
+    for (const h of this.#histories.values()) {
+      const last = h.revisions.at(-1);
+      if (last) this.#persistence?.save(last.api, last.version, h);
+    }
   }
 
   /** Every revision (of one API, when given), newest first. */
@@ -138,41 +158,55 @@ export class RevisionStore {
   latest(api: string, version: string): Revision | undefined {
     return this.#histories.get(`${api}\0${version}`)?.revisions.at(-1);
   }
+}
 
-  #file(api: string, version: string): string | undefined {
-    if (!this.#dir) return undefined;
-    const [, namespace, name] = api.split('/');
-    return join(this.#dir, 'revisions', safe(namespace ?? ''), safe(name ?? ''), `${safe(version)}.json`);
+/** Where revision histories are kept between restarts. */
+export interface RevisionPersistence {
+  /** Every stored history (synchronously when it can; the Kubernetes store loads asynchronously, then restores). */
+  load(): readonly VersionHistory[] | Promise<readonly VersionHistory[]>;
+  save(api: string, version: string, history: VersionHistory): void;
+}
+
+/** File mode: one JSON file per version under `<dir>/revisions/<namespace>/<name>/`, written atomically. */
+export class DirectoryPersistence implements RevisionPersistence {
+  readonly #dir: string;
+  readonly #write: boolean;
+
+  /** `write`: whether this process writes (of several workers only one does; the others read at start). */
+  constructor(dir: string, write = true) {
+    this.#dir = dir;
+    this.#write = write;
   }
 
-  #save(api: string, version: string, history: VersionHistory): void {
-    const file = this.#persist ? this.#file(api, version) : undefined;
-    if (!file) return;
-    mkdirSync(join(file, '..'), { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify(history));
-    renameSync(temp, file); // atomic: a crash leaves the old file or the new one, never half of one
-  }
-
-  #load(dir: string): void {
-    const root = join(dir, 'revisions');
+  load(): VersionHistory[] {
+    const root = join(this.#dir, 'revisions');
+    const out: VersionHistory[] = [];
     let namespaces: string[];
     try {
       namespaces = readdirSync(root);
     } catch {
-      return; // nothing recorded yet
+      return out; // nothing recorded yet
     }
     for (const ns of namespaces)
       for (const name of readdirSync(join(root, ns)))
         for (const file of readdirSync(join(root, ns, name)).filter((f) => f.endsWith('.json'))) {
           try {
-            const history = JSON.parse(readFileSync(join(root, ns, name, file), 'utf8')) as VersionHistory;
-            const last = history.revisions.at(-1);
-            if (last) this.#histories.set(`${last.api}\0${last.version}`, history);
+            out.push(JSON.parse(readFileSync(join(root, ns, name, file), 'utf8')) as VersionHistory);
           } catch {
             // A damaged file loses its history only; the next document starts a new one.
           }
         }
+    return out;
+  }
+
+  save(api: string, version: string, history: VersionHistory): void {
+    if (!this.#write) return;
+    const [, namespace, name] = api.split('/');
+    const file = join(this.#dir, 'revisions', safe(namespace ?? ''), safe(name ?? ''), `${safe(version)}.json`);
+    mkdirSync(join(file, '..'), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify(history));
+    renameSync(temp, file); // atomic: a crash leaves the old file or the new one, never half of one
   }
 }
 

@@ -8,6 +8,7 @@ import { FileGateway, type FileGatewayOptions } from '../runtime/file-gateway.ts
 import { DocumentPublisher } from './document-publisher.ts';
 import { KubeSource } from './kube-source.ts';
 import { LeaderElector } from './leader-election.ts';
+import { ConfigMapRevisions } from './revision-configmaps.ts';
 import { KubeStatusWriter } from './status-writer.ts';
 import type { Backoff } from './watched-kind.ts';
 
@@ -34,6 +35,8 @@ export class KubeGateway {
   readonly elector: LeaderElector;
   readonly writer: KubeStatusWriter;
   readonly publisher: DocumentPublisher;
+  /** The changelog's history, in ConfigMaps owned by the ModelAPIs. */
+  readonly revisionStore: ConfigMapRevisions;
   #stopping: Promise<void> | undefined;
 
   constructor(options: KubeGatewayOptions) {
@@ -76,6 +79,7 @@ export class KubeGateway {
         this.writer.leadershipChanged(leading);
         if (!leading) return;
         this.publisher.forget();
+        this.gateway.revisions.persistAll();
         const current = this.gateway.dataPlane.current;
         if (current) this.publisher.publish(current);
       },
@@ -86,8 +90,16 @@ export class KubeGateway {
       isLeader: () => this.elector.leading,
       uidOf: (namespace, name) => this.source.modelApiUid(namespace, name),
     });
+    this.revisionStore = new ConfigMapRevisions({
+      kubeConfig,
+      logger: options.logger,
+      isLeader: () => this.elector.leading,
+      uidOf: (namespace, name) => this.source.modelApiUid(namespace, name),
+      ...(namespaces ? { namespaces } : {}),
+    });
     this.gateway = new FileGateway({
       ...rest,
+      revisionPersistence: this.revisionStore,
       source: this.source,
       onStatuses: (store) => {
         this.writer.update(store);
@@ -99,6 +111,8 @@ export class KubeGateway {
 
   /** Starts serving, watching and competing for leadership. */
   async start(): Promise<void> {
+    // The history first: revisions recorded from the first snapshot on continue it.
+    await this.gateway.revisions.ready;
     this.elector.start();
     await this.gateway.start();
   }
@@ -109,6 +123,7 @@ export class KubeGateway {
       await this.elector.stop();
       await this.writer.settled();
       await this.publisher.settled();
+      await this.revisionStore.settled();
       await this.gateway.stop(drainMs);
     })();
     return this.#stopping;

@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { createAdminServer } from '../admin/admin-server.ts';
 import { diffDocuments } from '../changes/diff.ts';
-import { documentHash, RevisionStore } from '../changes/revisions.ts';
+import { DirectoryPersistence, documentHash, type RevisionPersistence, RevisionStore } from '../changes/revisions.ts';
 import { compileSnapshot } from '../compiler/compile.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { GlobalRateLimiter } from '../dataplane/global-rate-limiter.ts';
@@ -49,6 +49,8 @@ export interface FileGatewayOptions {
   readonly httpsPort?: number;
   /** Where the history of published documents survives restarts (undefined: kept in memory only). */
   readonly stateDir?: string;
+  /** Another home for that history (Kubernetes: ConfigMaps owned by the ModelAPIs); takes precedence. */
+  readonly revisionPersistence?: RevisionPersistence;
   /** fs.watch debounce and safety-net poll (tests shorten them). */
   readonly watch?: { debounceMs?: number; pollMs?: number } | false;
 }
@@ -79,7 +81,8 @@ export class FileGateway {
   #discoveryChanged = false;
   readonly #fetcher: SpecFetcher;
   #lastGood: ResourceSet | undefined;
-  readonly #revisions: RevisionStore;
+  /** The history of published documents (the changelog). */
+  readonly revisions: RevisionStore;
   /** Conditions the revision history adds to ModelAPI statuses (`Compatible`), by ref. */
   readonly #changeConditions = new Map<string, ConditionInput>();
   #compiledStatuses: readonly ResourceStatus[] = [];
@@ -103,8 +106,11 @@ export class FileGateway {
     if (!options.source && options.configDir === undefined) throw new Error('a gateway needs configDir or a source');
     this.#source = options.source ?? new DirectorySource(options.configDir!, options.watch ?? {});
     this.dataPlane = new DataPlane(this.registry, this.metrics);
-    this.#revisions = new RevisionStore(options.stateDir, 50, options.admin !== false);
-    this.dataPlane.revisions = this.#revisions;
+    this.revisions = new RevisionStore(
+      options.revisionPersistence ??
+        (options.stateDir ? new DirectoryPersistence(options.stateDir, options.admin !== false) : undefined),
+    );
+    this.dataPlane.revisions = this.revisions;
     this.#fetcher = new SpecFetcher({
       logger: options.logger,
       onChange: () => {
@@ -228,7 +234,7 @@ export class FileGateway {
         if (v.origin === undefined) continue; // not a Refuse API
         const key = `${api.ref}\0${v.name}`;
         refusing.add(key);
-        const latest = this.#revisions.latestEntry(api.ref, v.name);
+        const latest = this.revisions.latestEntry(api.ref, v.name);
         if (!latest || api.documented.status !== 'True') continue;
         const candidate = (v.candidate ?? v.part.document) as Record<string, unknown>;
         if (!v.candidate && documentHash(candidate) === latest.revision.hash) continue;
@@ -345,7 +351,7 @@ export class FileGateway {
       if (api.documented.status !== 'True') continue;
       const generation = this.statuses.get(api.ref)?.observedGeneration;
       for (const v of api.versions) {
-        const revision = this.#revisions.observe(
+        const revision = this.revisions.observe(
           {
             api: api.ref,
             version: v.name,
@@ -372,7 +378,7 @@ export class FileGateway {
             'breaking API change published without a new version',
           );
       }
-      const latest = api.versions.map((v) => this.#revisions.latest(api.ref, v.name));
+      const latest = api.versions.map((v) => this.revisions.latest(api.ref, v.name));
       const broken = latest.filter((r) => r !== undefined && r.breaking > 0);
       const refused = api.versions.flatMap((v) =>
         v.candidate ? [this.#refusals.get(`${api.ref}\0${v.name}`) ?? `${v.name}: a breaking change was refused`] : [],
