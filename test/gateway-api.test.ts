@@ -122,3 +122,74 @@ spec:
     assert.equal((await call(`${gw.url}/`)).status, 404, 'and an unmatched / is a 404');
   });
 });
+
+describe('Gateway API: mirrors and listener status', () => {
+  let gw: TestGateway;
+  let main: TestUpstream;
+  let shadow: TestUpstream;
+  const service = (name: string, port: number) =>
+    `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}}\nspec: {ports: [{name: http, port: 80}]}\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: ${name}-1, labels: {kubernetes.io/service-name: ${name}}}\naddressType: IPv4\nports: [{name: http, port: ${port}}]\nendpoints: [{addresses: ["127.0.0.1"]}]\n`;
+  before(async () => {
+    main = await startUpstream('main');
+    shadow = await startUpstream('shadow');
+    gw = await startGateway({
+      'gateway.yaml': `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: modelgate}
+spec: {controllerName: modelgate.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: modelgate
+  listeners:
+    - {name: http, port: 80, protocol: HTTP}
+    - {name: tcp, port: 9000, protocol: TCP}
+`,
+      'route.yaml': `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: mirrored}
+spec:
+  parentRefs: [{name: gw, sectionName: http}]
+  rules:
+    - filters: [{type: RequestMirror, requestMirror: {backendRef: {name: shadow, port: 80}}}]
+      backendRefs: [{name: main, port: 80}]
+`,
+      'services.yaml': `${service('main', main.port)}---\n${service('shadow', shadow.port)}`,
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await main.close();
+    await shadow.close();
+  });
+
+  it('mirrors requests with bodies, the same bytes to the mirror, the answer from the backend', async () => {
+    const body = JSON.stringify({ inputs: [1, 2, 3], note: 'x'.repeat(5000) });
+    const res = await call(`${gw.url}/score`, { body, headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 200);
+    assert.equal((res.json() as { name: string }).name, 'main');
+    await eventually(() => shadow.seen.length === 1);
+    assert.equal(shadow.seen[0]!.body, body);
+    assert.equal(main.seen.at(-1)!.body, body);
+  });
+
+  it("reports each listener's supported kinds, attached routes and conditions", async () => {
+    const config = (await call(`${gw.adminUrl}/config`)).json() as {
+      statuses: Record<
+        string,
+        {
+          listeners: {
+            name: string;
+            attachedRoutes: number;
+            conditions: { type: string; status: string; reason: string }[];
+          }[];
+        }
+      >;
+    };
+    const listeners = config.statuses['Gateway/default/gw']!.listeners;
+    assert.equal(listeners[0]!.attachedRoutes, 1);
+    assert.equal(listeners[1]!.conditions.find((c) => c.type === 'Accepted')?.reason, 'UnsupportedProtocol');
+  });
+});

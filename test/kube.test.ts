@@ -510,5 +510,12 @@ describe('Gateway API in Kubernetes mode', () => {
         c?.conditions?.[0]?.type === 'Accepted'
       );
     }, 5000);
+    const listeners = (
+      sim.get('gateway.networking.k8s.io/v1', 'Gateway', 'ml', 'edge')!.status as { listeners: Json[] }
+    ).listeners;
+    assert.deepEqual(
+      listeners.map((l) => [l.name, l.attachedRoutes, (l.supportedKinds as Json[]).map((k) => k.kind)]),
+      [['http', 1, ['HTTPRoute']]],
+    );
   });
 });

@@ -95,17 +95,11 @@ export function compileHttpRoutes(
   }
   const gateways = resources.gateways.filter((g) => classes.has(g.spec.gatewayClassName));
   const listenerHosts = new Set<string>();
-  for (const g of gateways) {
+  for (const g of gateways)
     for (const l of g.spec.listeners)
       if (l.protocol === 'HTTP' && l.hostname) listenerHosts.add(l.hostname.toLowerCase());
-    statuses.push({
-      ref: `Gateway/${ns(g)}/${g.metadata.name}`,
-      conditions: [
-        condition('Accepted', 'True', 'Accepted', 'handled by modelgate'),
-        condition('Programmed', 'True', 'Programmed', `serving ${g.spec.listeners.length} listener(s)`),
-      ],
-    });
-  }
+  /** Routes attached per listener (`ns/gateway/listener`), for the listeners' status. */
+  const attachedRoutes = new Map<string, Set<string>>();
   const namespaceLabels = new Map(resources.namespaces.map((n) => [n.metadata.name, n.metadata.labels ?? {}]));
   const clusters = new Map<string, Cluster>();
   const rules: RouteRule[] = [];
@@ -145,6 +139,8 @@ export function compileHttpRoutes(
         const hostnames = intersectHostnames(listener.hostname, route.spec.hostnames);
         if (hostnames === undefined) continue;
         attachments.push({ listener: { gateway, listener }, hostnames });
+        const key = `${gwNs}/${gateway.metadata.name}/${listener.name}`;
+        attachedRoutes.set(key, (attachedRoutes.get(key) ?? new Set()).add(ref));
         attachedHere++;
       }
       if (attachedHere === 0)
@@ -209,6 +205,7 @@ export function compileHttpRoutes(
       fields: { parents: ours },
     });
   }
+  for (const g of gateways) statuses.push(gatewayStatus(g, attachedRoutes));
   return {
     documented: [...documented.values()].sort((a, b) =>
       `${a.route} ${a.service}`.localeCompare(`${b.route} ${b.service}`),
@@ -493,6 +490,53 @@ function resolveRef(
       connectTimeoutMs: 5000,
       passiveHealthCheck: { consecutiveFailures: 5, ejectionTimeMs: 10_000, maxEjectionPercent: 50 },
     },
+  };
+}
+
+/**
+ * A Gateway's status: its conditions, and per listener the route kinds it supports, how many routes attached and its
+ * own conditions. Only HTTP listeners are served by Gateway listeners here (TLS is the gateway's HTTPS listener).
+ */
+function gatewayStatus(g: Gateway, attached: ReadonlyMap<string, ReadonlySet<string>>): ResourceStatus {
+  const listeners = g.spec.listeners.map((l) => {
+    const supported = l.protocol === 'HTTP';
+    const kinds = l.allowedRoutes?.kinds;
+    const invalidKinds =
+      kinds?.some((k) => (k.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || k.kind !== 'HTTPRoute') ?? false;
+    return {
+      name: l.name,
+      supportedKinds: supported ? [{ group: GATEWAY_GROUP, kind: 'HTTPRoute' }] : [],
+      attachedRoutes: attached.get(`${ns(g)}/${g.metadata.name}/${l.name}`)?.size ?? 0,
+      conditions: supported
+        ? [
+            condition('Accepted', 'True', 'Accepted', 'serving HTTPRoutes'),
+            condition('Programmed', 'True', 'Programmed', 'programmed'),
+            invalidKinds
+              ? condition('ResolvedRefs', 'False', 'InvalidRouteKinds', 'only HTTPRoute is supported')
+              : condition('ResolvedRefs', 'True', 'ResolvedRefs', 'all references resolved'),
+          ]
+        : [
+            condition(
+              'Accepted',
+              'False',
+              'UnsupportedProtocol',
+              `protocol ${l.protocol} is not served by Gateway listeners`,
+            ),
+            condition('Programmed', 'False', 'Invalid', 'not programmed'),
+          ],
+    };
+  });
+  const served = listeners.filter((l) => l.supportedKinds.length > 0).length;
+  return {
+    ref: `Gateway/${ns(g)}/${g.metadata.name}`,
+    ...(g.metadata.generation !== undefined ? { observedGeneration: g.metadata.generation } : {}),
+    conditions: [
+      condition('Accepted', 'True', 'Accepted', 'handled by modelgate'),
+      served > 0
+        ? condition('Programmed', 'True', 'Programmed', `serving ${served} listener(s)`)
+        : condition('Programmed', 'False', 'Invalid', 'no listener can be served'),
+    ],
+    fields: { listeners },
   };
 }
 

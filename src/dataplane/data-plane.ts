@@ -445,6 +445,7 @@ export class DataPlane {
         add: [],
       });
     }
+    let mirrorBody: ((body: Buffer) => void) | undefined;
     if (filters) {
       for (const m of collect(action.filters, backend.filters, 'requestHeaders')) modifyHeaderList(upstreamHeaders, m);
       const mirrors = collect(action.filters, backend.filters, 'mirrors').flat();
@@ -453,17 +454,18 @@ export class DataPlane {
           const c = runtime.clusters.get(m.cluster);
           return c ? [{ cluster: c, percent: m.percent }] : [];
         });
-        const hasBody = headers['content-length'] !== undefined && headers['content-length'] !== '0';
-        mirror(
-          targets,
-          req.method ?? 'GET',
-          upstreamPath,
-          upstreamHeaders,
-          hasBody || headers['transfer-encoding'] !== undefined,
-        );
+        const hasBody =
+          (headers['content-length'] !== undefined && headers['content-length'] !== '0') ||
+          headers['transfer-encoding'] !== undefined;
+        // A copy of the headers: the request's own may still change (content-length of a rewritten body).
+        const copy = upstreamHeaders.slice();
+        const send = (body?: Buffer) => mirror(targets, req.method ?? 'GET', upstreamPath, copy, body);
+        // A body is read first (within the body limit) so every copy gets the same bytes.
+        if (hasBody) mirrorBody = send;
+        else send();
       }
     }
-    const send: ForwardRequest = {
+    const forwarded: ForwardRequest = {
       req,
       res,
       cluster,
@@ -487,18 +489,23 @@ export class DataPlane {
     };
     runtime.inflight++;
     this.#inflight++;
-    if (action.validation || action.cache || action.tokenLimit) {
-      void this.#withBody(ctx, send, version);
+    if (action.validation || action.cache || action.tokenLimit || mirrorBody) {
+      void this.#withBody(ctx, forwarded, version, mirrorBody);
       return;
     }
-    forward(send);
+    forward(forwarded);
   }
 
   /**
    * The policies that need the whole request body, in order: validation, token budget, cache. Counted in flight
    * already; every way out either forwards (whose end leaves) or answers and leaves itself.
    */
-  async #withBody(ctx: Dispatch, send: ForwardRequest, version: string): Promise<void> {
+  async #withBody(
+    ctx: Dispatch,
+    send: ForwardRequest,
+    version: string,
+    mirrorBody?: (body: Buffer) => void,
+  ): Promise<void> {
     const { req, res, fail, runtime, action, rule, identity, started } = ctx;
     const api = rule.labels.api;
     const headers = req.headers;
@@ -522,6 +529,7 @@ export class DataPlane {
         return;
       }
       let body = read.body;
+      mirrorBody?.(body);
       const contentType = header('content-type');
       if (action.validation) {
         const violations = runtime.validators.validate(action.validation.ref, version, {

@@ -77,24 +77,25 @@ export function sendRedirect(
 }
 
 /**
- * Sends copies of a request to mirror clusters and ignores their answers. Only bodyless requests are mirrored here
- * (the body streams once to the real backend); a mirror never delays or fails the real request.
+ * Sends copies of a request to mirror clusters and ignores their answers; a request with a body has been read first
+ * (within the route's body limit) and every copy gets the same bytes. A mirror never delays or fails the real request.
  */
 export function mirror(
   clusters: readonly { cluster: ServingCluster; percent: number }[],
   method: string,
   path: string,
   headers: string[],
-  hasBody: boolean,
+  body?: Buffer,
 ): void {
-  if (hasBody) return;
   for (const { cluster, percent } of clusters) {
     if (percent < 100 && Math.random() * 100 >= percent) continue;
     const endpoint = cluster.balancer.pick(Date.now(), new Set());
     if (!endpoint) continue;
-    endpoint.pool.request({ method: method as 'GET', path: cluster.config.basePath + path, headers }).then(
-      (res) => res.body.dump(),
-      () => {},
-    );
+    endpoint.pool
+      .request({ method: method as 'GET', path: cluster.config.basePath + path, headers, body: body ?? null })
+      .then(
+        (res) => res.body.dump(),
+        () => {},
+      );
   }
 }

@@ -132,7 +132,21 @@ export class KubeStatusWriter {
   /** The status object of a kind, as its API defines it; undefined when there is nothing of ours to say. */
   #statusOf(kind: string, status: PublishedStatus): Record<string, unknown> | undefined {
     if (kind !== 'HTTPRoute') {
-      if (kind === 'Gateway' || kind === 'GatewayClass') return { conditions: status.conditions };
+      if (kind === 'GatewayClass') return { conditions: status.conditions };
+      if (kind === 'Gateway') {
+        // Listener conditions carry the time of the Gateway's own programming (stable across writes).
+        const since =
+          status.conditions.find((c) => c.type === 'Programmed')?.lastTransitionTime ?? new Date(0).toISOString();
+        const listeners = ((status.listeners as Record<string, unknown>[] | undefined) ?? []).map((l) => ({
+          ...l,
+          conditions: ((l.conditions as Record<string, unknown>[] | undefined) ?? []).map((c) => ({
+            ...c,
+            lastTransitionTime: since,
+            ...(status.observedGeneration !== undefined ? { observedGeneration: status.observedGeneration } : {}),
+          })),
+        }));
+        return { conditions: status.conditions, listeners };
+      }
       return status as unknown as Record<string, unknown>;
     }
     // HTTPRoute: conditions per parent Gateway of this controller (RouteParentStatus).
