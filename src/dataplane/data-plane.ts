@@ -405,7 +405,13 @@ export class DataPlane {
       this.metrics.deprecatedCalls.labels(api, name, identity?.subject ?? '').inc();
       announced = this.#announcement(api, name, d);
     } else if (backend.version !== undefined && rule.source.startsWith('ModelAPI/')) {
-      const op = runtime.deprecatedOperations.find(rule.labels.api, backend.version, req.method ?? 'GET', path);
+      const op = runtime.deprecatedOperations.find(
+        rule.labels.api,
+        backend.version,
+        req.method ?? 'GET',
+        path,
+        backend,
+      );
       if (op) {
         const [, ns, name] = rule.labels.api.split('/');
         const docs = runtime.snapshot.docs;

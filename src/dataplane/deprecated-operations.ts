@@ -22,18 +22,21 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 export class DeprecatedOperations {
   readonly #plane: DocsPlane;
   readonly #byVersion = new Map<string, readonly DeprecatedOperation[]>();
+  /** The same lists by the rule backend that asks (no key to build on the hot path). */
+  readonly #byBackend = new WeakMap<object, readonly DeprecatedOperation[]>();
 
   constructor(plane: DocsPlane) {
     this.#plane = plane;
   }
 
   /** The deprecated operation `method path` is, in the document of `version` of the API `ref`. */
-  find(ref: string, version: string, method: string, path: string): DeprecatedOperation | undefined {
-    const key = `${ref}\0${version}`;
-    let list = this.#byVersion.get(key);
+  find(ref: string, version: string, method: string, path: string, asker: object): DeprecatedOperation | undefined {
+    let list = this.#byBackend.get(asker);
     if (!list) {
-      list = this.#index(ref, version);
+      const key = `${ref}\0${version}`;
+      list = this.#byVersion.get(key) ?? this.#index(ref, version);
       this.#byVersion.set(key, list);
+      this.#byBackend.set(asker, list);
     }
     if (list.length === 0) return undefined;
     const api = this.#plane.apis.find((a) => a.ref === ref)!;
