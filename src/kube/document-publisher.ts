@@ -6,14 +6,11 @@
  * large is not written, and that is logged.
  */
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { apiDocument } from '../docs/published.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Snapshot } from '../snapshot/types.ts';
-
-/** The largest ConfigMap payload written (the API server's limit is 1 MiB for the whole object). */
-export const MAX_CONFIGMAP_BYTES = 1024 * 1024 - 16 * 1024;
+import { ownedMetadata, sizedConfigMap, upsertConfigMap } from './owned-configmap.ts';
 
 /** Settings of the publisher. */
 export interface DocumentPublisherOptions {
@@ -78,14 +75,7 @@ export class DocumentPublisher {
         continue;
       }
       try {
-        try {
-          const existing = await this.#core.readNamespacedConfigMap({ name, namespace: api.namespace });
-          if (existing.metadata?.resourceVersion) body.metadata!.resourceVersion = existing.metadata.resourceVersion;
-          await this.#core.replaceNamespacedConfigMap({ name, namespace: api.namespace, body });
-        } catch (err) {
-          if ((err as { code?: number }).code !== 404) throw err;
-          await this.#core.createNamespacedConfigMap({ namespace: api.namespace, body });
-        }
+        await upsertConfigMap(this.#core, body);
         this.#written.set(key, sha);
       } catch (err) {
         this.#o.logger.warn({ resource: api.ref, err: (err as Error).message }, 'OpenAPI ConfigMap not written');
@@ -103,25 +93,9 @@ export function configMap(
   text: string,
   sha: string,
 ): V1ConfigMap | undefined {
-  const metadata = {
-    name,
-    namespace,
-    labels: { 'app.kubernetes.io/managed-by': 'modelgate', 'modelgate.dev/model-api': owner },
-    annotations: { 'modelgate.dev/sha256': sha },
-    ownerReferences: [
-      {
-        apiVersion: 'modelgate.dev/v1alpha1',
-        kind: 'ModelAPI',
-        name: owner,
-        uid,
-        controller: true,
-        blockOwnerDeletion: false,
-      },
-    ],
-  };
-  if (Buffer.byteLength(text) <= MAX_CONFIGMAP_BYTES)
-    return { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { 'openapi.json': text } };
-  const gz = gzipSync(text).toString('base64');
-  if (gz.length > MAX_CONFIGMAP_BYTES) return undefined;
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata, binaryData: { 'openapi.json.gz': gz } };
+  return sizedConfigMap(
+    ownedMetadata(namespace, name, owner, uid, {}, { 'modelgate.dev/sha256': sha }),
+    'openapi.json',
+    text,
+  );
 }

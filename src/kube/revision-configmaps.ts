@@ -3,12 +3,12 @@
  * ModelAPI (deleted with it), labelled `modelgate.dev/revisions`. Written by the leader; read by every replica at
  * start. Each stays under the 1 MiB object limit: gzip in `binaryData` when needed, then the oldest revisions go.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import type { RevisionPersistence, VersionHistory } from '../changes/revisions.ts';
 import type { Logger } from '../observability/logger.ts';
-import { MAX_CONFIGMAP_BYTES } from './document-publisher.ts';
 import { kubeGet } from './kube-request.ts';
+import { ownedMetadata, sizedConfigMap, upsertConfigMap } from './owned-configmap.ts';
 
 /** Label of the revision ConfigMaps. */
 export const REVISIONS_LABEL = 'modelgate.dev/revisions';
@@ -78,14 +78,7 @@ export class ConfigMapRevisions implements RevisionPersistence {
       return;
     }
     try {
-      try {
-        const existing = await this.#core.readNamespacedConfigMap({ name, namespace });
-        if (existing.metadata?.resourceVersion) body.metadata!.resourceVersion = existing.metadata.resourceVersion;
-        await this.#core.replaceNamespacedConfigMap({ name, namespace, body });
-      } catch (err) {
-        if ((err as { code?: number }).code !== 404) throw err;
-        await this.#core.createNamespacedConfigMap({ namespace, body });
-      }
+      await upsertConfigMap(this.#core, body);
     } catch (err) {
       this.#o.logger.warn({ resource: api, version, err: (err as Error).message }, 'revision history not written');
     }
@@ -100,34 +93,10 @@ export function encode(
   uid: string,
   history: VersionHistory,
 ): V1ConfigMap | undefined {
-  const metadata = {
-    name,
-    namespace,
-    labels: {
-      [REVISIONS_LABEL]: 'true',
-      'modelgate.dev/model-api': owner,
-      'app.kubernetes.io/managed-by': 'modelgate',
-    },
-    ownerReferences: [
-      {
-        apiVersion: 'modelgate.dev/v1alpha1',
-        kind: 'ModelAPI',
-        name: owner,
-        uid,
-        controller: true,
-        blockOwnerDeletion: false,
-      },
-    ],
-  };
-  let kept = history;
-  while (kept.revisions.length > 0) {
-    const text = JSON.stringify(kept);
-    if (Buffer.byteLength(text) <= MAX_CONFIGMAP_BYTES)
-      return { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { 'history.json': text } };
-    const gz = gzipSync(text).toString('base64');
-    if (gz.length <= MAX_CONFIGMAP_BYTES)
-      return { apiVersion: 'v1', kind: 'ConfigMap', metadata, binaryData: { 'history.json.gz': gz } };
-    kept = { ...kept, revisions: kept.revisions.slice(1) };
+  const metadata = ownedMetadata(namespace, name, owner, uid, { [REVISIONS_LABEL]: 'true' });
+  for (let kept = history; kept.revisions.length > 0; kept = { ...kept, revisions: kept.revisions.slice(1) }) {
+    const body = sizedConfigMap(metadata, 'history.json', JSON.stringify(kept));
+    if (body) return body;
   }
   return undefined;
 }
