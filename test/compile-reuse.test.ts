@@ -1,0 +1,59 @@
+/**
+ * The compiler reuses a ModelAPI's previous compilation only while nothing it depends on changed: the resource, the
+ * Service and EndpointSlices behind its backends, the defaults and URLs. A changed EndpointSlice (the ModelAPI
+ * untouched) must give new endpoints.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileSnapshot } from '../src/compiler/compile.ts';
+import { EMPTY_RESOURCES, type ResourceSet } from '../src/resources/types.ts';
+import type { EndpointSlice, Service } from '../src/schema/core.ts';
+import type { ModelAPI } from '../src/schema/model-api.ts';
+
+const api = {
+  apiVersion: 'modelgate.dev/v1alpha1',
+  kind: 'ModelAPI',
+  metadata: { name: 'iris', namespace: 'ml' },
+  spec: { protocol: 'openapi', versions: [{ name: 'v1', backend: { service: { name: 'iris', port: 'http' } } }] },
+} as ModelAPI;
+const service = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'iris', namespace: 'ml' },
+  spec: { ports: [{ name: 'http', port: 80 }] },
+} as Service;
+const slice = (address: string) =>
+  ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'iris-1', namespace: 'ml', labels: { 'kubernetes.io/service-name': 'iris' } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080 }],
+    endpoints: [{ addresses: [address] }],
+  }) as EndpointSlice;
+const resources = (s: EndpointSlice): ResourceSet => ({
+  ...EMPTY_RESOURCES,
+  modelApis: [api],
+  services: [service],
+  endpointSlices: [s],
+});
+
+describe('reusing compiled ModelAPIs across reloads', () => {
+  it('reuses the compilation when nothing changed and recompiles when an EndpointSlice did', () => {
+    const first = slice('10.0.0.1');
+    const a = compileSnapshot(resources(first)).snapshot;
+    const b = compileSnapshot(resources(first)).snapshot;
+    assert.equal(a.routes[0], b.routes[0], 'the same rule objects: nothing was recompiled');
+    const c = compileSnapshot(resources(slice('10.0.0.2'))).snapshot;
+    assert.deepEqual(
+      c.clusters['ml/iris/v1']!.endpoints.map((e) => e.origin),
+      ['http://10.0.0.2:8080'],
+    );
+    const d = compileSnapshot({ ...resources(first), services: [] }).snapshot;
+    assert.equal(
+      d.routes.length > 0 ? d.clusters['ml/iris/v1']?.endpoints.length : 0,
+      0,
+      'a removed Service is noticed',
+    );
+  });
+});
