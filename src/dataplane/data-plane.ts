@@ -32,7 +32,7 @@ import {
   JwksCache,
   verifiedClientSubject,
 } from './policies.ts';
-import { type RateLimitDecision, RateLimiter, rateLimitHeaders } from './rate-limiter.ts';
+import { type RateLimitDecision, RateLimiter, rateLimitHeaders, rateLimitPolicyHeader } from './rate-limiter.ts';
 import { readRequestBody, setHeaderInList } from './request-body.ts';
 import { type CachedResponse, cacheKey, ResponseCache, requestCacheMode } from './response-cache.ts';
 import { rewritePath } from './rewrite.ts';
@@ -727,7 +727,8 @@ function applyLimit(
   decision: RateLimitDecision,
   fail: (name: ErrorName, detail: string) => void,
 ): boolean {
-  for (const [name, value] of Object.entries(rateLimitHeaders(rl, decision))) res.setHeader(name, value);
+  res.setHeader('ratelimit-policy', rateLimitPolicyHeader(rl));
+  res.setHeader('ratelimit', `"default";r=${decision.remaining};t=${decision.retryAfterSeconds}`);
   if (decision.allowed) return true;
   res.setHeader('retry-after', String(decision.retryAfterSeconds));
   fail(

@@ -3,7 +3,7 @@
  * authentication. API keys are compared by their sha256: the presented key is hashed and looked up, so neither the
  * lookup time nor memory ever involves a stored key. JWTs are verified with jose against the issuer's keys.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -79,7 +79,8 @@ export function authenticate(
     }
     if (key === undefined || key === '') continue;
     presented = true;
-    const found = provider.keys[createHash('sha256').update(key).digest('hex')];
+    // One-shot hash: no Hash object per request.
+    const found = provider.keys[hash('sha256', key, 'hex')];
     if (found === undefined) continue;
     return allow(
       policy,

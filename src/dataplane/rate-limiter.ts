@@ -66,6 +66,18 @@ export class RateLimiter {
   }
 }
 
+const policyHeaders = new WeakMap<RateLimitPolicy, string>();
+
+/** The `RateLimit-Policy` value of the default policy, built once per policy (it is the same on every answer). */
+export function rateLimitPolicyHeader(policy: RateLimitPolicy): string {
+  let value = policyHeaders.get(policy);
+  if (value === undefined) {
+    value = `"default";q=${policy.requests};w=${Math.round(policy.windowMs / 1000)}`;
+    policyHeaders.set(policy, value);
+  }
+  return value;
+}
+
 /** The `RateLimit-Policy` and `RateLimit` header values (draft-ietf-httpapi-ratelimit-headers). */
 export function rateLimitHeaders(
   policy: RateLimitPolicy,
