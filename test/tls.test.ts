@@ -138,6 +138,7 @@ describe('TLS termination', () => {
       assert.ok(arrivals.length >= 4, `events arrive one by one (${arrivals.length} chunks)`);
       assert.ok(arrivals[0]! < arrivals.at(-1)! - 150, `not held back: ${arrivals.join(', ')}`);
       assert.equal(up.seen.at(-1)!.headers[':path'], undefined, 'no pseudo-headers upstream');
+      assert.equal(up.seen.at(-1)!.body, '{}', 'an HTTP/2 body without Content-Length reaches the model');
       assert.equal(up.seen.at(-1)!.headers['x-forwarded-host'], 'a.example.test', ':authority is the host');
     } finally {
       session.close();

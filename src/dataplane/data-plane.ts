@@ -33,7 +33,7 @@ import {
   verifiedClientSubject,
 } from './policies.ts';
 import { type RateLimitDecision, RateLimiter, rateLimitHeaders, rateLimitPolicyHeader } from './rate-limiter.ts';
-import { readRequestBody, setHeaderInList } from './request-body.ts';
+import { hasRequestBody, readRequestBody, setHeaderInList } from './request-body.ts';
 import { type CachedResponse, cacheKey, ResponseCache, requestCacheMode } from './response-cache.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
@@ -460,9 +460,7 @@ export class DataPlane {
           const c = runtime.clusters.get(m.cluster);
           return c ? [{ cluster: c, percent: m.percent }] : [];
         });
-        const hasBody =
-          (headers['content-length'] !== undefined && headers['content-length'] !== '0') ||
-          headers['transfer-encoding'] !== undefined;
+        const hasBody = hasRequestBody(req);
         // A copy of the headers: the request's own may still change (content-length of a rewritten body).
         const copy = upstreamHeaders.slice();
         const send = (body?: Buffer) => mirror(targets, req.method ?? 'GET', upstreamPath, copy, body);

@@ -13,6 +13,7 @@ import { sendProblem } from '../errors/problem.ts';
 import type { HeaderModifier, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
 import type { Endpoint } from './endpoint.ts';
 import { downstreamResponseHeaders } from './headers.ts';
+import { hasRequestBody } from './request-body.ts';
 import { modifyHeaderObject } from './route-filters.ts';
 import type { ServingCluster } from './runtime-snapshot.ts';
 
@@ -80,7 +81,7 @@ export function forward(f: ForwardRequest): void {
   }
   const lengthHeader = f.req.headers['content-length'];
   const length = lengthHeader === undefined ? undefined : Number(lengthHeader);
-  const hasBody = (length !== undefined && length > 0) || f.req.headers['transfer-encoding'] !== undefined;
+  const hasBody = hasRequestBody(f.req);
   if (length !== undefined && length > f.maxBodyBytes) {
     tooLarge(f);
     return;

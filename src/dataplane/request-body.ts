@@ -9,6 +9,19 @@ export type BodyResult =
   | { readonly ok: true; readonly body: Buffer }
   | { readonly ok: false; readonly error: 'tooLarge' | 'incomplete' | 'aborted'; readonly detail: string };
 
+/**
+ * Whether a request carries a body: a non-zero Content-Length, chunked transfer (HTTP/1.1), or — on HTTP/2, where a
+ * body needs neither — any request of a method that has one.
+ */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  return req.httpVersionMajor === 2 && !BODYLESS.has(req.method ?? 'GET');
+}
+
+const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
+
 /** Reads the request body up to `maxBytes` (a declared length above it is refused without reading). */
 export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
   const declared = req.headers['content-length'];
@@ -19,8 +32,7 @@ export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise
       error: 'tooLarge',
       detail: `request body exceeds the limit of ${maxBytes} bytes`,
     });
-  if (length === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined))
-    return Promise.resolve({ ok: true, body: Buffer.alloc(0) });
+  if (!hasRequestBody(req)) return Promise.resolve({ ok: true, body: Buffer.alloc(0) });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let received = 0;
