@@ -192,6 +192,18 @@ describe('TLS termination', () => {
       (await status()).some((c) => c.type === 'TLSReady' && c.status === 'False' && /does not match/.test(c.message)),
     );
     assert.equal(await serialOf(httpsPort, ca.cert), serial, 'the listener never went without a certificate');
+    // A client that sends no SNI gets the default certificate: still the good one, not a refused one.
+    const cn = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect(
+        { host: '127.0.0.1', port: httpsPort, ca: ca.cert, checkServerIdentity: () => undefined },
+        () => {
+          resolve(String(socket.getPeerCertificate().subject.CN));
+          socket.end();
+        },
+      );
+      socket.on('error', reject);
+    });
+    assert.equal(cn, 'a.example.test');
   });
 });
 

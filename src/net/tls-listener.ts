@@ -30,6 +30,7 @@ export interface TlsApplyResult {
 }
 
 interface Loaded {
+  readonly cert: TlsCertificate;
   readonly names: readonly string[];
   readonly context: SecureContext;
 }
@@ -59,7 +60,7 @@ export class TlsListener {
         continue;
       }
       try {
-        next.push({ names: c.names, context: this.#context(c, settings) });
+        next.push({ cert: c, names: c.names, context: this.#context(c, settings) });
       } catch (err) {
         problems.push(`${c.source}: ${(err as Error).message}`);
       }
@@ -71,8 +72,9 @@ export class TlsListener {
     // Read per connection by Node's TLS server: new handshakes follow, open connections are not touched.
     server.requestCert = settings.clientAuth !== undefined;
     server.rejectUnauthorized = settings.clientAuth?.mode === 'Require';
+    // The default context (clients without SNI) is the first certificate in use — a kept one when nothing new loaded.
     const first = this.#contexts[0];
-    if (first) this.#server.setSecureContext(this.#options(settings, this.#firstCert(settings)));
+    if (first) this.#server.setSecureContext(this.#options(settings, first.cert));
     return { loaded: this.#contexts.length, problems, keptPrevious };
   }
 
@@ -95,7 +97,7 @@ export class TlsListener {
 
   #create(settings: TlsSettings): Http2SecureServer | HttpsServer {
     const options = {
-      ...this.#options(settings, this.#firstCert(settings)),
+      ...this.#options(settings, this.#contexts[0]?.cert),
       SNICallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) =>
         cb(null, this.#contextFor(servername)),
     };
@@ -110,11 +112,6 @@ export class TlsListener {
     // A handshake that fails (no certificate for the name, a refused client certificate) is the client's problem.
     server.on('tlsClientError', () => {});
     return server;
-  }
-
-  #firstCert(settings: TlsSettings): TlsCertificate | undefined {
-    const now = Date.now();
-    return settings.certificates.find((c) => now >= c.notBeforeMs && now < c.notAfterMs) ?? settings.certificates[0];
   }
 
   #options(settings: TlsSettings, cert: TlsCertificate | undefined) {
