@@ -65,6 +65,7 @@ export class KubeGateway {
       logger: options.logger,
       isLeader: () => this.elector.leading,
       imports: () => this.source.imports,
+      currentStatus: (ref) => this.source.statusOf(ref),
       ...(options.controllerName ? { controllerName: options.controllerName } : {}),
     });
     this.elector = new LeaderElector({

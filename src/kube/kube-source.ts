@@ -151,6 +151,21 @@ export class KubeSource implements ResourceSource {
     return { resources, diagnostics, hash: hash.digest('hex'), rejected };
   }
 
+  /** The status the API server holds for `Kind/namespace/name` (cluster-scoped: `-`), from the caches. */
+  statusOf(ref: string): Record<string, unknown> | undefined {
+    const [kind, namespace, name] = ref.split('/');
+    for (const w of [...this.#primary, ...this.#gatewayApi]) {
+      if (w.spec.kind !== kind) continue;
+      const found = w
+        .objects()
+        .find(
+          (o) => o.metadata?.name === name && (namespace === '-' || (o.metadata?.namespace ?? 'default') === namespace),
+        );
+      if (found) return (found as { status?: Record<string, unknown> }).status;
+    }
+    return undefined;
+  }
+
   /** Imported ModelAPI refs and their InferenceServices (as last loaded). */
   get imports(): ReadonlyMap<string, KubernetesObject> {
     return this.#imports;

@@ -11,6 +11,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { canonicalJson } from '../docs/openapi-walk.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Condition } from '../resources/status.ts';
 import type { PublishedStatus, StatusStore } from '../runtime/status-store.ts';
@@ -35,6 +36,8 @@ export interface StatusWriterOptions {
   readonly isLeader: () => boolean;
   /** The GatewayClass controllerName this gateway answers to (route statuses name it). */
   readonly controllerName?: string;
+  /** The status the API server holds now (from the informer cache), to keep transition times and skip no-op writes. */
+  readonly currentStatus?: (ref: string) => Record<string, unknown> | undefined;
   /** ModelAPIs imported from InferenceServices (by ModelAPI ref): their status goes to the InferenceService. */
   readonly imports?: () => ReadonlyMap<string, KubernetesObject>;
 }
@@ -48,6 +51,8 @@ export class KubeStatusWriter {
   readonly #written = new Map<string, string>();
   /** Conditions last seen per ref, to tell what changed for Events. */
   readonly #seen = new Map<string, readonly Condition[]>();
+  /** Set after the first flush as leader: from then on condition changes are Events. */
+  #baselineTaken = false;
   #store: StatusStore | undefined;
   #flushing: Promise<void> | undefined;
   #again = false;
@@ -95,6 +100,7 @@ export class KubeStatusWriter {
   async #flush(): Promise<void> {
     const store = this.#store;
     if (!store || !this.#o.isLeader()) return;
+    const baseline = !this.#baselineTaken;
     const imports = this.#o.imports?.() ?? new Map<string, KubernetesObject>();
     for (const [ref, status] of Object.entries(store.all())) {
       const [kind, namespace, name] = ref.split('/') as [string, string, string];
@@ -106,10 +112,18 @@ export class KubeStatusWriter {
         continue;
       }
       if (kind === 'ModelAPI' || kind === 'ModelGateway') await this.#recordEvents(kind, namespace, name, ref, status);
-      const body = this.#statusOf(kind, status);
-      if (!body) continue;
+      const computed = this.#statusOf(kind, status);
+      if (!computed) continue;
+      const current = this.#o.currentStatus?.(ref);
+      // A condition whose status did not change keeps the transition time the API server has (a restarted or new
+      // leader must not make every condition look new); a status equal to the stored one is not written at all.
+      const body = current ? keepTransitionTimes(computed, current) : computed;
       const text = JSON.stringify(body);
       if (this.#written.get(ref) === text) continue;
+      if (current && canonicalJson(current) === canonicalJson(body)) {
+        this.#written.set(ref, text);
+        continue;
+      }
       try {
         const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
         if (namespace === '-')
@@ -127,6 +141,7 @@ export class KubeStatusWriter {
           this.#o.logger.warn({ resource: ref, code, err: (err as Error).message }, 'status write failed');
       }
     }
+    if (baseline) this.#baselineTaken = true;
   }
 
   /** The status object of a kind, as its API defines it; undefined when there is nothing of ours to say. */
@@ -201,7 +216,11 @@ export class KubeStatusWriter {
     }
   }
 
-  /** Records an Event for each notable condition that changed since last seen. */
+  /**
+   * Records an Event for each notable condition that changed since last seen. What a leader finds when it starts is
+   * the baseline, not news: only later changes (and resources created later) get Events, so a restart does not repeat
+   * an Event for every resource.
+   */
   async #recordEvents(
     kind: string,
     namespace: string,
@@ -211,6 +230,7 @@ export class KubeStatusWriter {
   ): Promise<void> {
     const before = this.#seen.get(ref);
     this.#seen.set(ref, status.conditions);
+    if (!this.#baselineTaken) return;
     for (const c of status.conditions) {
       if (!NOTABLE.has(c.type)) continue;
       const previous = before?.find((p) => p.type === c.type);
@@ -239,4 +259,36 @@ export class KubeStatusWriter {
       }
     }
   }
+}
+
+type Json = Record<string, unknown>;
+type CondLike = { type?: unknown; status?: unknown; lastTransitionTime?: unknown };
+
+/** `computed` with the transition times of `current` kept for conditions whose status is unchanged. */
+export function keepTransitionTimes(computed: Json, current: Json): Json {
+  const keep = (next: unknown, prev: unknown): unknown => {
+    if (!Array.isArray(next) || !Array.isArray(prev)) return next;
+    return next.map((c: CondLike) => {
+      const p = (prev as CondLike[]).find((x) => x?.type === c?.type);
+      return p && p.status === c.status && p.lastTransitionTime
+        ? { ...c, lastTransitionTime: p.lastTransitionTime }
+        : c;
+    });
+  };
+  const out: Json = { ...computed };
+  if (computed.conditions) out.conditions = keep(computed.conditions, current.conditions);
+  // Per parent (HTTPRoute) and per listener (Gateway): matched by parentRef and by name.
+  for (const [field, id] of [
+    ['parents', (x: Json) => JSON.stringify(x.parentRef)],
+    ['listeners', (x: Json) => String(x.name)],
+  ] as const) {
+    const next = computed[field];
+    const prev = current[field];
+    if (!Array.isArray(next) || !Array.isArray(prev)) continue;
+    out[field] = (next as Json[]).map((n) => {
+      const p = (prev as Json[]).find((x) => id(x) === id(n));
+      return p ? { ...n, conditions: keep(n.conditions, p.conditions) } : n;
+    });
+  }
+  return out;
 }

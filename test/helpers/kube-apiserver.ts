@@ -186,15 +186,12 @@ current-context: sim
     const meta = object.metadata as Json;
     const key = this.#key(resource, meta.namespace as string | undefined, meta.name as string);
     const existing = this.#objects.get(key);
-    return existing
-      ? this.#store(
-          resource,
-          key,
-          { ...object, metadata: { ...meta, resourceVersion: undefined } },
-          existing,
-          'MODIFIED',
-        )
-      : this.#create(resource, object);
+    if (!existing) return this.#create(resource, object);
+    // As an update of the main resource would: a status subresource keeps its status (unless one is given).
+    const next: Json = { ...object, metadata: { ...meta, resourceVersion: undefined } };
+    if (resource.statusSubresource && next.status === undefined && existing.status !== undefined)
+      next.status = existing.status;
+    return this.#store(resource, key, next, existing, 'MODIFIED');
   }
 
   /** Deletes an object directly. */
