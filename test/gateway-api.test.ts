@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { call, eventually, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { call, eventually, gatewayYaml, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
 
 const SHOP_OPENAPI = {
@@ -37,18 +37,7 @@ describe('Gateway API in file mode', () => {
     });
     model = await startUpstream('model');
     gw = await startGateway({
-      'gateway.yaml': `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: modelgate}
-spec: {controllerName: modelgate.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  gatewayClassName: modelgate
-  listeners: [{name: http, port: 80, protocol: HTTP}]
-`,
+      'gateway.yaml': gatewayYaml(),
       'shop.yaml': `apiVersion: v1
 kind: Service
 metadata:
@@ -133,20 +122,10 @@ describe('Gateway API: mirrors and listener status', () => {
     main = await startUpstream('main');
     shadow = await startUpstream('shadow');
     gw = await startGateway({
-      'gateway.yaml': `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: modelgate}
-spec: {controllerName: modelgate.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  gatewayClassName: modelgate
-  listeners:
-    - {name: http, port: 80, protocol: HTTP}
-    - {name: tcp, port: 9000, protocol: TCP}
-`,
+      'gateway.yaml': gatewayYaml(
+        'gw',
+        '[{name: http, port: 80, protocol: HTTP}, {name: tcp, port: 9000, protocol: TCP}]',
+      ),
       'route.yaml': `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: mirrored}

@@ -11,12 +11,12 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { createCA, type Pem, type TestCA, tlsSecretYaml } from './helpers/certs.ts';
-import { call, eventually, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { call, eventually, gatewayYaml, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { startUpstream, type TestUpstream, unusedPort } from './helpers/upstream.ts';
 
 type Json = Record<string, unknown>;
 
-const gatewayYaml = (extra = '') => `apiVersion: modelgate.dev/v1alpha1
+const modelGatewayYaml = (extra = '') => `apiVersion: modelgate.dev/v1alpha1
 kind: ModelGateway
 metadata: {name: gw}
 spec:
@@ -80,7 +80,7 @@ describe('TLS termination', () => {
     httpsPort = await unusedPort();
     gw = await startGateway(
       {
-        'gw.yaml': gatewayYaml(),
+        'gw.yaml': modelGatewayYaml(),
         'cert-a.yaml': tlsSecretYaml(
           'cert-a',
           ca.issue('a.example.test', { names: ['a.example.test', '*.a.example.test'] }),
@@ -368,7 +368,7 @@ describe('BackendTLSPolicy', () => {
     const policy = (hostname: string) =>
       `apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: web-tls}\nspec:\n  targetRefs: [{group: "", kind: Service, name: web}]\n  validation: {caCertificateRefs: [{group: "", kind: ConfigMap, name: web-ca}], hostname: ${hostname}}\n`;
     const gw = await startGateway({
-      'gateway.yaml': `apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: modelgate}\nspec: {controllerName: modelgate.dev/gateway-controller}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge}\nspec:\n  gatewayClassName: modelgate\n  listeners: [{name: http, protocol: HTTP, port: 80}]\n`,
+      'gateway.yaml': gatewayYaml('edge'),
       'route.yaml': `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web}\nspec:\n  parentRefs: [{name: edge}]\n  rules: [{backendRefs: [{name: web, port: 443}]}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{name: https, port: 443}]\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nports: [{name: https, port: ${port}}]\nendpoints: [{addresses: ["127.0.0.1"]}]\n`,
       'ca.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-ca}\ndata:\n  ca.crt: |\n${ca.cert.replace(/^/gm, '    ')}`,
       'policy.yaml': policy('web.internal'),

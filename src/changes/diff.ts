@@ -5,8 +5,9 @@
  * the catalog (rules.ts) with its level and the JSON pointer of where it is. Pure.
  */
 import { normalizeTo31 } from '../docs/normalize-31.ts';
+import { isObject, pointerEscape } from '../docs/openapi-walk.ts';
 import { type ApiChange, CHANGE_RULES, type RuleId, sortChanges } from './rules.ts';
-import { type Direction, deref, diffSchemas, escapePointer, type SchemaDiffContext } from './schema-diff.ts';
+import { type Direction, deref, diffSchemas, type SchemaDiffContext } from './schema-diff.ts';
 
 type Json = Record<string, unknown>;
 
@@ -57,7 +58,7 @@ export function diffDocuments(before: Json, after: Json, options: DiffOptions = 
             removalMessage(removals[i]!, o.item[m] as Json),
             `${m.toUpperCase()} ${o.path}`,
           );
-      else push('path-removed', `/paths/${escapePointer(o.path)}`, `path ${o.path} removed`);
+      else push('path-removed', `/paths/${pointerEscape(o.path)}`, `path ${o.path} removed`);
       continue;
     }
     for (const method of METHODS) {
@@ -80,7 +81,7 @@ export function diffDocuments(before: Json, after: Json, options: DiffOptions = 
     }
   }
   for (const [shape, n] of newPaths)
-    if (!oldPaths.has(shape)) push('path-added', `/paths/${escapePointer(n.path)}`, `path ${n.path} added`);
+    if (!oldPaths.has(shape)) push('path-added', `/paths/${pointerEscape(n.path)}`, `path ${n.path} added`);
   return sortChanges(out);
 }
 
@@ -152,7 +153,7 @@ function diffOperation(ctx: OperationContext, o: Side, n: Side, pointer: string)
       if (!(type in nc))
         push('request-media-type-removed', `${pointer}/requestBody/content`, `${type} no longer accepted`);
     for (const type of Object.keys(nc)) {
-      const at = `${pointer}/requestBody/content/${escapePointer(type)}`;
+      const at = `${pointer}/requestBody/content/${pointerEscape(type)}`;
       if (!(type in oc)) push('request-media-type-added', at, `${type} accepted`);
       else diffSchemas(schemaContext('request'), oc[type]?.schema, nc[type]?.schema, `${at}/schema`);
     }
@@ -171,7 +172,7 @@ function diffOperation(ctx: OperationContext, o: Side, n: Side, pointer: string)
     );
   }
   for (const status of Object.keys(nr)) {
-    const at = `${pointer}/responses/${escapePointer(status)}`;
+    const at = `${pointer}/responses/${pointerEscape(status)}`;
     if (!(status in or)) {
       push('response-status-added', at, `status ${status} documented`);
       continue;
@@ -188,7 +189,7 @@ function diffOperation(ctx: OperationContext, o: Side, n: Side, pointer: string)
         schemaContext('response'),
         oc[type]?.schema,
         nc[type]?.schema,
-        `${at}/content/${escapePointer(type)}/schema`,
+        `${at}/content/${pointerEscape(type)}/schema`,
       );
     }
   }
@@ -294,9 +295,5 @@ function indexPaths(doc: Json, map?: (path: string) => string): Map<string, { pa
 }
 
 function pointerOf(path: string, method: string): string {
-  return `/paths/${escapePointer(path)}/${method}`;
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return `/paths/${pointerEscape(path)}/${method}`;
 }

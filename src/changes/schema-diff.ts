@@ -5,7 +5,8 @@
  * and V2 tensor lists compare tensor by tensor (name, datatype, fixed dimensions). Both documents are normalised to
  * 3.1 before they get here, so `nullable: true` and `type: [x, "null"]` are the same thing.
  */
-import { canonicalJson } from '../docs/openapi-walk.ts';
+import { resolvePointer } from '../docs/normalize-31.ts';
+import { canonicalJson, isObject, pointerEscape } from '../docs/openapi-walk.ts';
 import { type ApiChange, CHANGE_RULES, type RuleId } from './rules.ts';
 
 type Json = Record<string, unknown>;
@@ -179,7 +180,7 @@ function diffProperties(ctx: SchemaDiffContext, o: Json, n: Json, pointer: strin
   const np = isObject(n.properties) ? n.properties : {};
   const oreq = new Set(Array.isArray(o.required) ? o.required.map(String) : []);
   const nreq = new Set(Array.isArray(n.required) ? n.required.map(String) : []);
-  const at = (name: string) => `${pointer}/properties/${escapePointer(name)}`;
+  const at = (name: string) => `${pointer}/properties/${pointerEscape(name)}`;
   for (const name of Object.keys(op)) {
     if (name in np) continue;
     if (request) {
@@ -368,26 +369,4 @@ function diffTensors(ctx: SchemaDiffContext, before: Map<string, Tensor>, after:
         `tensor ${n.name}: shape ${show(o.dims)} became ${show(n.dims)}`,
       );
   }
-}
-
-/** Resolves a JSON pointer (`/a/b~1c`) in a document. */
-export function resolvePointer(doc: unknown, pointer: string): unknown {
-  if (pointer === '' || pointer === '/') return doc;
-  let node: unknown = doc;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(node)) node = node[Number(key)];
-    else if (isObject(node)) node = node[key];
-    else return undefined;
-  }
-  return node;
-}
-
-/** Escapes one JSON pointer segment. */
-export function escapePointer(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -184,16 +184,11 @@ export class DataPlane {
       }
     }
     const headers = req.headers;
-    const result = runtime.matcher.match({
-      host,
-      path,
-      method: req.method ?? 'GET',
-      query,
-      header: (name) => {
-        const v = headers[name];
-        return Array.isArray(v) ? v.join(',') : v;
-      },
-    });
+    const header = (name: string) => {
+      const v = headers[name];
+      return Array.isArray(v) ? v.join(',') : v;
+    };
+    const result = runtime.matcher.match({ host, path, method: req.method ?? 'GET', query, header });
     // The portal's paths are reserved against ModelAPIs (the compiler refuses overlaps), but an HTTPRoute a platform
     // team attached to a Gateway listener wins: on such a listener the portal moves with spec.docs.pathPrefix.
     if ((result === undefined || !result.rule.source.startsWith('HTTPRoute/')) && runtime.docs.handles(path)) {
@@ -262,6 +257,7 @@ export class DataPlane {
       rule,
       action,
       result,
+      header,
       identity: undefined,
     };
     if (action.auth) {
@@ -512,11 +508,8 @@ export class DataPlane {
   ): Promise<void> {
     const { req, res, fail, runtime, action, rule, identity, started } = ctx;
     const api = rule.labels.api;
-    const headers = req.headers;
-    const header = (name: string) => {
-      const v = headers[name];
-      return Array.isArray(v) ? v.join(',') : v;
-    };
+    const { headers } = req;
+    const { header } = ctx;
     const answer = (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => {
       fail(name, detail, extensions);
       send.onDone();
@@ -702,6 +695,8 @@ interface Dispatch {
   readonly rule: RouteRule;
   readonly action: Extract<RouteAction, { type: 'Forward' }>;
   readonly result: MatchResult;
+  /** A request header's value (repeated ones joined), as matching and the body policies read it. */
+  readonly header: (name: string) => string | undefined;
   readonly identity: Identity | undefined;
 }
 

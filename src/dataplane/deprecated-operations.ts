@@ -3,6 +3,7 @@
  * answers announce it like a deprecated version's. Indexed per API version on the first request that needs it, from
  * the snapshot's published documents; an API without deprecated operations costs one map lookup per request.
  */
+import { pathTemplatePattern } from '../docs/openapi-walk.ts';
 import type { DocsPlane } from '../snapshot/types.ts';
 
 type Json = Record<string, unknown>;
@@ -60,17 +61,11 @@ export class DeprecatedOperations {
         out.push({
           method,
           path,
-          pattern: new RegExp(
-            `^${path.replace(/\{[^}]+\}|[^{]+/g, (p) => (p.startsWith('{') ? '[^/]+' : escapeRegExp(p)))}$`,
-          ),
+          pattern: pathTemplatePattern(path).pattern,
           ...(Number.isFinite(sunset) ? { sunsetMs: sunset } : {}),
         });
       }
     }
     return out;
   }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

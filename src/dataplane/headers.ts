@@ -14,13 +14,7 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Headers the gateway sets itself on the upstream request; client values are replaced, not trusted. */
-const REPLACED_UPSTREAM = new Set([
-  'host',
-  'x-forwarded-host',
-  'x-forwarded-proto',
-  'x-request-id',
-  'x-modelgate-subject',
-]);
+const REPLACED_UPSTREAM = new Set(['host', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id']);
 
 /** What the gateway adds to an upstream request. */
 export interface ForwardingInfo {

@@ -7,6 +7,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { pathTemplatePattern, pointerEscape } from '../docs/openapi-walk.ts';
 import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
 
 type Json = Record<string, unknown>;
@@ -116,18 +117,11 @@ function indexOperations(document: Json, v2: boolean): Map<string, Operation[]> 
     for (const method of METHODS) {
       const op = item[method] as Json | undefined;
       if (!op) continue;
-      const opPointer = `/paths/${escapePointer(path)}/${method}`;
-      const names: string[] = [];
-      const pattern = new RegExp(
-        `^${path.replace(/\{([^}]+)\}|[^{]+/g, (part, name: string | undefined) => {
-          if (name === undefined) return escapeRegExp(part);
-          names.push(name);
-          return '([^/]+)';
-        })}$`,
-      );
+      const opPointer = `/paths/${pointerEscape(path)}/${method}`;
+      const { pattern, names } = pathTemplatePattern(path);
       const own = Array.isArray(op.parameters) ? (op.parameters as Json[]) : [];
       const parameters = [
-        ...shared.map((p, i) => ({ p, pointer: `/paths/${escapePointer(path)}/parameters/${i}` })),
+        ...shared.map((p, i) => ({ p, pointer: `/paths/${pointerEscape(path)}/parameters/${i}` })),
         ...own.map((p, i) => ({ p, pointer: `${opPointer}/parameters/${i}` })),
       ]
         .map(({ p, pointer }) => resolveLocal(document, p, pointer))
@@ -152,7 +146,7 @@ function indexOperations(document: Json, v2: boolean): Map<string, Operation[]> 
         const jsonType = Object.keys(content).find(isJsonType);
         const check =
           jsonType && content[jsonType]?.schema !== undefined
-            ? compile(`${rb.pointer}/content/${escapePointer(jsonType)}/schema`)
+            ? compile(`${rb.pointer}/content/${pointerEscape(jsonType)}/schema`)
             : undefined;
         body = { required: rb.value.required === true, types: Object.keys(content), ...(check ? { check } : {}) };
       }
@@ -247,7 +241,7 @@ function countElements(data: unknown): number {
 function violationOf(e: ErrorObject): Violation {
   const params = e.params as { additionalProperty?: string; missingProperty?: string };
   const extra = params.additionalProperty ?? params.missingProperty;
-  return { pointer: extra ? `${e.instancePath}/${escapePointer(extra)}` : e.instancePath, message: describe(e) };
+  return { pointer: extra ? `${e.instancePath}/${pointerEscape(extra)}` : e.instancePath, message: describe(e) };
 }
 
 function describe(e: ErrorObject): string {
@@ -297,14 +291,6 @@ function mediaMatches(declared: string, actual: string): boolean {
 
 function templateCount(path: string): number {
   return (path.match(/\{/g) ?? []).length;
-}
-
-function escapePointer(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function safeDecode(text: string): string {

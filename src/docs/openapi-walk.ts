@@ -153,3 +153,17 @@ export function specFingerprint(node: unknown): string {
   }
   return `{${parts.join(',')}}`;
 }
+
+/**
+ * A matcher for an OpenAPI path template (`/items/{id}`): each `{name}` matches one path segment, captured in order;
+ * the rest matches literally.
+ */
+export function pathTemplatePattern(path: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = path.replace(/\{([^}]+)\}|[^{]+/g, (part, name: string | undefined) => {
+    if (name === undefined) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { pattern: new RegExp(`^${source}$`), names };
+}

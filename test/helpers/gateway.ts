@@ -124,3 +124,19 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 3
   }
   assert.fail('condition not reached in time');
 }
+
+/** A GatewayClass of modelgate's controller and a Gateway `name` with these listeners (default: one HTTP on 80). */
+export function gatewayYaml(name = 'gw', listeners = '[{name: http, port: 80, protocol: HTTP}]'): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: modelgate}
+spec: {controllerName: modelgate.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: ${name}}
+spec:
+  gatewayClassName: modelgate
+  listeners: ${listeners}
+`;
+}
