@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { type ImportResult, importInferenceService } from '../src/kube/kserve-import.ts';
 import { KubeGateway } from '../src/kube/kube-gateway.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { call, eventually } from './helpers/gateway.ts';
@@ -531,5 +532,37 @@ describe('Gateway API in Kubernetes mode', () => {
       listeners.map((l) => [l.name, l.attachedRoutes, (l.supportedKinds as Json[]).map((k) => k.kind)]),
       [['http', 1, ['HTTPRoute']]],
     );
+  });
+});
+
+describe('KServe import rules', () => {
+  const isvc = (
+    model: Json,
+    labels: Record<string, string> = { 'modelgate.dev/expose': 'true' },
+    status: Json = { address: { url: 'http://iris.ml.svc.cluster.local' } },
+  ) => ({
+    metadata: { name: 'iris', namespace: 'ml', labels },
+    spec: { predictor: { model } },
+    status,
+  });
+  const protocolOf = (r: ImportResult) =>
+    r.kind === 'imported' ? ((r.modelApi.spec as Json).protocol as string) : r.kind;
+
+  it('takes the protocol from protocolVersion, else from the runtime (Triton speaks V2), else KServe V1', () => {
+    assert.equal(protocolOf(importInferenceService(isvc({ protocolVersion: 'v2' }), new Set())), 'open-inference-v2');
+    assert.equal(
+      protocolOf(importInferenceService(isvc({ runtime: 'kserve-tritonserver' }), new Set())),
+      'open-inference-v2',
+    );
+    assert.equal(
+      protocolOf(importInferenceService(isvc({ modelFormat: { name: 'sklearn' } }), new Set())),
+      'kserve-v1',
+    );
+  });
+
+  it('imports only what opted in, and waits for an address', () => {
+    assert.equal(importInferenceService(isvc({}, {}), new Set()).kind, 'skipped');
+    assert.equal(importInferenceService(isvc({}, {}), new Set(['ml'])).kind, 'imported', 'the namespace opted in');
+    assert.equal(importInferenceService(isvc({}, undefined, {}), new Set()).kind, 'pending');
   });
 });

@@ -96,6 +96,28 @@ describe('TLS termination', () => {
     await up.close();
   });
 
+  it('refuses TLS older than 1.2', async () => {
+    // The client may use TLS 1.1 (OpenSSL security level 0), so a refusal can only be the server's.
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        const socket = tlsConnect(
+          {
+            host: '127.0.0.1',
+            port: httpsPort,
+            servername: 'a.example.test',
+            ca: ca.cert,
+            maxVersion: 'TLSv1.1',
+            minVersion: 'TLSv1',
+            ciphers: 'DEFAULT@SECLEVEL=0',
+          },
+          () => resolve(socket.getProtocol()),
+        );
+        socket.on('error', reject);
+      }),
+      (err: { code?: string }) => /PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|ECONNRESET/.test(String(err.code)),
+    );
+  });
+
   it('picks the certificate by SNI (exact, wildcard, else the first)', async () => {
     assert.equal(await presented(httpsPort, 'a.example.test', ca.cert), 'a.example.test');
     assert.equal(await presented(httpsPort, 'b.example.test', ca.cert), 'b.example.test');
