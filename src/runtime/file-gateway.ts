@@ -83,8 +83,11 @@ export class FileGateway {
   #lastGood: ResourceSet | undefined;
   /** The history of published documents (the changelog). */
   readonly revisions: RevisionStore;
-  /** Conditions the revision history adds to ModelAPI statuses (`Compatible`), by ref. */
-  readonly #changeConditions = new Map<string, ConditionInput>();
+  /**
+   * Conditions the runtime adds to the compiler's statuses, by ref and type: `Compatible` from the revision history,
+   * `TLSServing` from the HTTPS listener.
+   */
+  readonly #runtimeConditions = new Map<string, Map<string, ConditionInput>>();
   #compiledStatuses: readonly ResourceStatus[] = [];
   /** Statuses of objects the source left out (Kubernetes: invalid resources). */
   #rejected: readonly ResourceStatus[] = [];
@@ -296,7 +299,7 @@ export class FileGateway {
                 result.problems.length > 0 ? 'SomeCertificatesRefused' : 'Serving',
                 result.problems.length > 0 ? result.problems.join('; ') : `${result.loaded} certificate(s) serving`,
               );
-      this.#changeConditions.set(`${ref}#tls`, next);
+      this.#setRuntimeCondition(ref, next);
     }
     for (const p of result.problems) this.#log.warn({ problem: p }, 'TLS certificate not used');
     if (this.#started) void this.#listenTls();
@@ -314,14 +317,21 @@ export class FileGateway {
     await this.#tlsListening;
   }
 
+  /** Sets a runtime condition; true when it differs from the one it replaces. */
+  #setRuntimeCondition(ref: string, next: ConditionInput): boolean {
+    const byType = this.#runtimeConditions.get(ref) ?? new Map<string, ConditionInput>();
+    this.#runtimeConditions.set(ref, byType);
+    const previous = byType.get(next.type);
+    byType.set(next.type, next);
+    return previous?.status !== next.status || previous.reason !== next.reason || previous.message !== next.message;
+  }
+
   /** Publishes the compiler's statuses plus what the revision history says, logging conditions that changed. */
   #publishStatuses(): void {
     const statuses = [
       ...this.#compiledStatuses.map((s) => {
-        const extra = [this.#changeConditions.get(s.ref), this.#changeConditions.get(`${s.ref}#tls`)].filter(
-          (c): c is ConditionInput => c !== undefined,
-        );
-        return extra.length > 0 ? { ...s, conditions: [...s.conditions, ...extra] } : s;
+        const extra = this.#runtimeConditions.get(s.ref);
+        return extra ? { ...s, conditions: [...s.conditions, ...extra.values()] } : s;
       }),
       ...this.#rejected,
     ];
@@ -398,11 +408,7 @@ export class FileGateway {
                 .join('; '),
             )
           : condition('Compatible', 'True', 'Compatible', 'no breaking change in the latest revisions');
-      const previous = this.#changeConditions.get(api.ref);
-      if (previous?.status !== next.status || previous.message !== next.message) {
-        this.#changeConditions.set(api.ref, next);
-        changed = true;
-      }
+      if (this.#setRuntimeCondition(api.ref, next)) changed = true;
     }
     if (changed) this.#publishStatuses();
   }
