@@ -4,14 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Pool } from 'undici';
 import { LeastRequestBalancer, RoundRobinBalancer } from '../src/dataplane/balancer.ts';
 import { Endpoint } from '../src/dataplane/endpoint.ts';
+import type { UpstreamPool } from '../src/dataplane/upstream-client.ts';
 import { call, eventually, serviceApiYaml, startGateway } from './helpers/gateway.ts';
 import { startFailingUpstream, startUpstream } from './helpers/upstream.ts';
 
 const passive = { consecutiveFailures: 3, ejectionTimeMs: 1000, maxEjectionPercent: 50 };
-const ep = (name: string, ready = true) => new Endpoint(name, {} as Pool, ready, passive);
+const ep = (name: string, ready = true) => new Endpoint(name, {} as UpstreamPool, ready, passive);
 
 describe('balancer policies', () => {
   it('round robin cycles over available endpoints and skips excluded ones', () => {

@@ -54,6 +54,7 @@ export class DataPlane {
   readonly #announcements = new Map<string, { source: object; headers: Readonly<Record<string, string>> }>();
   /** When each version without an explicit deprecation date was first served as deprecated (epoch seconds). */
   readonly #deprecationSeen = new Map<string, number>();
+  readonly #versionHeaderCache = new WeakMap<object, Readonly<Record<string, string>>>();
 
   readonly registry: UpstreamRegistry;
   readonly metrics: GatewayMetrics;
@@ -343,6 +344,19 @@ export class DataPlane {
     return headers;
   }
 
+  /** The header naming the serving version, built once per backend (snapshots are immutable). */
+  #versionHeaders(
+    backend: object & { readonly version?: string },
+    action: Dispatch['action'],
+  ): Readonly<Record<string, string>> {
+    let headers = this.#versionHeaderCache.get(backend);
+    if (headers === undefined) {
+      headers = backend.version ? { [action.versionPin?.header ?? 'x-model-version']: backend.version } : {};
+      this.#versionHeaderCache.set(backend, headers);
+    }
+    return headers;
+  }
+
   /** A request that was counted in flight is over. */
   #leave(runtime: RuntimeSnapshot): void {
     runtime.exit();
@@ -477,9 +491,9 @@ export class DataPlane {
       maxBodyBytes: action.maxRequestBodyBytes,
       ...(filters ? { responseModifiers: collect(action.filters, backend.filters, 'responseHeaders') } : {}),
       requestId,
-      responseHeaders: version
-        ? { 'x-request-id': requestId, [action.versionPin?.header ?? 'x-model-version']: version, ...announced }
-        : { 'x-request-id': requestId },
+      responseHeaders: announced
+        ? { ...this.#versionHeaders(backend, action), ...announced }
+        : this.#versionHeaders(backend, action),
       onStatus: (code) => {
         this.metrics.observeRequest(api, version, code, (performance.now() - started) / 1000);
       },

@@ -2,8 +2,8 @@
  * One upstream endpoint as the data plane sees it: its connection pool, its in-flight count (for least-request
  * balancing), and its health from active probes and passive outlier ejection.
  */
-import type { Pool } from 'undici';
 import type { PassiveHealthCheck } from '../snapshot/types.ts';
+import type { UpstreamPool } from './upstream-client.ts';
 
 /** An endpoint that balancers can pick. */
 export class Endpoint {
@@ -18,10 +18,10 @@ export class Endpoint {
   #consecutiveFailures = 0;
 
   readonly origin: string;
-  readonly pool: Pool;
+  readonly pool: UpstreamPool;
   readonly passive: PassiveHealthCheck;
 
-  constructor(origin: string, pool: Pool, ready: boolean, passive: PassiveHealthCheck) {
+  constructor(origin: string, pool: UpstreamPool, ready: boolean, passive: PassiveHealthCheck) {
     this.origin = origin;
     this.pool = pool;
     this.ready = ready;

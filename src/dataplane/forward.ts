@@ -7,7 +7,6 @@
  * is written to the client as it arrives (SSE and chunked responses are never held back), with backpressure.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import type { HeaderModifier, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
@@ -16,6 +15,9 @@ import { downstreamResponseHeaders } from './headers.ts';
 import { hasRequestBody } from './request-body.ts';
 import { modifyHeaderObject } from './route-filters.ts';
 import type { ServingCluster } from './runtime-snapshot.ts';
+import type { FailureKind, UpstreamController, UpstreamError, UpstreamHandler } from './upstream-client.ts';
+
+export type { FailureKind } from './upstream-client.ts';
 
 /** Bodies up to this size are buffered so that a retry can resend them. */
 export const REPLAYABLE_BODY_BYTES = 256 * 1024;
@@ -33,7 +35,7 @@ export interface ForwardRequest {
   readonly retry: RetryPolicy;
   readonly maxBodyBytes: number;
   readonly requestId: string;
-  /** Extra response headers the gateway adds (e.g. the serving model version). */
+  /** Extra response headers the gateway adds besides x-request-id (the serving model version, deprecation). */
   readonly responseHeaders: Readonly<Record<string, string>>;
   /**
    * The request body when a policy already read it (validation, cache key, token accounting): sent as is and
@@ -63,9 +65,6 @@ export interface ResponseTap {
   /** The body will not complete (upstream or client failure). */
   abort(): void;
 }
-
-/** Why an upstream attempt failed. */
-export type FailureKind = 'connect' | 'reset' | 'timeout' | 'protocol' | 'status' | 'too-large' | 'aborted';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
@@ -150,39 +149,8 @@ function finishWithProblem(
   f.onDone();
 }
 
-/** Classifies an undici error into a failure kind. */
-export function classify(err: Error & { code?: string }): FailureKind {
-  switch (err.code) {
-    case 'ECONNREFUSED':
-    case 'ENOTFOUND':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EAI_AGAIN':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'UND_ERR_CLOSED':
-    case 'UND_ERR_DESTROYED':
-      return 'connect';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return 'timeout';
-    case 'MG_BODY_TOO_LARGE':
-      return 'too-large';
-    case 'UND_ERR_ABORTED':
-      return 'aborted';
-    default:
-      if (
-        err.code?.startsWith('HPE_') ||
-        err.code === 'UND_ERR_INVALID_ARG' ||
-        err.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
-      ) {
-        return 'protocol';
-      }
-      return 'reset';
-  }
-}
-
 /** One request's journey through one or more upstream attempts. */
-class Exchange implements Dispatcher.DispatchHandler {
+class Exchange implements UpstreamHandler {
   readonly #f: ForwardRequest;
   readonly #body: Buffer | IncomingMessage | AsyncGenerator<Buffer> | null;
   readonly #replayable: boolean;
@@ -190,7 +158,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #tried = new Set<Endpoint>();
   #attempt = 0;
   #endpoint: Endpoint | undefined;
-  #controller: Dispatcher.DispatchController | undefined;
+  #controller: UpstreamController | undefined;
   #retryingStatus = false;
   /** Bytes of the response body still to come when the upstream sent a content-length; -1 when streamed. */
   #bodyLeft = -1;
@@ -241,29 +209,20 @@ class Exchange implements Dispatcher.DispatchHandler {
         path: this.#f.path,
         method: this.#f.method,
         headers: this.#f.headers,
-        // undici streams async iterables too; its typings only list Readable.
-        body: this.#body as Buffer | IncomingMessage | null,
+        body: this.#body,
         headersTimeout: Number.isFinite(headersTimeout) ? headersTimeout : 0,
         bodyTimeout: this.#f.timeouts.idleMs,
-        // Undici must not replay on its own: retries are decided here, with the budget.
-        idempotent: false,
-        blocking: true,
       },
       this,
     );
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: UpstreamController): void {
     this.#controller = controller;
     if (this.#clientGone) controller.abort(new Error('client closed the connection'));
   }
 
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
-    if (statusCode < 200) return; // 1xx informational: the final response follows
+  onResponseStart(controller: UpstreamController, statusCode: number, rawHeaders: readonly string[]): void {
     const endpoint = this.#endpoint!;
     if (statusCode >= 500) {
       endpoint.failed(Date.now(), this.#f.cluster.mayEject);
@@ -276,14 +235,15 @@ class Exchange implements Dispatcher.DispatchHandler {
       endpoint.succeeded();
     }
     const res = this.#f.res;
-    const out = downstreamResponseHeaders(headers);
+    const out = downstreamResponseHeaders(rawHeaders);
+    out['x-request-id'] = this.#f.requestId;
     Object.assign(out, this.#f.responseHeaders);
     if (this.#f.responseModifiers) for (const m of this.#f.responseModifiers) modifyHeaderObject(out, m);
     const tap = this.#f.tap?.(statusCode, out);
     if (tap?.rewrites) delete out['content-length'];
     this.#tap = tap;
     res.writeHead(statusCode, out);
-    const length = tap?.rewrites ? undefined : headers['content-length'];
+    const length = tap?.rewrites ? undefined : out['content-length'];
     this.#bodyLeft = typeof length === 'string' ? Number(length) : -1;
     // A streamed response (no length: SSE, chunked) must show its start even before its first event. The flush waits
     // for the end of this parser run, so when the first event came in the same read it leaves in the same write as
@@ -296,7 +256,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#f.onStatus(statusCode);
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, data: Buffer): void {
+  onResponseData(controller: UpstreamController, data: Buffer): void {
     let chunk = data;
     if (this.#tap) {
       chunk = this.#tap.data(data);
@@ -331,7 +291,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     return tap?.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+  onResponseError(_controller: UpstreamController, err: UpstreamError): void {
     this.#release();
     if (this.#retryingStatus) {
       this.#retry();
@@ -341,7 +301,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.#finish();
       return;
     }
-    const kind = classify(err);
+    const kind = err.kind;
     const res = this.#f.res;
     if (res.headersSent) {
       // Mid-stream failure: the status is out, so cut the connection; the client sees an incomplete body, never a hang.

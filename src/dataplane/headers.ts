@@ -26,7 +26,9 @@ export interface ForwardingInfo {
 
 /** Extra hop-by-hop names a sender listed in its Connection header. */
 function connectionTokens(value: string | undefined): Set<string> | undefined {
-  if (!value) return undefined;
+  // The usual values name no other header (skips a split on most requests and responses).
+  if (!value || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close')
+    return undefined;
   const tokens = value
     .toLowerCase()
     .split(',')
@@ -72,16 +74,26 @@ export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardingInf
   return out;
 }
 
-/** Response headers to relay to the client: the upstream's minus hop-by-hop ones. */
-export function downstreamResponseHeaders(
-  headers: Record<string, string | string[] | undefined>,
-): Record<string, string | string[]> {
-  const listed = connectionTokens(typeof headers.connection === 'string' ? headers.connection : undefined);
+/**
+ * Response headers to relay to the client, from the upstream's flat [name, value, …] list: lower-case names, the
+ * hop-by-hop ones (and those its Connection header lists) left out, repeated headers kept as arrays (one line each).
+ */
+export function downstreamResponseHeaders(raw: readonly string[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
-    out[name] = value;
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'connection') listed = connectionTokens(value);
+      continue;
+    }
+    if (name === '__proto__') continue; // a valid token, but not a property to assign
+    const previous = out[name];
+    if (previous === undefined) out[name] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else out[name] = [previous, value];
   }
+  if (listed) for (const name of listed) delete out[name];
   return out;
 }

@@ -1,6 +1,7 @@
 /** Active health checks: probe each endpoint's ready path on an interval and flip `healthy` by thresholds. */
 import type { ActiveHealthCheck } from '../snapshot/types.ts';
 import type { Endpoint } from './endpoint.ts';
+import { exchangeStatus } from './upstream-client.ts';
 
 /** Probes one endpoint until stopped. The first probe runs at once so a dead endpoint is found quickly. */
 export class HealthChecker {
@@ -34,16 +35,15 @@ export class HealthChecker {
     if (this.#stopped) return;
     let ok = false;
     try {
-      const res = await this.endpoint.pool.request({
+      const status = await exchangeStatus(this.endpoint.pool, {
         path: this.config.path,
         method: 'GET',
-        headers: { 'user-agent': 'modelgate-health-check', ...(this.hostHeader ? { host: this.hostHeader } : {}) },
+        headers: ['user-agent', 'modelgate-health-check', ...(this.hostHeader ? ['host', this.hostHeader] : [])],
+        body: null,
         headersTimeout: this.config.timeoutMs,
-        bodyTimeout: this.config.timeoutMs,
-        signal: AbortSignal.timeout(this.config.timeoutMs),
+        timeoutMs: this.config.timeoutMs,
       });
-      await res.body.dump();
-      ok = res.statusCode >= 200 && res.statusCode < 300;
+      ok = status >= 200 && status < 300;
     } catch {
       ok = false;
     }

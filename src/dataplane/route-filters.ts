@@ -6,6 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HeaderModifier, PathMatch, RedirectAction, RouteFilters } from '../snapshot/types.ts';
 import { rewritePath } from './rewrite.ts';
 import type { ServingCluster } from './runtime-snapshot.ts';
+import { exchangeStatus } from './upstream-client.ts';
+
+/** A mirror's answer is awaited (and dropped) this long at most, so shadow traffic never piles up connections. */
+const MIRROR_TIMEOUT_MS = 30_000;
 
 /** Applies a modifier to a flat [name, value, …] header list (remove, then set, then add), in place. */
 export function modifyHeaderList(headers: string[], modifier: HeaderModifier): void {
@@ -91,11 +95,13 @@ export function mirror(
     if (percent < 100 && Math.random() * 100 >= percent) continue;
     const endpoint = cluster.balancer.pick(Date.now(), new Set());
     if (!endpoint) continue;
-    endpoint.pool
-      .request({ method: method as 'GET', path: cluster.config.basePath + path, headers, body: body ?? null })
-      .then(
-        (res) => res.body.dump(),
-        () => {},
-      );
+    exchangeStatus(endpoint.pool, {
+      method,
+      path: cluster.config.basePath + path,
+      headers,
+      body: body ?? null,
+      headersTimeout: MIRROR_TIMEOUT_MS,
+      timeoutMs: MIRROR_TIMEOUT_MS,
+    }).catch(() => {});
   }
 }

@@ -5,11 +5,11 @@
  * is closed after its last in-flight request.
  */
 import { createHash } from 'node:crypto';
-import { Pool } from 'undici';
 import type { Cluster } from '../snapshot/types.ts';
 import { type Balancer, LeastRequestBalancer, RoundRobinBalancer } from './balancer.ts';
 import { Endpoint } from './endpoint.ts';
 import { HealthChecker } from './health-checker.ts';
+import { UpstreamPool } from './upstream-client.ts';
 
 /** A cluster bound to live endpoints. */
 export interface RuntimeCluster {
@@ -27,20 +27,19 @@ interface Counted<T> {
 
 /** Options for connection pools. */
 export interface PoolOptions {
-  /** Connections per origin (keep-alive). */
+  /** Connections per origin (keep-alive); requests beyond them wait in order. */
   readonly connections: number;
-  readonly pipelining: number;
 }
 
 /** Owns pools, endpoints and health checkers; reference-counted by the snapshots that use them. */
 export class UpstreamRegistry {
-  readonly #pools = new Map<string, Counted<Pool>>();
+  readonly #pools = new Map<string, Counted<UpstreamPool>>();
   readonly #endpoints = new Map<string, Counted<{ endpoint: Endpoint; checker?: HealthChecker }>>();
   /** Observers of health changes: (cluster name, origin, healthy). */
   onHealth: ((cluster: string, origin: string, healthy: boolean) => void) | undefined;
 
   readonly poolOptions: PoolOptions;
-  constructor(poolOptions: PoolOptions = { connections: 128, pipelining: 1 }) {
+  constructor(poolOptions: PoolOptions = { connections: 128 }) {
     this.poolOptions = poolOptions;
   }
 
@@ -70,7 +69,7 @@ export class UpstreamRegistry {
   }
 
   /** The pool for an origin, if open (tests). */
-  poolFor(origin: string): Pool | undefined {
+  poolFor(origin: string): UpstreamPool | undefined {
     return this.#pools.get(origin)?.value;
   }
 
@@ -117,25 +116,19 @@ export class UpstreamRegistry {
     }
   }
 
-  #acquirePool(origin: string, cluster: Cluster): Pool {
+  #acquirePool(origin: string, cluster: Cluster): UpstreamPool {
     const key = poolKey(origin, cluster);
     const existing = this.#pools.get(key);
     if (existing) {
       existing.refs++;
       return existing.value;
     }
-    const pool = new Pool(origin, {
+    const pool = new UpstreamPool({
+      origin,
       connections: this.poolOptions.connections,
-      pipelining: this.poolOptions.pipelining,
+      connectTimeoutMs: cluster.connectTimeoutMs,
       // HTTPS backends: the certificate is verified (against the cluster's CA when it names one), with SNI.
-      connect: {
-        timeout: cluster.connectTimeoutMs,
-        ...(cluster.tls?.caPem ? { ca: cluster.tls.caPem } : {}),
-        ...(cluster.tls?.serverName ? { servername: cluster.tls.serverName } : {}),
-        ...(cluster.tls?.certPem ? { cert: cluster.tls.certPem, key: cluster.tls.keyPem } : {}),
-      },
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 600_000,
+      ...(cluster.tls ? { tls: cluster.tls } : {}),
     });
     this.#pools.set(key, { value: pool, refs: 1 });
     return pool;

@@ -1,25 +1,31 @@
 /**
- * Prometheus metrics. Label children are cached per (route labels, status) so the hot path does one map lookup
- * and one observation instead of prom-client's per-call label hashing.
+ * Prometheus metrics. The two that every request updates (requests, latency) are plain counters read at scrape time
+ * (request-stats.ts); the rest are prom-client metrics, updated on rarer events.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, type Metric, Registry } from 'prom-client';
+import { RequestStats } from './request-stats.ts';
 
 /** The gateway's metric set, one per process. */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: 'modelgate_requests_total',
-    help: 'Requests answered, by ModelAPI, version and status code.',
-    labelNames: ['api', 'version', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly duration = new Histogram({
-    name: 'modelgate_request_duration_seconds',
-    help: 'Time from request to response headers, by ModelAPI and version.',
-    labelNames: ['api', 'version'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    registers: [this.registry],
-  });
+  /** Requests and latency: updated on every request, so kept outside prom-client's label hashing (see request-stats). */
+  readonly #requestStats = new RequestStats([
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+  ]);
+  constructor() {
+    this.registry.registerMetric(
+      this.#requestStats.counter(
+        'modelgate_requests_total',
+        'Requests answered, by ModelAPI, version and status code.',
+      ) as unknown as Metric,
+    );
+    this.registry.registerMetric(
+      this.#requestStats.histogram(
+        'modelgate_request_duration_seconds',
+        'Time from request to response headers, by ModelAPI and version.',
+      ) as unknown as Metric,
+    );
+  }
   readonly upstreamErrors = new Counter({
     name: 'modelgate_upstream_errors_total',
     help: 'Failed upstream attempts, by ModelAPI, version and kind (connect, reset, timeout, protocol).',
@@ -84,26 +90,8 @@ export class GatewayMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
-  readonly #requestChildren = new Map<string, { inc: () => void }>();
-  readonly #durationChildren = new Map<string, { observe: (v: number) => void }>();
-
   /** Counts one answered request and its latency. */
   observeRequest(api: string, version: string, code: number, seconds: number): void {
-    const key = `${api}\0${version}\0${code}`;
-    let counter = this.#requestChildren.get(key);
-    if (!counter) {
-      const child = this.requests.labels(api, version, String(code));
-      counter = { inc: () => child.inc() };
-      this.#requestChildren.set(key, counter);
-    }
-    counter.inc();
-    const dkey = `${api}\0${version}`;
-    let histogram = this.#durationChildren.get(dkey);
-    if (!histogram) {
-      const child = this.duration.labels(api, version);
-      histogram = { observe: (v) => child.observe(v) };
-      this.#durationChildren.set(dkey, histogram);
-    }
-    histogram.observe(seconds);
+    this.#requestStats.observe(api, version, code, seconds);
   }
 }

@@ -37,7 +37,13 @@ export async function startUpstream(name = 'upstream', handler?: UpstreamHandler
   const state = { aborted: 0 };
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // The gateway cut a streamed body off (over its limit, or the client went away): nothing to answer.
+      state.aborted++;
+      return;
+    }
     const body = Buffer.concat(chunks).toString('utf8');
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
     res.on('close', () => {

@@ -1,0 +1,604 @@
+/**
+ * The upstream HTTP/1.1 client: keep-alive connections to one origin (plain or TLS), one request at a time on each,
+ * responses parsed by Node's own llhttp binding and handed on chunk by chunk.
+ *
+ * Why not undici here (it still serves every other outbound call): on the forwarding hot path it measured about a
+ * quarter more CPU per proxied request (bench/RESULTS.md). It validates every header again — ours come from Node's
+ * request parser or from the validated configuration, and are only screened for line breaks here — parses responses in
+ * WebAssembly (each read copied into wasm memory), and builds several objects per request. This client writes the
+ * request head as one latin1 string with the body in the same writev, and keeps per-request state to one object.
+ *
+ * Failures are reported with a kind (connect, reset, timeout, protocol, aborted, too-large) that the forwarder's
+ * retry policy and error answers are written in.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import {
+  HTTPParser,
+  kOnBody,
+  kOnHeaders,
+  kOnHeadersComplete,
+  kOnMessageComplete,
+  type ResponseParser,
+} from './llhttp.ts';
+
+/** Why an upstream attempt failed. */
+export type FailureKind = 'connect' | 'reset' | 'timeout' | 'protocol' | 'status' | 'too-large' | 'aborted';
+
+/** A failed attempt: its kind decides retries and the answer (502/503/504). */
+export class UpstreamError extends Error {
+  readonly kind: FailureKind;
+  readonly code: string | undefined;
+  constructor(kind: FailureKind, message: string, code?: string) {
+    super(message);
+    this.kind = kind;
+    this.code = code;
+  }
+}
+
+/** Where and how to connect. */
+export interface UpstreamOrigin {
+  /** `http://host:port` or `https://host:port`. */
+  readonly origin: string;
+  /** Most connections open at once; further requests wait in order. */
+  readonly connections: number;
+  readonly connectTimeoutMs: number;
+  /** HTTPS: the CA to verify against (else the system's), the SNI/verification name, a client certificate. */
+  readonly tls?: {
+    readonly caPem?: string;
+    readonly serverName?: string;
+    readonly certPem?: string;
+    readonly keyPem?: string;
+  };
+}
+
+/** One request. Headers are a flat [name, value, …] list; the client frames the body itself. */
+export interface UpstreamRequest {
+  readonly method: string;
+  /** Path with query. */
+  readonly path: string;
+  readonly headers: readonly string[];
+  /** A Buffer is sent with its length; an iterable streams (chunked unless the headers declare a content-length). */
+  readonly body: Buffer | AsyncIterable<Buffer> | null;
+  /** Most ms until the response head arrives; 0 = no limit. */
+  readonly headersTimeout: number;
+  /** Most ms of silence while the body streams; 0 = no limit. */
+  readonly bodyTimeout: number;
+}
+
+/** What a handler can do to its request in flight. */
+export interface UpstreamController {
+  /** Ends the exchange now; the handler's onResponseError gets `reason` (kind `aborted` unless it says otherwise). */
+  abort(reason: Error): void;
+  /** Backpressure: stop reading the response until resume(). */
+  pause(): void;
+  resume(): void;
+}
+
+/** Receives one exchange's events; exactly one of onResponseEnd / onResponseError ends it. */
+export interface UpstreamHandler {
+  onRequestStart(controller: UpstreamController): void;
+  /** The final response head (1xx are skipped); headers as a flat list, names as the upstream spelled them. */
+  onResponseStart(controller: UpstreamController, status: number, rawHeaders: readonly string[]): void;
+  onResponseData(controller: UpstreamController, chunk: Buffer): void;
+  onResponseEnd(controller: UpstreamController): void;
+  onResponseError(controller: UpstreamController, err: UpstreamError): void;
+}
+
+/** Idle connections are not reused after this long without a `Keep-Alive: timeout` hint from the upstream. */
+const DEFAULT_KEEP_ALIVE_MS = 4_000;
+/** A hinted keep-alive is cut short by this much, so the upstream never closes a connection as a request goes out. */
+const KEEP_ALIVE_MARGIN_MS = 1_000;
+const MAX_KEEP_ALIVE_MS = 600_000;
+/** Header values that could end a line would let a value smuggle headers or requests. */
+const LINE_BREAK = /[\r\n\0]/;
+
+/** Connections to one origin. */
+export class UpstreamPool {
+  readonly origin: string;
+  readonly #host: string;
+  readonly #port: number;
+  readonly #hostHeader: string;
+  readonly #options: UpstreamOrigin;
+  readonly #idle: Connection[] = [];
+  readonly #queue: Attempt[] = [];
+  #open = 0;
+  #closing = false;
+  #closed: (() => void) | undefined;
+
+  constructor(options: UpstreamOrigin) {
+    const url = new URL(options.origin);
+    this.origin = options.origin;
+    this.#options = options;
+    this.#host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.#port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    this.#hostHeader = url.host;
+  }
+
+  /** Connections open now (idle or busy). */
+  get openConnections(): number {
+    return this.#open;
+  }
+
+  /** Sends a request; its outcome comes to `handler`. */
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
+    const attempt = new Attempt(this, request, handler);
+    handler.onRequestStart(attempt);
+    if (attempt.done) return;
+    if (this.#closing) {
+      attempt.fail(new UpstreamError('connect', `the connection pool for ${this.origin} is closed`));
+      return;
+    }
+    const idle = this.#takeIdle();
+    if (idle) idle.assign(attempt);
+    else if (this.#open < this.#options.connections) this.#connect().assign(attempt);
+    else this.#queue.push(attempt);
+  }
+
+  /** Lets requests in flight and queued finish, then closes every connection. */
+  close(): Promise<void> {
+    this.#closing = true;
+    for (const c of this.#idle.splice(0)) c.socket.destroy();
+    if (this.#open === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#closed = resolve;
+    });
+  }
+
+  /** A connection finished its exchange and may be reused. */
+  released(conn: Connection): void {
+    const next = this.#queue.shift();
+    if (next) {
+      conn.assign(next);
+      return;
+    }
+    if (this.#closing) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.idleSince = performance.now();
+    this.#idle.push(conn);
+  }
+
+  /** A connection closed (for whatever reason). */
+  gone(conn: Connection): void {
+    this.#open--;
+    const i = this.#idle.indexOf(conn);
+    if (i >= 0) this.#idle.splice(i, 1);
+    // A queued request gets the freed slot.
+    const next = this.#queue.shift();
+    if (next && !this.#closing) this.#connect().assign(next);
+    else if (next) next.fail(new UpstreamError('connect', `the connection pool for ${this.origin} is closed`));
+    if (this.#closing && this.#open === 0) this.#closed?.();
+  }
+
+  /** A queued attempt gave up before it got a connection. */
+  unqueue(attempt: Attempt): void {
+    const i = this.#queue.indexOf(attempt);
+    if (i >= 0) this.#queue.splice(i, 1);
+  }
+
+  #takeIdle(): Connection | undefined {
+    const now = performance.now();
+    for (let c = this.#idle.pop(); c; c = this.#idle.pop()) {
+      // Most recently used first: a few warm connections serve a light load and the rest age out.
+      if (!c.socket.destroyed && now - c.idleSince < c.keepAliveMs) return c;
+      c.socket.destroy();
+    }
+    return undefined;
+  }
+
+  #connect(): Connection {
+    this.#open++;
+    const o = this.#options;
+    const socket = o.origin.startsWith('https:')
+      ? tls.connect({
+          host: this.#host,
+          port: this.#port,
+          // Verified against the CA given (else the system's), by the name given (else the host, when it is a name).
+          ...(o.tls?.serverName
+            ? { servername: o.tls.serverName }
+            : net.isIP(this.#host)
+              ? {}
+              : { servername: this.#host }),
+          ...(o.tls?.caPem ? { ca: o.tls.caPem } : {}),
+          ...(o.tls?.certPem ? { cert: o.tls.certPem, key: o.tls.keyPem } : {}),
+          ALPNProtocols: ['http/1.1'],
+        })
+      : net.connect({ host: this.#host, port: this.#port });
+    return new Connection(this, socket, this.#hostHeader, o.connectTimeoutMs, o.origin.startsWith('https:'));
+  }
+}
+
+/** One request's state in the pool; the handler's controller. */
+class Attempt implements UpstreamController {
+  readonly pool: UpstreamPool;
+  readonly request: UpstreamRequest;
+  readonly handler: UpstreamHandler;
+  conn: Connection | undefined;
+  done = false;
+
+  constructor(pool: UpstreamPool, request: UpstreamRequest, handler: UpstreamHandler) {
+    this.pool = pool;
+    this.request = request;
+    this.handler = handler;
+  }
+
+  abort(reason: Error): void {
+    if (this.done) return;
+    const err = reason instanceof UpstreamError ? reason : new UpstreamError('aborted', reason.message);
+    if (this.conn) this.conn.fail(err);
+    else {
+      this.pool.unqueue(this);
+      this.fail(err);
+    }
+  }
+
+  pause(): void {
+    this.conn?.socket.pause();
+  }
+
+  resume(): void {
+    this.conn?.socket.resume();
+  }
+
+  /** Ends the attempt with an error (once). */
+  fail(err: UpstreamError): void {
+    if (this.done) return;
+    this.done = true;
+    this.handler.onResponseError(this, err);
+  }
+}
+
+/** One keep-alive connection and its parser. */
+class Connection {
+  readonly pool: UpstreamPool;
+  readonly socket: net.Socket;
+  readonly #parser: ResponseParser;
+  readonly #hostHeader: string;
+  attempt: Attempt | undefined;
+  idleSince = 0;
+  keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
+  #connected = false;
+  #connectTimer: NodeJS.Timeout | undefined;
+  /** Until the response head: armed when the request goes out on a connected socket. */
+  readonly #headTimer = new ReusableTimer(() => {
+    this.fail(new UpstreamError('timeout', `no response head within ${this.attempt?.request.headersTimeout} ms`));
+  });
+  /** Silence while the response body streams: restarted by every chunk. */
+  readonly #bodyTimer = new ReusableTimer(() => {
+    this.fail(new UpstreamError('timeout', `no data from the upstream for ${this.attempt?.request.bodyTimeout} ms`));
+  });
+  /** Header lines of a head that arrived in pieces (llhttp's slow path). */
+  #partialHeaders: string[] = [];
+  #status = 0;
+  #keepAlive = true;
+  /** The whole request is written: only then can the connection carry another one. */
+  #requestSent = false;
+  /** The last Keep-Alive header value read. */
+  #hintSeen = '';
+
+  constructor(pool: UpstreamPool, socket: net.Socket, hostHeader: string, connectTimeoutMs: number, secure: boolean) {
+    this.pool = pool;
+    this.socket = socket;
+    this.#hostHeader = hostHeader;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    const parser = new HTTPParser();
+    parser.initialize(HTTPParser.RESPONSE, {}, 0, 0);
+    parser[kOnHeaders] = (headers: string[]) => {
+      this.#partialHeaders.push(...headers);
+    };
+    parser[kOnHeadersComplete] = (
+      _major: number,
+      _minor: number,
+      headers: string[] | undefined,
+      _method: unknown,
+      _url: unknown,
+      status: number,
+      _message: unknown,
+      upgrade: boolean,
+      keepAlive: boolean,
+    ) => this.#onHead(headers, status, upgrade, keepAlive);
+    parser[kOnBody] = (chunk: Buffer) => {
+      const a = this.attempt;
+      if (!a || a.done) return;
+      this.#bodyTimer.touch();
+      a.handler.onResponseData(a, chunk);
+    };
+    parser[kOnMessageComplete] = () => this.#onComplete();
+    this.#parser = parser;
+    if (connectTimeoutMs > 0) {
+      this.#connectTimer = setTimeout(
+        () => this.fail(new UpstreamError('connect', `connect timeout after ${connectTimeoutMs} ms`, 'ETIMEDOUT')),
+        connectTimeoutMs,
+      );
+    }
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      this.#connected = true;
+      clearTimeout(this.#connectTimer);
+      if (this.attempt) this.#headTimer.arm(this.attempt.request.headersTimeout);
+    });
+    socket.on('data', (data: Buffer) => {
+      const r = this.#parser.execute(data);
+      if (typeof r !== 'number') this.fail(new UpstreamError('protocol', `invalid response: ${r.message}`, r.code));
+    });
+    socket.on('end', () => {
+      const r = this.#parser.finish();
+      if (r !== undefined && typeof r !== 'number' && this.attempt) {
+        this.fail(
+          new UpstreamError('reset', `the upstream closed the connection mid-response (${r.code ?? r.message})`),
+        );
+      }
+      this.fail(new UpstreamError('reset', 'the upstream closed the connection before the response'));
+    });
+    // TCP is up but the TLS handshake is not: a refused certificate is a lasting misconfiguration, not a transient
+    // connect failure — reported as is (502 with the reason), never retried elsewhere as if the endpoint were down.
+    let handshaking = false;
+    if (secure) socket.once('connect', () => (handshaking = true));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.#connected) this.fail(new UpstreamError('reset', err.message, err.code ?? 'ERR_SOCKET'));
+      else if (handshaking)
+        this.fail(new UpstreamError('protocol', `TLS handshake failed: ${err.message}`, err.code ?? 'ERR_TLS'));
+      else this.fail(new UpstreamError('connect', err.message, err.code ?? 'ERR_SOCKET'));
+    });
+    socket.on('close', () => {
+      clearTimeout(this.#connectTimer);
+      this.#headTimer.dispose();
+      this.#bodyTimer.dispose();
+      this.fail(new UpstreamError('reset', 'the connection to the upstream closed'));
+      pool.gone(this);
+    });
+  }
+
+  /** Starts `attempt` on this connection: writes the head and the body. */
+  assign(attempt: Attempt): void {
+    this.attempt = attempt;
+    attempt.conn = this;
+    this.#status = 0;
+    this.#keepAlive = true;
+    this.#requestSent = false;
+    const { request } = attempt;
+    const body = request.body;
+    let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
+    let hasHost = false;
+    let declaredLength = false;
+    const h = request.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i]!;
+      const value = h[i + 1]!;
+      if (LINE_BREAK.test(value) || LINE_BREAK.test(name)) {
+        this.fail(new UpstreamError('protocol', `the request header ${JSON.stringify(name)} has a line break`));
+        return;
+      }
+      if (name.length === 14 && name.toLowerCase() === 'content-length') {
+        // A Buffer's length is written below from the Buffer itself; a stream keeps the length it declared.
+        if (Buffer.isBuffer(body)) continue;
+        declaredLength = true;
+      } else if (name.length === 4 && name.toLowerCase() === 'host') hasHost = true;
+      head += `${name}: ${value}\r\n`;
+    }
+    if (!hasHost) head += `host: ${this.#hostHeader}\r\n`;
+    const socket = this.socket;
+    // Counted from the connection (a new one arms it when connected): the connect timeout covers the time before.
+    if (this.#connected) this.#headTimer.arm(request.headersTimeout);
+    if (body === null) {
+      socket.write(`${head}\r\n`, 'latin1');
+      this.#requestSent = true;
+    } else if (Buffer.isBuffer(body)) {
+      if (body.length > 0 || request.method !== 'GET') head += `content-length: ${body.length}\r\n`;
+      socket.cork();
+      socket.write(`${head}\r\n`, 'latin1');
+      if (body.length > 0) socket.write(body);
+      socket.uncork();
+      this.#requestSent = true;
+    } else {
+      if (!declaredLength) head += 'transfer-encoding: chunked\r\n';
+      socket.write(`${head}\r\n`, 'latin1');
+      void this.#stream(attempt, body, !declaredLength);
+    }
+  }
+
+  /** Streams a request body with backpressure; a body that fails ends the attempt with its reason. */
+  async #stream(attempt: Attempt, body: AsyncIterable<Buffer>, chunked: boolean): Promise<void> {
+    const socket = this.socket;
+    try {
+      for await (const chunk of body) {
+        if (this.attempt !== attempt || socket.destroyed) return;
+        if (chunk.length === 0) continue;
+        let more: boolean;
+        if (chunked) {
+          socket.cork();
+          socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+          socket.write(chunk);
+          more = socket.write('\r\n', 'latin1');
+          socket.uncork();
+        } else more = socket.write(chunk);
+        if (!more) await drained(socket);
+      }
+      if (this.attempt !== attempt || socket.destroyed) return;
+      if (chunked) socket.write('0\r\n\r\n', 'latin1');
+      this.#requestSent = true;
+    } catch (err) {
+      if (this.attempt !== attempt) return;
+      const e = err as Error & { code?: string };
+      this.fail(
+        new UpstreamError(
+          e.code === 'MG_BODY_TOO_LARGE' ? 'too-large' : 'aborted',
+          `request body: ${e.message}`,
+          e.code,
+        ),
+      );
+    }
+  }
+
+  #onHead(headers: string[] | undefined, status: number, upgrade: boolean, keepAlive: boolean): number {
+    const a = this.attempt;
+    if (!a || a.done) {
+      // A response nobody asked for: the connection's framing can no longer be trusted.
+      this.fail(new UpstreamError('protocol', 'the upstream sent a response without a request'));
+      return 0;
+    }
+    let raw = headers;
+    if (raw === undefined) {
+      raw = this.#partialHeaders;
+      this.#partialHeaders = [];
+    }
+    this.#status = status;
+    if (upgrade) {
+      this.fail(new UpstreamError('protocol', `the upstream switched protocols (${status}), which is not proxied`));
+      return 0;
+    }
+    if (status < 200) return 0; // informational: the final response follows on the same connection
+    this.#headTimer.disarm();
+    this.#bodyTimer.arm(a.request.bodyTimeout);
+    this.#keepAlive = keepAlive;
+    this.#readKeepAliveHint(raw);
+    a.handler.onResponseStart(a, status, raw);
+    // A HEAD response announces a length it does not send.
+    return a.request.method === 'HEAD' ? 1 : 0;
+  }
+
+  #onComplete(): void {
+    const a = this.attempt;
+    if (!a || this.#status < 200) return;
+    this.attempt = undefined;
+    a.conn = undefined;
+    this.#bodyTimer.disarm();
+    if (this.#keepAlive && this.#requestSent && !this.socket.destroyed) this.pool.released(this);
+    else this.socket.destroy();
+    if (!a.done) {
+      a.done = true;
+      a.handler.onResponseEnd(a);
+    }
+  }
+
+  /** `Keep-Alive: timeout=N` says how long the upstream keeps an idle connection. */
+  #readKeepAliveHint(raw: readonly string[]): void {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length !== 10 || name.toLowerCase() !== 'keep-alive') continue;
+      const value = raw[i + 1]!;
+      if (value === this.#hintSeen) return; // the same upstream says the same thing on every response
+      this.#hintSeen = value;
+      const m = /timeout=(\d+)/i.exec(value);
+      if (m) this.keepAliveMs = Math.min(Math.max(Number(m[1]) * 1000 - KEEP_ALIVE_MARGIN_MS, 0), MAX_KEEP_ALIVE_MS);
+      return;
+    }
+  }
+
+  /** Ends the current attempt (if any) with `err` and closes the connection: its state is unknown now. */
+  fail(err: UpstreamError): void {
+    this.#headTimer.disarm();
+    this.#bodyTimer.disarm();
+    const a = this.attempt;
+    this.attempt = undefined;
+    if (!this.socket.destroyed) this.socket.destroy();
+    if (a) {
+      a.conn = undefined;
+      a.fail(err);
+    }
+  }
+}
+
+/**
+ * A timeout armed once per request on a long-lived connection: one Timeout object, refresh()ed, instead of a new
+ * timer per request (an allocation plus a list removal each time, on every proxied request).
+ */
+class ReusableTimer {
+  #timer: NodeJS.Timeout | undefined;
+  #ms = 0;
+  #armed = false;
+  readonly #fire: () => void;
+
+  constructor(fire: () => void) {
+    this.#fire = fire;
+  }
+
+  /** Starts the countdown of `ms` (0 = no limit: disarmed). */
+  arm(ms: number): void {
+    if (ms <= 0) {
+      this.#armed = false;
+      return;
+    }
+    this.#armed = true;
+    if (this.#timer !== undefined && this.#ms === ms) {
+      this.#timer.refresh();
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#ms = ms;
+    // A disarmed timer may still fire once; it then does nothing (and refresh() revives it for the next request).
+    this.#timer = setTimeout(() => {
+      if (!this.#armed) return;
+      this.#armed = false;
+      this.#fire();
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** Activity: restarts the countdown, if armed. */
+  touch(): void {
+    if (this.#armed) this.#timer?.refresh();
+  }
+
+  disarm(): void {
+    this.#armed = false;
+  }
+
+  dispose(): void {
+    this.#armed = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function drained(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
+/**
+ * A whole exchange whose body does not matter (health probes, mirrors): resolves with the status, or rejects with the
+ * failure. The body is read and dropped so the connection can be reused.
+ */
+export function exchangeStatus(
+  pool: UpstreamPool,
+  request: Omit<UpstreamRequest, 'bodyTimeout'> & { readonly timeoutMs: number },
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let timer: NodeJS.Timeout | undefined;
+    pool.dispatch(
+      { ...request, bodyTimeout: request.timeoutMs },
+      {
+        onRequestStart(controller) {
+          if (request.timeoutMs > 0)
+            timer = setTimeout(
+              () => controller.abort(new UpstreamError('timeout', `no answer within ${request.timeoutMs} ms`)),
+              request.timeoutMs,
+            );
+        },
+        onResponseStart(_c, s) {
+          status = s;
+        },
+        onResponseData() {},
+        onResponseEnd() {
+          clearTimeout(timer);
+          resolve(status);
+        },
+        onResponseError(_c, err) {
+          clearTimeout(timer);
+          reject(err);
+        },
+      },
+    );
+  });
+}
