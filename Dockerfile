@@ -14,5 +14,6 @@ COPY src ./src
 # The image's `node` user (uid 1000): never root; the root filesystem can be mounted read-only.
 USER 1000:1000
 EXPOSE 8080 9901
-ENTRYPOINT ["node", "src/cli.ts"]
+# V8 flags: see src/runtime/node-flags.ts.
+ENTRYPOINT ["node", "--max-semi-space-size=16", "src/cli.ts"]
 CMD ["serve", "--kube", "--host=0.0.0.0", "--admin-host=0.0.0.0"]

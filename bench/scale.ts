@@ -12,6 +12,7 @@ import { fetchKey } from '../src/docs/discovery.ts';
 import { mergeDocuments } from '../src/docs/merge.ts';
 import { v2OpenAPIDocument } from '../src/docs/v2-document.ts';
 import { EMPTY_RESOURCES } from '../src/resources/types.ts';
+import { NODE_FLAGS } from '../src/runtime/node-flags.ts';
 import type { ModelAPI } from '../src/schema/model-api.ts';
 import { type Measurement, median, processTree, rssMB, wrk } from './load.ts';
 import { waitHttp } from './peers.ts';
@@ -59,6 +60,7 @@ function serveModelgate(ctx: ScaleContext, dir: string, listen: number): ChildPr
   return ctx.spawn(
     process.execPath,
     [
+      ...NODE_FLAGS,
       join(root, 'src/cli.ts'),
       'serve',
       '--config',

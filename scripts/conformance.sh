@@ -9,5 +9,5 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$suite"
 node run.mjs --config-dir "$work" \
-  --gateway-cmd "$(command -v node) $root/src/cli.ts serve --config {configDir} --port {port} --admin-port 0 --controller-name {controllerName}" \
+  --gateway-cmd "$(command -v node) --max-semi-space-size=16 $root/src/cli.ts serve --config {configDir} --port {port} --admin-port 0 --controller-name {controllerName}" \
   "$@"

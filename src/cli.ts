@@ -1,10 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 /** The modelgate command line: `serve` (file mode), `validate`, `docs` and `diff`. */
 import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { diffDocuments } from './changes/diff.ts';
 import { type ChangeFormat, formatChanges } from './changes/format.ts';
@@ -13,7 +12,6 @@ import { atLeast, type ChangeLevel } from './changes/rules.ts';
 import { compileSnapshot } from './compiler/compile.ts';
 import { buildOffline } from './docs/offline-build.ts';
 import { apiDocument, mergedDocument, versionDocument } from './docs/published.ts';
-import { KubeGateway } from './kube/kube-gateway.ts';
 import { createLogger } from './observability/logger.ts';
 import { formatDiagnostic, hasErrors } from './resources/diagnostics.ts';
 import { FileGateway } from './runtime/file-gateway.ts';
@@ -116,6 +114,11 @@ async function serve(args: string[]): Promise<number> {
   };
   let gateway: { start(): Promise<void>; stop(): Promise<void> };
   if (values.kube) {
+    // Loaded only here: the Kubernetes client is a large library (tens of MB of heap) that file mode never needs.
+    const [{ KubeConfig }, { KubeGateway }] = await Promise.all([
+      import('@kubernetes/client-node'),
+      import('./kube/kube-gateway.ts'),
+    ]);
     // In the cluster: the ServiceAccount (in-cluster config); outside: --kubeconfig, KUBECONFIG or ~/.kube/config.
     const kubeConfig = new KubeConfig();
     if (values.kubeconfig) kubeConfig.loadFromFile(values.kubeconfig);

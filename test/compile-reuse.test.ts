@@ -57,3 +57,52 @@ describe('reusing compiled ModelAPIs across reloads', () => {
     );
   });
 });
+
+describe('reusing rendered API documents across reloads', () => {
+  const documented = {
+    ...api,
+    spec: { ...api.spec, docs: { openAPI: { configMapRef: { name: 'iris-openapi' } } } },
+  } as ModelAPI;
+  const configMap = (title: string) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'iris-openapi', namespace: 'ml' },
+    data: {
+      'openapi.json': JSON.stringify({
+        openapi: '3.1.0',
+        info: { title, version: '1' },
+        paths: { '/predict': { post: { responses: { '200': { description: 'ok' } } } } },
+      }),
+    },
+  });
+  const endpoints = slice('10.0.0.1');
+  const withDocs = (cm: ReturnType<typeof configMap>, more: ModelAPI[] = []): ResourceSet => ({
+    ...resources(endpoints),
+    modelApis: [documented, ...more],
+    configMaps: [cm as ResourceSet['configMaps'][number]],
+  });
+
+  it('keeps an unchanged API document, re-renders when its ConfigMap or its tag changes', () => {
+    const cm = configMap('Iris');
+    const a = compileSnapshot(withDocs(cm)).snapshot.docs.apis[0]!;
+    const b = compileSnapshot(withDocs(cm)).snapshot.docs.apis[0]!;
+    assert.equal(a, b, 'the same published API: nothing was rendered again');
+    const c = compileSnapshot(withDocs(configMap('Iris 2'))).snapshot.docs.apis[0]!;
+    assert.notEqual(c, a);
+    assert.equal(c.versions[0]!.source, a.versions[0]!.source);
+    assert.match(JSON.stringify(c.parts[0]!.document), /"paths"/);
+    // Another API titled the same: both tags are qualified by namespace now, so the first is rendered again.
+    const twin = {
+      ...api,
+      metadata: { name: 'iris', namespace: 'other' },
+      spec: {
+        protocol: 'openapi',
+        pathPrefix: '/other/iris',
+        versions: [{ name: 'v1', backend: { url: 'http://10.0.0.9:80' } }],
+      },
+    } as ModelAPI;
+    const d = compileSnapshot(withDocs(cm, [twin])).snapshot.docs.apis.find((x) => x.namespace === 'ml')!;
+    assert.notEqual(d, a);
+    assert.equal(d.tag, 'ml/iris');
+  });
+});

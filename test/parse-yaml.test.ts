@@ -110,6 +110,9 @@ describe('parseObjects document cache', () => {
     assert.equal(formatDiagnostic(second.diagnostics[0]!).split(': error')[0], 'g.yaml:35:3');
     // The same document text parsed again yields equal objects (shared, never mutated by anyone).
     assert.deepEqual(parseObjects('h.yaml', doc('x')).objects[0]!.object, first.objects[0]!.object);
+    // … and, namespaced by collect(), the same ModelAPI object: the compiler reuses its work by that identity.
+    const load = () => collect(parseObjects('h.yaml', doc('x')).objects, []).resources.modelApis[0];
+    assert.equal(load(), load());
   });
 });
 

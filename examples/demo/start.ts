@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../src/runtime/node-flags.ts';
 import { chatHandler } from '../servers/chat-openai-server.ts';
 import { startServer } from '../servers/http-util.ts';
 import { irisHandler } from '../servers/iris-v2-server.ts';
@@ -20,6 +21,7 @@ const gateway = spawn(
   process.execPath,
   // .state/demo keeps the API changelog across restarts of the demo (git-ignored).
   [
+    ...NODE_FLAGS,
     'src/cli.ts',
     'serve',
     '--config',

@@ -80,8 +80,9 @@ export function buildDocs(
 ): DocsBuild {
   const tasks = new Map<string, DocsTask>();
   const statuses = new Map<string, DocsStatus>();
-  const allParts: MergePart[] = [];
   const apis: PublishedApi[] = [];
+  // Gateway-wide settings every API's document depends on, as one comparable value.
+  const settingsKey = JSON.stringify([settings.publicURL, settings.pathPrefix, settings.securitySchemes ?? null]);
   const tagNames = new Map<string, number>();
   for (const { api } of served) {
     const title = api.spec.docs?.title ?? api.metadata.name;
@@ -89,113 +90,12 @@ export function buildDocs(
   }
 
   for (const entry of served) {
-    const { api, summary } = entry;
-    const hidden = api.spec.docs?.hidden === true;
-    const titleBase = api.spec.docs?.title ?? api.metadata.name;
-    const tagName = (tagNames.get(titleBase) ?? 0) > 1 ? `${summary.namespace}/${titleBase}` : titleBase;
-    const resolved = new Map<string, ResolvedSource>();
-    const refuse = api.spec.docs?.breakingChanges === 'Refuse';
-    /** Fresh sources of held versions: rendered as their candidates. */
-    const candidates = new Map<string, ResolvedSource>();
-    for (const [i, version] of api.spec.versions.entries()) {
-      const source = resolveVersionSource({
-        api,
-        version,
-        cluster: summary.versions[i]!.cluster,
-        configMaps,
-        discovered,
-      });
-      const held = refuse ? settings.heldSources?.get(`${summary.ref}\0${version.name}`) : undefined;
-      if (held) candidates.set(version.name, source);
-      // A held version keeps its accepted document but the fresh tasks, so its source is still watched.
-      resolved.set(version.name, held ? { ...held, tasks: source.tasks } : source);
-      for (const t of source.tasks) tasks.set(t.key, t);
-    }
-    const multi = summary.versions.length > 1;
-    const primary = primaryVersion(summary);
-    const partOf = (versionName: string, versioned: boolean): MergePart => {
-      const version = api.spec.versions.find((v) => v.name === versionName)!;
-      const sv = summary.versions.find((v) => v.name === versionName)!;
-      const basePath = versioned ? sv.path : summary.pathPrefix;
-      const { document } = renderVersionDocument(resolved.get(versionName)!, {
-        title: titleBase,
-        version: versionName,
-        basePath,
-        modelName: sv.modelName,
-        modelVersion: version.modelVersion,
-      });
-      return {
-        ref: summary.ref,
-        namespace: summary.namespace,
-        name: summary.name,
-        version: versionName,
-        versioned,
-        tag: { name: tagName, description: tagDescription(api, summary) },
-        group: PROTOCOL_GROUPS[summary.protocol],
-        document,
-        hostnames: summary.hostnames,
-        ...(!versioned && multi
-          ? { versionPin: { header: entry.versionHeader, versions: summary.versions.map((v) => v.name) } }
-          : {}),
-        maxRequestBodyBytes: entry.maxRequestBodyBytes,
-        ...(documentedSecurity(api, settings.securitySchemes) ?? {}),
-        ...(api.spec.rateLimit || api.spec.tokenLimit ? { rateLimited: true } : {}),
-        ...(api.spec.validation ? { validated: true } : {}),
-        ...(api.spec.cache ? { cached: true } : {}),
-        // Deprecation belongs to the version's own paths; the unversioned ones move on to the next version.
-        ...(version.deprecated && versioned ? { deprecation: version.sunset ? { sunset: version.sunset } : {} } : {}),
-      };
-    };
-    // The unversioned paths are documented from the version most unpinned traffic reaches; the versioned paths of
-    // every version follow when there is more than one (a single version's are in its own document).
-    const apiParts = [
-      ...(primary ? [partOf(primary, false)] : []),
-      ...(multi || !primary ? summary.versions.map((v) => partOf(v.name, true)) : []),
-    ];
-    if (!hidden) allParts.push(...apiParts);
-    const documented = combineDocumented(resolved);
-    const docPath = `${settings.pathPrefix}/openapi/${summary.namespace}/${summary.name}.json`;
-    apis.push({
-      ref: summary.ref,
-      namespace: summary.namespace,
-      name: summary.name,
-      title: titleBase,
-      tag: tagName,
-      protocol: summary.protocol,
-      pathPrefix: summary.pathPrefix,
-      hidden,
-      description: api.spec.docs?.description ?? '',
-      documented,
-      versions: summary.versions.map((v, i) => ({
-        name: v.name,
-        weight: v.weight,
-        path: v.path,
-        cluster: v.cluster,
-        source: resolved.get(v.name)!.provenance.source,
-        deprecated: api.spec.versions[i]?.deprecated === true,
-        ...(api.spec.versions[i]?.sunset ? { sunset: api.spec.versions[i]!.sunset! } : {}),
-        ...(api.spec.versions[i]?.successor ? { successor: api.spec.versions[i]!.successor! } : {}),
-        part: multi || !primary ? apiParts.find((p) => p.versioned && p.version === v.name)! : partOf(v.name, true),
-        ...(refuse ? { origin: resolved.get(v.name)! } : {}),
-        ...(candidates.has(v.name)
-          ? {
-              candidate: renderVersionDocument(candidates.get(v.name)!, {
-                title: titleBase,
-                version: v.name,
-                basePath: v.path,
-                modelName: v.modelName,
-                modelVersion: api.spec.versions[i]?.modelVersion,
-              }).document,
-            }
-          : {}),
-      })),
-      parts: apiParts,
-    });
-    statuses.set(summary.ref, {
-      condition: condition('Documented', documented.status, documented.reason, documented.message),
-      versions: Object.fromEntries([...resolved].map(([name, s]) => [name, s.provenance as Json])),
-      docs: { url: settings.publicURL + docPath },
-    });
+    const titleBase = entry.api.spec.docs?.title ?? entry.api.metadata.name;
+    const tagName = (tagNames.get(titleBase) ?? 0) > 1 ? `${entry.summary.namespace}/${titleBase}` : titleBase;
+    const built = documentApiReusing(entry, tagName, configMaps, discovered, settings, settingsKey);
+    for (const t of built.tasks) tasks.set(t.key, t);
+    apis.push(built.published);
+    statuses.set(entry.summary.ref, built.status);
   }
 
   const routeParts = routeDocs.flatMap((target) => {
@@ -230,6 +130,174 @@ export function buildDocs(
   const prefixes = new Map(served.map((s) => [s.summary.ref, s.summary.pathPrefix.length]));
   reportOnStatuses({ conflicts: claims.conflicts, renames: claims.renames }, statuses, prefixes);
   return { plane, statuses };
+}
+
+/** One ModelAPI's share of the docs pass. */
+interface ApiDocs {
+  readonly published: PublishedApi;
+  readonly status: DocsStatus;
+  /** Discovery tasks its versions need (fetches of descriptions and their references). */
+  readonly tasks: readonly DocsTask[];
+}
+
+/**
+ * The previous docs of a ModelAPI, reused while nothing they are made of changed: the same resource object and
+ * summary (the compiler reuses those for an unchanged API), tag, limits, gateway settings, held sources, the same
+ * ConfigMap objects it reads and the same discovery results for every task it had. Most of a reload's allocation
+ * for ten thousand APIs was re-rendering documents that did not change. Results are immutable; weak keys.
+ */
+const documentedApis = new WeakMap<
+  ModelAPI,
+  { deps: readonly unknown[]; discovered: readonly unknown[]; result: ApiDocs }
+>();
+
+function documentApiReusing(
+  entry: ServedApi,
+  tagName: string,
+  configMaps: readonly ConfigMap[],
+  discovered: Discovered,
+  settings: DocsSettings,
+  settingsKey: string,
+): ApiDocs {
+  const { api, summary } = entry;
+  const deps: unknown[] = [summary, tagName, entry.maxRequestBodyBytes, entry.versionHeader, settingsKey];
+  const namespace = api.metadata.namespace ?? 'default';
+  for (const version of api.spec.versions) {
+    const ref = (version.docs?.openAPI ?? api.spec.docs?.openAPI)?.configMapRef;
+    if (ref)
+      deps.push(
+        configMaps.find((c) => c.metadata.name === ref.name && (c.metadata.namespace ?? 'default') === namespace),
+      );
+    deps.push(settings.heldSources?.get(`${summary.ref}\0${version.name}`));
+  }
+  const cached = documentedApis.get(api);
+  if (
+    cached &&
+    cached.deps.length === deps.length &&
+    cached.deps.every((d, i) => d === deps[i]) &&
+    cached.result.tasks.every((t, i) => discovered.get(t.key) === cached.discovered[i])
+  )
+    return cached.result;
+  const result = documentApi(entry, tagName, configMaps, discovered, settings);
+  documentedApis.set(api, { deps, discovered: result.tasks.map((t) => discovered.get(t.key)), result });
+  return result;
+}
+
+/** Resolves, renders and reports one ModelAPI's versions. */
+function documentApi(
+  entry: ServedApi,
+  tagName: string,
+  configMaps: readonly ConfigMap[],
+  discovered: Discovered,
+  settings: DocsSettings,
+): ApiDocs {
+  const { api, summary } = entry;
+  const hidden = api.spec.docs?.hidden === true;
+  const titleBase = api.spec.docs?.title ?? api.metadata.name;
+  const tasks: DocsTask[] = [];
+  const resolved = new Map<string, ResolvedSource>();
+  const refuse = api.spec.docs?.breakingChanges === 'Refuse';
+  /** Fresh sources of held versions: rendered as their candidates. */
+  const candidates = new Map<string, ResolvedSource>();
+  for (const [i, version] of api.spec.versions.entries()) {
+    const source = resolveVersionSource({
+      api,
+      version,
+      cluster: summary.versions[i]!.cluster,
+      configMaps,
+      discovered,
+    });
+    const held = refuse ? settings.heldSources?.get(`${summary.ref}\0${version.name}`) : undefined;
+    if (held) candidates.set(version.name, source);
+    // A held version keeps its accepted document but the fresh tasks, so its source is still watched.
+    resolved.set(version.name, held ? { ...held, tasks: source.tasks } : source);
+    tasks.push(...source.tasks);
+  }
+  const multi = summary.versions.length > 1;
+  const primary = primaryVersion(summary);
+  const partOf = (versionName: string, versioned: boolean): MergePart => {
+    const version = api.spec.versions.find((v) => v.name === versionName)!;
+    const sv = summary.versions.find((v) => v.name === versionName)!;
+    const basePath = versioned ? sv.path : summary.pathPrefix;
+    const { document } = renderVersionDocument(resolved.get(versionName)!, {
+      title: titleBase,
+      version: versionName,
+      basePath,
+      modelName: sv.modelName,
+      modelVersion: version.modelVersion,
+    });
+    return {
+      ref: summary.ref,
+      namespace: summary.namespace,
+      name: summary.name,
+      version: versionName,
+      versioned,
+      tag: { name: tagName, description: tagDescription(api, summary) },
+      group: PROTOCOL_GROUPS[summary.protocol],
+      document,
+      hostnames: summary.hostnames,
+      ...(!versioned && multi
+        ? { versionPin: { header: entry.versionHeader, versions: summary.versions.map((v) => v.name) } }
+        : {}),
+      maxRequestBodyBytes: entry.maxRequestBodyBytes,
+      ...(documentedSecurity(api, settings.securitySchemes) ?? {}),
+      ...(api.spec.rateLimit || api.spec.tokenLimit ? { rateLimited: true } : {}),
+      ...(api.spec.validation ? { validated: true } : {}),
+      ...(api.spec.cache ? { cached: true } : {}),
+      // Deprecation belongs to the version's own paths; the unversioned ones move on to the next version.
+      ...(version.deprecated && versioned ? { deprecation: version.sunset ? { sunset: version.sunset } : {} } : {}),
+    };
+  };
+  // The unversioned paths are documented from the version most unpinned traffic reaches; the versioned paths of
+  // every version follow when there is more than one (a single version's are in its own document).
+  const apiParts = [
+    ...(primary ? [partOf(primary, false)] : []),
+    ...(multi || !primary ? summary.versions.map((v) => partOf(v.name, true)) : []),
+  ];
+  const documented = combineDocumented(resolved);
+  const docPath = `${settings.pathPrefix}/openapi/${summary.namespace}/${summary.name}.json`;
+  const published: PublishedApi = {
+    ref: summary.ref,
+    namespace: summary.namespace,
+    name: summary.name,
+    title: titleBase,
+    tag: tagName,
+    protocol: summary.protocol,
+    pathPrefix: summary.pathPrefix,
+    hidden,
+    description: api.spec.docs?.description ?? '',
+    documented,
+    versions: summary.versions.map((v, i) => ({
+      name: v.name,
+      weight: v.weight,
+      path: v.path,
+      cluster: v.cluster,
+      source: resolved.get(v.name)!.provenance.source,
+      deprecated: api.spec.versions[i]?.deprecated === true,
+      ...(api.spec.versions[i]?.sunset ? { sunset: api.spec.versions[i]!.sunset! } : {}),
+      ...(api.spec.versions[i]?.successor ? { successor: api.spec.versions[i]!.successor! } : {}),
+      part: multi || !primary ? apiParts.find((p) => p.versioned && p.version === v.name)! : partOf(v.name, true),
+      ...(refuse ? { origin: resolved.get(v.name)! } : {}),
+      ...(candidates.has(v.name)
+        ? {
+            candidate: renderVersionDocument(candidates.get(v.name)!, {
+              title: titleBase,
+              version: v.name,
+              basePath: v.path,
+              modelName: v.modelName,
+              modelVersion: api.spec.versions[i]?.modelVersion,
+            }).document,
+          }
+        : {}),
+    })),
+    parts: apiParts,
+  };
+  const status: DocsStatus = {
+    condition: condition('Documented', documented.status, documented.reason, documented.message),
+    versions: Object.fromEntries([...resolved].map(([name, s]) => [name, s.provenance as Json])),
+    docs: { url: settings.publicURL + docPath },
+  };
+  return { published, status, tasks };
 }
 
 /** The security requirement of an API's operations: its providers that have an OpenAPI scheme. */

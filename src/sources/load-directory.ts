@@ -85,6 +85,22 @@ export async function loadDirectory(dir: string, displayRoot = dir): Promise<Dir
   return { resources, locations, diagnostics, hash: hash.digest('hex') };
 }
 
+/**
+ * Sources hand over objects with the namespace filled in, as the API server does. The copy is made once per parsed
+ * object: the parser hands back the same object for an unchanged document, and the compiler reuses its work for an
+ * object it has seen (by identity), so a new copy on every reload would make every API look changed.
+ */
+const namespacedCopies = new WeakMap<object, LocatedObject['object']>();
+function namespaced(object: LocatedObject['object']): LocatedObject['object'] {
+  if (object.metadata.namespace !== undefined) return object;
+  let copy = namespacedCopies.get(object);
+  if (copy === undefined) {
+    copy = { ...object, metadata: { ...object.metadata, namespace: 'default' } };
+    namespacedCopies.set(object, copy);
+  }
+  return copy;
+}
+
 /** Groups objects by kind; a second object with the same kind, namespace and name is an error at its location. */
 export function collect(
   objects: readonly LocatedObject[],
@@ -117,11 +133,7 @@ export function collect(
       continue;
     }
     locations.set(key, location);
-    // Sources hand over objects with the namespace filled in, as the API server does.
-    const withNamespace = {
-      ...object,
-      metadata: { ...object.metadata, namespace: object.metadata.namespace ?? 'default' },
-    };
+    const withNamespace = namespaced(object);
     switch (object.kind) {
       case 'ModelAPI':
         modelApis.push(withNamespace as unknown as ModelAPI);
