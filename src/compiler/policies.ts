@@ -40,6 +40,20 @@ export interface CompiledPolicies {
   readonly problems: ConditionInput[];
 }
 
+/** Whether a ModelAPI sets any traffic policy (the fields compilePolicies reads). */
+export function hasPolicies(api: ModelAPI): boolean {
+  const s = api.spec;
+  return (
+    s.auth !== undefined ||
+    s.cors !== undefined ||
+    s.ipAccess !== undefined ||
+    s.rateLimit !== undefined ||
+    s.tokenLimit !== undefined ||
+    s.cache !== undefined ||
+    s.validation !== undefined
+  );
+}
+
 /** Compiles the traffic policies of a ModelAPI. */
 export function compilePolicies(
   api: ModelAPI,

@@ -137,7 +137,18 @@ export class UpstreamRegistry {
 
 /** Endpoints share health state when they are the same origin probed the same way. */
 function endpointKey(cluster: Cluster, origin: string, ready: boolean): string {
-  return `${poolKey(origin, cluster)} ${ready} ${JSON.stringify(cluster.activeHealthCheck ?? null)} ${JSON.stringify(cluster.passiveHealthCheck)} ${cluster.hostHeader ?? ''}`;
+  return `${poolKey(origin, cluster)} ${ready} ${healthKey(cluster)}`;
+}
+
+/** The probe settings part of endpoint keys, once per cluster object (reused across reloads with its ModelAPI). */
+const healthKeys = new WeakMap<Cluster, string>();
+function healthKey(cluster: Cluster): string {
+  let key = healthKeys.get(cluster);
+  if (key === undefined) {
+    key = `${JSON.stringify(cluster.activeHealthCheck ?? null)} ${JSON.stringify(cluster.passiveHealthCheck)} ${cluster.hostHeader ?? ''}`;
+    healthKeys.set(cluster, key);
+  }
+  return key;
 }
 
 /** Connections are shared by origin and TLS settings (another CA or client certificate is another pool). */

@@ -14,13 +14,23 @@ export interface PublishedStatus {
 /** Keeps the latest status of every resource. */
 export class StatusStore {
   #statuses = new Map<string, PublishedStatus>();
+  /** The compiler's status each published one was made from. */
+  #inputs = new Map<string, ResourceStatus>();
 
   /** Replaces all statuses with the compiler's; returns the refs whose conditions changed. */
   update(statuses: readonly ResourceStatus[], now: Date): string[] {
     const next = new Map<string, PublishedStatus>();
+    const inputs = new Map<string, ResourceStatus>();
     const changed: string[] = [];
     for (const s of statuses) {
       const prev = this.#statuses.get(s.ref);
+      inputs.set(s.ref, s);
+      // Unchanged (the usual case for all but a few of thousands of resources): keep what was published.
+      const before = this.#inputs.get(s.ref);
+      if (prev && before && sameInput(before, s)) {
+        next.set(s.ref, prev);
+        continue;
+      }
       const conditions = mergeConditions(
         (prev?.conditions ?? []).filter((c) => s.conditions.some((n) => n.type === c.type)),
         s.conditions,
@@ -37,6 +47,7 @@ export class StatusStore {
       next.set(s.ref, published);
     }
     this.#statuses = next;
+    this.#inputs = inputs;
     return changed;
   }
 
@@ -52,4 +63,17 @@ export class StatusStore {
 
 function strip(c: Condition): unknown {
   return [c.type, c.status, c.reason, c.message];
+}
+
+/** Same conditions (by type, status, reason, message, in order), generation and the very same fields object. */
+function sameInput(a: ResourceStatus, b: ResourceStatus): boolean {
+  if (a === b) return true;
+  if (a.observedGeneration !== b.observedGeneration || a.fields !== b.fields) return false;
+  if (a.conditions.length !== b.conditions.length) return false;
+  for (let i = 0; i < a.conditions.length; i++) {
+    const x = a.conditions[i]!;
+    const y = b.conditions[i]!;
+    if (x.type !== y.type || x.status !== y.status || x.reason !== y.reason || x.message !== y.message) return false;
+  }
+  return true;
 }
