@@ -195,6 +195,32 @@ describe('forwarding', () => {
     await res.body.dump();
   });
 
+  it('relays response headers as the upstream sent them, minus hop-by-hop ones and those the gateway sets', async () => {
+    const up = await startUpstream('headers', async (_req, res) => {
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.setHeader('x-request-id', 'upstream-id');
+      res.setHeader('x-model-version', 'upstream-version');
+      res.setHeader('constructor', 'a valid header name');
+      res.setHeader('connection', 'x-hop');
+      res.setHeader('x-hop', 'dropped');
+      res.end('ok');
+      return true;
+    });
+    const gw2 = await startGateway({ 'r.yaml': modelApiYaml('r', 'openapi', [{ name: 'v1', url: up.origin }]) });
+    try {
+      const res = await call(`${gw2.url}/models/r/x`, { headers: { 'x-request-id': 'mine' } });
+      assert.deepEqual(res.headers['set-cookie'], ['a=1', 'b=2']);
+      assert.equal(res.headers['x-request-id'], 'mine');
+      assert.equal(res.headers['x-model-version'], 'v1');
+      assert.equal(res.headers.constructor, 'a valid header name');
+      assert.equal(res.headers['x-hop'], undefined);
+      assert.equal(res.text, 'ok');
+    } finally {
+      await gw2.stop();
+      await up.close();
+    }
+  });
+
   it('bodies stream up intact (64 KiB)', async () => {
     const big = 'y'.repeat(64 * 1024);
     const gw2 = await startGateway({ 'r.yaml': modelApiYaml('r', 'openapi', [{ name: 'v1', url: a.origin }]) });

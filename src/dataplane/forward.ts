@@ -11,7 +11,7 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import type { HeaderModifier, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
 import type { Endpoint } from './endpoint.ts';
-import { downstreamResponseHeaders } from './headers.ts';
+import { downstreamHeaderList, downstreamResponseHeaders, headerInList } from './headers.ts';
 import { hasRequestBody } from './request-body.ts';
 import { modifyHeaderObject } from './route-filters.ts';
 import type { ServingCluster } from './runtime-snapshot.ts';
@@ -235,15 +235,25 @@ class Exchange implements UpstreamHandler {
       endpoint.succeeded();
     }
     const res = this.#f.res;
-    const out = downstreamResponseHeaders(rawHeaders);
-    out['x-request-id'] = this.#f.requestId;
-    Object.assign(out, this.#f.responseHeaders);
-    if (this.#f.responseModifiers) for (const m of this.#f.responseModifiers) modifyHeaderObject(out, m);
-    const tap = this.#f.tap?.(statusCode, out);
-    if (tap?.rewrites) delete out['content-length'];
-    this.#tap = tap;
-    res.writeHead(statusCode, out);
-    const length = tap?.rewrites ? undefined : out['content-length'];
+    let length: string | string[] | undefined;
+    if (this.#f.tap === undefined && this.#f.responseModifiers === undefined) {
+      // The common case: a flat header list straight into writeHead, no object with the upstream's names as keys.
+      const list = downstreamHeaderList(rawHeaders, this.#f.responseHeaders);
+      list.push('x-request-id', this.#f.requestId);
+      for (const name in this.#f.responseHeaders) list.push(name, this.#f.responseHeaders[name]!);
+      res.writeHead(statusCode, list);
+      length = headerInList(list, 'content-length');
+    } else {
+      const out = downstreamResponseHeaders(rawHeaders);
+      out['x-request-id'] = this.#f.requestId;
+      Object.assign(out, this.#f.responseHeaders);
+      if (this.#f.responseModifiers) for (const m of this.#f.responseModifiers) modifyHeaderObject(out, m);
+      const tap = this.#f.tap?.(statusCode, out);
+      if (tap?.rewrites) delete out['content-length'];
+      this.#tap = tap;
+      res.writeHead(statusCode, out);
+      length = tap?.rewrites ? undefined : out['content-length'];
+    }
     this.#bodyLeft = typeof length === 'string' ? Number(length) : -1;
     // A streamed response (no length: SSE, chunked) must show its start even before its first event. The flush waits
     // for the end of this parser run, so when the first event came in the same read it leaves in the same write as

@@ -97,3 +97,37 @@ export function downstreamResponseHeaders(raw: readonly string[]): Record<string
   if (listed) for (const name of listed) delete out[name];
   return out;
 }
+
+/**
+ * The same as downstreamResponseHeaders as a flat [name, value, …] list for writeHead, leaving out the names the
+ * gateway sets itself (`replaced`, and x-request-id). Repeated headers stay separate entries, in order.
+ */
+export function downstreamHeaderList(raw: readonly string[], replaced: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'connection') listed = connectionTokens(raw[i + 1]);
+      continue;
+    }
+    if (name === 'x-request-id' || Object.hasOwn(replaced, name)) continue;
+    out.push(name, raw[i + 1]!);
+  }
+  if (listed) {
+    let w = 0;
+    for (let r = 0; r < out.length; r += 2) {
+      if (listed.has(out[r]!)) continue;
+      out[w++] = out[r]!;
+      out[w++] = out[r + 1]!;
+    }
+    out.length = w;
+  }
+  return out;
+}
+
+/** The first value of a lower-case header name in a flat list. */
+export function headerInList(list: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return list[i + 1];
+  return undefined;
+}
