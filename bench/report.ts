@@ -143,7 +143,7 @@ export function writeReport(r: Report, elapsedS: number): string {
 
   if (r.sse) {
     lines.push(
-      '## SSE: 50 events, 5 ms apart (8 sequential streams per measurement)',
+      '## SSE: 50 events, 5 ms apart (12 sequential streams per measurement, after 2 uncounted ones)',
       '',
       'Delay = when an event arrives at the client minus when the upstream wrote it (same clock). Reads = separate reads the client saw for the events: fewer reads than events means chunks were held back and merged.',
       '',

@@ -60,6 +60,9 @@ async function startUpstream(): Promise<{ port: number; proc: ChildProcess }> {
   return { port, proc };
 }
 
+/** Streams per SSE measurement (after two warm-up streams the probe does not count). */
+const SSE_STREAMS = 12;
+
 function sseProbe(
   url: string,
   streams: number,
@@ -197,7 +200,7 @@ async function main(): Promise<void> {
     const runs: Record<string, ReturnType<typeof sseProbe>[]> = {};
     for (let rep = 0; rep < REPS; rep++) {
       for (const p of rotate(peers, rep)) {
-        const r = sseProbe(p.base + p.pathFor('/sse/50/5'), 8);
+        const r = sseProbe(p.base + p.pathFor('/sse/50/5'), SSE_STREAMS);
         append(runs, p.name, r);
         process.stdout.write(
           `sse | ${p.name} | rep ${rep + 1}: ttfb ${r.ttfbMs.toFixed(2)} ms, delay ${r.delayMs.toFixed(2)} ms, reads ${r.reads}/${r.events}\n`,

@@ -1,6 +1,6 @@
 /**
  * Measures one streamed response path: time to first byte (first event) and how late each event arrives compared
- * with when the upstream stamped it (`"t"`, same machine clock), over N sequential streams. A proxy that holds chunks
+ * with when the upstream stamped it (`"t"`, same machine clock), over N sequential streams (after two uncounted ones). A proxy that holds chunks
  * back shows as a high per-event delay and fewer separate reads than events.
  *
  *   node bench/sse-probe.ts URL STREAMS    → prints one JSON line
@@ -13,9 +13,16 @@ const ttfb: number[] = [];
 const delays: number[] = [];
 let reads = 0;
 let events = 0;
-for (let s = 0; s < streams; s++) {
+// Two streams first that are not counted: the probe is a fresh process, and its own first requests (connection,
+// cold code) would otherwise be a large part of the time to first byte of every target.
+const WARMUP = 2;
+for (let s = -WARMUP; s < streams; s++) {
   const started = performance.now();
   const res = await request(url!);
+  if (s < 0) {
+    await res.body.dump();
+    continue;
+  }
   let first = true;
   for await (const chunk of res.body) {
     const now = performance.timeOrigin + performance.now();

@@ -455,11 +455,7 @@ export class DataPlane {
     if (subject !== undefined) upstreamHeaders.push('x-modelgate-client-subject', subject);
     if (identity) {
       // The model learns who calls (and the claims it asked for); the credential itself never leaves the gateway.
-      modifyHeaderList(upstreamHeaders, {
-        remove: identity.header ? [identity.header] : [],
-        set: [...(identity.subject ? [['x-modelgate-subject', identity.subject] as const] : []), ...identity.forward],
-        add: [],
-      });
+      setIdentityHeaders(upstreamHeaders, identity);
     }
     let mirrorBody: ((body: Buffer) => void) | undefined;
     if (filters) {
@@ -778,4 +774,25 @@ export function normalizePath(path: string): string {
   } catch {
     return path;
   }
+}
+
+/**
+ * The caller's identity on the upstream request: the credential header removed, `x-modelgate-subject` and the
+ * forwarded claims/metadata set (replacing any earlier value). A loop over the list instead of a generic header
+ * modifier: this runs on every authenticated request.
+ */
+function setIdentityHeaders(list: string[], identity: Identity): void {
+  const credential = identity.header;
+  const forward = identity.forward;
+  let w = 0;
+  outer: for (let r = 0; r < list.length; r += 2) {
+    const name = list[r]!;
+    if (name === credential || (name === 'x-modelgate-subject' && identity.subject)) continue;
+    for (const [set] of forward) if (set === name) continue outer;
+    list[w++] = name;
+    list[w++] = list[r + 1]!;
+  }
+  list.length = w;
+  if (identity.subject) list.push('x-modelgate-subject', identity.subject);
+  for (const [name, value] of forward) list.push(name, value);
 }

@@ -23,7 +23,9 @@ const MAX_BUCKETS = 100_000;
 
 /** All buckets of one gateway process. */
 export class RateLimiter {
-  readonly #buckets = new Map<string, Bucket>();
+  /** Buckets by policy id, then client key: two lookups on strings the request already holds (no joined key). */
+  readonly #buckets = new Map<string, Map<string, Bucket>>();
+  #count = 0;
 
   /** Takes one token for `key` under `policy` at time `now` (ms). */
   take(policy: RateLimitPolicy, key: string, now = Date.now()): RateLimitDecision {
@@ -36,13 +38,18 @@ export class RateLimiter {
    * tokens the model reported), so a bucket may go negative and the caller waits until it refills.
    */
   spend(policy: RateLimitPolicy, key: string, cost: number, need: number, now = Date.now()): RateLimitDecision {
-    const id = `${policy.id}\0${key}`;
     const ratePerMs = policy.requests / policy.windowMs;
-    let bucket = this.#buckets.get(id);
+    let buckets = this.#buckets.get(policy.id);
+    if (buckets === undefined) {
+      buckets = new Map();
+      this.#buckets.set(policy.id, buckets);
+    }
+    let bucket = buckets.get(key);
     if (!bucket) {
-      if (this.#buckets.size >= MAX_BUCKETS) this.#sweep(now, policy.windowMs);
+      if (this.#count >= MAX_BUCKETS) this.#sweep(now, policy.windowMs);
       bucket = { tokens: policy.burst, updated: now };
-      this.#buckets.set(id, bucket);
+      buckets.set(key, bucket);
+      this.#count++;
     } else {
       bucket.tokens = Math.min(policy.burst, bucket.tokens + (now - bucket.updated) * ratePerMs);
       bucket.updated = now;
@@ -61,8 +68,17 @@ export class RateLimiter {
   /** Drops buckets that have refilled completely (they carry no state). */
   #sweep(now: number, windowMs: number): void {
     // A bucket idle for a window has refilled (a negative one, left by a token budget, needs longer: kept).
-    for (const [id, b] of this.#buckets) if (b.tokens >= 0 && now - b.updated > windowMs) this.#buckets.delete(id);
-    if (this.#buckets.size >= MAX_BUCKETS) this.#buckets.clear();
+    for (const buckets of this.#buckets.values())
+      for (const [key, b] of buckets)
+        if (b.tokens >= 0 && now - b.updated > windowMs) {
+          buckets.delete(key);
+          this.#count--;
+        }
+    if (this.#count >= MAX_BUCKETS) {
+      // Still full: every bucket is in use; starting over is fairer than refusing new clients.
+      for (const buckets of this.#buckets.values()) buckets.clear();
+      this.#count = 0;
+    }
   }
 }
 
