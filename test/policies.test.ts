@@ -166,6 +166,13 @@ describe('policies: local rate limit', () => {
         [{ name: 'v1', url: up.origin }],
         `  auth: {providers: [team-keys]}\n  rateLimit: {requests: 3, per: 1h}\n${inlineDoc}`,
       ),
+      // Nothing listens on port 1: every call is answered by the gateway itself (502/503).
+      'down.yaml': modelApiYaml(
+        'down',
+        'openapi',
+        [{ name: 'v1', url: 'http://127.0.0.1:1' }],
+        '  rateLimit: {requests: 5, per: 1h}\n',
+      ),
     });
   });
   after(async () => {
@@ -188,6 +195,14 @@ describe('policies: local rate limit', () => {
     assert.equal(bob.status, 200, 'another subject has its own budget');
     assert.equal(bob.headers.ratelimit, '"default";r=2;t=0');
     assert.equal(up.seen.length, 4, 'refused requests never reach the model');
+  });
+
+  it('puts the RateLimit headers on answers the gateway makes itself too', async () => {
+    const res = await call(`${gw.url}/models/down/predict`, { body: '{}' });
+    assert.ok(res.status === 502 || res.status === 503, `${res.status}`);
+    assert.equal(res.headers['content-type'], 'application/problem+json');
+    assert.equal(res.headers['ratelimit-policy'], '"default";q=5;w=3600');
+    assert.equal(res.headers.ratelimit, '"default";r=4;t=0');
   });
 
   it('keeps the buckets across a reload that does not change the limit, and documents 429', async () => {

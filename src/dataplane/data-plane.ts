@@ -301,19 +301,23 @@ export class DataPlane {
         this.#inflight++;
         void shared.take(rl, key).then((decision) => {
           try {
-            if (!applyLimit(res, rl, decision, fail))
+            const deferred: string[] = [];
+            if (!applyLimit(res, rl, decision, fail, deferred))
               this.metrics.policyRejections.labels(ctx.rule.labels.api, 'ratelimit').inc();
-            else if (!res.destroyed) this.#dispatch(ctx);
+            else if (!res.destroyed) this.#dispatch({ ...ctx, deferredHeaders: deferred });
           } finally {
             this.#leave(runtime);
           }
         });
         return;
       }
-      if (!applyLimit(res, rl, this.rateLimiter.take(rl, key), fail)) {
+      const deferred: string[] = [];
+      if (!applyLimit(res, rl, this.rateLimiter.take(rl, key), fail, deferred)) {
         this.metrics.policyRejections.labels(ctx.rule.labels.api, 'ratelimit').inc();
         return;
       }
+      this.#dispatch({ ...ctx, deferredHeaders: deferred });
+      return;
     }
     this.#dispatch(ctx);
   }
@@ -367,7 +371,17 @@ export class DataPlane {
 
   /** After the policies: pick the version and the backend, apply filters, forward. */
   #dispatch(ctx: Dispatch): void {
-    const { req, res, started, requestId, fail, path, query, hasQuery, runtime, rule, action, result, identity } = ctx;
+    const { req, res, started, requestId, path, query, hasQuery, runtime, rule, action, result, identity } = ctx;
+    const deferred = ctx.deferredHeaders;
+    const setDeferred = () => {
+      if (deferred) for (let i = 0; i < deferred.length; i += 2) res.setHeader(deferred[i]!, deferred[i + 1]!);
+    };
+    const fail: Dispatch['fail'] = deferred
+      ? (name, detail, extensions) => {
+          setDeferred();
+          ctx.fail(name, detail, extensions);
+        }
+      : ctx.fail;
     const headers = req.headers;
     let index = -1;
     const pinned = action.versionPin ? headers[action.versionPin.header] : undefined;
@@ -394,6 +408,7 @@ export class DataPlane {
       return;
     }
     if (backend.redirect) {
+      setDeferred();
       sendRedirect(req, res, backend.redirect, result.match.path, path, query);
       this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
       return;
@@ -487,6 +502,7 @@ export class DataPlane {
       maxBodyBytes: action.maxRequestBodyBytes,
       ...(filters ? { responseModifiers: collect(action.filters, backend.filters, 'responseHeaders') } : {}),
       requestId,
+      ...(deferred ? { extraHeaders: deferred } : {}),
       responseHeaders: announced
         ? { ...this.#versionHeaders(backend, action), ...announced }
         : this.#versionHeaders(backend, action),
@@ -500,7 +516,8 @@ export class DataPlane {
     runtime.inflight++;
     this.#inflight++;
     if (action.validation || action.cache || action.tokenLimit || mirrorBody) {
-      void this.#withBody(ctx, forwarded, version, mirrorBody);
+      setDeferred(); // the body policies answer in several ways; the headers go on the response now
+      void this.#withBody(ctx, { ...forwarded, extraHeaders: undefined }, version, mirrorBody);
       return;
     }
     forward(forwarded);
@@ -708,6 +725,12 @@ interface Dispatch {
   /** A request header's value (repeated ones joined), as matching and the body policies read it. */
   readonly header: (name: string) => string | undefined;
   readonly identity: Identity | undefined;
+  /**
+   * Response headers a policy decided on (RateLimit) but did not set yet: a forwarded answer carries them in its
+   * header list; any other answer sets them first. Setting them on the response early would send every proxied
+   * answer through Node's slower header merge in writeHead.
+   */
+  readonly deferredHeaders?: readonly string[];
 }
 
 /** Answers 401 (with the challenge) or 403 when authentication failed; true when the request may go on. */
@@ -729,10 +752,15 @@ function applyLimit(
   rl: RateLimitPolicy,
   decision: RateLimitDecision,
   fail: (name: ErrorName, detail: string) => void,
+  deferred: string[],
 ): boolean {
+  const remaining = `"default";r=${decision.remaining};t=${decision.retryAfterSeconds}`;
+  if (decision.allowed) {
+    deferred.push('ratelimit-policy', rateLimitPolicyHeader(rl), 'ratelimit', remaining);
+    return true;
+  }
   res.setHeader('ratelimit-policy', rateLimitPolicyHeader(rl));
-  res.setHeader('ratelimit', `"default";r=${decision.remaining};t=${decision.retryAfterSeconds}`);
-  if (decision.allowed) return true;
+  res.setHeader('ratelimit', remaining);
   res.setHeader('retry-after', String(decision.retryAfterSeconds));
   fail(
     'rateLimited',

@@ -12,7 +12,7 @@ import { sendProblem } from '../errors/problem.ts';
 import type { HeaderModifier, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
 import type { Endpoint } from './endpoint.ts';
 import { downstreamHeaderList, downstreamResponseHeaders, headerInList } from './headers.ts';
-import { hasRequestBody } from './request-body.ts';
+import { hasRequestBody, setHeaderInList } from './request-body.ts';
 import { modifyHeaderObject } from './route-filters.ts';
 import type { ServingCluster } from './runtime-snapshot.ts';
 import type { FailureKind, UpstreamController, UpstreamError, UpstreamHandler } from './upstream-client.ts';
@@ -35,6 +35,8 @@ export interface ForwardRequest {
   readonly retry: RetryPolicy;
   readonly maxBodyBytes: number;
   readonly requestId: string;
+  /** Policy headers for the answer (RateLimit), as a flat list; set on the response before any answer of its own. */
+  readonly extraHeaders?: readonly string[] | undefined;
   /** Extra response headers the gateway adds besides x-request-id (the serving model version, deprecation). */
   readonly responseHeaders: Readonly<Record<string, string>>;
   /**
@@ -133,6 +135,12 @@ function tooLarge(f: ForwardRequest): void {
   });
 }
 
+/** Puts the policy headers on the response when it is answered some other way than by the forwarded header list. */
+function setExtraHeaders(f: ForwardRequest): void {
+  const extra = f.extraHeaders;
+  if (extra && !f.res.headersSent) for (let i = 0; i < extra.length; i += 2) f.res.setHeader(extra[i]!, extra[i + 1]!);
+}
+
 function finishWithProblem(
   f: ForwardRequest,
   name: ErrorName,
@@ -140,6 +148,7 @@ function finishWithProblem(
   extensions?: Record<string, unknown>,
 ): void {
   const alreadyStarted = f.res.headersSent;
+  setExtraHeaders(f);
   sendProblem(f.res, name, detail, {
     instance: f.req.url ?? '/',
     requestId: f.requestId,
@@ -241,9 +250,15 @@ class Exchange implements UpstreamHandler {
       const list = downstreamHeaderList(rawHeaders, this.#f.responseHeaders);
       list.push('x-request-id', this.#f.requestId);
       for (const name in this.#f.responseHeaders) list.push(name, this.#f.responseHeaders[name]!);
+      const extra = this.#f.extraHeaders;
+      if (extra) {
+        // The gateway's policy headers replace any the upstream sent under the same names.
+        for (let i = 0; i < extra.length; i += 2) setHeaderInList(list, extra[i]!, extra[i + 1]!);
+      }
       res.writeHead(statusCode, list);
       length = headerInList(list, 'content-length');
     } else {
+      setExtraHeaders(this.#f);
       const out = downstreamResponseHeaders(rawHeaders);
       out['x-request-id'] = this.#f.requestId;
       Object.assign(out, this.#f.responseHeaders);
@@ -385,6 +400,7 @@ class Exchange implements UpstreamHandler {
     const f = this.#f;
     // A streamed request body may be partly unread; close after answering (set before the head is written).
     if (this.#body !== null && !this.#replayable) f.res.shouldKeepAlive = false;
+    setExtraHeaders(f);
     sendProblem(f.res, name, detail, { instance: f.req.url ?? '/', requestId: f.requestId });
     f.onStatus(f.res.statusCode);
     this.#finish();
