@@ -239,6 +239,37 @@ describe('upstream client', () => {
     await p.close();
   });
 
+  it('reuses a connection its handler paused on the last chunk (backpressure) without hanging the next request', async () => {
+    // The whole body in one read: the pause comes on the last chunk, and the message completes in the same parse.
+    const origin = await httpServer((_req, res) => res.end('the whole body'));
+    const p = pool(origin, 1);
+    const paused = await new Promise<string>((resolve) => {
+      let body = '';
+      p.dispatch(
+        { method: 'GET', path: '/', headers: [], body: null, headersTimeout: 0, bodyTimeout: 0 },
+        {
+          onRequestStart() {},
+          onResponseStart() {},
+          onResponseData(c, chunk) {
+            body += chunk.toString();
+            c.pause(); // a slow client: its resume() would come on drain, after the exchange is over
+          },
+          onResponseEnd() {
+            resolve(body);
+          },
+          onResponseError(_c, err) {
+            resolve(err.message);
+          },
+        },
+      );
+    });
+    assert.equal(paused, 'the whole body');
+    const next = await send(p, { path: '/again', headersTimeout: 2000 });
+    assert.equal(next.error, undefined, next.error?.message);
+    assert.equal(next.body, 'the whole body');
+    await p.close();
+  });
+
   it('drops a connection that carries bytes nobody asked for', async () => {
     const origin = await rawServer((_request, socket) => {
       socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');

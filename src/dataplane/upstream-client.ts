@@ -99,6 +99,7 @@ export class UpstreamPool {
   readonly #host: string;
   readonly #port: number;
   readonly #hostHeader: string;
+  readonly #secure: boolean;
   readonly #options: UpstreamOrigin;
   readonly #idle: Connection[] = [];
   readonly #queue: Attempt[] = [];
@@ -113,6 +114,7 @@ export class UpstreamPool {
     this.#host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.#port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     this.#hostHeader = url.host;
+    this.#secure = url.protocol === 'https:';
   }
 
   /** Connections open now (idle or busy). */
@@ -191,7 +193,7 @@ export class UpstreamPool {
   #connect(): Connection {
     this.#open++;
     const o = this.#options;
-    const socket = o.origin.startsWith('https:')
+    const socket = this.#secure
       ? tls.connect({
           host: this.#host,
           port: this.#port,
@@ -206,7 +208,7 @@ export class UpstreamPool {
           ALPNProtocols: ['http/1.1'],
         })
       : net.connect({ host: this.#host, port: this.#port });
-    return new Connection(this, socket, this.#hostHeader, o.connectTimeoutMs, o.origin.startsWith('https:'));
+    return new Connection(this, socket, this.#hostHeader, o.connectTimeoutMs, this.#secure);
   }
 }
 
@@ -465,6 +467,9 @@ class Connection {
     this.attempt = undefined;
     a.conn = undefined;
     this.#bodyTimer.disarm();
+    // The handler may have paused the socket for backpressure on the last chunk; its resume() no longer reaches this
+    // connection, so a reused one must not stay paused (the next response would never be read).
+    if (this.socket.isPaused()) this.socket.resume();
     if (this.#keepAlive && this.#requestSent && !this.socket.destroyed) this.pool.released(this);
     else this.socket.destroy();
     if (!a.done) {
