@@ -19,7 +19,7 @@ import type {
 } from '../snapshot/types.ts';
 import { type ForwardRequest, forward, type ResponseTap } from './forward.ts';
 import type { GlobalRateLimiter } from './global-rate-limiter.ts';
-import { upstreamRequestHeaders } from './headers.ts';
+import { dropHeaders, setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
 import type { MatchResult } from './matcher.ts';
 import {
   type AuthOutcome,
@@ -33,7 +33,7 @@ import {
   verifiedClientSubject,
 } from './policies.ts';
 import { type RateLimitDecision, RateLimiter, rateLimitHeaders, rateLimitPolicyHeader } from './rate-limiter.ts';
-import { hasRequestBody, readRequestBody, setHeaderInList } from './request-body.ts';
+import { hasRequestBody, readRequestBody } from './request-body.ts';
 import { type CachedResponse, cacheKey, ResponseCache, requestCacheMode } from './response-cache.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
@@ -373,12 +373,9 @@ export class DataPlane {
   #dispatch(ctx: Dispatch): void {
     const { req, res, started, requestId, path, query, hasQuery, runtime, rule, action, result, identity } = ctx;
     const deferred = ctx.deferredHeaders;
-    const setDeferred = () => {
-      if (deferred) for (let i = 0; i < deferred.length; i += 2) res.setHeader(deferred[i]!, deferred[i + 1]!);
-    };
     const fail: Dispatch['fail'] = deferred
       ? (name, detail, extensions) => {
-          setDeferred();
+          setHeadersFromList(res, deferred);
           ctx.fail(name, detail, extensions);
         }
       : ctx.fail;
@@ -408,7 +405,7 @@ export class DataPlane {
       return;
     }
     if (backend.redirect) {
-      setDeferred();
+      if (deferred) setHeadersFromList(res, deferred);
       sendRedirect(req, res, backend.redirect, result.match.path, path, query);
       this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
       return;
@@ -516,7 +513,8 @@ export class DataPlane {
     runtime.inflight++;
     this.#inflight++;
     if (action.validation || action.cache || action.tokenLimit || mirrorBody) {
-      setDeferred(); // the body policies answer in several ways; the headers go on the response now
+      // The body policies answer in several ways: the deferred headers go on the response now.
+      if (deferred) setHeadersFromList(res, deferred);
       void this.#withBody(ctx, { ...forwarded, extraHeaders: undefined }, version, mirrorBody);
       return;
     }
@@ -810,17 +808,14 @@ export function normalizePath(path: string): string {
  * modifier: this runs on every authenticated request.
  */
 function setIdentityHeaders(list: string[], identity: Identity): void {
-  const credential = identity.header;
-  const forward = identity.forward;
-  let w = 0;
-  outer: for (let r = 0; r < list.length; r += 2) {
-    const name = list[r]!;
-    if (name === credential || (name === 'x-modelgate-subject' && identity.subject)) continue;
-    for (const [set] of forward) if (set === name) continue outer;
-    list[w++] = name;
-    list[w++] = list[r + 1]!;
-  }
-  list.length = w;
+  const { header: credential, forward, subject } = identity;
+  dropHeaders(
+    list,
+    (name) =>
+      name === credential ||
+      (name === 'x-modelgate-subject' && subject !== '') ||
+      forward.some(([set]) => set === name),
+  );
   if (identity.subject) list.push('x-modelgate-subject', identity.subject);
   for (const [name, value] of forward) list.push(name, value);
 }

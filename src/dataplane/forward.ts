@@ -11,8 +11,8 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import type { HeaderModifier, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
 import type { Endpoint } from './endpoint.ts';
-import { downstreamHeaderList, downstreamResponseHeaders, headerInList } from './headers.ts';
-import { hasRequestBody, setHeaderInList } from './request-body.ts';
+import { downstreamHeaderList, headerInList, headerObject, setHeaderInList, setHeadersFromList } from './headers.ts';
+import { hasRequestBody } from './request-body.ts';
 import { modifyHeaderObject } from './route-filters.ts';
 import type { ServingCluster } from './runtime-snapshot.ts';
 import type { FailureKind, UpstreamController, UpstreamError, UpstreamHandler } from './upstream-client.ts';
@@ -137,8 +137,7 @@ function tooLarge(f: ForwardRequest): void {
 
 /** Puts the policy headers on the response when it is answered some other way than by the forwarded header list. */
 function setExtraHeaders(f: ForwardRequest): void {
-  const extra = f.extraHeaders;
-  if (extra && !f.res.headersSent) for (let i = 0; i < extra.length; i += 2) f.res.setHeader(extra[i]!, extra[i + 1]!);
+  if (f.extraHeaders) setHeadersFromList(f.res, f.extraHeaders);
 }
 
 function finishWithProblem(
@@ -259,7 +258,7 @@ class Exchange implements UpstreamHandler {
       length = headerInList(list, 'content-length');
     } else {
       setExtraHeaders(this.#f);
-      const out = downstreamResponseHeaders(rawHeaders);
+      const out = headerObject(downstreamHeaderList(rawHeaders, this.#f.responseHeaders));
       out['x-request-id'] = this.#f.requestId;
       Object.assign(out, this.#f.responseHeaders);
       if (this.#f.responseModifiers) for (const m of this.#f.responseModifiers) modifyHeaderObject(out, m);

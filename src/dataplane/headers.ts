@@ -1,5 +1,5 @@
 /** Header handling for proxying: hop-by-hop removal (RFC 9110 §7.6.1) and forwarding headers. */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -76,31 +76,8 @@ export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardingInf
 
 /**
  * Response headers to relay to the client, from the upstream's flat [name, value, …] list: lower-case names, the
- * hop-by-hop ones (and those its Connection header lists) left out, repeated headers kept as arrays (one line each).
- */
-export function downstreamResponseHeaders(raw: readonly string[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  let listed: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    const value = raw[i + 1]!;
-    if (HOP_BY_HOP.has(name)) {
-      if (name === 'connection') listed = connectionTokens(value);
-      continue;
-    }
-    if (name === '__proto__') continue; // a valid token, but not a property to assign
-    const previous = out[name];
-    if (previous === undefined) out[name] = value;
-    else if (Array.isArray(previous)) previous.push(value);
-    else out[name] = [previous, value];
-  }
-  if (listed) for (const name of listed) delete out[name];
-  return out;
-}
-
-/**
- * The same as downstreamResponseHeaders as a flat [name, value, …] list for writeHead, leaving out the names the
- * gateway sets itself (`replaced`, and x-request-id). Repeated headers stay separate entries, in order.
+ * hop-by-hop ones (and those its Connection header lists) left out, and those the gateway sets itself (`replaced`,
+ * and x-request-id). Repeated headers stay separate entries, in order — the form writeHead takes directly.
  */
 export function downstreamHeaderList(raw: readonly string[], replaced: Readonly<Record<string, string>>): string[] {
   const out: string[] = [];
@@ -114,20 +91,50 @@ export function downstreamHeaderList(raw: readonly string[], replaced: Readonly<
     if (name === 'x-request-id' || Object.hasOwn(replaced, name)) continue;
     out.push(name, raw[i + 1]!);
   }
-  if (listed) {
-    let w = 0;
-    for (let r = 0; r < out.length; r += 2) {
-      if (listed.has(out[r]!)) continue;
-      out[w++] = out[r]!;
-      out[w++] = out[r + 1]!;
-    }
-    out.length = w;
+  if (listed) dropHeaders(out, (name) => listed.has(name));
+  return out;
+}
+
+/** A flat header list as an object for the policies that edit headers by name; repeated headers become arrays. */
+export function headerObject(list: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    if (name === '__proto__') continue; // a valid token, but not a property to assign
+    const value = list[i + 1]!;
+    const previous = out[name];
+    if (previous === undefined) out[name] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else out[name] = [previous, value];
   }
   return out;
+}
+
+/** Removes, in place, the entries of a flat [name, value, …] list whose name `drop` picks. */
+export function dropHeaders(list: string[], drop: (name: string) => boolean): void {
+  let w = 0;
+  for (let r = 0; r < list.length; r += 2) {
+    if (drop(list[r]!)) continue;
+    list[w++] = list[r]!;
+    list[w++] = list[r + 1]!;
+  }
+  list.length = w;
+}
+
+/** Replaces (or adds) a header in a flat list, removing every other value of it. */
+export function setHeaderInList(list: string[], name: string, value: string): void {
+  dropHeaders(list, (n) => n === name);
+  list.push(name, value);
 }
 
 /** The first value of a lower-case header name in a flat list. */
 export function headerInList(list: readonly string[], name: string): string | undefined {
   for (let i = 0; i < list.length; i += 2) if (list[i] === name) return list[i + 1];
   return undefined;
+}
+
+/** Sets every header of a flat list on a response that has not started. */
+export function setHeadersFromList(res: ServerResponse, list: readonly string[]): void {
+  if (res.headersSent) return;
+  for (let i = 0; i < list.length; i += 2) res.setHeader(list[i]!, list[i + 1]!);
 }

@@ -66,9 +66,3 @@ export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise
     req.once('close', () => settle({ ok: false, error: 'aborted', detail: 'the client closed the connection' }));
   });
 }
-
-/** Replaces (or adds) a header in an upstream header list, removing every other value of it. */
-export function setHeaderInList(list: string[], name: string, value: string): void {
-  for (let i = list.length - 2; i >= 0; i -= 2) if (list[i] === name) list.splice(i, 2);
-  list.push(name, value);
-}

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HeaderModifier, PathMatch, RedirectAction, RouteFilters } from '../snapshot/types.ts';
+import { dropHeaders } from './headers.ts';
 import { rewritePath } from './rewrite.ts';
 import type { ServingCluster } from './runtime-snapshot.ts';
 import { exchangeStatus } from './upstream-client.ts';
@@ -14,15 +15,7 @@ const MIRROR_TIMEOUT_MS = 30_000;
 /** Applies a modifier to a flat [name, value, …] header list (remove, then set, then add), in place. */
 export function modifyHeaderList(headers: string[], modifier: HeaderModifier): void {
   const drop = new Set([...modifier.remove, ...modifier.set.map(([name]) => name)]);
-  if (drop.size > 0) {
-    let w = 0;
-    for (let r = 0; r < headers.length; r += 2) {
-      if (drop.has(headers[r]!)) continue;
-      headers[w++] = headers[r]!;
-      headers[w++] = headers[r + 1]!;
-    }
-    headers.length = w;
-  }
+  if (drop.size > 0) dropHeaders(headers, (name) => drop.has(name));
   for (const [name, value] of modifier.set) headers.push(name, value);
   for (const [name, value] of modifier.add) headers.push(name, value);
 }
