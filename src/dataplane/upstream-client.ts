@@ -13,6 +13,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import type { UpstreamTls } from '../snapshot/types.ts';
 import {
   HTTPParser,
   kOnBody,
@@ -44,12 +45,7 @@ export interface UpstreamOrigin {
   readonly connections: number;
   readonly connectTimeoutMs: number;
   /** HTTPS: the CA to verify against (else the system's), the SNI/verification name, a client certificate. */
-  readonly tls?: {
-    readonly caPem?: string;
-    readonly serverName?: string;
-    readonly certPem?: string;
-    readonly keyPem?: string;
-  };
+  readonly tls?: UpstreamTls;
 }
 
 /** One request. Headers are a flat [name, value, …] list; the client frames the body itself. */
