@@ -1,4 +1,5 @@
 /** Compiles one ModelAPI into clusters, routing rules and its status conditions. */
+import { canonical, exact, flat } from '../resources/compact.ts';
 import { type ConditionInput, condition } from '../resources/status.ts';
 import type { ModelAPI, ModelVersion } from '../schema/model-api.ts';
 import type { ModelGatewaySpec } from '../schema/model-gateway.ts';
@@ -24,6 +25,10 @@ export interface CompiledModelAPI {
   readonly statusFields: Record<string, unknown>;
 }
 
+// The conditions almost every API reports, one object each (ten thousand APIs would otherwise hold as many copies).
+const ALL_RESOLVED = condition('ResolvedRefs', 'True', 'ResolvedRefs', 'all backends resolved');
+const ALL_READY = condition('Ready', 'True', 'Ready', 'every version has ready endpoints');
+
 /** The public path prefix of a ModelAPI. */
 export function pathPrefixOf(api: ModelAPI): string {
   return api.spec.pathPrefix ?? `/models/${api.metadata.name}`;
@@ -44,18 +49,18 @@ export function compileModelAPI(
   docsPrefix = '',
 ): CompiledModelAPI {
   const namespace = api.metadata.namespace ?? 'default';
-  const ref = `ModelAPI/${namespace}/${api.metadata.name}`;
+  const ref = flat('ModelAPI/', namespace, '/', api.metadata.name);
   const { spec } = api;
   const prefix = pathPrefixOf(api);
-  const hostnames = (spec.hostnames ?? []).map((h) => h.toLowerCase());
+  const hostnames = exact((spec.hostnames ?? []).map((h) => h.toLowerCase()));
   const timeouts = resolveTimeouts(spec.timeouts, defaults);
-  const retry = resolveRetries(spec.retries, defaults, spec.protocol);
-  const passive = resolvePassive(spec.healthCheck, defaults);
+  const retry = canonical(resolveRetries(spec.retries, defaults, spec.protocol));
+  const passive = canonical(resolvePassive(spec.healthCheck, defaults));
   const active = spec.healthCheck?.active ?? defaults?.healthCheck?.active;
   const maxRequestBodyBytes = spec.maxRequestBodyBytes ?? defaults?.maxRequestBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const weights = effectiveWeights(api);
   const { requestMs, backendRequestMs, idleMs } = timeouts;
-  const forward = { timeouts: { requestMs, backendRequestMs, idleMs }, retry, maxRequestBodyBytes };
+  const forward = { timeouts: canonical({ requestMs, backendRequestMs, idleMs }), retry, maxRequestBodyBytes };
 
   const conditions: ConditionInput[] = [];
   const clusters: Cluster[] = [];
@@ -109,20 +114,20 @@ export function compileModelAPI(
       connectTimeoutMs: timeouts.connectMs,
       ...(active?.enabled !== false && readyPath !== undefined
         ? {
-            activeHealthCheck: {
+            activeHealthCheck: canonical({
               path: (resolved.ok ? resolved.basePath : '') + readyPath,
               intervalMs: durationMs(active?.interval) ?? 5000,
               timeoutMs: durationMs(active?.timeout) ?? 1000,
               healthyThreshold: active?.healthyThreshold ?? 1,
               unhealthyThreshold: active?.unhealthyThreshold ?? 2,
-            },
+            }),
           }
         : {}),
       passiveHealthCheck: passive,
     };
     clusters.push({ name: clusterName, ...body });
 
-    const versionPrefix = `${prefix}/versions/${version.name}`;
+    const versionPrefix = flat(prefix, '/versions/', version.name);
     const deprecation = version.deprecated
       ? versionDeprecation(
           version,
@@ -132,7 +137,7 @@ export function compileModelAPI(
       : undefined;
     protocolRoutes(spec.protocol, versionPrefix, model).forEach((r, m) => {
       rules.push({
-        id: `${ref}#versions/${version.name}${m === 0 ? '' : `/${m}`}`,
+        id: flat(ref, '#versions/', version.name, m === 0 ? '' : `/${m}`),
         source: ref,
         hostnames,
         matches: [r.match],
@@ -143,7 +148,7 @@ export function compileModelAPI(
               cluster: clusterName,
               weight: 1,
               version: version.name,
-              rewrite: r.rewrite,
+              rewrite: canonical(r.rewrite),
               ...(deprecation ? { deprecation } : {}),
             },
           ],
@@ -160,13 +165,13 @@ export function compileModelAPI(
         cluster: clusterName,
         weight: weights[i]!,
         version: version.name,
-        rewrite: r.rewrite,
+        rewrite: canonical(r.rewrite),
         ...(deprecation ? { deprecation } : {}),
       });
     });
     versionsStatus.push({
       name: version.name,
-      url: publicURL + versionPrefix,
+      url: flat(publicURL, versionPrefix),
       weight: weights[i]!,
       endpoints: readyCount,
     });
@@ -190,18 +195,26 @@ export function compileModelAPI(
       matches: [r.match],
       action: {
         type: 'Forward',
-        backends: unversioned[m]!,
-        versionPin: { header: (spec.versionHeader ?? DEFAULT_VERSION_HEADER).toLowerCase(), versions: versionIndex },
+        backends: exact(unversioned[m]!),
+        versionPin: canonical({
+          header: (spec.versionHeader ?? DEFAULT_VERSION_HEADER).toLowerCase(),
+          versions: versionIndex,
+        }),
         ...forward,
       },
       labels: { api: ref, version: '' },
     });
   });
-  conditions.push(condition('Accepted', 'True', 'Accepted', `serving ${spec.versions.length} version(s) at ${prefix}`));
   conditions.push(
-    refProblems.length === 0
-      ? condition('ResolvedRefs', 'True', 'ResolvedRefs', 'all backends resolved')
-      : condition('ResolvedRefs', 'False', refReason, refProblems.join('; ')),
+    condition(
+      'Accepted',
+      'True',
+      'Accepted',
+      flat('serving ', String(spec.versions.length), ' version(s) at ', prefix),
+    ),
+  );
+  conditions.push(
+    refProblems.length === 0 ? ALL_RESOLVED : condition('ResolvedRefs', 'False', refReason, refProblems.join('; ')),
   );
   const totalWeight = weights.reduce((a, b) => a + b, 0);
   if (totalWeight === 0)
@@ -210,15 +223,16 @@ export function compileModelAPI(
     conditions.push(
       condition('Ready', 'False', 'NoReadyEndpoints', `no ready endpoints for version(s) ${notReady.join(', ')}`),
     );
-  } else conditions.push(condition('Ready', 'True', 'Ready', 'every version has ready endpoints'));
+  } else conditions.push(ALL_READY);
 
+  // Kept as long as the API is unchanged (reused across reloads): no spare capacity (see compact.ts).
   return {
     ref,
-    clusters,
-    rules,
-    summary: summaryOf(api, ref, prefix, hostnames, summaryVersions),
-    conditions,
-    statusFields: { url: publicURL + prefix, versions: versionsStatus },
+    clusters: exact(clusters),
+    rules: exact(rules),
+    summary: summaryOf(api, ref, prefix, hostnames, exact(summaryVersions)),
+    conditions: exact(conditions),
+    statusFields: { url: flat(publicURL, prefix), versions: exact(versionsStatus) },
   };
 }
 

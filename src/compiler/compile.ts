@@ -16,6 +16,7 @@
 import { buildDocs, type ServedApi } from '../docs/build-docs.ts';
 import { type Discovered, NOTHING_DISCOVERED } from '../docs/discovery.ts';
 import type { ResolvedSource } from '../docs/version-source.ts';
+import { exact, flat } from '../resources/compact.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
@@ -217,7 +218,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   );
   for (const status of gatewayApi.statuses) {
     const documented = docs.statuses.get(status.ref)?.condition;
-    const withDocs = documented ? { ...status, conditions: [...status.conditions, documented] } : status;
+    const withDocs = documented ? { ...status, conditions: status.conditions.concat(documented) } : status;
     statuses.push(withConflicts(withDocs, routeConflicts));
   }
   for (const { status: plain } of resultStatuses) {
@@ -234,7 +235,8 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     }));
     statuses.push({
       ...status,
-      conditions: [...status.conditions, extra.condition],
+      // concat, not a spread: the array is kept as long as the status and gets no spare capacity (see compact.ts)
+      conditions: status.conditions.concat(extra.condition),
       fields: { ...fields, ...(versions ? { versions } : {}), docs: extra.docs },
     });
   }
@@ -341,7 +343,10 @@ function claimKeys(result: CompiledModelAPI): readonly { key: string; path: stri
     const hosts = result.summary.hostnames.length > 0 ? result.summary.hostnames : ['*any*'];
     keys = result.rules.flatMap((rule) =>
       rule.matches.flatMap((m) =>
-        hosts.map((h) => ({ key: `${h} ${m.path.type} ${m.path.value} ${m.method ?? ''}`, path: m.path.value })),
+        hosts.map((h) => ({
+          key: flat(h, ' ', m.path.type, ' ', m.path.value, ' ', m.method ?? ''),
+          path: m.path.value,
+        })),
       ),
     );
     claimKeysOf.set(result, keys);
@@ -451,6 +456,6 @@ function compileModelAPIReusing(
   const cached = compiledModelApis.get(api);
   if (cached && cached.deps.length === deps.length && cached.deps.every((d, i) => d === deps[i])) return cached.result;
   const result = compileModelAPI(api, index, defaults, publicURL, docsPrefix);
-  compiledModelApis.set(api, { deps, result });
+  compiledModelApis.set(api, { deps: exact(deps), result });
   return result;
 }

@@ -1,3 +1,4 @@
+import { flat } from '../resources/compact.ts';
 /** Turns a version's backend (a Service reference or a URL) into endpoints, or says precisely why it cannot. */
 import type { EndpointSlice, Secret, Service } from '../schema/core.ts';
 import type { Backend } from '../schema/model-api.ts';
@@ -104,7 +105,9 @@ function resolveUrl(raw: string): ResolvedBackend {
     return { ok: false, reason: 'InvalidBackend', message: `invalid URL ${raw}` };
   }
   const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
-  return { ok: true, endpoints: [{ origin: url.origin, ready: true }], basePath, hostHeader: url.host };
+  // The origin of an http(s) URL, built flat: the snapshot keeps it and URL's getter hands back a rope (compact.ts).
+  const origin = flat(url.protocol, '//', url.host);
+  return { ok: true, endpoints: [{ origin, ready: true }], basePath, hostHeader: url.host };
 }
 
 /** The TLS settings of a backend: PEMs from its Secrets, or a problem naming what is missing. */

@@ -8,6 +8,7 @@
 
 import type { RouteDocTarget } from '../compiler/compile-httproutes.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../compiler/defaults.ts';
+import { exact, flat } from '../resources/compact.ts';
 import { type ConditionInput, condition } from '../resources/status.ts';
 import type { ConfigMap } from '../schema/core.ts';
 import type { ModelAPI, Protocol } from '../schema/model-api.ts';
@@ -179,7 +180,7 @@ function documentApiReusing(
   )
     return cached.result;
   const result = documentApi(entry, tagName, configMaps, discovered, settings);
-  documentedApis.set(api, { deps, discovered: result.tasks.map((t) => discovered.get(t.key)), result });
+  documentedApis.set(api, { deps: exact(deps), discovered: result.tasks.map((t) => discovered.get(t.key)), result });
   return result;
 }
 
@@ -215,6 +216,8 @@ function documentApi(
   }
   const multi = summary.versions.length > 1;
   const primary = primaryVersion(summary);
+  // One tag object for all parts of the API (thousands of APIs would otherwise hold a copy per part).
+  const tag = { name: tagName, description: tagDescription(api, summary) };
   const partOf = (versionName: string, versioned: boolean): MergePart => {
     const version = api.spec.versions.find((v) => v.name === versionName)!;
     const sv = summary.versions.find((v) => v.name === versionName)!;
@@ -232,7 +235,7 @@ function documentApi(
       name: summary.name,
       version: versionName,
       versioned,
-      tag: { name: tagName, description: tagDescription(api, summary) },
+      tag,
       group: PROTOCOL_GROUPS[summary.protocol],
       document,
       hostnames: summary.hostnames,
@@ -295,7 +298,7 @@ function documentApi(
   const status: DocsStatus = {
     condition: condition('Documented', documented.status, documented.reason, documented.message),
     versions: Object.fromEntries([...resolved].map(([name, s]) => [name, s.provenance as Json])),
-    docs: { url: settings.publicURL + docPath },
+    docs: { url: flat(settings.publicURL, docPath) },
   };
   return { published, status, tasks };
 }
@@ -383,7 +386,14 @@ function tagDescription(api: ModelAPI, summary: ApiSummary): string {
     return `- \`${v.name}\` at \`${v.path}\` — ${share}${description ? `. ${description}` : ''}`;
   });
   const intro = api.spec.docs?.description ? `${api.spec.docs.description}\n\n` : '';
-  return `${intro}${PROTOCOL_GROUPS[summary.protocol]} model API at \`${summary.pathPrefix}\`.\n\n${lines.join('\n')}`;
+  return flat(
+    intro,
+    PROTOCOL_GROUPS[summary.protocol],
+    ' model API at `',
+    summary.pathPrefix,
+    '`.\n\n',
+    lines.join('\n'),
+  );
 }
 
 /** The worst state of the versions: False over Unknown over True, messages prefixed by version. */

@@ -1,4 +1,5 @@
 /** Resource status as the compiler reports it and as it is written back (Kubernetes conventions). */
+import { exact } from './compact.ts';
 
 /** A condition before it has a transition time (the compiler has no clock). */
 export interface ConditionInput {
@@ -41,17 +42,33 @@ export function mergeConditions(
   previous: readonly Condition[],
   next: readonly ConditionInput[],
   observedGeneration: number | undefined,
-  now: Date,
+  now: string,
+  shared?: Map<string, Condition>,
 ): Condition[] {
   const byType = new Map(previous.map((c) => [c.type, c]));
   for (const c of next) {
     const old = byType.get(c.type);
-    const lastTransitionTime = old && old.status === c.status ? old.lastTransitionTime : now.toISOString();
-    byType.set(c.type, {
-      ...c,
+    const lastTransitionTime = old && old.status === c.status ? old.lastTransitionTime : now;
+    // Most resources report the same few conditions at the same time ("all backends resolved", …): with `shared`,
+    // equal conditions are one object (ten thousand APIs publish tens of thousands of conditions otherwise).
+    const key = shared
+      ? `${c.type}\0${c.status}\0${c.reason}\0${c.message}\0${observedGeneration ?? ''}\0${lastTransitionTime}`
+      : '';
+    const known = shared?.get(key);
+    if (known) {
+      byType.set(c.type, known);
+      continue;
+    }
+    const merged: Condition = {
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
       ...(observedGeneration !== undefined ? { observedGeneration } : {}),
       lastTransitionTime,
-    });
+    };
+    shared?.set(key, merged);
+    byType.set(c.type, merged);
   }
-  return [...byType.values()];
+  return exact([...byType.values()]);
 }

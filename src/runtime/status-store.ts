@@ -22,6 +22,8 @@ export class StatusStore {
     const next = new Map<string, PublishedStatus>();
     const inputs = new Map<string, ResourceStatus>();
     const changed: string[] = [];
+    const time = now.toISOString();
+    const shared = new Map<string, Condition>();
     for (const s of statuses) {
       const prev = this.#statuses.get(s.ref);
       inputs.set(s.ref, s);
@@ -35,7 +37,8 @@ export class StatusStore {
         (prev?.conditions ?? []).filter((c) => s.conditions.some((n) => n.type === c.type)),
         s.conditions,
         s.observedGeneration,
-        now,
+        time,
+        shared,
       );
       const published: PublishedStatus = {
         ...(s.observedGeneration !== undefined ? { observedGeneration: s.observedGeneration } : {}),

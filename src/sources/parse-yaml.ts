@@ -3,6 +3,7 @@
  * exact line, column and field of every problem.
  */
 import { isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { exact } from '../resources/compact.ts';
 import { type Diagnostic, pointerToFieldPath } from '../resources/diagnostics.ts';
 import type { SourceLocation } from '../resources/types.ts';
 import { findKind } from '../schema/kinds.ts';
@@ -42,9 +43,13 @@ export function parseObjects(file: string, text: string): ParsedObjects {
   for (const chunk of splitDocuments(text)) {
     let parsed = documentCache.get(chunk);
     if (!parsed) {
-      parsed = parseText('', chunk);
+      // The chunk is a slice of the whole file's text: as the cache key, and through the parsed strings sliced from
+      // it, it would keep every reload's file text alive. The document is parsed from a copy of its own instead.
+      const own = Buffer.from(chunk).toString();
+      const fresh = parseText('', own);
+      parsed = { objects: exact(fresh.objects), diagnostics: exact(fresh.diagnostics) };
       if (documentCache.size >= DOCUMENT_CACHE_LIMIT) documentCache.clear();
-      documentCache.set(chunk, parsed);
+      documentCache.set(own, parsed);
     }
     const move = (loc: SourceLocation): SourceLocation => ({ file, line: loc.line + lineOffset, column: loc.column });
     for (const o of parsed.objects) result.objects.push({ object: o.object, location: move(o.location) });
@@ -114,10 +119,19 @@ function parseText(file: string, text: string): ParsedObjects {
       : [{ obj: value as Record<string, unknown>, node: doc.contents }];
     for (const { obj, node } of items) {
       const located = checkObject(obj, node, at, diagnostics);
-      if (located) objects.push(located);
+      if (located) objects.push({ object: withExactArrays(located.object), location: located.location });
     }
   }
   return { objects, diagnostics };
+}
+
+/** The parsed object with every array copied to its exact length (the parser grows them by push; see compact.ts). */
+function withExactArrays<T>(value: T): T {
+  if (Array.isArray(value)) return (value.length === 0 ? exact(value) : value.map(withExactArrays)) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) record[key] = withExactArrays(record[key]);
+  return value;
 }
 
 function checkObject(
