@@ -44,6 +44,8 @@ describe('reusing compiled ModelAPIs across reloads', () => {
     const a = compileSnapshot(resources(first)).snapshot;
     const b = compileSnapshot(resources(first)).snapshot;
     assert.equal(a.routes[0], b.routes[0], 'the same rule objects: nothing was recompiled');
+    // The status too (with the docs pass's verdict in it): the status store recognises it as unchanged by identity.
+    assert.equal(compileSnapshot(resources(first)).statuses[0], compileSnapshot(resources(first)).statuses[0]);
     const c = compileSnapshot(resources(slice('10.0.0.2'))).snapshot;
     assert.deepEqual(
       c.clusters['ml/iris/v1']!.endpoints.map((e) => e.origin),

@@ -18,6 +18,17 @@ const status = (ready: 'True' | 'False', fields: Record<string, unknown>): Resou
 });
 
 describe('status store', () => {
+  it('publishes equal conditions of different resources as one shared object', () => {
+    const store = new StatusStore();
+    const other = { ...status('True', {}), ref: 'ModelAPI/default/other' };
+    store.update([status('True', {}), other], new Date('2026-01-01T00:00:00Z'));
+    const a = store.get('ModelAPI/default/iris')!.conditions;
+    const b = store.get('ModelAPI/default/other')!.conditions;
+    assert.equal(a[0], b[0]);
+    assert.equal(a[1], b[1]);
+    assert.equal(a[0]!.lastTransitionTime, '2026-01-01T00:00:00.000Z');
+  });
+
   it('keeps unchanged statuses, publishes changed fields and conditions with their transition times', () => {
     const store = new StatusStore();
     const fields = { url: 'http://gw/models/iris' };

@@ -13,7 +13,7 @@
  *  6. emit everything sorted, so equal inputs give byte-identical outputs.
  */
 
-import { buildDocs, type ServedApi } from '../docs/build-docs.ts';
+import { buildDocs, type DocsStatus, type ServedApi } from '../docs/build-docs.ts';
 import { type Discovered, NOTHING_DISCOVERED } from '../docs/discovery.ts';
 import type { ResolvedSource } from '../docs/version-source.ts';
 import { exact, flat } from '../resources/compact.ts';
@@ -224,21 +224,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   for (const { status: plain } of resultStatuses) {
     const status = withConflicts(plain, routeConflicts);
     const extra = docs.statuses.get(status.ref);
-    if (!extra) {
-      statuses.push(status);
-      continue;
-    }
-    const fields = status.fields ?? {};
-    const versions = (fields.versions as Record<string, unknown>[] | undefined)?.map((v) => ({
-      ...v,
-      docs: extra.versions[v.name as string],
-    }));
-    statuses.push({
-      ...status,
-      // concat, not a spread: the array is kept as long as the status and gets no spare capacity (see compact.ts)
-      conditions: status.conditions.concat(extra.condition),
-      fields: { ...fields, ...(versions ? { versions } : {}), docs: extra.docs },
-    });
+    statuses.push(extra ? withDocsStatus(status, extra) : status);
   }
   statuses.sort((a, b) => a.ref.localeCompare(b.ref));
   return {
@@ -252,6 +238,38 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     },
     statuses,
   };
+}
+
+/**
+ * A ModelAPI's status with the docs pass's verdict. While both parts are the same objects (an unchanged API reuses
+ * its compilation and its docs), so is the result: the status store recognises it as unchanged by identity and keeps
+ * what it published, instead of rebuilding ten thousand statuses on every reload.
+ */
+const documentedStatuses = new WeakMap<DocsStatus, { plain: ResourceStatus; status: ResourceStatus }>();
+
+function withDocsStatus(plain: ResourceStatus, extra: DocsStatus): ResourceStatus {
+  const cached = documentedStatuses.get(extra);
+  if (
+    cached &&
+    cached.plain.ref === plain.ref &&
+    cached.plain.conditions === plain.conditions &&
+    cached.plain.fields === plain.fields &&
+    cached.plain.observedGeneration === plain.observedGeneration
+  )
+    return cached.status;
+  const fields = plain.fields ?? {};
+  const versions = (fields.versions as Record<string, unknown>[] | undefined)?.map((v) => ({
+    ...v,
+    docs: extra.versions[v.name as string],
+  }));
+  const status: ResourceStatus = {
+    ...plain,
+    // concat, not a spread: the array is kept as long as the status and gets no spare capacity (see compact.ts)
+    conditions: plain.conditions.concat(extra.condition),
+    fields: { ...fields, ...(versions ? { versions } : {}), docs: extra.docs },
+  };
+  documentedStatuses.set(extra, { plain, status });
+  return status;
 }
 
 function gatewaySettings(gateway: ModelGateway | undefined, options: CompileOptions): GatewaySettings {
@@ -367,6 +385,7 @@ function findConflict(
 
 /** The docs portal's own paths under its prefix: exact ones and prefixes. */
 interface PortalPaths {
+  readonly prefix: string;
   readonly exact: readonly string[];
   readonly prefixes: readonly string[];
 }
@@ -384,14 +403,24 @@ function portalPaths(portal: string): PortalPaths {
     `${portal}/changelog.json`,
     `${portal}/changelog.atom`,
   ].filter((p) => p !== '');
-  return { exact, prefixes: [`${portal}/openapi/`, `${portal}/docs-assets/`, `${portal}/changelog/`] };
+  return { prefix: portal, exact, prefixes: [`${portal}/openapi/`, `${portal}/docs-assets/`, `${portal}/changelog/`] };
 }
 
+/** Portal conflicts by compilation and portal prefix: compilations are reused across reloads, so is the verdict. */
+const portalConflicts = new WeakMap<CompiledModelAPI, { prefix: string; conflict: Conflict | undefined }>();
+
+type Conflict = { owner: string; path: string };
+
 /** The docs portal's paths are served before routing: an API overlapping them would be partly unreachable. */
-function findPortalConflict(
-  result: CompiledModelAPI,
-  { exact, prefixes }: PortalPaths,
-): { owner: string; path: string } | undefined {
+function findPortalConflict(result: CompiledModelAPI, portal: PortalPaths): Conflict | undefined {
+  const known = portalConflicts.get(result);
+  if (known?.prefix === portal.prefix) return known.conflict;
+  const conflict = portalConflict(result, portal);
+  portalConflicts.set(result, { prefix: portal.prefix, conflict });
+  return conflict;
+}
+
+function portalConflict(result: CompiledModelAPI, { exact, prefixes }: PortalPaths): Conflict | undefined {
   for (const rule of result.rules) {
     for (const m of rule.matches) {
       const v = m.path.value;

@@ -24,8 +24,17 @@ export interface ParsedObjects {
   diagnostics: Diagnostic[];
 }
 
-/** Parsed documents by their exact text, positions relative to the document (file ''), bounded. */
-const documentCache = new Map<string, ParsedObjects>();
+/**
+ * A parsed document (positions relative to the document, file ''), and the same placed at its last position in a
+ * file: a reload that moved nothing hands back the very same located objects instead of new ones for every document.
+ */
+interface CachedDocument {
+  readonly parsed: ParsedObjects;
+  placed?: { readonly file: string; readonly lineOffset: number; readonly result: ParsedObjects };
+}
+
+/** Parsed documents by their exact text, bounded. */
+const documentCache = new Map<string, CachedDocument>();
 const DOCUMENT_CACHE_LIMIT = 50_000;
 const DOCUMENT_START = /^---(?=[ \t\r]|$)/m;
 
@@ -41,22 +50,38 @@ export function parseObjects(file: string, text: string): ParsedObjects {
   const result: ParsedObjects = { objects: [], diagnostics: [] };
   let lineOffset = 0;
   for (const chunk of splitDocuments(text)) {
-    let parsed = documentCache.get(chunk);
-    if (!parsed) {
+    let cached = documentCache.get(chunk);
+    if (!cached) {
       // The chunk is a slice of the whole file's text: as the cache key, and through the parsed strings sliced from
       // it, it would keep every reload's file text alive. The document is parsed from a copy of its own instead.
       const own = Buffer.from(chunk).toString();
       const fresh = parseText('', own);
-      parsed = { objects: exact(fresh.objects), diagnostics: exact(fresh.diagnostics) };
+      cached = { parsed: { objects: exact(fresh.objects), diagnostics: exact(fresh.diagnostics) } };
       if (documentCache.size >= DOCUMENT_CACHE_LIMIT) documentCache.clear();
-      documentCache.set(own, parsed);
+      documentCache.set(own, cached);
     }
-    const move = (loc: SourceLocation): SourceLocation => ({ file, line: loc.line + lineOffset, column: loc.column });
-    for (const o of parsed.objects) result.objects.push({ object: o.object, location: move(o.location) });
-    for (const d of parsed.diagnostics)
-      result.diagnostics.push({ ...d, ...(d.location ? { location: move(d.location) } : {}) });
+    const placed =
+      cached.placed?.file === file && cached.placed.lineOffset === lineOffset
+        ? cached.placed.result
+        : place(cached, file, lineOffset);
+    for (const o of placed.objects) result.objects.push(o);
+    for (const d of placed.diagnostics) result.diagnostics.push(d);
     lineOffset += countLines(chunk);
   }
+  return result;
+}
+
+/** The cached document's objects and problems at their position in `file` (remembered for the next reload). */
+function place(cached: CachedDocument, file: string, lineOffset: number): ParsedObjects {
+  const move = (loc: SourceLocation): SourceLocation => ({ file, line: loc.line + lineOffset, column: loc.column });
+  const result: ParsedObjects = {
+    objects: cached.parsed.objects.map((o) => ({ object: o.object, location: move(o.location) })),
+    diagnostics: cached.parsed.diagnostics.map((d) => ({
+      ...d,
+      ...(d.location ? { location: move(d.location) } : {}),
+    })),
+  };
+  cached.placed = { file, lineOffset, result };
   return result;
 }
 
