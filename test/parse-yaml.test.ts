@@ -110,7 +110,7 @@ describe('parseObjects document cache', () => {
     assert.equal(formatDiagnostic(second.diagnostics[0]!).split(': error')[0], 'g.yaml:35:3');
     // Read again where nothing moved: the very same located objects (a reload allocates nothing per document).
     const third = parseObjects('g.yaml', after);
-    second.objects.forEach((o, i) => assert.equal(third.objects[i], o));
+    for (const [i, o] of second.objects.entries()) assert.equal(third.objects[i], o);
     assert.equal(third.diagnostics[0], second.diagnostics[0]);
     // The same document text parsed again yields equal objects (shared, never mutated by anyone).
     assert.deepEqual(parseObjects('h.yaml', doc('x')).objects[0]!.object, first.objects[0]!.object);
