@@ -121,9 +121,16 @@ describe('published documents', () => {
     assert.equal(post.headers['content-type'], 'application/problem+json');
     assert.equal(post.headers.allow, 'GET, HEAD');
     assert.equal((post.json() as { code: string }).code, 'MG-405-METHOD-NOT-ALLOWED');
-    const missing = await call(`${gw.url}/openapi/default/nope.json`);
-    assert.equal(missing.status, 404);
-    assert.equal((missing.json() as { code: string }).code, 'MG-404-NO-DOCUMENT');
+    for (const path of [
+      '/openapi/default/nope.json',
+      '/openapi/default/iris/versions/v9.json',
+      '/openapi/default/iris/other/v1.json',
+      '/openapi/default.json',
+    ]) {
+      const missing = await call(gw.url + path);
+      assert.equal(missing.status, 404, path);
+      assert.equal((missing.json() as { code: string }).code, 'MG-404-NO-DOCUMENT');
+    }
   });
 
   it('serves the landing page, Swagger UI and ReDoc with relative links to assets from npm packages', async () => {

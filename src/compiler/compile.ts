@@ -464,6 +464,8 @@ function sortKeys<T>(record: Record<string, T>): Record<string, T> {
  */
 const compiledModelApis = new WeakMap<ModelAPI, { deps: readonly unknown[]; result: CompiledModelAPI }>();
 
+const depsScratch: unknown[] = [];
+
 function compileModelAPIReusing(
   api: ModelAPI,
   index: BackendIndex,
@@ -472,15 +474,20 @@ function compileModelAPIReusing(
   docsPrefix: string,
 ): CompiledModelAPI {
   const namespace = api.metadata.namespace ?? 'default';
-  const deps: unknown[] = [defaults, publicURL, docsPrefix];
+  // Gathered in one scratch list (no allocation per API per reload); a copy is kept only when it is stored.
+  const deps = depsScratch;
+  deps.length = 0;
+  deps.push(defaults, publicURL, docsPrefix);
   for (const v of api.spec.versions) {
     const svc = v.backend.service;
     if (svc) {
       const key = `${svc.namespace ?? namespace}/${svc.name}`;
       deps.push(index.services.get(key), ...(index.slicesByService.get(key) ?? []), '|');
     }
-    for (const ref of [v.backend.tls?.caSecret, v.backend.tls?.clientCertificate])
-      if (ref) deps.push(index.secrets.get(`${ref.namespace ?? namespace}/${ref.name}`));
+    const tls = v.backend.tls;
+    if (tls?.caSecret) deps.push(index.secrets.get(`${tls.caSecret.namespace ?? namespace}/${tls.caSecret.name}`));
+    if (tls?.clientCertificate)
+      deps.push(index.secrets.get(`${tls.clientCertificate.namespace ?? namespace}/${tls.clientCertificate.name}`));
   }
   const cached = compiledModelApis.get(api);
   if (cached && cached.deps.length === deps.length && cached.deps.every((d, i) => d === deps[i])) return cached.result;

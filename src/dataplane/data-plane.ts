@@ -109,8 +109,8 @@ export class DataPlane {
 
   /** Makes `snapshot` current for new requests; requests in flight finish on the one they started with. */
   apply(snapshot: Snapshot): void {
-    const next = new RuntimeSnapshot(snapshot, this.registry, (api) => this.revisions?.history(api) ?? []);
     const previous = this.#current;
+    const next = new RuntimeSnapshot(snapshot, this.registry, (api) => this.revisions?.history(api) ?? [], previous);
     this.#current = next;
     previous?.retire();
   }

@@ -186,13 +186,18 @@ class HostMatcher {
   }
 }
 
+/** Most matches have no header or query conditions: one shared empty list (tens of thousands of entries). */
+const NO_CONDITIONS: readonly CompiledValueMatch[] = Object.freeze([]);
+
 function compileEntry(rule: RouteRule, match: RouteMatch, order: number): Entry {
   const base = {
     rule,
     match,
     order,
-    headers: (match.headers ?? []).map((m) => compileValueMatch({ ...m, name: m.name.toLowerCase() })),
-    query: (match.queryParams ?? []).map(compileValueMatch),
+    headers: match.headers?.length
+      ? match.headers.map((m) => compileValueMatch({ ...m, name: m.name.toLowerCase() }))
+      : NO_CONDITIONS,
+    query: match.queryParams?.length ? match.queryParams.map(compileValueMatch) : NO_CONDITIONS,
   };
   return match.path.type === 'RegularExpression' ? { ...base, regex: new RegExp(`^(?:${match.path.value})$`) } : base;
 }

@@ -34,12 +34,25 @@ export class RuntimeSnapshot {
   readonly snapshot: Snapshot;
   readonly registry: UpstreamRegistry;
 
-  constructor(snapshot: Snapshot, registry: UpstreamRegistry, revisions: RevisionSource = () => []) {
+  /**
+   * @param previous the snapshot this one replaces: a cluster compiled to the very same object (its ModelAPI did not
+   *   change) keeps its runtime — balancer, retry budget, endpoints — instead of a new one per reload.
+   */
+  constructor(
+    snapshot: Snapshot,
+    registry: UpstreamRegistry,
+    revisions: RevisionSource = () => [],
+    previous?: RuntimeSnapshot,
+  ) {
     this.snapshot = snapshot;
     this.registry = registry;
     this.matcher = new RouteMatcher(snapshot.routes, snapshot.listenerHosts);
     this.clusters = new Map(
-      Object.values(snapshot.clusters).map((c) => [c.name, { ...registry.acquire(c), retryBudget: new RetryBudget() }]),
+      Object.values(snapshot.clusters).map((c) => {
+        const kept = previous?.clusters.get(c.name);
+        if (kept?.config === c && registry.retain(kept)) return [c.name, kept];
+        return [c.name, { ...registry.acquire(c), retryBudget: new RetryBudget() }];
+      }),
     );
     this.validators = new RequestValidators(snapshot.docs);
     this.deprecatedOperations = new DeprecatedOperations(snapshot.docs);

@@ -45,7 +45,8 @@ export class UpstreamRegistry {
 
   /** Binds a cluster to live endpoints, creating pools and health checkers that do not exist yet. */
   acquire(cluster: Cluster): RuntimeCluster {
-    const endpoints = cluster.endpoints.map((e) => this.#acquireEndpoint(cluster, e.origin, e.ready));
+    const keys = keysOf(cluster);
+    const endpoints = cluster.endpoints.map((e, i) => this.#acquireEndpoint(cluster, e.origin, e.ready, keys[i]!));
     const balancer: Balancer =
       cluster.loadBalancer === 'RoundRobin' ? new RoundRobinBalancer(endpoints) : new LeastRequestBalancer(endpoints);
     const max = cluster.passiveHealthCheck.maxEjectionPercent;
@@ -57,10 +58,26 @@ export class UpstreamRegistry {
     return { config: cluster, endpoints, balancer, mayEject };
   }
 
-  /** Releases what acquire() took; pools and checkers nobody uses any more are closed. */
+  /**
+   * Takes one more reference on everything `runtime` holds, as acquire() would have, so a new snapshot can keep an
+   * unchanged cluster's runtime. False (and nothing taken) when some of it is already gone.
+   */
+  retain(runtime: RuntimeCluster): boolean {
+    const keys = keysOf(runtime.config).map((k) => ({
+      endpoint: this.#endpoints.get(k.endpoint),
+      pool: this.#pools.get(k.pool),
+    }));
+    if (keys.some((k) => k.endpoint === undefined || k.pool === undefined)) return false;
+    for (const k of keys) {
+      k.endpoint!.refs++;
+      k.pool!.refs++;
+    }
+    return true;
+  }
+
+  /** Releases what acquire() and retain() took; pools and checkers nobody uses any more are closed. */
   release(runtime: RuntimeCluster): void {
-    for (const e of runtime.config.endpoints)
-      this.#releaseEndpoint(endpointKey(runtime.config, e.origin, e.ready), poolKey(e.origin, runtime.config));
+    for (const k of keysOf(runtime.config)) this.#releaseEndpoint(k.endpoint, k.pool);
   }
 
   /** Number of open pools (tests and metrics). */
@@ -82,15 +99,20 @@ export class UpstreamRegistry {
     await Promise.allSettled(pools.map((p) => p.close()));
   }
 
-  #acquireEndpoint(cluster: Cluster, origin: string, ready: boolean): Endpoint {
-    const key = endpointKey(cluster, origin, ready);
+  #acquireEndpoint(
+    cluster: Cluster,
+    origin: string,
+    ready: boolean,
+    keys: { readonly endpoint: string; readonly pool: string },
+  ): Endpoint {
+    const key = keys.endpoint;
     const existing = this.#endpoints.get(key);
     if (existing) {
       existing.refs++;
-      this.#acquirePool(origin, cluster);
+      this.#acquirePool(origin, cluster, keys.pool);
       return existing.value.endpoint;
     }
-    const pool = this.#acquirePool(origin, cluster);
+    const pool = this.#acquirePool(origin, cluster, keys.pool);
     const endpoint = new Endpoint(origin, pool, ready, cluster.passiveHealthCheck);
     let checker: HealthChecker | undefined;
     if (cluster.activeHealthCheck && ready) {
@@ -116,8 +138,7 @@ export class UpstreamRegistry {
     }
   }
 
-  #acquirePool(origin: string, cluster: Cluster): UpstreamPool {
-    const key = poolKey(origin, cluster);
+  #acquirePool(origin: string, cluster: Cluster, key: string): UpstreamPool {
     const existing = this.#pools.get(key);
     if (existing) {
       existing.refs++;
@@ -133,6 +154,23 @@ export class UpstreamRegistry {
     this.#pools.set(key, { value: pool, refs: 1 });
     return pool;
   }
+}
+
+/**
+ * The endpoint and pool keys of a cluster's endpoints, once per cluster object: every reload retains the unchanged
+ * clusters and releases the old snapshot's, and a key built anew is a long string flattened again for each lookup.
+ */
+const clusterKeys = new WeakMap<Cluster, readonly { endpoint: string; pool: string }[]>();
+function keysOf(cluster: Cluster): readonly { endpoint: string; pool: string }[] {
+  let keys = clusterKeys.get(cluster);
+  if (keys === undefined) {
+    keys = cluster.endpoints.map((e) => ({
+      endpoint: endpointKey(cluster, e.origin, e.ready),
+      pool: poolKey(e.origin, cluster),
+    }));
+    clusterKeys.set(cluster, keys);
+  }
+  return keys;
 }
 
 /** Endpoints share health state when they are the same origin probed the same way. */

@@ -152,6 +152,8 @@ const documentedApis = new WeakMap<
   { deps: readonly unknown[]; discovered: readonly unknown[]; result: ApiDocs }
 >();
 
+const depsScratch: unknown[] = [];
+
 function documentApiReusing(
   entry: ServedApi,
   tagName: string,
@@ -161,7 +163,10 @@ function documentApiReusing(
   settingsKey: string,
 ): ApiDocs {
   const { api, summary } = entry;
-  const deps: unknown[] = [summary, tagName, entry.maxRequestBodyBytes, entry.versionHeader, settingsKey];
+  // Gathered in one scratch list (no allocation per API per reload); a copy is kept only when it is stored.
+  const deps = depsScratch;
+  deps.length = 0;
+  deps.push(summary, tagName, entry.maxRequestBodyBytes, entry.versionHeader, settingsKey);
   const namespace = api.metadata.namespace ?? 'default';
   for (const version of api.spec.versions) {
     const ref = (version.docs?.openAPI ?? api.spec.docs?.openAPI)?.configMapRef;

@@ -22,7 +22,7 @@ import { stringify as toYaml } from 'yaml';
 import type { Revision } from '../changes/revisions.ts';
 import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
-import type { DocsPlane } from '../snapshot/types.ts';
+import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
 import { changelogAtom, changelogHtml, changelogJson, migration, migrationHtml } from './changelog.ts';
 import { asset } from './portal/assets.ts';
 import { landingPage, redocPage, swaggerPage, type VersionHealth } from './portal/pages.ts';
@@ -43,8 +43,8 @@ interface Rendered {
 export class DocsSite {
   readonly #plane: DocsPlane;
   readonly #prefix: string;
-  /** Path without extension → how to build the document (at most once per snapshot: see #built). */
-  readonly #documents = new Map<string, () => Json>();
+  /** Published APIs by `namespace/name`, indexed on the first document request (most snapshots never serve one). */
+  #apisByName: Map<string, PublishedApi> | undefined;
   readonly #built = new Map<string, Json>();
   readonly #rendered = new Map<string, Rendered>();
   readonly #health: (cluster: string) => VersionHealth;
@@ -55,14 +55,24 @@ export class DocsSite {
     this.#revisions = revisions;
     this.#prefix = plane.pathPrefix;
     this.#health = health;
-    const p = this.#prefix;
-    this.#documents.set(`${p}/openapi`, () => mergedDocument(plane).document);
-    for (const api of plane.apis) {
-      const base = `${p}/openapi/${api.namespace}/${api.name}`;
-      this.#documents.set(base, () => apiDocument(plane, api));
-      for (const v of api.versions)
-        this.#documents.set(`${base}/versions/${v.name}`, () => versionDocument(plane, api, v.name)!);
-    }
+  }
+
+  /**
+   * How to build the document at `key` (its path without extension): the merged one, an API's or a version's.
+   * Looked up per request rather than listed per snapshot: ten thousand APIs would otherwise cost a map of tens of
+   * thousands of closures on every reload.
+   */
+  #documentAt(key: string): (() => Json) | undefined {
+    const plane = this.#plane;
+    if (key === `${this.#prefix}/openapi`) return () => mergedDocument(plane).document;
+    const m = /^\/openapi\/([^/]+)\/([^/]+)(?:\/versions\/([^/]+))?$/.exec(key.slice(this.#prefix.length));
+    if (!m || !key.startsWith(this.#prefix)) return undefined;
+    this.#apisByName ??= new Map(plane.apis.map((a) => [`${a.namespace}/${a.name}`, a]));
+    const api = this.#apisByName.get(`${m[1]}/${m[2]}`);
+    const version = m[3];
+    if (!api) return undefined;
+    if (version === undefined) return () => apiDocument(plane, api);
+    return api.versions.some((v) => v.name === version) ? () => versionDocument(plane, api, version)! : undefined;
   }
 
   /** Whether `path` belongs to the portal (checked before routing: the portal's paths are reserved). */
@@ -140,7 +150,7 @@ export class DocsSite {
       return;
     }
     const m = /^(.*)\.(json|yaml)$/.exec(path);
-    const build = m ? this.#documents.get(m[1]!) : undefined;
+    const build = m ? this.#documentAt(m[1]!) : undefined;
     if (!m || !build) {
       fail('documentNotFound', `no OpenAPI document at ${path}; the landing page lists what is published`);
       return;
