@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '../scripts/build.ts';
 import { NODE_FLAGS } from '../src/runtime/node-flags.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -167,7 +168,7 @@ export const PEERS: readonly Peer[] = [
       const config = join(ctx.work, 'modelgate');
       modelgateConfig(config, ctx.upstreamPort);
       const adminPort = ctx.port + 1000;
-      const args = [...NODE_FLAGS, join(root, 'src/cli.ts'), 'serve', '--config', config, '--port', String(ctx.port)];
+      const args = [...NODE_FLAGS, ensureBuilt(), 'serve', '--config', config, '--port', String(ctx.port)];
       args.push('--https-port', String(ctx.port + 2000), '--public-url', `http://127.0.0.1:${ctx.port}`);
       args.push('--admin-port', String(adminPort));
       if (ctx.workers > 1) args.push('--workers', String(ctx.workers));

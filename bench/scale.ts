@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '../scripts/build.ts';
 import { compileSnapshot } from '../src/compiler/compile.ts';
 import type { DiscoveryResult } from '../src/docs/discovery.ts';
 import { fetchKey } from '../src/docs/discovery.ts';
@@ -61,7 +62,7 @@ function serveModelgate(ctx: ScaleContext, dir: string, listen: number): ChildPr
     process.execPath,
     [
       ...NODE_FLAGS,
-      join(root, 'src/cli.ts'),
+      ensureBuilt(),
       'serve',
       '--config',
       dir,

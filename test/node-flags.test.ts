@@ -22,6 +22,9 @@ describe('node flags of the gateway process', () => {
     ];
     for (const [where, line] of launchers)
       for (const flag of NODE_FLAGS) assert.ok(line.includes(flag), `${where} lacks ${flag}: ${line}`);
+    // … and every one but the shebang (which the build keeps at the top of dist/cli.js) starts the build.
+    for (const [where, line] of launchers.filter(([w]) => !w.includes('shebang')))
+      assert.ok(line.includes('dist/cli.js'), `${where} does not start the build: ${line}`);
   });
 
   it('bound the young generation (V8 reads them at start only)', () => {

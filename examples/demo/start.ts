@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '../../scripts/build.ts';
 import { NODE_FLAGS } from '../../src/runtime/node-flags.ts';
 import { chatHandler } from '../servers/chat-openai-server.ts';
 import { startServer } from '../servers/http-util.ts';
@@ -22,7 +23,7 @@ const gateway = spawn(
   // .state/demo keeps the API changelog across restarts of the demo (git-ignored).
   [
     ...NODE_FLAGS,
-    'src/cli.ts',
+    ensureBuilt(),
     'serve',
     '--config',
     'examples/demo/config',

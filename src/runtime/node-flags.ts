@@ -1,6 +1,6 @@
 /**
  * Node/V8 flags the gateway process runs with: the `modelgate` npm script, the container's entrypoint, the `bin`
- * shebang, the demo and the benchmark all start it with these (cluster workers inherit them); a test keeps them in
+ * shebang, the demo, the conformance runner and the benchmark all start it (dist/cli.js) with these (cluster workers inherit them); a test keeps them in
  * step.
  *
  * `--max-semi-space-size=16`: while a large configuration compiles, many young objects survive their first
