@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { compileSnapshot } from '../src/compiler/compile.ts';
 import { RuntimeSnapshot } from '../src/dataplane/runtime-snapshot.ts';
 import { UpstreamRegistry } from '../src/dataplane/upstream-registry.ts';
@@ -39,6 +41,25 @@ describe('runtime snapshots across reloads', () => {
     assert.ok(registry.poolFor('http://127.0.0.1:9'));
     second.retire();
     assert.equal(registry.poolCount, 0);
+    await registry.close();
+  });
+
+  it('let a replaced snapshot go: the new one keeps nothing of it alive', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const registry = new UpstreamRegistry();
+    const iris = modelApi('iris', 9);
+    const compile = () => compileSnapshot({ ...EMPTY_RESOURCES, modelApis: [iris] }).snapshot;
+    let first: RuntimeSnapshot | undefined = new RuntimeSnapshot(compile(), registry);
+    const second = new RuntimeSnapshot(compile(), registry, () => [], first);
+    const gone = new WeakRef(first);
+    first.retire();
+    first = undefined;
+    await new Promise((resolve) => setImmediate(resolve)); // a WeakRef holds its target until the job ends
+    gc();
+    assert.equal(gone.deref(), undefined, 'the replaced snapshot is still reachable');
+    assert.ok(second.clusters.get('default/iris/v1'));
+    second.retire();
     await registry.close();
   });
 });

@@ -47,13 +47,7 @@ export class RuntimeSnapshot {
     this.snapshot = snapshot;
     this.registry = registry;
     this.matcher = new RouteMatcher(snapshot.routes, snapshot.listenerHosts);
-    this.clusters = new Map(
-      Object.values(snapshot.clusters).map((c) => {
-        const kept = previous?.clusters.get(c.name);
-        if (kept?.config === c && registry.retain(kept)) return [c.name, kept];
-        return [c.name, { ...registry.acquire(c), retryBudget: new RetryBudget() }];
-      }),
-    );
+    this.clusters = servingClusters(snapshot, registry, previous?.clusters);
     this.validators = new RequestValidators(snapshot.docs);
     this.deprecatedOperations = new DeprecatedOperations(snapshot.docs);
     this.docs = new DocsSite(
@@ -84,4 +78,25 @@ export class RuntimeSnapshot {
     this.#released = true;
     for (const c of this.clusters.values()) this.registry.release(c);
   }
+}
+
+/**
+ * The clusters of a snapshot bound to live endpoints, keeping the runtime of those compiled to the very same object.
+ * A function of its own, not closures in the constructor: a closure there would share the constructor's context with
+ * the docs site's health callback and keep `previous` — and through it every earlier snapshot — alive.
+ */
+function servingClusters(
+  snapshot: Snapshot,
+  registry: UpstreamRegistry,
+  previous: ReadonlyMap<string, ServingCluster> | undefined,
+): Map<string, ServingCluster> {
+  const clusters = new Map<string, ServingCluster>();
+  for (const c of Object.values(snapshot.clusters)) {
+    const kept = previous?.get(c.name);
+    clusters.set(
+      c.name,
+      kept?.config === c && registry.retain(kept) ? kept : { ...registry.acquire(c), retryBudget: new RetryBudget() },
+    );
+  }
+  return clusters;
 }
