@@ -233,7 +233,7 @@ class Exchange implements UpstreamHandler {
   onResponseStart(controller: UpstreamController, statusCode: number, rawHeaders: readonly string[]): void {
     const endpoint = this.#endpoint!;
     if (statusCode >= 500) {
-      endpoint.failed(Date.now(), this.#f.cluster.mayEject);
+      endpoint.failed(Date.now(), () => this.#f.cluster.mayEject());
       if (this.#retryableStatus(statusCode) && this.#canRetry('status')) {
         this.#retryingStatus = true;
         controller.abort(new Error('retrying'));
@@ -340,7 +340,7 @@ class Exchange implements UpstreamHandler {
       return;
     }
     this.#f.onUpstreamError(kind);
-    if (kind !== 'aborted') this.#endpoint?.failed(Date.now(), this.#f.cluster.mayEject);
+    if (kind !== 'aborted') this.#endpoint?.failed(Date.now(), () => this.#f.cluster.mayEject());
     if (this.#canRetry(kind)) {
       this.#retry();
       return;

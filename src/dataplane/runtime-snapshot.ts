@@ -8,13 +8,10 @@ import type { Snapshot } from '../snapshot/types.ts';
 import { DeprecatedOperations } from './deprecated-operations.ts';
 import { RouteMatcher } from './matcher.ts';
 import { RequestValidators } from './request-validator.ts';
-import { RetryBudget } from './retry-budget.ts';
 import type { RuntimeCluster, UpstreamRegistry } from './upstream-registry.ts';
 
 /** A cluster as requests use it: live endpoints plus its retry budget. */
-export interface ServingCluster extends RuntimeCluster {
-  readonly retryBudget: RetryBudget;
-}
+export type ServingCluster = RuntimeCluster;
 
 /** The data plane's view of one snapshot. */
 export class RuntimeSnapshot {
@@ -93,10 +90,7 @@ function servingClusters(
   const clusters = new Map<string, ServingCluster>();
   for (const c of Object.values(snapshot.clusters)) {
     const kept = previous?.get(c.name);
-    clusters.set(
-      c.name,
-      kept?.config === c && registry.retain(kept) ? kept : { ...registry.acquire(c), retryBudget: new RetryBudget() },
-    );
+    clusters.set(c.name, kept?.config === c && registry.retain(kept) ? kept : registry.acquire(c));
   }
   return clusters;
 }

@@ -9,15 +9,31 @@ import type { Cluster } from '../snapshot/types.ts';
 import { type Balancer, LeastRequestBalancer, RoundRobinBalancer } from './balancer.ts';
 import { Endpoint } from './endpoint.ts';
 import { HealthChecker } from './health-checker.ts';
+import { RetryBudget } from './retry-budget.ts';
 import { UpstreamPool } from './upstream-client.ts';
 
-/** A cluster bound to live endpoints. */
-export interface RuntimeCluster {
+/**
+ * A cluster bound to live endpoints, with its retry budget. A class (methods on the prototype): ten thousand
+ * clusters would otherwise each hold their own closures.
+ */
+export class RuntimeCluster {
   readonly config: Cluster;
   readonly endpoints: readonly Endpoint[];
   readonly balancer: Balancer;
+  readonly retryBudget = new RetryBudget();
+
+  constructor(config: Cluster, endpoints: readonly Endpoint[], balancer: Balancer) {
+    this.config = config;
+    this.endpoints = endpoints;
+    this.balancer = balancer;
+  }
+
   /** Whether passive ejection may take one more endpoint out without crossing maxEjectionPercent. */
-  readonly mayEject: () => boolean;
+  mayEject(): boolean {
+    const now = Date.now();
+    const ejected = this.endpoints.filter((e) => e.ejected(now)).length;
+    return ((ejected + 1) * 100) / this.endpoints.length <= this.config.passiveHealthCheck.maxEjectionPercent;
+  }
 }
 
 interface Counted<T> {
@@ -49,13 +65,7 @@ export class UpstreamRegistry {
     const endpoints = cluster.endpoints.map((e, i) => this.#acquireEndpoint(cluster, e.origin, e.ready, keys[i]!));
     const balancer: Balancer =
       cluster.loadBalancer === 'RoundRobin' ? new RoundRobinBalancer(endpoints) : new LeastRequestBalancer(endpoints);
-    const max = cluster.passiveHealthCheck.maxEjectionPercent;
-    const mayEject = () => {
-      const now = Date.now();
-      const ejected = endpoints.filter((e) => e.ejected(now)).length;
-      return ((ejected + 1) * 100) / endpoints.length <= max;
-    };
-    return { config: cluster, endpoints, balancer, mayEject };
+    return new RuntimeCluster(cluster, endpoints, balancer);
   }
 
   /**

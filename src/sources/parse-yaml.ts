@@ -25,12 +25,13 @@ export interface ParsedObjects {
 }
 
 /**
- * A parsed document (positions relative to the document, file ''), and the same placed at its last position in a
- * file: a reload that moved nothing hands back the very same located objects instead of new ones for every document.
+ * A parsed document as placed at its last position in a file (the line its text starts after): a reload that moved
+ * nothing hands back the very same located objects instead of new ones for every document; a moved one is shifted.
  */
 interface CachedDocument {
-  readonly parsed: ParsedObjects;
-  placed?: { readonly file: string; readonly lineOffset: number; readonly result: ParsedObjects };
+  readonly file: string;
+  readonly lineOffset: number;
+  readonly result: ParsedObjects;
 }
 
 /** Parsed documents by their exact text, bounded. */
@@ -56,33 +57,40 @@ export function parseObjects(file: string, text: string): ParsedObjects {
       // it, it would keep every reload's file text alive. The document is parsed from a copy of its own instead.
       const own = Buffer.from(chunk).toString();
       const fresh = parseText('', own);
-      cached = { parsed: { objects: exact(fresh.objects), diagnostics: exact(fresh.diagnostics) } };
+      cached = {
+        file: '',
+        lineOffset: 0,
+        result: { objects: exact(fresh.objects), diagnostics: exact(fresh.diagnostics) },
+      };
       if (documentCache.size >= DOCUMENT_CACHE_LIMIT) documentCache.clear();
       documentCache.set(own, cached);
     }
-    const placed =
-      cached.placed?.file === file && cached.placed.lineOffset === lineOffset
-        ? cached.placed.result
-        : place(cached, file, lineOffset);
-    for (const o of placed.objects) result.objects.push(o);
-    for (const d of placed.diagnostics) result.diagnostics.push(d);
+    if (cached.file !== file || cached.lineOffset !== lineOffset) {
+      cached = moved(cached, file, lineOffset);
+      documentCache.set(chunk, cached);
+    }
+    for (const o of cached.result.objects) result.objects.push(o);
+    for (const d of cached.result.diagnostics) result.diagnostics.push(d);
     lineOffset += countLines(chunk);
   }
   return result;
 }
 
-/** The cached document's objects and problems at their position in `file` (remembered for the next reload). */
-function place(cached: CachedDocument, file: string, lineOffset: number): ParsedObjects {
-  const move = (loc: SourceLocation): SourceLocation => ({ file, line: loc.line + lineOffset, column: loc.column });
-  const result: ParsedObjects = {
-    objects: cached.parsed.objects.map((o) => ({ object: o.object, location: move(o.location) })),
-    diagnostics: cached.parsed.diagnostics.map((d) => ({
-      ...d,
-      ...(d.location ? { location: move(d.location) } : {}),
-    })),
+/** The cached document placed at another position (same objects, locations shifted). */
+function moved(cached: CachedDocument, file: string, lineOffset: number): CachedDocument {
+  const shift = lineOffset - cached.lineOffset;
+  const move = (loc: SourceLocation): SourceLocation => ({ file, line: loc.line + shift, column: loc.column });
+  return {
+    file,
+    lineOffset,
+    result: {
+      objects: cached.result.objects.map((o) => ({ object: o.object, location: move(o.location) })),
+      diagnostics: cached.result.diagnostics.map((d) => ({
+        ...d,
+        ...(d.location ? { location: move(d.location) } : {}),
+      })),
+    },
   };
-  cached.placed = { file, lineOffset, result };
-  return result;
 }
 
 /** Splits at `---` lines; each piece keeps its marker line, so positions inside it stay those of the file. */
