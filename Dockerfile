@@ -22,5 +22,5 @@ COPY --from=build /app/dist ./dist
 USER 1000:1000
 EXPOSE 8080 9901
 # V8 flags: see src/runtime/node-flags.ts.
-ENTRYPOINT ["node", "--max-semi-space-size=16", "dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=16", "--heap-growing-percent=30", "dist/cli.js"]
 CMD ["serve", "--kube", "--host=0.0.0.0", "--admin-host=0.0.0.0"]

@@ -10,5 +10,5 @@ trap 'rm -rf "$work"' EXIT
 node "$root/scripts/build.ts" --quiet # the runner starts dist/cli.js, as every launcher does
 cd "$suite"
 node run.mjs --config-dir "$work" \
-  --gateway-cmd "$(command -v node) --max-semi-space-size=16 $root/dist/cli.js serve --config {configDir} --port {port} --admin-port 0 --controller-name {controllerName}" \
+  --gateway-cmd "$(command -v node) --max-semi-space-size=16 --heap-growing-percent=30 $root/dist/cli.js serve --config {configDir} --port {port} --admin-port 0 --controller-name {controllerName}" \
   "$@"

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16
+#!/usr/bin/env -S node --max-semi-space-size=16 --heap-growing-percent=30
 /** The modelgate command line: `serve` (file mode), `validate`, `docs` and `diff`. */
 import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
