@@ -48,7 +48,12 @@ export function ensureBuilt(): string {
   const sources = filesBelow(src);
   if (upToDate(sources)) return join(dist, 'cli.js');
   rmSync(dist, { recursive: true, force: true });
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  let tsc: string;
+  try {
+    tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  } catch {
+    throw new Error('building dist/ needs the typescript devDependency: install without --omit=dev, then npm run build');
+  }
   const result = spawnSync(process.execPath, [tsc, '-p', config], { cwd: root, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`build failed:\n${result.stdout}${result.stderr}`);
   // The compiler emits JavaScript only; what the sources read from beside themselves (portal CSS/JS) is copied.
