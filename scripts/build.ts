@@ -52,7 +52,9 @@ export function ensureBuilt(): string {
   try {
     tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   } catch {
-    throw new Error('building dist/ needs the typescript devDependency: install without --omit=dev, then npm run build');
+    throw new Error(
+      'building dist/ needs the typescript devDependency: install without --omit=dev, then npm run build',
+    );
   }
   const result = spawnSync(process.execPath, [tsc, '-p', config], { cwd: root, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`build failed:\n${result.stdout}${result.stderr}`);
