@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonical, exact, flat } from '../src/resources/compact.ts';
+import { canonical, exact, flat, sameItems } from '../src/resources/compact.ts';
 
 describe('compact snapshot data', () => {
   it('exact() copies arrays and shares one frozen empty array', () => {
@@ -22,6 +22,13 @@ describe('compact snapshot data', () => {
     const namespace = 'default';
     assert.equal(flat('ModelAPI/', namespace, '/', 'iris'), `ModelAPI/${namespace}/iris`);
     assert.equal(flat(), '');
+  });
+
+  it('sameItems() compares lists by the identity of their items', () => {
+    const a = { x: 1 };
+    assert.ok(sameItems([a, 'k', 1], [a, 'k', 1]));
+    assert.ok(!sameItems([a], [{ x: 1 }]), 'equal is not the same');
+    assert.ok(!sameItems([a], [a, a]));
   });
 
   it('canonical() hands out one deeply frozen instance per value', () => {

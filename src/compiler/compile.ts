@@ -16,7 +16,7 @@
 import { buildDocs, type DocsStatus, type ServedApi } from '../docs/build-docs.ts';
 import { type Discovered, NOTHING_DISCOVERED } from '../docs/discovery.ts';
 import type { ResolvedSource } from '../docs/version-source.ts';
-import { exact, flat } from '../resources/compact.ts';
+import { exact, flat, sameItems } from '../resources/compact.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
@@ -312,7 +312,7 @@ function withoutModelApiConflicts(
     const matches = rule.matches.filter((m) => {
       if ((m.headers?.length ?? 0) > 0 || (m.queryParams?.length ?? 0) > 0) return true;
       for (const h of hosts) {
-        const owner = claimed.get(`${h} ${m.path.type} ${m.path.value} ${m.method ?? ''}`);
+        const owner = claimed.get(claimKey(h, m));
         if (owner) {
           note(
             rule.source,
@@ -360,16 +360,16 @@ function claimKeys(result: CompiledModelAPI): readonly { key: string; path: stri
   if (keys === undefined) {
     const hosts = result.summary.hostnames.length > 0 ? result.summary.hostnames : ['*any*'];
     keys = result.rules.flatMap((rule) =>
-      rule.matches.flatMap((m) =>
-        hosts.map((h) => ({
-          key: flat(h, ' ', m.path.type, ' ', m.path.value, ' ', m.method ?? ''),
-          path: m.path.value,
-        })),
-      ),
+      rule.matches.flatMap((m) => hosts.map((h) => ({ key: claimKey(h, m), path: m.path.value }))),
     );
     claimKeysOf.set(result, keys);
   }
   return keys;
+}
+
+/** What a match claims on a host: its path match and method (flat: ModelAPIs keep theirs, see compact.ts). */
+function claimKey(host: string, m: RouteRule['matches'][number]): string {
+  return flat(host, ' ', m.path.type, ' ', m.path.value, ' ', m.method ?? '');
 }
 
 function findConflict(
@@ -493,7 +493,7 @@ function compileModelAPIReusing(
       deps.push(index.secrets.get(`${tls.clientCertificate.namespace ?? namespace}/${tls.clientCertificate.name}`));
   }
   const cached = compiledModelApis.get(api);
-  if (cached && cached.deps.length === deps.length && cached.deps.every((d, i) => d === deps[i])) return cached.result;
+  if (cached && sameItems(cached.deps, deps)) return cached.result;
   const result = compileModelAPI(api, index, defaults, publicURL, docsPrefix);
   compiledModelApis.set(api, { deps: exact(deps), result });
   return result;

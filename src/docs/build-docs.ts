@@ -8,7 +8,7 @@
 
 import type { RouteDocTarget } from '../compiler/compile-httproutes.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../compiler/defaults.ts';
-import { exact, flat } from '../resources/compact.ts';
+import { exact, flat, sameItems } from '../resources/compact.ts';
 import { type ConditionInput, condition } from '../resources/status.ts';
 import type { ConfigMap } from '../schema/core.ts';
 import type { ModelAPI, Protocol } from '../schema/model-api.ts';
@@ -179,8 +179,7 @@ function documentApiReusing(
   const cached = documentedApis.get(api);
   if (
     cached &&
-    cached.deps.length === deps.length &&
-    cached.deps.every((d, i) => d === deps[i]) &&
+    sameItems(cached.deps, deps) &&
     cached.result.tasks.every((t, i) => discovered.get(t.key) === cached.discovered[i])
   )
     return cached.result;

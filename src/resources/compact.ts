@@ -24,6 +24,13 @@ export function flat(...parts: string[]): string {
   return parts.join('');
 }
 
+/** Whether two lists hold the very same items in the same order (the compiler's reuse checks compare identities). */
+export function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Canonical values by their JSON text; cleared when full (sharing is an optimisation, never a requirement). */
 const canonicalValues = new Map<string, object>();
 const CANONICAL_LIMIT = 4096;
