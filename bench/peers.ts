@@ -39,6 +39,8 @@ export interface PeerContext {
   /** Extra environment (e.g. worker counts). */
   readonly workers: number;
   readonly spawn: (cmd: string, args: string[], env?: Record<string, string>) => ChildProcess;
+  /** Extra Node flags for Node peers (the profile scenario turns the CPU profiler on). */
+  readonly nodeFlags?: readonly string[];
 }
 
 const same = (p: string) => p;
@@ -63,7 +65,8 @@ function nodePeer(name: string, script: string, prefix = ''): Peer {
     name,
     kind: 'node',
     async start(ctx) {
-      const proc = ctx.spawn(process.execPath, [join(root, script), String(ctx.port), String(ctx.upstreamPort)]);
+      const args = [...(ctx.nodeFlags ?? []), join(root, script), String(ctx.port), String(ctx.upstreamPort)];
+      const proc = ctx.spawn(process.execPath, args);
       const base = `http://127.0.0.1:${ctx.port}`;
       await waitHttp(`${base}${prefix}/healthz`);
       return { name, base, pathFor: (p) => `${prefix}${p}`, proc };
@@ -168,7 +171,8 @@ export const PEERS: readonly Peer[] = [
       const config = join(ctx.work, 'modelgate');
       modelgateConfig(config, ctx.upstreamPort);
       const adminPort = ctx.port + 1000;
-      const args = [...NODE_FLAGS, ensureBuilt(), 'serve', '--config', config, '--port', String(ctx.port)];
+      const args = [...NODE_FLAGS, ...(ctx.nodeFlags ?? []), ensureBuilt(), 'serve', '--config', config];
+      args.push('--port', String(ctx.port));
       args.push('--https-port', String(ctx.port + 2000), '--public-url', `http://127.0.0.1:${ctx.port}`);
       args.push('--admin-port', String(adminPort));
       if (ctx.workers > 1) args.push('--workers', String(ctx.workers));

@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../src/runtime/node-flags.ts';
 import { type Measurement, median } from './load.ts';
+import { PARTS, type ProfileResult } from './profile.ts';
 import type { DocsResult, ScaleResult } from './scale.ts';
 
 /** Everything one run measured. */
@@ -21,6 +22,7 @@ export interface Report {
   scale: ScaleResult[] | undefined;
   docs: DocsResult | undefined;
   workers: { count: number; runs: Record<string, Measurement[]> } | undefined;
+  profile: ProfileResult[] | undefined;
 }
 
 const NODE_PEERS = ['node-floor', 'fast-gateway', 'fastify-http-proxy', 'http-proxy'];
@@ -254,6 +256,27 @@ export function writeReport(r: Report, elapsedS: number): string {
       );
     }
     lines.push('');
+  }
+
+  if (r.profile) {
+    const perRequest = (p: ProfileResult) =>
+      p.measurement.rps > 0 ? (p.measurement.cpu / p.measurement.rps) * 1e6 : 0;
+    lines.push(
+      '## Where the time goes (200 B POST, 64 connections, V8 CPU profiler on)',
+      '',
+      "Each peer's busy samples (start-up left out) by part, as CPU µs per request (the profiled measurement's CPU time divided among its requests) and share. Socket writes are the kernel's send path; on loopback that includes the receiving side's TCP work.",
+      '',
+      `| part | ${r.profile.map((p) => `${p.name} µs / req (share)`).join(' | ')} |`,
+      `| --- | ${r.profile.map(() => '---').join(' | ')} |`,
+    );
+    for (const part of PARTS)
+      lines.push(
+        `| ${part} | ${r.profile.map((p) => `${f(perRequest(p) * p.shares[part])} (${f(p.shares[part] * 100)}%)`).join(' | ')} |`,
+      );
+    lines.push(
+      `| **total** | ${r.profile.map((p) => `${f(perRequest(p))} (${f(p.measurement.rps)} req/s)`).join(' | ')} |`,
+      '',
+    );
   }
 
   lines.push('## Targets', '', '| target | this run | met |', '| --- | --- | --- |');

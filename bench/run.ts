@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureApt, type Measurement, median, wrk } from './load.ts';
 import { BENCH_API_KEY, PEERS, type RunningPeer, spawner } from './peers.ts';
+import { profileScenario } from './profile.ts';
 import { type Report, writeReport } from './report.ts';
 import { docsScenario, scaleScenario } from './scale.ts';
 
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
     scale: undefined,
     docs: undefined,
     workers: undefined,
+    profile: undefined,
   };
 
   // Warm-up: JIT (V8 needs several seconds of this load to reach its optimised code), connection pools.
@@ -214,6 +216,15 @@ async function main(): Promise<void> {
 
   for (const c of children.splice(1)) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
+
+  // Where a request's CPU time goes, in modelgate and in the featureless Node floor (peers of their own, profiler on).
+  if (!ONLY || ONLY.includes('profile'))
+    report.profile = await profileScenario(
+      { work, upstreamPort: upstream.port, workers: 1, spawn: spawnChild, seconds: SECONDS, lua: warmLua },
+      PEERS.filter((p) => p.name === 'modelgate' || p.name === 'node-floor'),
+      '/v2/models/bench/infer',
+      64,
+    );
 
   if (!ONLY || ONLY.includes('scale'))
     report.scale = await scaleScenario({
