@@ -14,8 +14,8 @@ import type { Endpoint } from './endpoint.ts';
 import { downstreamHeaderList, headerInList, headerObject, setHeaderInList, setHeadersFromList } from './headers.ts';
 import { hasRequestBody } from './request-body.ts';
 import { modifyHeaderObject } from './route-filters.ts';
-import type { ServingCluster } from './runtime-snapshot.ts';
 import type { FailureKind, UpstreamController, UpstreamError, UpstreamHandler } from './upstream-client.ts';
+import type { RuntimeCluster } from './upstream-registry.ts';
 
 export type { FailureKind } from './upstream-client.ts';
 
@@ -26,7 +26,7 @@ export const REPLAYABLE_BODY_BYTES = 256 * 1024;
 export interface ForwardRequest {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  readonly cluster: ServingCluster;
+  readonly cluster: RuntimeCluster;
   readonly method: string;
   /** Upstream path with query. */
   readonly path: string;

@@ -6,8 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HeaderModifier, PathMatch, RedirectAction, RouteFilters } from '../snapshot/types.ts';
 import { dropHeaders } from './headers.ts';
 import { rewritePath } from './rewrite.ts';
-import type { ServingCluster } from './runtime-snapshot.ts';
 import { exchangeStatus } from './upstream-client.ts';
+import type { RuntimeCluster } from './upstream-registry.ts';
 
 /** A mirror's answer is awaited (and dropped) this long at most, so shadow traffic never piles up connections. */
 const MIRROR_TIMEOUT_MS = 30_000;
@@ -78,7 +78,7 @@ export function sendRedirect(
  * (within the route's body limit) and every copy gets the same bytes. A mirror never delays or fails the real request.
  */
 export function mirror(
-  clusters: readonly { cluster: ServingCluster; percent: number }[],
+  clusters: readonly { cluster: RuntimeCluster; percent: number }[],
   method: string,
   path: string,
   headers: string[],

@@ -10,13 +10,10 @@ import { RouteMatcher } from './matcher.ts';
 import { RequestValidators } from './request-validator.ts';
 import type { RuntimeCluster, UpstreamRegistry } from './upstream-registry.ts';
 
-/** A cluster as requests use it: live endpoints plus its retry budget. */
-export type ServingCluster = RuntimeCluster;
-
 /** The data plane's view of one snapshot. */
 export class RuntimeSnapshot {
   readonly matcher: RouteMatcher;
-  readonly clusters: ReadonlyMap<string, ServingCluster>;
+  readonly clusters: ReadonlyMap<string, RuntimeCluster>;
   /** The docs portal of this snapshot. */
   readonly docs: DocsSite;
   /** Request validation against this snapshot's published documents (compiled on first use). */
@@ -85,9 +82,9 @@ export class RuntimeSnapshot {
 function servingClusters(
   snapshot: Snapshot,
   registry: UpstreamRegistry,
-  previous: ReadonlyMap<string, ServingCluster> | undefined,
-): Map<string, ServingCluster> {
-  const clusters = new Map<string, ServingCluster>();
+  previous: ReadonlyMap<string, RuntimeCluster> | undefined,
+): Map<string, RuntimeCluster> {
+  const clusters = new Map<string, RuntimeCluster>();
   for (const c of Object.values(snapshot.clusters)) {
     const kept = previous?.get(c.name);
     clusters.set(c.name, kept?.config === c && registry.retain(kept) ? kept : registry.acquire(c));
