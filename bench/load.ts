@@ -87,6 +87,17 @@ function toMs(v: string): number {
 /** The median of a list. */
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
+/**
+ * How many times `a` is `b`, from measurements taken round by round (index i of both lists is round i): the median of
+ * the per-round ratios. This machine's speed drifts by tens of percent between minutes (a shared host); the two sides
+ * of one round saw the same minutes, so their ratio keeps what a ratio of two medians from different minutes loses.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (b[i]! > 0) ratios.push(a[i]! / b[i]!);
+  return median(ratios);
+}
+
 /** Installs Debian packages that are missing (the benchmark brings its own peers). */
 export function ensureApt(packages: readonly string[]): void {
   const missing = packages.filter((p) => {

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../src/runtime/node-flags.ts';
-import { type Measurement, median } from './load.ts';
+import { type Measurement, median, pairedRatio } from './load.ts';
 import { PARTS, type ProfileResult } from './profile.ts';
 import type { DocsResult, ScaleResult } from './scale.ts';
 
@@ -45,7 +45,7 @@ export function writeReport(r: Report, elapsedS: number): string {
     `- date: ${new Date().toISOString()}; the whole run took ${f(elapsedS / 60, 1)} min`,
     `- machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${f(totalmem() / 2 ** 30)} GiB`,
     `- node ${process.version}; ${version('nginx', ['-v'])}; ${version('haproxy', ['-v'])}; caddy ${version('caddy', ['version'])}; ${version('wrk', ['--version'])}`,
-    `- load: wrk (1 thread, separate process, 127.0.0.1), ${r.seconds} s per measurement, ${r.reps} interleaved repetitions (every peer once per round, the order rotating each round), median shown with (min–max)`,
+    `- load: wrk (1 thread, separate process, 127.0.0.1), ${r.seconds} s per measurement, ${r.reps} interleaved repetitions (every peer once per round, the order rotating each round), median shown with (min–max); every ratio (columns × …, targets) is the median of the per-round ratios, both sides measured in the same round`,
     '- every peer: one process / one worker (nginx `worker_processes 1`, HAProxy `nbthread 1`, Caddy `GOMAXPROCS=1`), keep-alive to the upstream, no access log, no response buffering',
     '- upstream: one node:http process (bench/upstream.ts) answering a 200-byte V2 response, or streaming SSE',
     `- modelgate: file mode, one ModelAPI (\`protocol: openapi\`, prefix \`/m\` stripped), default settings (metrics, request ids, header hygiene, retries, passive health on); started like every launcher starts it (\`${NODE_FLAGS.join(' ')}\`); CPU = cores used by the process tree; CPU µs / req = its CPU time per answered request (the work a request costs, less sensitive than req/s to how the machine schedules three busy processes on two cores)`,
@@ -53,11 +53,12 @@ export function writeReport(r: Report, elapsedS: number): string {
   ];
   const targets: { what: string; value: string; ok: boolean | undefined }[] = [];
   const rpsOf = (runs: Record<string, Measurement[]>, name: string) => median((runs[name] ?? []).map((m) => m.rps));
+  const rpsList = (ms: readonly Measurement[] | undefined) => (ms ?? []).map((m) => m.rps);
+  const ratioOf = (runs: Record<string, Measurement[]>, a: string, b: string) =>
+    pairedRatio(rpsList(runs[a]), rpsList(runs[b]));
 
   for (const s of r.load) {
-    const direct = rpsOf(s.runs, 'direct');
-    const nginx = rpsOf(s.runs, 'nginx');
-    const bestNode = Math.max(...NODE_PEERS.map((n) => rpsOf(s.runs, n)));
+    const bestNode = NODE_PEERS.reduce((best, n) => (rpsOf(s.runs, n) > rpsOf(s.runs, best) ? n : best));
     lines.push(
       `## ${s.title}`,
       '',
@@ -67,20 +68,18 @@ export function writeReport(r: Report, elapsedS: number): string {
     for (const name of r.peers) {
       const ms = s.runs[name];
       if (!ms) continue;
-      const rps = median(ms.map((m) => m.rps));
       const errors = ms.reduce((a, m) => a + m.errors, 0);
       lines.push(
-        `| ${name === 'modelgate' ? '**modelgate**' : name} | ${spread(ms.map((m) => m.rps))}${errors ? ` (${errors} errors)` : ''} | ${f(median(ms.map((m) => m.p50)), 3)} | ${f(median(ms.map((m) => m.p99)), 3)} | ${f(median(ms.map((m) => m.cpu)), 2)} | ${f(median(ms.map((m) => (m.rps > 0 ? (m.cpu * 1e6) / m.rps : 0))))} | ${f(median(ms.map((m) => m.rssMB)))} | ${f(rps / direct, 2)} | ${f(rps / nginx, 2)} | ${f(rps / bestNode, 2)} |`,
+        `| ${name === 'modelgate' ? '**modelgate**' : name} | ${spread(ms.map((m) => m.rps))}${errors ? ` (${errors} errors)` : ''} | ${f(median(ms.map((m) => m.p50)), 3)} | ${f(median(ms.map((m) => m.p99)), 3)} | ${f(median(ms.map((m) => m.cpu)), 2)} | ${f(median(ms.map((m) => (m.rps > 0 ? (m.cpu * 1e6) / m.rps : 0))))} | ${f(median(ms.map((m) => m.rssMB)))} | ${f(ratioOf(s.runs, name, 'direct'), 2)} | ${f(ratioOf(s.runs, name, 'nginx'), 2)} | ${f(ratioOf(s.runs, name, bestNode), 2)} |`,
       );
     }
     lines.push('');
-    const mg = rpsOf(s.runs, 'modelgate');
     if (s.id === 'post-64') {
       const ratio = (peer: string, min: number) =>
         targets.push({
           what: `200 B POST, 64 connections: modelgate ≥ ${min}× ${peer}`,
-          value: `${f(mg / rpsOf(s.runs, peer), 2)}×`,
-          ok: mg / rpsOf(s.runs, peer) >= min,
+          value: `${f(ratioOf(s.runs, 'modelgate', peer), 2)}×`,
+          ok: ratioOf(s.runs, 'modelgate', peer) >= min,
         });
       ratio('fast-gateway', 1.5);
       ratio('node-floor', 1.0);
@@ -121,7 +120,7 @@ export function writeReport(r: Report, elapsedS: number): string {
         `| ${name} | ${spread(ms.map((m) => m.rps))} | ${f(median(ms.map((m) => m.p50)), 3)} | ${f(median(ms.map((m) => m.p99)), 3)} | ${f(median(ms.map((m) => m.cpu)), 2)} |`,
       );
     }
-    const ratio = median((r.tls.https ?? []).map((m) => m.rps)) / median((r.tls.http ?? []).map((m) => m.rps));
+    const ratio = ratioOf(r.tls, 'https', 'http');
     lines.push('', `HTTPS throughput is ${f(ratio, 2)}× plain HTTP in this run.`, '');
   }
   if (r.policies) {
@@ -144,7 +143,7 @@ export function writeReport(r: Report, elapsedS: number): string {
       );
     }
     lines.push('');
-    const ratio = median(on.map((m) => m.rps)) / median(bare.map((m) => m.rps));
+    const ratio = pairedRatio(rpsList(on), rpsList(bare));
     targets.push({
       what: 'policies on (API key, rate limit, metrics) ≥ 0.85× bare',
       value: `${f(ratio, 2)}×`,
@@ -194,20 +193,22 @@ export function writeReport(r: Report, elapsedS: number): string {
 
   if (r.scale) {
     lines.push(
-      '## 10 vs 10,000 ModelAPIs (one modelgate process, 64 connections, one API in the middle of the table)',
+      '## 10 vs 10,000 ModelAPIs (one modelgate process each, 64 connections, one API in the middle of the table)',
       '',
-      '| ModelAPIs | req/s median (min–max) | p50 ms | start until serving ms | full reload ms (each rep) | RSS MB |',
-      '| --- | --- | --- | --- | --- | --- |',
+      "Both processes run for the whole scenario. Steady state: measured in turns, the order alternating each round. Then full reloads (the whole directory reread and recompiled, timed until the change answers), each followed by a measurement half as long: the throughput while the reload's garbage is collected. RSS after the reloads.",
+      '',
+      '| ModelAPIs | req/s median (min–max) | p50 ms | start until serving ms | full reload ms (each rep) | req/s right after a reload | RSS MB |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const s of r.scale) {
       lines.push(
-        `| ${s.apis} | ${spread(s.runs.map((m) => m.rps))} | ${f(median(s.runs.map((m) => m.p50)), 3)} | ${f(s.startMs)} | ${s.reloadMs.map((x) => f(x)).join(', ')} | ${f(s.rssMB)} |`,
+        `| ${s.apis} | ${spread(s.runs.map((m) => m.rps))} | ${f(median(s.runs.map((m) => m.p50)), 3)} | ${f(s.startMs)} | ${s.reloadMs.map((x) => f(x)).join(', ')} | ${spread(s.afterReload.map((m) => m.rps))} | ${f(s.rssMB)} |`,
       );
     }
     lines.push('');
     const small = r.scale.find((s) => s.apis === 10)!;
     const big = r.scale.find((s) => s.apis === 10_000)!;
-    const loss = 1 - median(big.runs.map((m) => m.rps)) / median(small.runs.map((m) => m.rps));
+    const loss = 1 - pairedRatio(rpsList(big.runs), rpsList(small.runs));
     targets.push({
       what: '10,000 ModelAPIs: ≤ 10% throughput loss vs 10',
       value: `${f(loss * 100, 1)}%`,

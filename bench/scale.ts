@@ -33,7 +33,10 @@ export interface ScaleContext {
 /** Results per API count. */
 export interface ScaleResult {
   readonly apis: number;
+  /** Steady state: both processes serving, measured in turns (A B, B A, …). */
   readonly runs: Measurement[];
+  /** The seconds right after each full reload (the reload's garbage is collected while serving). */
+  readonly afterReload: Measurement[];
   readonly startMs: number;
   readonly reloadMs: number[];
   readonly rssMB: number;
@@ -90,49 +93,82 @@ async function waitStatus(url: string, status: number, ms = 60_000): Promise<voi
   throw new Error(`${url} never answered ${status}`);
 }
 
-/** 10 vs 10,000 ModelAPIs on one modelgate process. */
+interface ScaleTarget {
+  readonly count: number;
+  readonly file: string;
+  readonly base: string;
+  readonly url: string;
+  readonly proc: ChildProcess;
+  readonly startMs: number;
+}
+
+async function startScaleTarget(ctx: ScaleContext, count: number, listen: number): Promise<ScaleTarget> {
+  const dir = join(ctx.work, `scale-${count}`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'apis.yaml');
+  writeFileSync(file, apisYaml(count, ctx.upstreamPort));
+  const t0 = performance.now();
+  const proc = serveModelgate(ctx, dir, listen);
+  const base = `http://127.0.0.1:${listen}`;
+  const url = `${base}/m${Math.floor(count / 2)}/v2/models/bench/infer`;
+  await waitHttp(`http://127.0.0.1:${listen + 1000}/healthz`, 120_000);
+  await waitStatus(url, 200);
+  return { count, file, base, url, proc, startMs: performance.now() - t0 };
+}
+
+/**
+ * 10 vs 10,000 ModelAPIs, one modelgate process each, both running for the whole scenario. Throughput is measured in
+ * turns (the order alternating each round) like the peers, so a slow minute of the machine does not land on one side;
+ * then each process gets full reloads (the whole directory reread and recompiled, timed until the change answers),
+ * each followed by a short measurement that shows what the reload's garbage costs the traffic right after it.
+ */
 export async function scaleScenario(ctx: ScaleContext): Promise<ScaleResult[]> {
-  const results: ScaleResult[] = [];
-  let port = 18300;
-  for (const count of [10, 10_000]) {
-    const dir = join(ctx.work, `scale-${count}`);
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'apis.yaml');
-    writeFileSync(file, apisYaml(count, ctx.upstreamPort));
-    const listen = port++;
-    const t0 = performance.now();
-    const proc = serveModelgate(ctx, dir, listen);
-    const base = `http://127.0.0.1:${listen}`;
-    const target = `${base}/m${Math.floor(count / 2)}/v2/models/bench/infer`;
-    await waitHttp(`http://127.0.0.1:${listen + 1000}/healthz`, 120_000);
-    await waitStatus(target, 200);
-    const startMs = performance.now() - t0;
-    wrk(target, 16, 2, ctx.lua);
-    const runs: Measurement[] = [];
-    const reloadMs: number[] = [];
+  const targets = [await startScaleTarget(ctx, 10, 18300), await startScaleTarget(ctx, 10_000, 18301)];
+  const runs = new Map<number, Measurement[]>(targets.map((t) => [t.count, []]));
+  const afterReload = new Map<number, Measurement[]>(targets.map((t) => [t.count, []]));
+  const reloadMs = new Map<number, number[]>(targets.map((t) => [t.count, []]));
+  try {
+    for (const t of targets) wrk(t.url, 16, 2, ctx.lua);
     for (let rep = 0; rep < ctx.reps; rep++) {
-      runs.push(wrk(target, 64, ctx.seconds, ctx.lua, proc.pid));
-      // A full reload: the whole directory is reread and recompiled; timed until the change answers.
-      const marker = `/reload-${rep}`;
-      const t = performance.now();
-      writeFileSync(
-        file,
-        apisYaml(
-          count,
-          ctx.upstreamPort,
-          `---\napiVersion: modelgate.dev/v1alpha1\nkind: ModelAPI\nmetadata: {name: r${rep}}\nspec:\n  protocol: openapi\n  pathPrefix: ${marker}\n  versions:\n    - name: v1\n      backend: {url: "http://127.0.0.1:${ctx.upstreamPort}"}\n`,
-        ),
-      );
-      await waitStatus(`${base}${marker}/x`, 200);
-      reloadMs.push(performance.now() - t);
+      for (const t of rep % 2 === 0 ? targets : [...targets].reverse()) {
+        runs.get(t.count)!.push(wrk(t.url, 64, ctx.seconds, ctx.lua, t.proc.pid));
+      }
       process.stdout.write(
-        `scale | ${count} APIs | rep ${rep + 1}: ${runs.at(-1)!.rps.toFixed(0)} req/s, reload ${reloadMs.at(-1)!.toFixed(0)} ms\n`,
+        `scale | rep ${rep + 1}: ${targets.map((t) => `${t.count} APIs ${runs.get(t.count)!.at(-1)!.rps.toFixed(0)} req/s`).join(', ')}\n`,
       );
     }
-    results.push({ apis: count, runs, startMs, reloadMs, rssMB: rssMB(processTree(proc.pid!)) });
-    process.kill(proc.pid!, 'SIGTERM');
+    const shortSeconds = Math.max(1, Math.round(ctx.seconds / 2));
+    for (let rep = 0; rep < ctx.reps; rep++) {
+      for (const t of targets) {
+        const marker = `/reload-${rep}`;
+        const started = performance.now();
+        writeFileSync(
+          t.file,
+          apisYaml(
+            t.count,
+            ctx.upstreamPort,
+            `---\napiVersion: modelgate.dev/v1alpha1\nkind: ModelAPI\nmetadata: {name: r${rep}}\nspec:\n  protocol: openapi\n  pathPrefix: ${marker}\n  versions:\n    - name: v1\n      backend: {url: "http://127.0.0.1:${ctx.upstreamPort}"}\n`,
+          ),
+        );
+        await waitStatus(`${t.base}${marker}/x`, 200);
+        reloadMs.get(t.count)!.push(performance.now() - started);
+        afterReload.get(t.count)!.push(wrk(t.url, 64, shortSeconds, ctx.lua, t.proc.pid));
+        process.stdout.write(
+          `scale | ${t.count} APIs | reload ${rep + 1}: ${reloadMs.get(t.count)!.at(-1)!.toFixed(0)} ms, then ${afterReload.get(t.count)!.at(-1)!.rps.toFixed(0)} req/s\n`,
+        );
+      }
+    }
+    return targets.map((t) => ({
+      apis: t.count,
+      runs: runs.get(t.count)!,
+      afterReload: afterReload.get(t.count)!,
+      startMs: t.startMs,
+      reloadMs: reloadMs.get(t.count)!,
+      rssMB: rssMB(processTree(t.proc.pid!)),
+    }));
+  } finally {
+    for (const t of targets) process.kill(t.proc.pid!, 'SIGTERM');
   }
-  return results;
 }
 
 /** Docs plane figures. */
