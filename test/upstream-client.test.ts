@@ -270,6 +270,20 @@ describe('upstream client', () => {
     await p.close();
   });
 
+  it("applies each request's own timeouts on a reused connection, a short one after a long one too", async () => {
+    const origin = await httpServer((req, res) => {
+      if (req.url === '/silent') return; // never answers
+      res.end('ok');
+    });
+    const p = pool(origin, 1);
+    // The first request leaves the connection's head timer counting towards a deadline a minute away.
+    assert.equal((await send(p, { path: '/quick', headersTimeout: 60_000, bodyTimeout: 60_000 })).body, 'ok');
+    const silent = await send(p, { path: '/silent', headersTimeout: 100 });
+    assert.equal(silent.error?.kind, 'timeout', 'the 100 ms head timeout of the second request fired');
+    assert.match(silent.error?.message ?? '', /100 ms/);
+    await p.close();
+  });
+
   it('drops a connection that carries bytes nobody asked for', async () => {
     const origin = await rawServer((_request, socket) => {
       socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
