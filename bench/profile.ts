@@ -99,7 +99,7 @@ export async function profileScenario(
   const results: ProfileResult[] = [];
   let port = 18500;
   for (const peer of peers) {
-    const dir = join(ctx.work, `profile-${peer.name}`);
+    const dir = join(ctx.work, `profile-${peer.name}-${connections}`);
     mkdirSync(dir, { recursive: true });
     const running = await peer.start({
       ...ctx,
@@ -107,7 +107,7 @@ export async function profileScenario(
       nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', EXIT_ON_SIGINT],
     });
     const url = running.base + running.pathFor(path);
-    wrk(url, connections, 2, ctx.lua);
+    wrk(url, 64, 2, ctx.lua); // the JIT warms up on the same path whatever the measured concurrency
     const measurement = wrk(url, connections, ctx.seconds, ctx.lua, running.proc.pid);
     const exited = new Promise((resolve) => running.proc.once('exit', resolve));
     running.proc.kill('SIGINT');
@@ -116,7 +116,7 @@ export async function profileScenario(
     if (!file) throw new Error(`${peer.name} wrote no CPU profile`);
     const shares = profileShares(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile);
     results.push({ name: peer.name, measurement, shares });
-    process.stdout.write(`profile | ${peer.name}: ${measurement.rps.toFixed(0)} req/s\n`);
+    process.stdout.write(`profile | ${connections} connections | ${peer.name}: ${measurement.rps.toFixed(0)} req/s\n`);
   }
   return results;
 }

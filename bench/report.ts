@@ -22,7 +22,7 @@ export interface Report {
   scale: ScaleResult[] | undefined;
   docs: DocsResult | undefined;
   workers: { count: number; runs: Record<string, Measurement[]> } | undefined;
-  profile: ProfileResult[] | undefined;
+  profile: { connections: number; results: ProfileResult[] }[] | undefined;
 }
 
 const NODE_PEERS = ['node-floor', 'fast-gateway', 'fastify-http-proxy', 'http-proxy'];
@@ -181,13 +181,15 @@ export function writeReport(r: Report, elapsedS: number): string {
     const events = mg.reduce((a, x) => a + x.events, 0);
     const delay = median(mg.map((x) => x.delayMs)) - median(r.sse.direct!.map((x) => x.delayMs));
     const p99 = median(mg.map((x) => x.delayP99Ms));
-    // A proxy that holds chunks back delays an event until the next one (5 ms later) and merges most of them. A rare
-    // merge the direct path shows too is the machine's scheduling (a process descheduled across two events), not
-    // buffering: those are allowed up to the direct path's count plus 1% of the events.
+    const directP99 = median(r.sse.direct!.map((x) => x.delayP99Ms));
+    // A proxy that holds chunks back delays an event until the next one (5 ms later) and merges it with that one. A
+    // rare merge the direct path shows too is the machine's scheduling (a process descheduled across two events), not
+    // buffering: those are allowed up to the direct path's count plus 1% of the events. The delay's tail is judged
+    // against the direct path's in the same run, since a slow minute of the machine stretches every peer's p99.
     targets.push({
       what: 'SSE: no chunk held back',
-      value: `${heldBack} of ${events} events merged into another read (direct: ${directMerged}); +${f(delay, 3)} ms per event, p99 ${f(p99, 3)} ms`,
-      ok: heldBack <= directMerged + Math.ceil(events / 100) && delay < 1 && p99 < 5,
+      value: `${heldBack} of ${events} events merged into another read (direct: ${directMerged}); +${f(delay, 3)} ms per event, p99 ${f(p99, 3)} ms (direct: ${f(directP99, 3)} ms)`,
+      ok: heldBack <= directMerged + Math.ceil(events / 100) && delay < 1 && p99 < directP99 + 5,
     });
   }
 
@@ -262,22 +264,30 @@ export function writeReport(r: Report, elapsedS: number): string {
   if (r.profile) {
     const perRequest = (p: ProfileResult) =>
       p.measurement.rps > 0 ? (p.measurement.cpu / p.measurement.rps) * 1e6 : 0;
-    lines.push(
-      '## Where the time goes (200 B POST, 64 connections, V8 CPU profiler on)',
-      '',
-      "Each peer's busy samples (start-up left out) by part, as CPU µs per request (the profiled measurement's CPU time divided among its requests) and share. Socket writes are the kernel's send path; on loopback that includes the receiving side's TCP work.",
-      '',
-      `| part | ${r.profile.map((p) => `${p.name} µs / req (share)`).join(' | ')} |`,
-      `| --- | ${r.profile.map(() => '---').join(' | ')} |`,
-    );
-    for (const part of PARTS)
+    for (const { connections, results } of r.profile) {
       lines.push(
-        `| ${part} | ${r.profile.map((p) => `${f(perRequest(p) * p.shares[part])} (${f(p.shares[part] * 100)}%)`).join(' | ')} |`,
+        `## Where the time goes (200 B POST, ${connections === 1 ? '1 connection' : `${connections} connections`}, V8 CPU profiler on)`,
+        '',
+        "Each peer's busy samples (start-up left out) by part, as CPU µs per request (the profiled measurement's CPU time divided among its requests) and share. Socket writes are the kernel's send path; on loopback that includes the receiving side's TCP work.",
+        ...(connections === 1
+          ? [
+              '',
+              'One request at a time: nothing overlaps, so what a request costs the proxy is (apart from the little done after the response has left) time the client waits. The featureless floor shows what any Node process in the path costs per request.',
+            ]
+          : []),
+        '',
+        `| part | ${results.map((p) => `${p.name} µs / req (share)`).join(' | ')} |`,
+        `| --- | ${results.map(() => '---').join(' | ')} |`,
       );
-    lines.push(
-      `| **total** | ${r.profile.map((p) => `${f(perRequest(p))} (${f(p.measurement.rps)} req/s)`).join(' | ')} |`,
-      '',
-    );
+      for (const part of PARTS)
+        lines.push(
+          `| ${part} | ${results.map((p) => `${f(perRequest(p) * p.shares[part])} (${f(p.shares[part] * 100)}%)`).join(' | ')} |`,
+        );
+      lines.push(
+        `| **total** | ${results.map((p) => `${f(perRequest(p))} (${f(p.measurement.rps)} req/s${connections === 1 ? `, p50 ${f(p.measurement.p50, 3)} ms` : ''})`).join(' | ')} |`,
+        '',
+      );
+    }
   }
 
   lines.push('## Targets', '', '| target | this run | met |', '| --- | --- | --- |');

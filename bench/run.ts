@@ -217,14 +217,22 @@ async function main(): Promise<void> {
   for (const c of children.splice(1)) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
 
-  // Where a request's CPU time goes, in modelgate and in the featureless Node floor (peers of their own, profiler on).
-  if (!ONLY || ONLY.includes('profile'))
-    report.profile = await profileScenario(
-      { work, upstreamPort: upstream.port, workers: 1, spawn: spawnChild, seconds: SECONDS, lua: warmLua },
-      PEERS.filter((p) => p.name === 'modelgate' || p.name === 'node-floor'),
-      '/v2/models/bench/infer',
-      64,
-    );
+  // Where a request's CPU time goes, in modelgate and in the featureless Node floor (peers of their own, profiler on):
+  // under load (64 connections: what throughput is made of) and one request at a time (what latency is made of).
+  if (!ONLY || ONLY.includes('profile')) {
+    report.profile = [];
+    for (const connections of [64, 1]) {
+      report.profile.push({
+        connections,
+        results: await profileScenario(
+          { work, upstreamPort: upstream.port, workers: 1, spawn: spawnChild, seconds: SECONDS, lua: warmLua },
+          PEERS.filter((p) => p.name === 'modelgate' || p.name === 'node-floor'),
+          '/v2/models/bench/infer',
+          connections,
+        ),
+      });
+    }
+  }
 
   if (!ONLY || ONLY.includes('scale'))
     report.scale = await scaleScenario({
