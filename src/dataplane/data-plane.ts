@@ -260,6 +260,7 @@ export class DataPlane {
       result,
       header,
       identity: undefined,
+      deferredHeaders: undefined,
     };
     if (action.auth) {
       const auth = action.auth;
@@ -271,7 +272,10 @@ export class DataPlane {
         void outcome.then((o) => {
           try {
             if (!authorized(o, auth, res, fail)) this.metrics.policyRejections.labels(rule.labels.api, 'auth').inc();
-            else if (!res.destroyed) this.#afterAuth({ ...ctx, identity: o });
+            else if (!res.destroyed) {
+              ctx.identity = o;
+              this.#afterAuth(ctx);
+            }
           } finally {
             this.#leave(runtime);
           }
@@ -282,7 +286,8 @@ export class DataPlane {
         this.metrics.policyRejections.labels(rule.labels.api, 'auth').inc();
         return;
       }
-      this.#afterAuth({ ...ctx, identity: outcome });
+      ctx.identity = outcome;
+      this.#afterAuth(ctx);
       return;
     }
     this.#afterAuth(ctx);
@@ -304,7 +309,10 @@ export class DataPlane {
             const deferred: string[] = [];
             if (!applyLimit(res, rl, decision, fail, deferred))
               this.metrics.policyRejections.labels(ctx.rule.labels.api, 'ratelimit').inc();
-            else if (!res.destroyed) this.#dispatch({ ...ctx, deferredHeaders: deferred });
+            else if (!res.destroyed) {
+              ctx.deferredHeaders = deferred;
+              this.#dispatch(ctx);
+            }
           } finally {
             this.#leave(runtime);
           }
@@ -316,7 +324,8 @@ export class DataPlane {
         this.metrics.policyRejections.labels(ctx.rule.labels.api, 'ratelimit').inc();
         return;
       }
-      this.#dispatch({ ...ctx, deferredHeaders: deferred });
+      ctx.deferredHeaders = deferred;
+      this.#dispatch(ctx);
       return;
     }
     this.#dispatch(ctx);
@@ -722,13 +731,15 @@ interface Dispatch {
   readonly result: MatchResult;
   /** A request header's value (repeated ones joined), as matching and the body policies read it. */
   readonly header: (name: string) => string | undefined;
-  readonly identity: Identity | undefined;
+  // The two fields the policies fill in as the request passes them: the one object per request goes on (no copy per
+  // stage), with every field present from the start, so the dispatch code sees one shape.
+  identity: Identity | undefined;
   /**
    * Response headers a policy decided on (RateLimit) but did not set yet: a forwarded answer carries them in its
    * header list; any other answer sets them first. Setting them on the response early would send every proxied
    * answer through Node's slower header merge in writeHead.
    */
-  readonly deferredHeaders?: readonly string[];
+  deferredHeaders: readonly string[] | undefined;
 }
 
 /** Answers 401 (with the challenge) or 403 when authentication failed; true when the request may go on. */
