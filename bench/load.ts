@@ -1,6 +1,7 @@
 /** Load generation (wrk, a separate process) and per-process-tree CPU and memory from /proc. */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** One measurement. */
 export interface Measurement {
@@ -60,14 +61,21 @@ export function rssMB(pids: readonly number[]): number {
 }
 
 /** Runs wrk for `seconds` with a Lua script and measures the process tree of `pid` meanwhile. */
-export function wrk(url: string, connections: number, seconds: number, lua: string, pid?: number): Measurement {
+export function wrk(
+  url: string,
+  connections: number,
+  seconds: number,
+  lua: string,
+  pid?: number,
+  cpus?: string,
+): Measurement {
   const pids = pid ? processTree(pid) : [];
   const cpuBefore = cpuSeconds(pids);
-  const out = execFileSync(
-    'wrk',
-    ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', lua, url],
-    { encoding: 'utf8', timeout: (seconds + 30) * 1000 },
-  );
+  const args = ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', lua, url];
+  const out = execFileSync(cpus ? 'taskset' : 'wrk', cpus ? ['-c', cpus, 'wrk', ...args] : args, {
+    encoding: 'utf8',
+    timeout: (seconds + 30) * 1000,
+  });
   const cpu = pids.length > 0 ? (cpuSeconds(pids) - cpuBefore) / seconds : 0;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const pct = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+\\w+)`).exec(out)?.[1] ?? '0ms');
@@ -82,6 +90,26 @@ function toMs(v: string): number {
   if (!m) return 0;
   const n = Number(m[1]);
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+/**
+ * Binds every thread of the given processes and their descendants to `cpus` (taskset syntax, e.g. "0" or "0-1").
+ * Returns what undoes it: every core again.
+ */
+export function pinProcesses(pids: readonly number[], cpus: string): () => void {
+  const all = `0-${availableParallelism() - 1}`;
+  const set = (list: string) => {
+    for (const root of pids)
+      for (const pid of processTree(root)) {
+        try {
+          execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
+        } catch {
+          // the process ended meanwhile
+        }
+      }
+  };
+  set(cpus);
+  return () => set(all);
 }
 
 /** The median of a list. */

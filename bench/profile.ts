@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Measurement, wrk } from './load.ts';
+import { type Measurement, pinProcesses, wrk } from './load.ts';
 import type { Peer, PeerContext } from './peers.ts';
 
 /** The parts, in the order the report lists them. */
@@ -95,6 +95,8 @@ export async function profileScenario(
   peers: readonly Peer[],
   path: string,
   connections: number,
+  /** Binds the peer and the load tool to these cores (taskset syntax) for the measurement. */
+  cpus?: string,
 ): Promise<ProfileResult[]> {
   const results: ProfileResult[] = [];
   let port = 18500;
@@ -108,7 +110,9 @@ export async function profileScenario(
     });
     const url = running.base + running.pathFor(path);
     wrk(url, 64, 2, ctx.lua); // the JIT warms up on the same path whatever the measured concurrency
-    const measurement = wrk(url, connections, ctx.seconds, ctx.lua, running.proc.pid);
+    const unpin = cpus ? pinProcesses([running.proc.pid!], cpus) : undefined;
+    const measurement = wrk(url, connections, ctx.seconds, ctx.lua, running.proc.pid, cpus);
+    unpin?.();
     const exited = new Promise((resolve) => running.proc.once('exit', resolve));
     running.proc.kill('SIGINT');
     await exited;

@@ -13,7 +13,8 @@ export interface Report {
   seconds: number;
   reps: number;
   peers: string[];
-  load: { id: string; title: string; runs: Record<string, Measurement[]> }[];
+  /** `pinned`: load tool, upstream and peer shared one core. */
+  load: { id: string; title: string; runs: Record<string, Measurement[]>; pinned?: boolean }[];
   policies: Record<string, Measurement[]> | undefined;
   tls?: Record<string, Measurement[]> | undefined;
   sse:
@@ -62,6 +63,12 @@ export function writeReport(r: Report, elapsedS: number): string {
     lines.push(
       `## ${s.title}`,
       '',
+      ...(s.pinned
+        ? [
+            'Load tool, upstream and peer share one core (taskset): with one request at a time nothing runs in parallel, and on this VM a wake-up across cores (a halted virtual CPU) costs 0.2–1 ms at random, which would decide the figure rather than the peers.',
+            '',
+          ]
+        : []),
       '| target | req/s median (min–max) | p50 ms | p99 ms | CPU | CPU µs / req | RSS MB | × direct | × nginx | × best Node peer |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
@@ -272,7 +279,7 @@ export function writeReport(r: Report, elapsedS: number): string {
         ...(connections === 1
           ? [
               '',
-              'One request at a time: nothing overlaps, so what a request costs the proxy is (apart from the little done after the response has left) time the client waits. The featureless floor shows what any Node process in the path costs per request.',
+              'One request at a time (load tool, upstream and peer on one core, as above): nothing overlaps, so what a request costs the proxy is (apart from the little done after the response has left) time the client waits. The featureless floor shows what any Node process in the path costs per request.',
             ]
           : []),
         '',

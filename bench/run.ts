@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureApt, type Measurement, median, wrk } from './load.ts';
+import { ensureApt, type Measurement, median, pinProcesses, wrk } from './load.ts';
 import { BENCH_API_KEY, PEERS, type RunningPeer, spawner } from './peers.ts';
 import { profileScenario } from './profile.ts';
 import { type Report, writeReport } from './report.ts';
@@ -27,6 +27,8 @@ const ONLY = process.env.BENCH_ONLY?.split(',');
 // Six seconds of 64-connection load is 20–30k requests for a Node peer: well past V8's optimising tiers.
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 6);
 const children: ChildProcess[] = [];
+/** The core the one-connection measurements share (taskset syntax). */
+const ONE_CORE = '0';
 
 const REQUEST_BODY = JSON.stringify({
   id: 'bench-0001',
@@ -139,16 +141,21 @@ async function main(): Promise<void> {
 
   for (const s of scenarios) {
     const runs: Record<string, Measurement[]> = {};
+    // One request at a time: load tool, upstream and peer share one core. Nothing runs in parallel anyway, and on this
+    // VM a wake-up across cores (a halted virtual CPU) costs 0.2–1 ms at random — it would decide the figure.
+    const cpus = s.connections === 1 ? ONE_CORE : undefined;
+    const unpin = cpus ? pinProcesses([upstream.proc.pid!, ...peers.map((p) => p.proc.pid!)], cpus) : undefined;
     for (let rep = 0; rep < REPS; rep++) {
       for (const p of rotate(peers, rep)) {
-        const m = wrk(p.base + p.pathFor(s.path), s.connections, SECONDS, s.lua, pidOf(p));
+        const m = wrk(p.base + p.pathFor(s.path), s.connections, SECONDS, s.lua, pidOf(p), cpus);
         append(runs, p.name, m);
         process.stdout.write(
           `${s.id} | ${p.name} | rep ${rep + 1}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(3)} ms${m.errors ? `, ${m.errors} errors` : ''}\n`,
         );
       }
     }
-    report.load.push({ id: s.id, title: s.title, runs });
+    unpin?.();
+    report.load.push({ id: s.id, title: s.title, runs, pinned: cpus !== undefined });
   }
 
   // Policies on (API key + rate limit, metrics as always) vs bare, both modelgate, interleaved.
@@ -223,6 +230,9 @@ async function main(): Promise<void> {
   if (!ONLY || ONLY.includes('profile')) {
     report.profile = [];
     for (const connections of [64, 1]) {
+      // One connection shares one core, as in the one-connection throughput scenario.
+      const cpus = connections === 1 ? ONE_CORE : undefined;
+      const unpin = cpus ? pinProcesses([upstream.proc.pid!], cpus) : undefined;
       report.profile.push({
         connections,
         results: await profileScenario(
@@ -230,8 +240,10 @@ async function main(): Promise<void> {
           PEERS.filter((p) => p.name === 'modelgate' || p.name === 'node-floor'),
           '/v2/models/bench/infer',
           connections,
+          cpus,
         ),
       });
+      unpin?.();
     }
   }
 
