@@ -298,7 +298,7 @@ export class DataPlane {
     const { req, res, fail, runtime, action, identity } = ctx;
     if (action.rateLimit) {
       const rl = action.rateLimit;
-      const key = limitKey(rl, identity, req.socket.remoteAddress);
+      const key = limitKey(rl, identity, req.socket);
       const shared = rl.scope === 'global' ? this.globalLimiter : undefined;
       if (shared) {
         // Counted as in flight while Redis answers, so a reload cannot release this snapshot's pools meanwhile.
@@ -588,7 +588,7 @@ export class DataPlane {
       const taps: NonNullable<ForwardRequest['tap']>[] = [];
       if (action.tokenLimit) {
         const tl = action.tokenLimit;
-        const key = limitKey(tl, identity, req.socket.remoteAddress);
+        const key = limitKey(tl, identity, req.socket);
         const shared = tl.scope === 'global' ? this.globalLimiter : undefined;
         // Before the call only "is anything left?"; the cost is known when the model reports its usage.
         const decision = shared ? await shared.spend(tl, key, 0, 1) : this.rateLimiter.spend(tl, key, 0, 1);
@@ -666,10 +666,15 @@ export class DataPlane {
 }
 
 /** The bucket a request spends from under a rate or token limit. */
-function limitKey(rl: RateLimitPolicy, identity: Identity | undefined, client: string | undefined): string {
+function limitKey(
+  rl: RateLimitPolicy,
+  identity: Identity | undefined,
+  client: { readonly remoteAddress?: string | undefined },
+): string {
   if (rl.key === 'route') return '';
   if (rl.key === 'subject' && identity) return `subject:${identity.subject}`;
-  return `ip:${client ?? ''}`;
+  // Read only when needed: the getter asks the socket each time.
+  return `ip:${client.remoteAddress ?? ''}`;
 }
 
 /** Adds a value to a response header list (RateLimit fields of several policies share one header). */
