@@ -1,8 +1,8 @@
 /**
- * Where the time goes: modelgate and the bare Node floor under the 64-connection POST with V8's CPU profiler on, their
- * samples sorted into parts — socket writes (the kernel's send path, on loopback also the receiver's), reads and the
- * event loop, garbage collection, Node's own HTTP/stream/timer code, libraries, the proxy's own code — and turned
- * into CPU µs per request with the CPU time the same measurement used. It is what the results say about a target
+ * Where the time goes: modelgate and the bare Node floor under the POST (64 connections, and one) with V8's CPU
+ * profiler on, their samples sorted into parts — socket writes (the kernel's send path, on loopback also the
+ * receiver's), reads and the event loop, garbage collection, Node's own HTTP/stream/timer code, libraries, the proxy's
+ * own code — and turned into CPU µs per request with the CPU time the same measurement used. It is what the results say about a target
  * Node cannot reach: how much of a request is the gateway's to save.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';

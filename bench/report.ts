@@ -204,7 +204,7 @@ export function writeReport(r: Report, elapsedS: number): string {
     lines.push(
       '## 10 vs 10,000 ModelAPIs (one modelgate process each, 64 connections, one API in the middle of the table)',
       '',
-      "Both processes run for the whole scenario. Steady state: measured in turns, the order alternating each round. Then full reloads (the whole directory reread and recompiled, timed until the change answers), each followed by a measurement half as long: the throughput while the reload's garbage is collected. RSS after the reloads.",
+      "Both processes run for the whole scenario. Steady state: measured in turns, the order alternating each round. Then full reloads (the whole directory reread and recompiled, timed until the change answers), each followed by a measurement half as long (the traffic right after it, while the reload's garbage is still around). RSS after the reloads.",
       '',
       '| ModelAPIs | req/s median (min–max) | p50 ms | start until serving ms | full reload ms (each rep) | req/s right after a reload | RSS MB |',
       '| --- | --- | --- | --- | --- | --- | --- |',

@@ -27,8 +27,12 @@ const ONLY = process.env.BENCH_ONLY?.split(',');
 // Six seconds of 64-connection load is 20–30k requests for a Node peer: well past V8's optimising tiers.
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 6);
 const children: ChildProcess[] = [];
-/** The core the one-connection measurements share (taskset syntax). */
-const ONE_CORE = '0';
+/**
+ * Cores a measurement binds load tool, upstream and peer to (taskset syntax), if any. One request at a time runs
+ * nothing in parallel, and on this VM a wake-up across cores (a halted virtual CPU) costs 0.2–1 ms at random — it would
+ * decide the figure: the one-connection measurements share core 0.
+ */
+const coresFor = (connections: number): string | undefined => (connections === 1 ? '0' : undefined);
 
 const REQUEST_BODY = JSON.stringify({
   id: 'bench-0001',
@@ -141,9 +145,7 @@ async function main(): Promise<void> {
 
   for (const s of scenarios) {
     const runs: Record<string, Measurement[]> = {};
-    // One request at a time: load tool, upstream and peer share one core. Nothing runs in parallel anyway, and on this
-    // VM a wake-up across cores (a halted virtual CPU) costs 0.2–1 ms at random — it would decide the figure.
-    const cpus = s.connections === 1 ? ONE_CORE : undefined;
+    const cpus = coresFor(s.connections);
     const unpin = cpus ? pinProcesses([upstream.proc.pid!, ...peers.map((p) => p.proc.pid!)], cpus) : undefined;
     for (let rep = 0; rep < REPS; rep++) {
       for (const p of rotate(peers, rep)) {
@@ -230,8 +232,7 @@ async function main(): Promise<void> {
   if (!ONLY || ONLY.includes('profile')) {
     report.profile = [];
     for (const connections of [64, 1]) {
-      // One connection shares one core, as in the one-connection throughput scenario.
-      const cpus = connections === 1 ? ONE_CORE : undefined;
+      const cpus = coresFor(connections);
       const unpin = cpus ? pinProcesses([upstream.proc.pid!], cpus) : undefined;
       report.profile.push({
         connections,

@@ -35,7 +35,7 @@ export interface ScaleResult {
   readonly apis: number;
   /** Steady state: both processes serving, measured in turns (A B, B A, …). */
   readonly runs: Measurement[];
-  /** The seconds right after each full reload (the reload's garbage is collected while serving). */
+  /** The seconds right after each full reload. */
   readonly afterReload: Measurement[];
   readonly startMs: number;
   readonly reloadMs: number[];
@@ -100,6 +100,9 @@ interface ScaleTarget {
   readonly url: string;
   readonly proc: ChildProcess;
   readonly startMs: number;
+  readonly runs: Measurement[];
+  readonly afterReload: Measurement[];
+  readonly reloadMs: number[];
 }
 
 async function startScaleTarget(ctx: ScaleContext, count: number, listen: number): Promise<ScaleTarget> {
@@ -113,28 +116,25 @@ async function startScaleTarget(ctx: ScaleContext, count: number, listen: number
   const url = `${base}/m${Math.floor(count / 2)}/v2/models/bench/infer`;
   await waitHttp(`http://127.0.0.1:${listen + 1000}/healthz`, 120_000);
   await waitStatus(url, 200);
-  return { count, file, base, url, proc, startMs: performance.now() - t0 };
+  return { count, file, base, url, proc, startMs: performance.now() - t0, runs: [], afterReload: [], reloadMs: [] };
 }
 
 /**
  * 10 vs 10,000 ModelAPIs, one modelgate process each, both running for the whole scenario. Throughput is measured in
  * turns (the order alternating each round) like the peers, so a slow minute of the machine does not land on one side;
  * then each process gets full reloads (the whole directory reread and recompiled, timed until the change answers),
- * each followed by a short measurement that shows what the reload's garbage costs the traffic right after it.
+ * each followed by a short measurement of the traffic right after it (while the reload's garbage is still around).
  */
 export async function scaleScenario(ctx: ScaleContext): Promise<ScaleResult[]> {
   const targets = [await startScaleTarget(ctx, 10, 18300), await startScaleTarget(ctx, 10_000, 18301)];
-  const runs = new Map<number, Measurement[]>(targets.map((t) => [t.count, []]));
-  const afterReload = new Map<number, Measurement[]>(targets.map((t) => [t.count, []]));
-  const reloadMs = new Map<number, number[]>(targets.map((t) => [t.count, []]));
   try {
     for (const t of targets) wrk(t.url, 16, 2, ctx.lua);
     for (let rep = 0; rep < ctx.reps; rep++) {
       for (const t of rep % 2 === 0 ? targets : [...targets].reverse()) {
-        runs.get(t.count)!.push(wrk(t.url, 64, ctx.seconds, ctx.lua, t.proc.pid));
+        t.runs.push(wrk(t.url, 64, ctx.seconds, ctx.lua, t.proc.pid));
       }
       process.stdout.write(
-        `scale | rep ${rep + 1}: ${targets.map((t) => `${t.count} APIs ${runs.get(t.count)!.at(-1)!.rps.toFixed(0)} req/s`).join(', ')}\n`,
+        `scale | rep ${rep + 1}: ${targets.map((t) => `${t.count} APIs ${t.runs.at(-1)!.rps.toFixed(0)} req/s`).join(', ')}\n`,
       );
     }
     const shortSeconds = Math.max(1, Math.round(ctx.seconds / 2));
@@ -151,19 +151,19 @@ export async function scaleScenario(ctx: ScaleContext): Promise<ScaleResult[]> {
           ),
         );
         await waitStatus(`${t.base}${marker}/x`, 200);
-        reloadMs.get(t.count)!.push(performance.now() - started);
-        afterReload.get(t.count)!.push(wrk(t.url, 64, shortSeconds, ctx.lua, t.proc.pid));
+        t.reloadMs.push(performance.now() - started);
+        t.afterReload.push(wrk(t.url, 64, shortSeconds, ctx.lua, t.proc.pid));
         process.stdout.write(
-          `scale | ${t.count} APIs | reload ${rep + 1}: ${reloadMs.get(t.count)!.at(-1)!.toFixed(0)} ms, then ${afterReload.get(t.count)!.at(-1)!.rps.toFixed(0)} req/s\n`,
+          `scale | ${t.count} APIs | reload ${rep + 1}: ${t.reloadMs.at(-1)!.toFixed(0)} ms, then ${t.afterReload.at(-1)!.rps.toFixed(0)} req/s\n`,
         );
       }
     }
     return targets.map((t) => ({
       apis: t.count,
-      runs: runs.get(t.count)!,
-      afterReload: afterReload.get(t.count)!,
+      runs: t.runs,
+      afterReload: t.afterReload,
       startMs: t.startMs,
-      reloadMs: reloadMs.get(t.count)!,
+      reloadMs: t.reloadMs,
       rssMB: rssMB(processTree(t.proc.pid!)),
     }));
   } finally {
