@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LeastRequestBalancer, RoundRobinBalancer } from '../src/dataplane/balancer.ts';
 import { Endpoint } from '../src/dataplane/endpoint.ts';
-import type { UpstreamPool } from '../src/dataplane/upstream-client.ts';
+import type { UpstreamTransport } from '../src/dataplane/upstream/transport.ts';
 import { call, eventually, serviceApiYaml, startGateway } from './helpers/gateway.ts';
 import { startFailingUpstream, startUpstream } from './helpers/upstream.ts';
 
 const passive = { consecutiveFailures: 3, ejectionTimeMs: 1000, maxEjectionPercent: 50 };
-const ep = (name: string, ready = true) => new Endpoint(name, {} as UpstreamPool, ready, passive);
+const ep = (name: string, ready = true) => new Endpoint(name, {} as UpstreamTransport, ready, passive);
 
 describe('balancer policies', () => {
   it('round robin cycles over available endpoints and skips excluded ones', () => {

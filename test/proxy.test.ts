@@ -307,8 +307,8 @@ describe('malformed requests', () => {
       'MG-431-HEADERS-TOO-LARGE',
     ],
     [
-      'an absolute-form target',
-      'GET http://example.com/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      'an asterisk-form target',
+      'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
       /^HTTP\/1\.1 400 /,
       'MG-400-MALFORMED',
     ],

@@ -21,7 +21,7 @@ import { type ConditionInput, condition, type ResourceStatus } from '../resource
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
-import type { Cluster, GatewaySettings, RouteRule, Snapshot } from '../snapshot/types.ts';
+import type { Cluster, GatewaySettings, ListenerSettings, RouteRule, Snapshot } from '../snapshot/types.ts';
 import { compileHttpRoutes, DEFAULT_CONTROLLER_NAME } from './compile-httproutes.ts';
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
@@ -288,6 +288,24 @@ function gatewaySettings(gateway: ModelGateway | undefined, options: CompileOpti
     title: spec?.docs?.title ?? 'Model APIs',
     description: spec?.docs?.description ?? '',
     drainTimeoutMs: durationMs(spec?.defaults?.drainTimeout) ?? DEFAULT_DRAIN_MS,
+    listener: listenerSettings(spec?.listener),
+    paths: {
+      escapedSlashes: spec?.paths?.escapedSlashes ?? 'Decode',
+      mergeSlashes: spec?.paths?.mergeSlashes ?? true,
+    },
+    transport: spec?.upstream?.transport === 'Undici' ? 'undici' : 'native',
+  };
+}
+
+/** Client connection limits with their defaults (nginx-like, except a shorter head timeout). */
+function listenerSettings(l: NonNullable<ModelGateway['spec']['listener']> | undefined): ListenerSettings {
+  return {
+    requestHeadersTimeoutMs: durationMs(l?.requestHeadersTimeout) ?? 15_000,
+    requestBodyTimeoutMs: durationMs(l?.requestBodyTimeout) ?? 60_000,
+    requestReceiveTimeoutMs: durationMs(l?.requestReceiveTimeout) ?? 300_000,
+    idleTimeoutMs: durationMs(l?.idleTimeout) ?? 65_000,
+    maxConnectionDurationMs: durationMs(l?.maxConnectionDuration) ?? 3_600_000,
+    maxRequestsPerConnection: l?.maxRequestsPerConnection ?? 0,
   };
 }
 

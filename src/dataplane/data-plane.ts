@@ -6,17 +6,27 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RevisionStore } from '../changes/revisions.ts';
 import type { ErrorName } from '../errors/catalog.ts';
-import { rawProblemResponse, sendProblem } from '../errors/problem.ts';
+import { sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type {
   AuthPolicy,
+  ListenerSettings,
   RateLimitPolicy,
   RouteAction,
   RouteRule,
   Snapshot,
   VersionDeprecation,
 } from '../snapshot/types.ts';
+import {
+  applyLimits,
+  CONNECTIONS_CHECKING_INTERVAL_MS,
+  closeAfterAnswer,
+  connectionAge,
+  DEFAULT_LISTENER,
+  hardenListener,
+  watchBodySilence,
+} from './client-connections.ts';
 import { type ForwardRequest, forward, type ResponseTap } from './forward.ts';
 import type { GlobalRateLimiter } from './global-rate-limiter.ts';
 import { dropHeaders, setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
@@ -34,6 +44,7 @@ import {
 } from './policies.ts';
 import { type RateLimitDecision, RateLimiter, rateLimitHeaders, rateLimitPolicyHeader } from './rate-limiter.ts';
 import { hasRequestBody, readRequestBody } from './request-body.ts';
+import { normalizePath, PathError, splitTarget, validHost } from './request-path.ts';
 import { type CachedResponse, cacheKey, ResponseCache, requestCacheMode } from './response-cache.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
@@ -55,6 +66,12 @@ export class DataPlane {
   /** When each version without an explicit deprecation date was first served as deprecated (epoch seconds). */
   readonly #deprecationSeen = new Map<string, number>();
   readonly #versionHeaderCache = new WeakMap<object, Readonly<Record<string, string>>>();
+  /** The last Host value found valid: the same value on the next request needs no second look. */
+  #lastValidHost = '';
+  /** The HTTP/1.1 listeners the limits apply to. */
+  readonly #listeners: Server[] = [];
+  /** The client-connection limits in force. */
+  #limits: ListenerSettings = DEFAULT_LISTENER;
 
   readonly registry: UpstreamRegistry;
   readonly metrics: GatewayMetrics;
@@ -75,26 +92,19 @@ export class DataPlane {
     this.registry = registry;
     this.metrics = metrics;
     this.cache = new ResponseCache(() => metrics.cacheStoreErrors.inc());
-    this.server = createServer(
-      {
-        keepAliveTimeout: 65_000, // above common load-balancer idle timeouts, so the gateway never closes first
-        headersTimeout: 30_000,
-        requestTimeout: 0, // long uploads and streams are bounded by route timeouts instead
-      },
-      (req, res) => this.handle(req, res),
+    this.server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, (req, res) =>
+      this.handle(req, res),
     );
-    // Requests Node's parser rejects (bad request line, bad header, oversized headers) still get a problem body.
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable || err.code === 'ECONNRESET') {
-        socket.destroy();
-        return;
-      }
-      const response =
-        err.code === 'HPE_HEADER_OVERFLOW'
-          ? rawProblemResponse('headersTooLarge', 'the request headers are too large')
-          : rawProblemResponse('malformedRequest', `the request could not be parsed (${err.code ?? err.message})`);
-      socket.end(response);
-    });
+    this.attach(this.server);
+  }
+
+  /**
+   * Puts a listener under the gateway's client-connection limits (the plain one at construction, the HTTPS one when
+   * it is created); every later snapshot's limits are applied to it.
+   */
+  attach(server: Server): void {
+    hardenListener(server, this.#current?.snapshot.gateway.listener ?? DEFAULT_LISTENER);
+    this.#listeners.push(server);
   }
 
   /** The snapshot being served, if any. */
@@ -110,9 +120,15 @@ export class DataPlane {
   /** Makes `snapshot` current for new requests; requests in flight finish on the one they started with. */
   apply(snapshot: Snapshot): void {
     const previous = this.#current;
+    this.registry.transport = snapshot.gateway.transport ?? 'native';
     const next = new RuntimeSnapshot(snapshot, this.registry, (api) => this.revisions?.history(api) ?? [], previous);
     this.#current = next;
     previous?.retire();
+    const limits = snapshot.gateway.listener ?? DEFAULT_LISTENER;
+    if (limits !== this.#limits) {
+      this.#limits = limits;
+      for (const server of this.#listeners) applyLimits(server, limits);
+    }
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -139,7 +155,16 @@ export class DataPlane {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
+    if (res.socket === null) {
+      // A pipelined request: Node parsed it while the one before is still being answered. It is handled when its
+      // turn to answer comes, so the upstream sees requests in the order the client sent them.
+      res.once('socket', () => this.handle(req, res));
+      return;
+    }
     const started = performance.now();
+    const limits = this.#limits;
+    if (limits.maxConnectionDurationMs > 0 && connectionAge(req, started) > limits.maxConnectionDurationMs)
+      res.shouldKeepAlive = false;
     const runtime = this.#current;
     const incomingId = req.headers['x-request-id'];
     const requestId =
@@ -160,17 +185,43 @@ export class DataPlane {
       fail('upstreamUnavailable', 'the gateway has no valid configuration yet');
       return;
     }
-    const q = url.indexOf('?');
-    let path = q < 0 ? url : url.slice(0, q);
-    const query = q < 0 ? '' : url.slice(q + 1);
-    if (path.charCodeAt(0) !== 47 /* / */) {
-      fail('malformedRequest', 'the request target must be an absolute path');
+    if (req.httpVersionMajor === 0) {
+      res.shouldKeepAlive = false;
+      fail('malformedRequest', 'HTTP/0.9 requests are not served');
       return;
     }
-    // Resolve `.`/`..` (plain or percent-encoded) before matching, so a prefix can never be escaped upstream.
-    if (path.includes('/.') || path.includes('%2')) path = normalizePath(path);
-    // HTTP/2 carries the host in :authority.
-    const authority = req.headers.host ?? (req.headers[':authority'] as string | undefined);
+    // The request target: origin-form (`/path?query`) as almost every client sends it, else absolute-form.
+    let target = url;
+    let targetAuthority: string | undefined;
+    if (target.charCodeAt(0) !== 47 /* / */) {
+      const split = splitTarget(url);
+      if (split?.authority === undefined || !validHost(split.authority)) {
+        fail('malformedRequest', 'the request target must be an absolute path or an absolute URL');
+        return;
+      }
+      targetAuthority = split.authority;
+      target = split.hasQuery ? `${split.path}?${split.query}` : split.path;
+    }
+    const hash = target.indexOf('#');
+    if (hash >= 0) target = target.slice(0, hash); // a fragment is never part of a request (RFC 9112 §3.2)
+    const q = target.indexOf('?');
+    const normalized = normalizePath(q < 0 ? target : target.slice(0, q), runtime.paths);
+    if (normalized instanceof PathError) {
+      fail('malformedRequest', normalized.reason);
+      return;
+    }
+    const path = normalized;
+    const query = q < 0 ? '' : target.slice(q + 1);
+    // Exactly one Host, and a valid one (RFC 9112 §3.2: 400 otherwise); HTTP/2 carries the host in :authority.
+    const hostHeader = req.headers.host;
+    if (hostHeader !== undefined) {
+      if ((hostHeader !== this.#lastValidHost && !validHost(hostHeader)) || countHeader(req.rawHeaders, 'host') > 1) {
+        fail('malformedRequest', 'the request must carry exactly one valid Host header');
+        return;
+      }
+      this.#lastValidHost = hostHeader;
+    }
+    const authority = targetAuthority ?? hostHeader ?? (req.headers[':authority'] as string | undefined);
     const host = hostOf(authority);
     const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
     const tls = runtime.snapshot.gateway.tls;
@@ -506,6 +557,7 @@ export class DataPlane {
       timeouts: action.timeouts,
       retry: action.retry,
       maxBodyBytes: action.maxRequestBodyBytes,
+      startedAt: started,
       ...(filters ? { responseModifiers: collect(action.filters, backend.filters, 'responseHeaders') } : {}),
       requestId,
       ...(deferred ? { extraHeaders: deferred } : {}),
@@ -521,6 +573,7 @@ export class DataPlane {
     };
     runtime.inflight++;
     this.#inflight++;
+    if (hasRequestBody(req)) watchBodySilence(req, res, this.#limits.requestBodyTimeoutMs);
     if (action.validation || action.cache || action.tokenLimit || mirrorBody) {
       // The body policies answer in several ways: the deferred headers go on the response now.
       if (deferred) setHeadersFromList(res, deferred);
@@ -549,13 +602,23 @@ export class DataPlane {
       send.onDone();
     };
     try {
-      const read = await readRequestBody(req, action.maxRequestBodyBytes);
+      const requestMs = action.timeouts.requestMs;
+      const read = await readRequestBody(
+        req,
+        action.maxRequestBodyBytes,
+        requestMs > 0 ? started + requestMs : undefined,
+      );
       if (!read.ok) {
         if (read.error === 'aborted') {
           send.onDone();
           return;
         }
-        if (read.error === 'tooLarge') res.shouldKeepAlive = false; // the rest of the body stays unread
+        if (read.error === 'timeout') {
+          closeAfterAnswer(res); // the rest of the body never came
+          answer('requestTimeout', read.detail);
+          return;
+        }
+        if (read.error === 'tooLarge') closeAfterAnswer(res); // the rest of the body stays unread
         answer(read.error === 'tooLarge' ? 'payloadTooLarge' : 'malformedRequest', read.detail);
         return;
       }
@@ -809,13 +872,14 @@ export function pickWeighted(backends: readonly { weight: number }[], random: ()
   return backends.length - 1;
 }
 
-/** RFC 3986 dot-segment removal (WHATWG URL also decodes `%2e`), keeping the path otherwise as sent. */
-export function normalizePath(path: string): string {
-  try {
-    return new URL(path, 'http://gateway.invalid').pathname;
-  } catch {
-    return path;
+/** How many times a header occurs in a raw [name, value, …] list (Node keeps only the first Host it reads). */
+function countHeader(raw: readonly string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const h = raw[i]!;
+    if (h.length === name.length && h.toLowerCase() === name) n++;
   }
+  return n;
 }
 
 /**

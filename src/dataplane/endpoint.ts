@@ -3,7 +3,7 @@
  * balancing), and its health from active probes and passive outlier ejection.
  */
 import type { PassiveHealthCheck } from '../snapshot/types.ts';
-import type { UpstreamPool } from './upstream-client.ts';
+import type { UpstreamTransport } from './upstream/transport.ts';
 
 /** An endpoint that balancers can pick. */
 export class Endpoint {
@@ -18,10 +18,10 @@ export class Endpoint {
   #consecutiveFailures = 0;
 
   readonly origin: string;
-  readonly pool: UpstreamPool;
+  readonly pool: UpstreamTransport;
   readonly passive: PassiveHealthCheck;
 
-  constructor(origin: string, pool: UpstreamPool, ready: boolean, passive: PassiveHealthCheck) {
+  constructor(origin: string, pool: UpstreamTransport, ready: boolean, passive: PassiveHealthCheck) {
     this.origin = origin;
     this.pool = pool;
     this.ready = ready;

@@ -10,14 +10,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import type { HeaderModifier, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
+import { closeAfterAnswer } from './client-connections.ts';
 import type { Endpoint } from './endpoint.ts';
 import { downstreamHeaderList, headerInList, headerObject, setHeaderInList, setHeadersFromList } from './headers.ts';
 import { hasRequestBody } from './request-body.ts';
 import { modifyHeaderObject } from './route-filters.ts';
-import type { FailureKind, UpstreamController, UpstreamError, UpstreamHandler } from './upstream-client.ts';
+import {
+  type FailureKind,
+  type UpstreamController,
+  UpstreamError,
+  type UpstreamHandler,
+} from './upstream/transport.ts';
 import type { RuntimeCluster } from './upstream-registry.ts';
 
-export type { FailureKind } from './upstream-client.ts';
+export type { FailureKind } from './upstream/transport.ts';
 
 /** Bodies up to this size are buffered so that a retry can resend them. */
 export const REPLAYABLE_BODY_BYTES = 256 * 1024;
@@ -35,6 +41,8 @@ export interface ForwardRequest {
   readonly retry: RetryPolicy;
   readonly maxBodyBytes: number;
   readonly requestId: string;
+  /** When the request arrived (performance.now()): the route's request timeout counts from here, upload included. */
+  readonly startedAt: number;
   /** Policy headers for the answer (RateLimit), as a flat list; set on the response before any answer of its own. */
   readonly extraHeaders?: readonly string[] | undefined;
   /** Extra response headers the gateway adds besides x-request-id (the serving model version, deprecation). */
@@ -68,7 +76,32 @@ export interface ResponseTap {
   abort(): void;
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/** Methods whose requests can be repeated without a different effect (RFC 9110 §9.2.2): retried after a reset too. */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** Response trailer fields that are never relayed: framing, routing and content metadata (RFC 9110 §6.5.1). */
+const TRAILERS_NOT_RELAYED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'content-range',
+  'host',
+  'authorization',
+  'set-cookie',
+  'www-authenticate',
+  'cache-control',
+  'expires',
+  'location',
+  'retry-after',
+  'x-request-id',
+]);
 
 class BodyTooLargeError extends Error {
   readonly code = 'MG_BODY_TOO_LARGE';
@@ -102,11 +135,31 @@ export function forward(f: ForwardRequest): void {
 function readBody(f: ForwardRequest, length: number): void {
   const chunks: Buffer[] = [];
   let received = 0;
-  f.req.on('data', (chunk: Buffer) => {
+  let settled = false;
+  const settle = (): boolean => {
+    if (settled) return false;
+    settled = true;
+    if (deadline !== undefined) clearTimeout(deadline);
+    f.req.off('data', onData);
+    return true;
+  };
+  const expire = (detail: string) => {
+    if (!settle()) return;
+    closeAfterAnswer(f.res); // the rest of the body never came: the connection cannot carry another request
+    finishWithProblem(f, 'requestTimeout', detail);
+  };
+  const deadline = requestDeadline(f, () =>
+    expire(`the request body did not arrive within the route timeout (${f.timeouts.requestMs} ms)`),
+  );
+  // The listener's body timeout: the client went silent mid-body (client-connections.ts).
+  f.req.once('timeout', () => expire('the request body stalled'));
+  const onData = (chunk: Buffer) => {
     received += chunk.length;
     chunks.push(chunk);
-  });
+  };
+  f.req.on('data', onData);
   f.req.once('end', () => {
+    if (!settle()) return;
     if (received !== length) {
       finishWithProblem(f, 'malformedRequest', `request body has ${received} bytes, Content-Length says ${length}`);
       return;
@@ -114,8 +167,18 @@ function readBody(f: ForwardRequest, length: number): void {
     new Exchange(f, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received), true).start();
   });
   f.req.once('error', () => {
-    f.onDone();
+    if (settle()) f.onDone();
   });
+}
+
+/**
+ * The route's request timeout while a body is read before forwarding: it counts from the request's arrival, so an
+ * upload that stalls is cut like an upstream that does (a timer only when the route has a timeout).
+ */
+export function requestDeadline(f: ForwardRequest, expired: () => void): NodeJS.Timeout | undefined {
+  if (f.timeouts.requestMs <= 0) return undefined;
+  const left = Math.max(f.startedAt + f.timeouts.requestMs - performance.now(), 0);
+  return setTimeout(expired, left);
 }
 
 async function* limitBody(req: IncomingMessage, max: number): AsyncGenerator<Buffer> {
@@ -129,7 +192,7 @@ async function* limitBody(req: IncomingMessage, max: number): AsyncGenerator<Buf
 
 function tooLarge(f: ForwardRequest): void {
   // Do not read a body we refused; close the connection after the answer instead (set before the head is written).
-  f.res.shouldKeepAlive = false;
+  closeAfterAnswer(f.res);
   finishWithProblem(f, 'payloadTooLarge', `request body exceeds the limit of ${f.maxBodyBytes} bytes`, {
     limit: f.maxBodyBytes,
   });
@@ -162,24 +225,35 @@ class Exchange implements UpstreamHandler {
   readonly #f: ForwardRequest;
   readonly #body: Buffer | IncomingMessage | AsyncGenerator<Buffer> | null;
   readonly #replayable: boolean;
+  /** performance.now() by which the response head must have arrived (the route's request timeout). */
   readonly #deadline: number;
   readonly #tried = new Set<Endpoint>();
   #attempt = 0;
   #endpoint: Endpoint | undefined;
   #controller: UpstreamController | undefined;
   #retryingStatus = false;
+  /** How the last failed attempt would be answered, when no endpoint is left to retry on. */
+  #lastFailure: { readonly name: ErrorName; readonly detail: string } | undefined;
+  /**
+   * The response head, ready but not yet written: it goes out with the first body bytes, the end, or (for a
+   * streamed body) at the end of the read it came in. Until then a failure can still be answered with a problem
+   * instead of a cut connection — an upstream whose chunk framing is broken right after its head, say.
+   */
+  #head: { readonly status: number; readonly headers: string[] | Record<string, string | string[]> } | undefined;
   /** Bytes of the response body still to come when the upstream sent a content-length; -1 when streamed. */
   #bodyLeft = -1;
   #clientGone = false;
   #finished = false;
   #countedRetry = false;
   #tap: ResponseTap | undefined;
+  /** The client stopped sending the body it streams (answered 408, not as an upstream failure). */
+  #bodyStalled = false;
 
   constructor(f: ForwardRequest, body: Buffer | IncomingMessage | AsyncGenerator<Buffer> | null, replayable: boolean) {
     this.#f = f;
     this.#body = body;
     this.#replayable = replayable;
-    this.#deadline = f.timeouts.requestMs > 0 ? Date.now() + f.timeouts.requestMs : Number.POSITIVE_INFINITY;
+    this.#deadline = f.timeouts.requestMs > 0 ? f.startedAt + f.timeouts.requestMs : Number.POSITIVE_INFINITY;
     f.res.once('close', () => {
       if (!f.res.writableFinished) {
         this.#clientGone = true;
@@ -187,12 +261,26 @@ class Exchange implements UpstreamHandler {
       }
     });
     f.cluster.retryBudget.active++;
+    if (body !== null && !Buffer.isBuffer(body)) {
+      // The client went silent mid-body while it streams to the model (the listener's body timeout): 408.
+      f.req.once('timeout', () => {
+        this.#bodyStalled = true;
+        this.#controller?.abort(new UpstreamError('aborted', 'the request body stalled'));
+      });
+    }
   }
 
   start(): void {
     const now = Date.now();
-    const endpoint = this.#f.cluster.balancer.pick(now, this.#tried);
+    const balancer = this.#f.cluster.balancer;
+    // Another endpoint first; a retry may go back to one already tried (a single endpoint's transient reset) when
+    // none other is available.
+    const endpoint = balancer.pick(now, this.#tried) ?? (this.#attempt > 0 ? balancer.pick(now) : undefined);
     if (!endpoint) {
+      if (this.#lastFailure) {
+        this.#fail(this.#lastFailure.name, this.#lastFailure.detail);
+        return;
+      }
       const detail =
         this.#f.cluster.endpoints.length === 0
           ? `no endpoints are resolved for ${this.#f.cluster.config.name}`
@@ -200,7 +288,7 @@ class Exchange implements UpstreamHandler {
       this.#fail('upstreamUnavailable', this.#attempt === 0 ? detail : `${detail} after ${this.#attempt} attempt(s)`);
       return;
     }
-    const remaining = this.#deadline - now;
+    const remaining = this.#deadline - performance.now();
     if (remaining <= 0) {
       this.#fail('upstreamTimeout', `no response within ${this.#f.timeouts.requestMs} ms`);
       return;
@@ -218,7 +306,7 @@ class Exchange implements UpstreamHandler {
         method: this.#f.method,
         headers: this.#f.headers,
         body: this.#body,
-        headersTimeout: Number.isFinite(headersTimeout) ? headersTimeout : 0,
+        headersTimeout: Number.isFinite(headersTimeout) ? Math.ceil(headersTimeout) : 0,
         bodyTimeout: this.#f.timeouts.idleMs,
       },
       this,
@@ -242,7 +330,6 @@ class Exchange implements UpstreamHandler {
     } else {
       endpoint.succeeded();
     }
-    const res = this.#f.res;
     let length: string | string[] | undefined;
     if (this.#f.tap === undefined && this.#f.responseModifiers === undefined) {
       // The common case: a flat header list straight into writeHead, no object with the upstream's names as keys.
@@ -254,10 +341,9 @@ class Exchange implements UpstreamHandler {
         // The gateway's policy headers replace any the upstream sent under the same names.
         for (let i = 0; i < extra.length; i += 2) setHeaderInList(list, extra[i]!, extra[i + 1]!);
       }
-      res.writeHead(statusCode, list);
+      this.#head = { status: statusCode, headers: list };
       length = headerInList(list, 'content-length');
     } else {
-      setExtraHeaders(this.#f);
       const out = headerObject(downstreamHeaderList(rawHeaders, this.#f.responseHeaders));
       out['x-request-id'] = this.#f.requestId;
       Object.assign(out, this.#f.responseHeaders);
@@ -265,19 +351,31 @@ class Exchange implements UpstreamHandler {
       const tap = this.#f.tap?.(statusCode, out);
       if (tap?.rewrites) delete out['content-length'];
       this.#tap = tap;
-      res.writeHead(statusCode, out);
+      this.#head = { status: statusCode, headers: out };
       length = tap?.rewrites ? undefined : out['content-length'];
     }
     this.#bodyLeft = typeof length === 'string' ? Number(length) : -1;
     // A streamed response (no length: SSE, chunked) must show its start even before its first event. The flush waits
-    // for the end of this parser run, so when the first event came in the same read it leaves in the same write as
-    // the headers; a response with a length keeps its headers until the body (one syscall instead of two).
+    // for the end of this read, so when the first event came in the same read it leaves in the same write as the
+    // headers; a response with a length keeps its headers until the body (one syscall instead of two).
     if (this.#bodyLeft < 0) {
       queueMicrotask(() => {
-        if (!res.headersSent && !res.destroyed) res.flushHeaders();
+        if (this.#head === undefined || this.#finished || this.#f.res.destroyed) return;
+        this.#writeHead();
+        this.#f.res.flushHeaders();
       });
     }
-    this.#f.onStatus(statusCode);
+  }
+
+  /** Writes the held response head (the policy headers that are set on the response go with it). */
+  #writeHead(): void {
+    const head = this.#head;
+    if (head === undefined) return;
+    this.#head = undefined;
+    const res = this.#f.res;
+    if (!Array.isArray(head.headers)) setExtraHeaders(this.#f);
+    res.writeHead(head.status, head.headers);
+    this.#f.onStatus(head.status);
   }
 
   onResponseData(controller: UpstreamController, data: Buffer): void {
@@ -286,6 +384,7 @@ class Exchange implements UpstreamHandler {
       chunk = this.#tap.data(data);
       if (chunk.length === 0) return;
     }
+    if (this.#head !== undefined) this.#writeHead();
     if (this.#bodyLeft > 0) {
       this.#bodyLeft -= chunk.length;
       if (this.#bodyLeft === 0) {
@@ -302,10 +401,15 @@ class Exchange implements UpstreamHandler {
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_controller: UpstreamController, trailers: readonly string[] = []): void {
     this.#release();
     const trailing = this.#endTap();
-    if (!this.#f.res.writableEnded) this.#f.res.end(trailing);
+    if (this.#head !== undefined) this.#writeHead();
+    const res = this.#f.res;
+    if (!res.writableEnded) {
+      if (trailers.length > 0) relayTrailers(res, trailers);
+      res.end(trailing);
+    }
     this.#finish();
   }
 
@@ -316,10 +420,18 @@ class Exchange implements UpstreamHandler {
   }
 
   onResponseError(_controller: UpstreamController, err: UpstreamError): void {
+    const endpoint = this.#endpoint;
     this.#release();
     if (this.#retryingStatus) {
       this.#retry();
       return;
+    }
+    // A head that was held back is dropped: nothing has reached the client, so it can still get a proper answer.
+    if (this.#head !== undefined) {
+      this.#head = undefined;
+      this.#tap?.abort();
+      this.#tap = undefined;
+      this.#bodyLeft = -1;
     }
     if (this.#clientGone) {
       this.#finish();
@@ -339,15 +451,23 @@ class Exchange implements UpstreamHandler {
       this.#finish(false);
       return;
     }
+    if (
+      this.#bodyStalled ||
+      (kind === 'timeout' && this.#body !== null && !this.#replayable && !this.#f.req.complete)
+    ) {
+      // The upstream waited for a body the client did not send: the client's timeout, not the model's.
+      this.#fail('requestTimeout', 'the request body did not arrive in time');
+      return;
+    }
     this.#f.onUpstreamError(kind);
-    if (kind !== 'aborted') this.#endpoint?.failed(Date.now(), () => this.#f.cluster.mayEject());
+    // The endpoint failed this exchange (passive health): counted before anything else decides.
+    if (kind !== 'aborted' && endpoint) endpoint.failed(Date.now(), () => this.#f.cluster.mayEject());
+    this.#lastFailure = failureAnswer(err);
     if (this.#canRetry(kind)) {
       this.#retry();
       return;
     }
-    if (kind === 'timeout') this.#fail('upstreamTimeout', `the model server did not answer in time (${err.message})`);
-    else if (kind === 'protocol') this.#fail('upstreamBadResponse', err.message);
-    else this.#fail('upstreamConnectFailure', `${this.#endpoint?.origin ?? 'upstream'}: ${err.message}`);
+    this.#fail(this.#lastFailure.name, this.#lastFailure.detail);
   }
 
   #retryableStatus(status: number): boolean {
@@ -359,6 +479,11 @@ class Exchange implements UpstreamHandler {
     );
   }
 
+  /**
+   * Whether a failed attempt is tried again: the policy must name the failure, the attempts and the retry budget must
+   * allow it, and the request must be safe to send twice — its body replayable (or absent), and its method
+   * idempotent unless the model never saw it (a connect failure) or the route declares retries of any method safe.
+   */
   #canRetry(kind: FailureKind): boolean {
     const { retry } = this.#f;
     if (this.#attempt > retry.attempts || this.#clientGone) return false;
@@ -368,9 +493,8 @@ class Exchange implements UpstreamHandler {
       (kind === 'timeout' && (retry.on.includes('gateway-error') || retry.on.includes('5xx'))) ||
       kind === 'status';
     if (!wanted) return false;
-    // A request that never reached the model (connect failure) is always safe to resend if its body can be.
     const bodyOk = this.#body === null || this.#replayable;
-    const methodOk = kind === 'connect' || SAFE_METHODS.has(this.#f.method) || retry.nonIdempotent;
+    const methodOk = kind === 'connect' || IDEMPOTENT_METHODS.has(this.#f.method) || retry.nonIdempotent;
     if (!bodyOk || !methodOk) return false;
     return this.#f.cluster.retryBudget.allows(retry.budgetPercent);
   }
@@ -398,7 +522,7 @@ class Exchange implements UpstreamHandler {
   #fail(name: ErrorName, detail: string): void {
     const f = this.#f;
     // A streamed request body may be partly unread; close after answering (set before the head is written).
-    if (this.#body !== null && !this.#replayable) f.res.shouldKeepAlive = false;
+    if (this.#body !== null && !this.#replayable && !f.req.complete) closeAfterAnswer(f.res);
     setExtraHeaders(f);
     sendProblem(f.res, name, detail, { instance: f.req.url ?? '/', requestId: f.requestId });
     f.onStatus(f.res.statusCode);
@@ -414,5 +538,45 @@ class Exchange implements UpstreamHandler {
     budget.active--;
     if (this.#countedRetry) budget.retrying--;
     if (notify) this.#f.onDone();
+  }
+}
+
+/**
+ * The answer to a failed attempt, worded for whoever called: what went wrong and the error code, never the
+ * upstream's address (socket errors name it; the gateway's own logs and metrics keep the details).
+ */
+export function failureAnswer(err: UpstreamError): { name: ErrorName; detail: string } {
+  const code = err.code ? ` (${err.code})` : '';
+  switch (err.kind) {
+    case 'timeout':
+      return { name: 'upstreamTimeout', detail: `the model server did not answer in time: ${err.message}` };
+    case 'protocol':
+      if (err.code?.startsWith('HPE_') || err.message.startsWith('invalid response'))
+        return { name: 'upstreamBadResponse', detail: `the model server's response is not valid HTTP/1.1${code}` };
+      if (err.message.startsWith('TLS') || err.code?.includes('CERT') || err.code?.startsWith('ERR_TLS'))
+        return { name: 'upstreamBadResponse', detail: `the TLS handshake with the model server failed${code}` };
+      return { name: 'upstreamBadResponse', detail: err.message };
+    case 'connect':
+      return { name: 'upstreamConnectFailure', detail: `could not connect to the model server${code}` };
+    default:
+      return {
+        name: 'upstreamConnectFailure',
+        detail: `the connection to the model server was lost before the response was complete${code}`,
+      };
+  }
+}
+
+/** Relays an upstream's trailer fields to the client (chunked HTTP/1.1 or HTTP/2; Node drops them otherwise). */
+function relayTrailers(res: ServerResponse, trailers: readonly string[]): void {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < trailers.length; i += 2) {
+    const name = trailers[i]!.toLowerCase();
+    if (TRAILERS_NOT_RELAYED.has(name) || name === '__proto__') continue;
+    out[name] = out[name] === undefined ? trailers[i + 1]! : `${out[name]}, ${trailers[i + 1]!}`;
+  }
+  try {
+    res.addTrailers(out);
+  } catch {
+    // A field Node refuses to write is left out rather than failing the response.
   }
 }

@@ -1,7 +1,7 @@
 /** Active health checks: probe each endpoint's ready path on an interval and flip `healthy` by thresholds. */
 import type { ActiveHealthCheck } from '../snapshot/types.ts';
 import type { Endpoint } from './endpoint.ts';
-import { exchangeStatus } from './upstream-client.ts';
+import { exchangeStatus } from './upstream/transport.ts';
 
 /** Probes one endpoint until stopped. The first probe runs at once so a dead endpoint is found quickly. */
 export class HealthChecker {

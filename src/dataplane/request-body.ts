@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 /** The body, or why there is none. */
 export type BodyResult =
   | { readonly ok: true; readonly body: Buffer }
-  | { readonly ok: false; readonly error: 'tooLarge' | 'incomplete' | 'aborted'; readonly detail: string };
+  | { readonly ok: false; readonly error: 'tooLarge' | 'incomplete' | 'aborted' | 'timeout'; readonly detail: string };
 
 /**
  * Whether a request carries a body: a non-zero Content-Length, chunked transfer (HTTP/1.1), or — on HTTP/2, where a
@@ -22,8 +22,11 @@ export function hasRequestBody(req: IncomingMessage): boolean {
 
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
 
-/** Reads the request body up to `maxBytes` (a declared length above it is refused without reading). */
-export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+/**
+ * Reads the request body up to `maxBytes` (a declared length above it is refused without reading), by `deadline`
+ * (performance.now() time; the route's request timeout, counted from the request's arrival) when one is given.
+ */
+export function readRequestBody(req: IncomingMessage, maxBytes: number, deadline?: number): Promise<BodyResult> {
   const declared = req.headers['content-length'];
   const length = declared === undefined ? undefined : Number(declared);
   if (length !== undefined && length > maxBytes)
@@ -37,12 +40,23 @@ export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise
     const chunks: Buffer[] = [];
     let received = 0;
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const settle = (result: BodyResult) => {
       if (settled) return;
       settled = true;
+      if (timer !== undefined) clearTimeout(timer);
       req.off('data', onData);
       resolve(result);
     };
+    if (deadline !== undefined && Number.isFinite(deadline)) {
+      timer = setTimeout(
+        () =>
+          settle({ ok: false, error: 'timeout', detail: 'the request body did not arrive within the route timeout' }),
+        Math.max(deadline - performance.now(), 0),
+      );
+    }
+    // The listener's body timeout: the client went silent mid-body (client-connections.ts).
+    req.once('timeout', () => settle({ ok: false, error: 'timeout', detail: 'the request body stalled' }));
     const onData = (chunk: Buffer) => {
       received += chunk.length;
       if (received > maxBytes) {

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HeaderModifier, PathMatch, RedirectAction, RouteFilters } from '../snapshot/types.ts';
 import { dropHeaders } from './headers.ts';
 import { rewritePath } from './rewrite.ts';
-import { exchangeStatus } from './upstream-client.ts';
+import { exchangeStatus } from './upstream/transport.ts';
 import type { RuntimeCluster } from './upstream-registry.ts';
 
 /** A mirror's answer is awaited (and dropped) this long at most, so shadow traffic never piles up connections. */

@@ -7,6 +7,7 @@ import { DocsSite, type RevisionSource } from '../docs/docs-site.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { DeprecatedOperations } from './deprecated-operations.ts';
 import { RouteMatcher } from './matcher.ts';
+import type { PathOptions } from './request-path.ts';
 import { RequestValidators } from './request-validator.ts';
 import type { RuntimeCluster, UpstreamRegistry } from './upstream-registry.ts';
 
@@ -20,6 +21,8 @@ export class RuntimeSnapshot {
   readonly validators: RequestValidators;
   /** Operations the model teams marked deprecated in their documents (indexed on first use). */
   readonly deprecatedOperations: DeprecatedOperations;
+  /** How request paths are normalised under this snapshot. */
+  readonly paths: PathOptions;
   /** Requests that entered while this snapshot was current and have not finished. */
   inflight = 0;
   #retired = false;
@@ -40,6 +43,7 @@ export class RuntimeSnapshot {
   ) {
     this.snapshot = snapshot;
     this.registry = registry;
+    this.paths = snapshot.gateway.paths;
     this.matcher = new RouteMatcher(snapshot.routes, snapshot.listenerHosts);
     this.clusters = servingClusters(snapshot, registry, previous?.clusters);
     this.validators = new RequestValidators(snapshot.docs);

@@ -10,7 +10,9 @@ import { type Balancer, LeastRequestBalancer, RoundRobinBalancer } from './balan
 import { Endpoint } from './endpoint.ts';
 import { HealthChecker } from './health-checker.ts';
 import { RetryBudget } from './retry-budget.ts';
-import { UpstreamPool } from './upstream-client.ts';
+import { NativePool } from './upstream/native-pool.ts';
+import type { TransportKind, UpstreamOrigin, UpstreamTransport } from './upstream/transport.ts';
+import { UndiciPool } from './upstream/undici-pool.ts';
 
 /**
  * A cluster bound to live endpoints, with its retry budget. A class (methods on the prototype): ten thousand
@@ -21,11 +23,14 @@ export class RuntimeCluster {
   readonly endpoints: readonly Endpoint[];
   readonly balancer: Balancer;
   readonly retryBudget = new RetryBudget();
+  /** The registry entries it holds (released with it), and the transport its pools were made with. */
+  readonly keys: readonly EndpointKeys[];
 
-  constructor(config: Cluster, endpoints: readonly Endpoint[], balancer: Balancer) {
+  constructor(config: Cluster, endpoints: readonly Endpoint[], balancer: Balancer, keys: readonly EndpointKeys[]) {
     this.config = config;
     this.endpoints = endpoints;
     this.balancer = balancer;
+    this.keys = keys;
   }
 
   /** Whether passive ejection may take one more endpoint out without crossing maxEjectionPercent. */
@@ -45,35 +50,50 @@ interface Counted<T> {
 export interface PoolOptions {
   /** Connections per origin (keep-alive); requests beyond them wait in order. */
   readonly connections: number;
+  /** Which HTTP/1.1 client carries upstream requests (default native). */
+  readonly transport?: TransportKind;
+}
+
+/** A transport of the kind asked for. */
+export function createTransport(kind: TransportKind, origin: UpstreamOrigin): UpstreamTransport {
+  return kind === 'undici' ? new UndiciPool(origin) : new NativePool(origin);
 }
 
 /** Owns pools, endpoints and health checkers; reference-counted by the snapshots that use them. */
 export class UpstreamRegistry {
-  readonly #pools = new Map<string, Counted<UpstreamPool>>();
+  readonly #pools = new Map<string, Counted<UpstreamTransport>>();
   readonly #endpoints = new Map<string, Counted<{ endpoint: Endpoint; checker?: HealthChecker }>>();
   /** Observers of health changes: (cluster name, origin, healthy). */
   onHealth: ((cluster: string, origin: string, healthy: boolean) => void) | undefined;
 
   readonly poolOptions: PoolOptions;
+  /**
+   * The client new pools are made with (the ModelGateway's `spec.upstream.transport`); a change makes new pools for
+   * the clusters of the next snapshot, and the old ones close after their last request.
+   */
+  transport: TransportKind;
   constructor(poolOptions: PoolOptions = { connections: 128 }) {
     this.poolOptions = poolOptions;
+    this.transport = poolOptions.transport ?? 'native';
   }
 
   /** Binds a cluster to live endpoints, creating pools and health checkers that do not exist yet. */
   acquire(cluster: Cluster): RuntimeCluster {
-    const keys = keysOf(cluster);
+    const keys = keysOf(cluster, this.transport);
     const endpoints = cluster.endpoints.map((e, i) => this.#acquireEndpoint(cluster, e.origin, e.ready, keys[i]!));
     const balancer: Balancer =
       cluster.loadBalancer === 'RoundRobin' ? new RoundRobinBalancer(endpoints) : new LeastRequestBalancer(endpoints);
-    return new RuntimeCluster(cluster, endpoints, balancer);
+    return new RuntimeCluster(cluster, endpoints, balancer, keys);
   }
 
   /**
    * Takes one more reference on everything `runtime` holds, as acquire() would have, so a new snapshot can keep an
-   * unchanged cluster's runtime. False (and nothing taken) when some of it is already gone.
+   * unchanged cluster's runtime. False (and nothing taken) when some of it is already gone, or its pools are of
+   * another transport than the one now configured.
    */
   retain(runtime: RuntimeCluster): boolean {
-    const keys = keysOf(runtime.config).map((k) => ({
+    if (runtime.keys !== keysOf(runtime.config, this.transport)) return false;
+    const keys = runtime.keys.map((k) => ({
       endpoint: this.#endpoints.get(k.endpoint),
       pool: this.#pools.get(k.pool),
     }));
@@ -87,7 +107,7 @@ export class UpstreamRegistry {
 
   /** Releases what acquire() and retain() took; pools and checkers nobody uses any more are closed. */
   release(runtime: RuntimeCluster): void {
-    for (const k of keysOf(runtime.config)) this.#releaseEndpoint(k.endpoint, k.pool);
+    for (const k of runtime.keys) this.#releaseEndpoint(k.endpoint, k.pool);
   }
 
   /** Number of open pools (tests and metrics). */
@@ -96,7 +116,7 @@ export class UpstreamRegistry {
   }
 
   /** The pool for an origin, if open (tests). */
-  poolFor(origin: string): UpstreamPool | undefined {
+  poolFor(origin: string): UpstreamTransport | undefined {
     return this.#pools.get(origin)?.value;
   }
 
@@ -109,12 +129,7 @@ export class UpstreamRegistry {
     await Promise.allSettled(pools.map((p) => p.close()));
   }
 
-  #acquireEndpoint(
-    cluster: Cluster,
-    origin: string,
-    ready: boolean,
-    keys: { readonly endpoint: string; readonly pool: string },
-  ): Endpoint {
+  #acquireEndpoint(cluster: Cluster, origin: string, ready: boolean, keys: EndpointKeys): Endpoint {
     const key = keys.endpoint;
     const existing = this.#endpoints.get(key);
     if (existing) {
@@ -148,13 +163,13 @@ export class UpstreamRegistry {
     }
   }
 
-  #acquirePool(origin: string, cluster: Cluster, key: string): UpstreamPool {
+  #acquirePool(origin: string, cluster: Cluster, key: string): UpstreamTransport {
     const existing = this.#pools.get(key);
     if (existing) {
       existing.refs++;
       return existing.value;
     }
-    const pool = new UpstreamPool({
+    const pool = createTransport(this.transport, {
       origin,
       connections: this.poolOptions.connections,
       connectTimeoutMs: cluster.connectTimeoutMs,
@@ -166,26 +181,28 @@ export class UpstreamRegistry {
   }
 }
 
-/**
- * The endpoint and pool keys of a cluster's endpoints, once per cluster object: every reload retains the unchanged
- * clusters and releases the old snapshot's, and a key built anew is a long string flattened again for each lookup.
- */
-const clusterKeys = new WeakMap<Cluster, readonly { endpoint: string; pool: string }[]>();
-function keysOf(cluster: Cluster): readonly { endpoint: string; pool: string }[] {
-  let keys = clusterKeys.get(cluster);
-  if (keys === undefined) {
-    keys = cluster.endpoints.map((e) => ({
-      endpoint: endpointKey(cluster, e.origin, e.ready),
-      pool: poolKey(e.origin, cluster),
-    }));
-    clusterKeys.set(cluster, keys);
-  }
-  return keys;
+/** Where an endpoint's shared state lives in the registry. */
+export interface EndpointKeys {
+  readonly endpoint: string;
+  readonly pool: string;
 }
 
-/** Endpoints share health state when they are the same origin probed the same way. */
-function endpointKey(cluster: Cluster, origin: string, ready: boolean): string {
-  return `${poolKey(origin, cluster)} ${ready} ${healthKey(cluster)}`;
+/**
+ * The endpoint and pool keys of a cluster's endpoints, once per cluster object (and transport): every reload retains
+ * the unchanged clusters and releases the old snapshot's, and a key built anew is a long string flattened again for
+ * each lookup.
+ */
+const clusterKeys = new WeakMap<Cluster, { transport: TransportKind; keys: readonly EndpointKeys[] }>();
+function keysOf(cluster: Cluster, transport: TransportKind): readonly EndpointKeys[] {
+  const cached = clusterKeys.get(cluster);
+  if (cached?.transport === transport) return cached.keys;
+  const keys = cluster.endpoints.map((e) => {
+    // Pools of different transports are different pools.
+    const pool = transport === 'native' ? poolKey(e.origin, cluster) : `${transport} ${poolKey(e.origin, cluster)}`;
+    return { endpoint: `${pool} ${e.ready} ${healthKey(cluster)}`, pool };
+  });
+  clusterKeys.set(cluster, { transport, keys });
+  return keys;
 }
 
 /** The probe settings part of endpoint keys, once per cluster object (reused across reloads with its ModelAPI). */

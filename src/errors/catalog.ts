@@ -25,6 +25,12 @@ export const ERRORS = {
     'Malformed request',
     'The request could not be parsed: a bad URL, a bad header value, or a body that does not match its declared length.',
   ),
+  requestTimeout: entry(
+    'MG-408-REQUEST-TIMEOUT',
+    408,
+    'Request timeout',
+    'The request (its head or its body) did not arrive in time: the route timeout counts from the first byte, and the listener closes connections whose head or body stalls (`spec.listener` of the ModelGateway). The connection is closed.',
+  ),
   unknownVersion: entry(
     'MG-400-UNKNOWN-VERSION',
     400,

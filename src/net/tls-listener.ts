@@ -4,7 +4,7 @@
  * handshakes use the new contexts, open connections keep theirs, so nothing is dropped. A snapshot whose certificates
  * are all unusable (expired, not yet valid) leaves the last good ones in place; what was refused is reported.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import {
   createSecureServer,
   type Http2SecureServer,
@@ -41,9 +41,12 @@ export class TlsListener {
   #server: Http2SecureServer | HttpsServer | undefined;
   #contexts: Loaded[] = [];
   readonly #sockets = new Set<Socket>();
+  readonly #onCreate: ((server: HttpServer) => void) | undefined;
 
-  constructor(handler: Handler) {
+  /** @param onCreate called once with the server when it is created (the data plane puts its limits on it). */
+  constructor(handler: Handler, onCreate?: (server: HttpServer) => void) {
     this.#handler = handler;
+    this.#onCreate = onCreate;
   }
 
   /** Loads the certificates and client-auth settings of a snapshot (the first call also decides HTTP/2). */
@@ -104,13 +107,16 @@ export class TlsListener {
     const handler = this.#handler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void;
     const server = settings.http2
       ? createSecureServer({ ...options, allowHTTP1: true }, handler)
-      : createHttpsServer({ ...options, keepAliveTimeout: 65_000 }, this.#handler);
+      : createHttpsServer({ ...options, connectionsCheckingInterval: 1_000 }, this.#handler);
     server.on('secureConnection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
     // A handshake that fails (no certificate for the name, a refused client certificate) is the client's problem.
     server.on('tlsClientError', () => {});
+    // HTTP/1.1 connections (also those an HTTP/2 server takes with allowHTTP1) run on Node's HTTP/1 machinery, which
+    // reads its limits and emits its events on this server object.
+    this.#onCreate?.(server as unknown as HttpServer);
     return server;
   }
 

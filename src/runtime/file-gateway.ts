@@ -279,7 +279,10 @@ export class FileGateway {
   #applyTls(snapshot: Snapshot): void {
     const settings = snapshot.gateway.tls;
     if (this.#options.httpsPort === undefined || !settings) return;
-    this.#tls ??= new TlsListener((req, res) => this.dataPlane.handle(req, res));
+    this.#tls ??= new TlsListener(
+      (req, res) => this.dataPlane.handle(req, res),
+      (server) => this.dataPlane.attach(server),
+    );
     const result = this.#tls.apply(settings);
     const ref = this.#compiledStatuses.find((s) => s.ref.startsWith('ModelGateway/'))?.ref;
     if (ref) {

@@ -283,6 +283,79 @@ export const ModelGatewaySpec = Type.Object(
         { additionalProperties: false, description: 'Authentication providers ModelAPIs can require.' },
       ),
     ),
+    listener: Type.Optional(
+      Type.Object(
+        {
+          requestHeadersTimeout: Type.Optional(
+            Duration(
+              'The whole request head must arrive within this after the connection or the previous request (default 15s).',
+            ),
+          ),
+          requestBodyTimeout: Type.Optional(
+            Duration(
+              'Longest silence between two reads of a request body (default 60s); then 408 and the connection is closed.',
+            ),
+          ),
+          requestReceiveTimeout: Type.Optional(
+            Duration('The whole request, head and body, must arrive within this (default 5m; `0s`: no limit).'),
+          ),
+          idleTimeout: Type.Optional(
+            Duration(
+              'A kept-alive connection with no request in flight is closed after this (default 65s, above common load balancers).',
+            ),
+          ),
+          maxConnectionDuration: Type.Optional(
+            Duration(
+              'A connection is closed after the request in flight once it is this old (default 1h; `0s`: no limit), so long-lived clients spread over new replicas.',
+            ),
+          ),
+          maxRequestsPerConnection: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              description: 'Requests served on one connection before it is closed (default 0: no limit).',
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "Limits on client connections, against clients that stall or hold connections (nginx's client_header_timeout, client_body_timeout, keepalive_timeout, keepalive_time and keepalive_requests).",
+        },
+      ),
+    ),
+    paths: Type.Optional(
+      Type.Object(
+        {
+          escapedSlashes: Type.Optional(
+            StringEnum(['Decode', 'Keep', 'Reject'], {
+              description:
+                'An encoded slash (`%2F`) in a request path: decoded before matching and forwarding (Decode, default, as nginx does), kept encoded (Keep; a segment that would become `..` once decoded is refused), or refused with 400 (Reject, also for `%5C`).',
+            }),
+          ),
+          mergeSlashes: Type.Optional(
+            Type.Boolean({ description: 'Merge `//` into `/` before matching and forwarding (default true).' }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'How request paths are normalised before they are matched and forwarded (docs/paths.md has the table): dot segments are always removed and a path can never leave the prefix it matched.',
+        },
+      ),
+    ),
+    upstream: Type.Optional(
+      Type.Object(
+        {
+          transport: Type.Optional(
+            StringEnum(['Native', 'Undici'], {
+              description:
+                "The HTTP/1.1 client that carries requests to model servers: the gateway's own (Native, default: the cheaper one per request) or undici. Both pass the same conformance table.",
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'How the gateway talks to model servers.' },
+      ),
+    ),
     defaults: Type.Optional(
       Type.Object(
         {

@@ -354,6 +354,22 @@ export interface GatewaySettings {
   readonly title: string;
   readonly description: string;
   readonly drainTimeoutMs: number;
+  /** Limits on client connections (ModelGateway spec.listener), resolved with their defaults; 0 = no limit. */
+  readonly listener: ListenerSettings;
+  /** How request paths are normalised. */
+  readonly paths: { readonly escapedSlashes: 'Decode' | 'Keep' | 'Reject'; readonly mergeSlashes: boolean };
+  /** The upstream HTTP/1.1 client. */
+  readonly transport: 'native' | 'undici';
+}
+
+/** Client connection limits, in ms (0 = no limit). */
+export interface ListenerSettings {
+  readonly requestHeadersTimeoutMs: number;
+  readonly requestBodyTimeoutMs: number;
+  readonly requestReceiveTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxConnectionDurationMs: number;
+  readonly maxRequestsPerConnection: number;
 }
 
 /** One ModelAPI as published by the docs plane. */

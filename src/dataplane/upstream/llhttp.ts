@@ -12,12 +12,15 @@ export interface ResponseParser {
   execute(data: Buffer): number | (Error & { code?: string });
   /** The peer closed: completes an EOF-delimited body, or returns the error of an incomplete message. */
   finish(): number | (Error & { code?: string }) | undefined;
+  /** Frees the native parser (it lives until closed). */
+  close(): void;
   [callback: number]: unknown;
 }
 
 interface ParserBinding {
   new (): ResponseParser;
   readonly RESPONSE: number;
+  readonly kOnMessageBegin: number;
   readonly kOnHeaders: number;
   readonly kOnHeadersComplete: number;
   readonly kOnBody: number;
@@ -35,3 +38,5 @@ export const kOnHeadersComplete = binding.kOnHeadersComplete | 0;
 export const kOnBody = binding.kOnBody | 0;
 /** (): the message is complete. */
 export const kOnMessageComplete = binding.kOnMessageComplete | 0;
+/** (): a new message starts (its first byte was read). */
+export const kOnMessageBegin = binding.kOnMessageBegin | 0;

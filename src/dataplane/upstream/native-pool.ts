@@ -1,85 +1,42 @@
 /**
- * The upstream HTTP/1.1 client: keep-alive connections to one origin (plain or TLS), one request at a time on each,
- * responses parsed by Node's own llhttp binding and handed on chunk by chunk.
+ * The hand-written upstream HTTP/1.1 client (the default transport): keep-alive connections to one origin (plain or
+ * TLS), one request at a time on each, responses parsed by Node's own llhttp binding and handed on chunk by chunk.
  *
- * Why not undici here (it still serves every other outbound call): on the forwarding hot path it measured about a
- * quarter more CPU per proxied request (bench/RESULTS.md). It validates every header again — ours come from Node's
- * request parser or from the validated configuration, and are only screened for line breaks here — parses responses in
- * WebAssembly (each read copied into wasm memory), and builds several objects per request. This client writes the
- * request head as one latin1 string with the body in the same writev, and keeps per-request state to one object.
+ * Why not undici here (it still serves every other outbound call, and is the other transport behind the same seam,
+ * `transport.ts`): on the forwarding hot path it measured about a quarter more CPU per proxied request
+ * (bench/RESULTS.md). It validates every header again — ours come from Node's request parser or from the validated
+ * configuration, and are only screened for line breaks here — parses responses in WebAssembly (each read copied into
+ * wasm memory), and builds several objects per request. This client writes the request head as one latin1 string
+ * with the body in the same writev, and keeps per-request state to one object. What that buys is paid for in tests:
+ * the conformance table and the differential fuzzer run this client and undici on the same bytes.
+ *
+ * Connection reuse is where a proxy can hand one client's bytes to another, so the rules are strict: a connection is
+ * reused only after a complete response to a completely sent request, with nothing after it in the same read, and is
+ * closed the moment the upstream sends anything while it is idle (as nginx's keepalive cache does).
  *
  * Failures are reported with a kind (connect, reset, timeout, protocol, aborted, too-large) that the forwarder's
  * retry policy and error answers are written in.
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { UpstreamTls } from '../snapshot/types.ts';
 import {
   HTTPParser,
   kOnBody,
   kOnHeaders,
   kOnHeadersComplete,
+  kOnMessageBegin,
   kOnMessageComplete,
   type ResponseParser,
 } from './llhttp.ts';
-
-/** Why an upstream attempt failed. */
-export type FailureKind = 'connect' | 'reset' | 'timeout' | 'protocol' | 'status' | 'too-large' | 'aborted';
-
-/** A failed attempt: its kind decides retries and the answer (502/503/504). */
-export class UpstreamError extends Error {
-  readonly kind: FailureKind;
-  readonly code: string | undefined;
-  constructor(kind: FailureKind, message: string, code?: string) {
-    super(message);
-    this.kind = kind;
-    this.code = code;
-  }
-}
-
-/** Where and how to connect. */
-export interface UpstreamOrigin {
-  /** `http://host:port` or `https://host:port`. */
-  readonly origin: string;
-  /** Most connections open at once; further requests wait in order. */
-  readonly connections: number;
-  readonly connectTimeoutMs: number;
-  /** HTTPS: the CA to verify against (else the system's), the SNI/verification name, a client certificate. */
-  readonly tls?: UpstreamTls;
-}
-
-/** One request. Headers are a flat [name, value, …] list; the client frames the body itself. */
-export interface UpstreamRequest {
-  readonly method: string;
-  /** Path with query. */
-  readonly path: string;
-  readonly headers: readonly string[];
-  /** A Buffer is sent with its length; an iterable streams (chunked unless the headers declare a content-length). */
-  readonly body: Buffer | AsyncIterable<Buffer> | null;
-  /** Most ms until the response head arrives; 0 = no limit. */
-  readonly headersTimeout: number;
-  /** Most ms of silence while the body streams; 0 = no limit. */
-  readonly bodyTimeout: number;
-}
-
-/** What a handler can do to its request in flight. */
-export interface UpstreamController {
-  /** Ends the exchange now; the handler's onResponseError gets `reason` (kind `aborted` unless it says otherwise). */
-  abort(reason: Error): void;
-  /** Backpressure: stop reading the response until resume(). */
-  pause(): void;
-  resume(): void;
-}
-
-/** Receives one exchange's events; exactly one of onResponseEnd / onResponseError ends it. */
-export interface UpstreamHandler {
-  onRequestStart(controller: UpstreamController): void;
-  /** The final response head (1xx are skipped); headers as a flat list, names as the upstream spelled them. */
-  onResponseStart(controller: UpstreamController, status: number, rawHeaders: readonly string[]): void;
-  onResponseData(controller: UpstreamController, chunk: Buffer): void;
-  onResponseEnd(controller: UpstreamController): void;
-  onResponseError(controller: UpstreamController, err: UpstreamError): void;
-}
+import {
+  requestLineError,
+  type UpstreamController,
+  UpstreamError,
+  type UpstreamHandler,
+  type UpstreamOrigin,
+  type UpstreamRequest,
+  type UpstreamTransport,
+} from './transport.ts';
 
 /** Idle connections are not reused after this long without a `Keep-Alive: timeout` hint from the upstream. */
 const DEFAULT_KEEP_ALIVE_MS = 4_000;
@@ -98,7 +55,7 @@ const LINE_BREAK = /[\r\n\0]/;
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** Connections to one origin. */
-export class UpstreamPool {
+export class NativePool implements UpstreamTransport {
   readonly origin: string;
   readonly #host: string;
   readonly #port: number;
@@ -131,6 +88,11 @@ export class UpstreamPool {
     const attempt = new Attempt(this, request, handler);
     handler.onRequestStart(attempt);
     if (attempt.done) return;
+    const bad = requestLineError(request.method, request.path);
+    if (bad) {
+      attempt.fail(new UpstreamError('protocol', bad));
+      return;
+    }
     if (this.#closing) {
       attempt.fail(new UpstreamError('connect', `the connection pool for ${this.origin} is closed`));
       return;
@@ -151,7 +113,7 @@ export class UpstreamPool {
     });
   }
 
-  /** A connection finished its exchange and may be reused. */
+  /** A connection finished its exchange cleanly and may be reused (never called from inside its parser). */
   released(conn: Connection): void {
     const next = this.#queue.shift();
     if (next) {
@@ -229,13 +191,13 @@ export class UpstreamPool {
 
 /** One request's state in the pool; the handler's controller. */
 class Attempt implements UpstreamController {
-  readonly pool: UpstreamPool;
+  readonly pool: NativePool;
   readonly request: UpstreamRequest;
   readonly handler: UpstreamHandler;
   conn: Connection | undefined;
   done = false;
 
-  constructor(pool: UpstreamPool, request: UpstreamRequest, handler: UpstreamHandler) {
+  constructor(pool: NativePool, request: UpstreamRequest, handler: UpstreamHandler) {
     this.pool = pool;
     this.request = request;
     this.handler = handler;
@@ -269,7 +231,7 @@ class Attempt implements UpstreamController {
 
 /** One keep-alive connection and its parser. */
 class Connection {
-  readonly pool: UpstreamPool;
+  readonly pool: NativePool;
   readonly socket: net.Socket;
   readonly #parser: ResponseParser;
   readonly #hostHeader: string;
@@ -286,16 +248,25 @@ class Connection {
   readonly #bodyTimer = new DeadlineTimer(() => {
     this.fail(new UpstreamError('timeout', `no data from the upstream for ${this.attempt?.request.bodyTimeout} ms`));
   });
-  /** Header lines of a head that arrived in pieces (llhttp's slow path). */
-  #partialHeaders: string[] = [];
+  /**
+   * Header lines llhttp delivered before the head was complete (a head split across reads), or after it: the
+   * trailer section of a chunked body. Emptied when the head or the message completes, and for every new request.
+   */
+  #pendingLines: string[] = [];
   #status = 0;
   #keepAlive = true;
   /** The whole request is written: only then can the connection carry another one. */
   #requestSent = false;
+  /** The response completed inside the current read; the connection is handed on once the read is parsed. */
+  #completed = false;
+  /** Bytes of another message followed a complete response (unsolicited, or a body longer than announced). */
+  #unsolicited = false;
+  /** The socket closed; the parser is freed and must not run again. */
+  #closed = false;
   /** The last Keep-Alive header value read. */
   #hintSeen = '';
 
-  constructor(pool: UpstreamPool, socket: net.Socket, hostHeader: string, connectTimeoutMs: number, secure: boolean) {
+  constructor(pool: NativePool, socket: net.Socket, hostHeader: string, connectTimeoutMs: number, secure: boolean) {
     this.pool = pool;
     this.socket = socket;
     this.#hostHeader = hostHeader;
@@ -303,8 +274,13 @@ class Connection {
     socket.setKeepAlive(true, 60_000);
     const parser = new HTTPParser();
     parser.initialize(HTTPParser.RESPONSE, {}, 0, 0);
+    parser[kOnMessageBegin] = () => {
+      // A message starts while no request waits for one: after a complete response in the same read, or on an idle
+      // connection. Its bytes cannot be matched to any request, so the connection is not used again.
+      if (this.attempt === undefined || this.#completed) this.#unsolicited = true;
+    };
     parser[kOnHeaders] = (headers: string[]) => {
-      this.#partialHeaders.push(...headers);
+      for (const line of headers) this.#pendingLines.push(line);
     };
     parser[kOnHeadersComplete] = (
       _major: number,
@@ -319,7 +295,7 @@ class Connection {
     ) => this.#onHead(headers, status, upgrade, keepAlive);
     parser[kOnBody] = (chunk: Buffer) => {
       const a = this.attempt;
-      if (!a || a.done) return;
+      if (!a || a.done || this.#completed) return;
       this.#bodyTimer.touch();
       a.handler.onResponseData(a, chunk);
     };
@@ -339,12 +315,14 @@ class Connection {
     // Plain sockets deliver their reads through `onread` (see READ_BUFFER); TLS ones as 'data'.
     if (secure) socket.on('data', (data: Buffer) => this.received(data));
     socket.on('end', () => {
+      if (this.#closed) return;
       const r = this.#parser.finish();
       if (r !== undefined && typeof r !== 'number' && this.attempt) {
         this.fail(
           new UpstreamError('reset', `the upstream closed the connection mid-response (${r.code ?? r.message})`),
         );
       }
+      this.#settle();
       this.fail(new UpstreamError('reset', 'the upstream closed the connection before the response'));
     });
     // TCP is up but the TLS handshake is not: a refused certificate is a lasting misconfiguration, not a transient
@@ -362,14 +340,38 @@ class Connection {
       this.#headTimer.dispose();
       this.#bodyTimer.dispose();
       this.fail(new UpstreamError('reset', 'the connection to the upstream closed'));
+      this.#closed = true;
+      // The parser is a native object that lives until closed, and its callbacks hold this connection (and through
+      // it the socket): without close() every connection ever opened would stay in memory. Freed once the stack has
+      // unwound, as node:http does, in case the close came from inside one of its callbacks.
+      setImmediate(() => parser.close());
       pool.gone(this);
     });
   }
 
   /** Bytes read from the upstream: parsed at once (the buffer may be reused after this returns). */
   received(data: Buffer): void {
+    if (this.#closed) return;
+    if (this.attempt === undefined) {
+      // Idle: nothing is owed, so anything the upstream sends now is unsolicited (nginx closes such connections too).
+      this.socket.destroy();
+      return;
+    }
     const r = this.#parser.execute(data);
-    if (typeof r !== 'number') this.fail(new UpstreamError('protocol', `invalid response: ${r.message}`, r.code));
+    if (typeof r !== 'number') {
+      this.fail(new UpstreamError('protocol', `invalid response: ${r.message}`, r.code));
+      return;
+    }
+    this.#settle();
+  }
+
+  /** After a read: hands a connection whose response completed on (or closes it when it cannot be trusted). */
+  #settle(): void {
+    if (!this.#completed) return;
+    this.#completed = false;
+    if (this.#keepAlive && this.#requestSent && !this.#unsolicited && !this.socket.destroyed && !this.#closed) {
+      this.pool.released(this);
+    } else this.socket.destroy();
   }
 
   /** Starts `attempt` on this connection: writes the head and the body. */
@@ -379,6 +381,7 @@ class Connection {
     this.#status = 0;
     this.#keepAlive = true;
     this.#requestSent = false;
+    this.#pendingLines = [];
     const { request } = attempt;
     const body = request.body;
     let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
@@ -455,16 +458,15 @@ class Connection {
 
   #onHead(headers: string[] | undefined, status: number, upgrade: boolean, keepAlive: boolean): number {
     const a = this.attempt;
-    if (!a || a.done) {
+    if (!a || a.done || this.#completed) {
       // A response nobody asked for: the connection's framing can no longer be trusted.
-      this.fail(new UpstreamError('protocol', 'the upstream sent a response without a request'));
+      this.#unsolicited = true;
+      this.socket.destroy();
       return 0;
     }
     let raw = headers;
-    if (raw === undefined) {
-      raw = this.#partialHeaders;
-      this.#partialHeaders = [];
-    }
+    if (raw === undefined) raw = this.#pendingLines;
+    this.#pendingLines = [];
     this.#status = status;
     if (upgrade) {
       this.fail(new UpstreamError('protocol', `the upstream switched protocols (${status}), which is not proxied`));
@@ -482,18 +484,20 @@ class Connection {
 
   #onComplete(): void {
     const a = this.attempt;
-    if (!a || this.#status < 200) return;
+    if (!a || this.#status < 200 || this.#completed) return;
     this.attempt = undefined;
     a.conn = undefined;
+    this.#completed = true;
     this.#bodyTimer.disarm();
+    // After the head, header lines are the chunked trailer section.
+    const trailers = this.#pendingLines;
+    this.#pendingLines = [];
     // The handler may have paused the socket for backpressure on the last chunk; its resume() no longer reaches this
     // connection, so a reused one must not stay paused (the next response would never be read).
     if (this.socket.isPaused()) this.socket.resume();
-    if (this.#keepAlive && this.#requestSent && !this.socket.destroyed) this.pool.released(this);
-    else this.socket.destroy();
     if (!a.done) {
       a.done = true;
-      a.handler.onResponseEnd(a);
+      a.handler.onResponseEnd(a, trailers);
     }
   }
 
@@ -602,43 +606,5 @@ function drained(socket: net.Socket): Promise<void> {
     };
     socket.on('drain', done);
     socket.on('close', done);
-  });
-}
-
-/**
- * A whole exchange whose body does not matter (health probes, mirrors): resolves with the status, or rejects with the
- * failure. The body is read and dropped so the connection can be reused.
- */
-export function exchangeStatus(
-  pool: UpstreamPool,
-  request: Omit<UpstreamRequest, 'bodyTimeout'> & { readonly timeoutMs: number },
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let status = 0;
-    let timer: NodeJS.Timeout | undefined;
-    pool.dispatch(
-      { ...request, bodyTimeout: request.timeoutMs },
-      {
-        onRequestStart(controller) {
-          if (request.timeoutMs > 0)
-            timer = setTimeout(
-              () => controller.abort(new UpstreamError('timeout', `no answer within ${request.timeoutMs} ms`)),
-              request.timeoutMs,
-            );
-        },
-        onResponseStart(_c, s) {
-          status = s;
-        },
-        onResponseData() {},
-        onResponseEnd() {
-          clearTimeout(timer);
-          resolve(status);
-        },
-        onResponseError(_c, err) {
-          clearTimeout(timer);
-          reject(err);
-        },
-      },
-    );
   });
 }
