@@ -362,7 +362,10 @@ describe('upstream TLS', () => {
       const res = await call(`${gw.url}/models/${name}/predict`, { body: '{}' });
       assert.equal(res.status, 502, `${name}: ${res.text}`);
       assert.equal(res.headers['content-type'], 'application/problem+json');
-      assert.match((res.json() as { detail: string }).detail, /TLS handshake .* failed \((\w*CERT\w*|ERR_TLS_CERT_ALTNAME_INVALID)\)/);
+      assert.match(
+        (res.json() as { detail: string }).detail,
+        /TLS handshake .* failed \((\w*CERT\w*|ERR_TLS_CERT_ALTNAME_INVALID)\)/,
+      );
     }
     const config = (await call(`${gw.adminUrl}/config`)).json() as {
       snapshot: { clusters: Record<string, { tls?: Json }> };

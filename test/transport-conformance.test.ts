@@ -223,6 +223,30 @@ const CASES: Case[] = [
     expect: [{ error: 'protocol' }],
   },
   {
+    name: 'a bare CR ending the status line',
+    answer: (r, s) => s.write(r.path === '/1' ? 'HTTP/1.1 200 OK\r\rcontent-length: 2\r\n\r\nok' : ok('next')),
+    steps: () => [{ path: '/1' }, { path: '/2' }],
+    expect: [{ error: 'protocol' }, { body: 'next' }],
+    differs: {
+      transport: 'undici',
+      expect: [{ status: 200, body: 'ok' }, { body: 'next' }],
+      why: "undici's llhttp build takes a bare CR as a line end; Node's, in strict mode, refuses it (RFC 9112 §2.2 lets a recipient do either)",
+    },
+  },
+  {
+    name: 'a Content-Length with whitespace after the number',
+    answer: (_r, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\t\r\n\r\nok'),
+    steps: () => [{ path: '/1' }, { path: '/2' }],
+    expect: [{ status: 200, body: 'ok' }, { body: 'ok' }],
+    upstreamConnections: 1,
+    differs: {
+      transport: 'undici',
+      expect: [{ error: 'protocol' }, { error: 'protocol' }],
+      upstreamConnections: 2,
+      why: 'surrounding whitespace is not part of a field value (RFC 9110 §5.5): Node trims it, undici reads the length with it and refuses the response',
+    },
+  },
+  {
     name: 'a status line that is not one',
     answer: (_r, s) => s.write('HTTP/1.1 2000 OK\r\ncontent-length: 2\r\n\r\nok'),
     expect: [{ error: 'protocol' }],

@@ -353,8 +353,9 @@ class Connection {
   received(data: Buffer): void {
     if (this.#closed) return;
     if (this.attempt === undefined) {
-      // Idle: nothing is owed, so anything the upstream sends now is unsolicited (nginx closes such connections too).
-      this.socket.destroy();
+      // Idle: nothing is owed, so anything the upstream sends now is unsolicited (nginx closes such connections too)
+      // — except empty lines, which some servers send after a body and llhttp skips before the next message.
+      if (!onlyLineEnds(data)) this.socket.destroy();
       return;
     }
     const r = this.#parser.execute(data);
@@ -595,6 +596,11 @@ class DeadlineTimer {
     this.#deadline = 0;
     this.#fire();
   }
+}
+
+function onlyLineEnds(data: Buffer): boolean {
+  for (let i = 0; i < data.length; i++) if (data[i] !== 13 && data[i] !== 10) return false;
+  return true;
 }
 
 function drained(socket: net.Socket): Promise<void> {

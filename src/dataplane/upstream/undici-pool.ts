@@ -168,10 +168,16 @@ function withoutContentLength(headers: readonly string[]): readonly string[] {
   return headers;
 }
 
-/** undici's raw header list (Buffers, or strings) as our flat string list. */
+/**
+ * undici's raw header list (Buffers, or strings) as our flat string list. Values lose surrounding whitespace, which
+ * is not part of a field value (RFC 9110 §5.5) and which undici keeps (Node's parser drops it).
+ */
 function flatHeaders(raw: unknown): string[] {
   if (!Array.isArray(raw)) return [];
-  return raw.map((v) => (typeof v === 'string' ? v : Buffer.from(v as Uint8Array).toString('latin1')));
+  return raw.map((v, i) => {
+    const s = typeof v === 'string' ? v : Buffer.from(v as Uint8Array).toString('latin1');
+    return i % 2 === 1 ? s.replace(/^[ \t]+|[ \t]+$/g, '') : s;
+  });
 }
 
 /** Codes of failures before the upstream could see the request. */
