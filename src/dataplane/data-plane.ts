@@ -173,7 +173,8 @@ export class DataPlane {
         : randomUUID();
     const url = req.url ?? '/';
     const fail = (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => {
-      if (this.#draining) res.shouldKeepAlive = false;
+      // A malformed request says nothing good about what follows it on the connection (nginx closes it too).
+      if (this.#draining || name === 'malformedRequest') res.shouldKeepAlive = false;
       sendProblem(res, name, detail, { instance: url, requestId, ...(extensions ? { extensions } : {}) });
       this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
     };

@@ -64,17 +64,40 @@ export const Gateway = Type.Object(
   open,
 );
 
-const HeaderValue = Type.Object({ name: Str(), value: Str() }, open);
+/**
+ * What may go on the wire as written: a header name is a token and a value has no control character (the Gateway
+ * API's own patterns), and a rewritten path is made of path characters only — a line break in any of them would end
+ * the line and start another header or request.
+ */
+const HEADER_NAME = "^[A-Za-z0-9!#$%&'*+\\-.^_`|~]+$";
+const HEADER_VALUE = '^[^\\x00-\\x08\\x0A-\\x1F\\x7F]*$';
+export const PATH_VALUE = "^/(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$";
+/** The Gateway API's PreciseHostname. */
+const PreciseHostname = Type.String({
+  pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+  maxLength: 253,
+});
+const HeaderValue = Type.Object(
+  {
+    name: Type.String({ pattern: HEADER_NAME, maxLength: 256 }),
+    value: Type.String({ pattern: HEADER_VALUE, maxLength: 4096 }),
+  },
+  open,
+);
 export const HeaderModifierSpec = Type.Object(
   {
     set: Type.Optional(Type.Array(HeaderValue)),
     add: Type.Optional(Type.Array(HeaderValue)),
-    remove: Type.Optional(Type.Array(Type.String())),
+    remove: Type.Optional(Type.Array(Type.String({ pattern: HEADER_NAME, maxLength: 256 }))),
   },
   open,
 );
 const PathModifier = Type.Object(
-  { type: Str(), replaceFullPath: Type.Optional(Str()), replacePrefixMatch: Type.Optional(Str()) },
+  {
+    type: Str(),
+    replaceFullPath: Type.Optional(Type.String({ pattern: PATH_VALUE, maxLength: 1024 })),
+    replacePrefixMatch: Type.Optional(Type.String({ pattern: PATH_VALUE, maxLength: 1024 })),
+  },
   open,
 );
 const BackendObjectRef = Type.Object(
@@ -97,7 +120,7 @@ export const HTTPRouteFilter = Type.Object(
       Type.Object(
         {
           scheme: Type.Optional(Str()),
-          hostname: Type.Optional(Str()),
+          hostname: Type.Optional(PreciseHostname),
           path: Type.Optional(PathModifier),
           port: Type.Optional(Port),
           statusCode: Type.Optional(Type.Integer()),
@@ -105,7 +128,9 @@ export const HTTPRouteFilter = Type.Object(
         open,
       ),
     ),
-    urlRewrite: Type.Optional(Type.Object({ hostname: Type.Optional(Str()), path: Type.Optional(PathModifier) }, open)),
+    urlRewrite: Type.Optional(
+      Type.Object({ hostname: Type.Optional(PreciseHostname), path: Type.Optional(PathModifier) }, open),
+    ),
     requestMirror: Type.Optional(
       Type.Object(
         {

@@ -70,7 +70,7 @@ function response(rng: Rng): { bytes: Buffer; close: boolean } {
   const framing = bodyless
     ? pick(rng, ['none', 'length'])
     : pick(rng, ['length', 'length', 'chunked', 'chunked', 'eof']);
-  let payload = Buffer.alloc(0);
+  let payload: Buffer = Buffer.alloc(0);
   let close =
     lines.includes('connection: close') || (version === 'HTTP/1.0' && !lines.includes('connection: keep-alive'));
   if (framing === 'length') {
@@ -156,7 +156,7 @@ const MUTATIONS: ((rng: Rng, b: Buffer) => Buffer)[] = [
 export function generate(seed: number): FuzzCase {
   const rng = prng(seed);
   const { bytes, close } = response(rng);
-  let out = bytes;
+  let out: Buffer = bytes;
   const applied: number[] = [];
   const rounds = rng() < 0.35 ? 0 : int(rng, 1, 3);
   for (let i = 0; i < rounds; i++) {
