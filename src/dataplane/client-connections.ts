@@ -72,7 +72,15 @@ export function hardenListener(server: Server, limits: ListenerSettings): void {
       response = rawProblemResponse('requestTimeout', 'the request did not arrive in time');
     else
       response = rawProblemResponse('malformedRequest', `the request could not be parsed (${err.code ?? err.message})`);
-    if (inFlight) inFlight.destroy(); // its own handler must not write on the connection after this answer
+    if (inFlight && inFlight.req?.complete === true) {
+      // The bytes after a complete request are broken (the next request on the connection): the request in flight
+      // still gets its answer, then this one, then the connection closes — as nginx answers them in order.
+      inFlight.shouldKeepAlive = false;
+      inFlight.once('finish', () => socket.end(response));
+      return;
+    }
+    // With the request in flight broken itself (its body broke the framing), the answer ends the connection:
+    // whatever its handler writes later goes nowhere, and the close tells it to stop.
     socket.end(response);
   });
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {

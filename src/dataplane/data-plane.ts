@@ -44,7 +44,7 @@ import {
 } from './policies.ts';
 import { type RateLimitDecision, RateLimiter, rateLimitHeaders, rateLimitPolicyHeader } from './rate-limiter.ts';
 import { hasRequestBody, readRequestBody } from './request-body.ts';
-import { normalizePath, PathError, splitTarget, validHost } from './request-path.ts';
+import { normalizePath, PathError, splitTarget, validAuthority, validHost } from './request-path.ts';
 import { type CachedResponse, cacheKey, ResponseCache, requestCacheMode } from './response-cache.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
@@ -196,7 +196,7 @@ export class DataPlane {
     let targetAuthority: string | undefined;
     if (target.charCodeAt(0) !== 47 /* / */) {
       const split = splitTarget(url);
-      if (split?.authority === undefined || !validHost(split.authority)) {
+      if (split?.authority === undefined || !validAuthority(split.authority)) {
         fail('malformedRequest', 'the request target must be an absolute path or an absolute URL');
         return;
       }

@@ -183,10 +183,20 @@ export function splitTarget(
 }
 
 /**
- * Whether a Host value is an RFC 3986 authority without userinfo: a registered name (unreserved, sub-delims and
- * escapes), an IPv4 address or a bracketed IPv6 literal, and an optional port. nginx refuses the same values.
+ * Whether a Host value is an RFC 3986 authority without userinfo: a registered name (unreserved characters and
+ * sub-delims; no escapes, which no DNS name needs and nginx refuses too), an IPv4 address or a bracketed IPv6
+ * literal, and an optional port.
  */
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]{0,5})?$/;
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=]+)(?::[0-9]{0,5})?$/;
 export function validHost(value: string): boolean {
-  return HOST.test(value) && !value.startsWith('.');
+  return HOST.test(value) && !value.startsWith('.') && !value.includes('..');
+}
+
+/**
+ * The authority of an absolute-form target: a DNS name or IP literal and an optional port, nothing else (what nginx's
+ * request-line parser accepts there).
+ */
+const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{0,5})?$/;
+export function validAuthority(value: string): boolean {
+  return AUTHORITY.test(value) && !value.startsWith('.') && !value.includes('..');
 }
