@@ -6,11 +6,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generatedFiles } from '../src/schema/generated-files.ts';
+import { renderRequestHandling } from '../test/fixtures/nginx/render.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const [path, content] of Object.entries(generatedFiles())) {
+// The request-handling page is rendered from the tables its tests run (test data, not product source).
+const files = { ...generatedFiles(), 'docs/request-handling.md': renderRequestHandling() };
+for (const [path, content] of Object.entries(files)) {
   const file = join(root, path);
   let current: string | undefined;
   try {

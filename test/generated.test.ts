@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { generatedFiles } from '../src/schema/generated-files.ts';
+import { renderRequestHandling } from './fixtures/nginx/render.ts';
 
 describe('generated files', () => {
-  for (const [path, content] of Object.entries(generatedFiles())) {
+  const files = { ...generatedFiles(), 'docs/request-handling.md': renderRequestHandling() };
+  for (const [path, content] of Object.entries(files)) {
     it(`${path} is up to date (npm run generate)`, () => {
       const committed = readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
       assert.equal(committed, content, `${path} is stale: run npm run generate`);

@@ -3,85 +3,16 @@
  * to what nginx does with the same bytes. The route under test is a prefix `/models/confined` whose backend is
  * `http://upstream/public`; nginx has `location /models/confined/ { proxy_pass http://upstream/public/; }`.
  *
- * The `nginx` column was recorded from nginx 1.22.1 (Debian 12, nginx-light) with helpers/nginx.ts's configuration;
+ * The table is test/fixtures/nginx/request-paths.ts (its `nginx` column recorded from nginx 1.22.1, see SOURCES.md);
  * where nginx is installed the test checks that column against the live nginx too, so the table cannot drift from it.
- * `modelgate` states where the gateway answers otherwise, and why.
+ * `modelgate` states where the gateway answers otherwise, and why. docs/request-handling.md is rendered from it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { normalizePath, PathError } from '../src/dataplane/request-path.ts';
+import { PATH_TABLE as TABLE } from './fixtures/nginx/request-paths.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import {
-  echoUpstream,
-  firstAnswer,
-  nginxInstalled,
-  type RunningNginx,
-  startNginx,
-  type Verdict,
-} from './helpers/nginx.ts';
-
-interface PathCase {
-  readonly path: string;
-  readonly nginx: Verdict;
-  readonly modelgate?: Verdict & { readonly why: string };
-}
-
-const TABLE: PathCase[] = [
-  { path: '/models/confined/x', nginx: { status: 200, path: '/public/x' } },
-  { path: '/models/confined/a/../b', nginx: { status: 200, path: '/public/b' } },
-  { path: '/models/confined/../x', nginx: { status: 404 } },
-  { path: '/models/confined/%2e%2e/x', nginx: { status: 404 } },
-  { path: '/models/confined/%2e%2E/x', nginx: { status: 404 } },
-  { path: '/models/confined/..%2Finternal%2Fsecret', nginx: { status: 404 } },
-  { path: '/models/confined/x%2F..%2F..%2Fetc', nginx: { status: 404 } },
-  { path: '/models/confined/a%2Fb', nginx: { status: 200, path: '/public/a/b' } },
-  { path: '/models/confined/a%2fb', nginx: { status: 200, path: '/public/a/b' } },
-  { path: '/models/confined//a//b', nginx: { status: 200, path: '/public/a/b' } },
-  { path: '/models//confined/x', nginx: { status: 200, path: '/public/x' } },
-  { path: '//models/confined/x', nginx: { status: 200, path: '/public/x' } },
-  { path: '/models/./confined/x', nginx: { status: 200, path: '/public/x' } },
-  { path: '/models/confined/%2E/a', nginx: { status: 200, path: '/public/a' } },
-  { path: '/models/confined/a/./b/.', nginx: { status: 200, path: '/public/a/b/' } },
-  { path: '/models/confined/a/..', nginx: { status: 200, path: '/public/' } },
-  { path: '/models/confined/.hidden', nginx: { status: 200, path: '/public/.hidden' } },
-  { path: '/models/confined/...', nginx: { status: 200, path: '/public/...' } },
-  { path: '/models/confined/%41', nginx: { status: 200, path: '/public/A' } },
-  { path: '/models/confined/a%20b', nginx: { status: 200, path: '/public/a%20b' } },
-  { path: '/models/confined/caf%C3%A9', nginx: { status: 200, path: '/public/caf%C3%A9' } },
-  { path: '/models/confined/a;b', nginx: { status: 200, path: '/public/a;b' } },
-  { path: '/models/confined/a\\b', nginx: { status: 200, path: '/public/a\\b' } },
-  { path: '/models/confined/a%5Cb', nginx: { status: 200, path: '/public/a%5Cb' } },
-  {
-    path: '/models/confined/..;/x',
-    nginx: { status: 200, path: '/public/..;/x' },
-    modelgate: { status: 400, why: 'Tomcat and Spring strip `;…` and would read `..`: a way out of the prefix' },
-  },
-  {
-    path: '/models/confined/..%5Cx',
-    nginx: { status: 200, path: '/public/..%5Cx' },
-    modelgate: { status: 400, why: 'servers that take a backslash for a slash would read `..`' },
-  },
-  {
-    path: '/models/confined/..\\x',
-    nginx: { status: 200, path: '/public/..\\x' },
-    modelgate: { status: 400, why: 'servers that take a backslash for a slash would read `..`' },
-  },
-  { path: '/models/confined/a%zzb', nginx: { status: 400 } },
-  { path: '/models/confined/a%00b', nginx: { status: 400 } },
-  { path: '/models/confined/a%', nginx: { status: 400 } },
-  { path: '/../x', nginx: { status: 400 } },
-  { path: '/models/confined/a?x=%2F..', nginx: { status: 200, path: '/public/a?x=%2F..' } },
-  { path: '/models/confined/x#frag', nginx: { status: 200, path: '/public/x' } },
-  {
-    path: '/models/confined',
-    nginx: { status: 301 },
-    modelgate: {
-      status: 200,
-      path: '/public/',
-      why: 'a ModelAPI prefix matches by whole segments, with or without the trailing slash (Gateway API PathPrefix)',
-    },
-  },
-];
+import { echoUpstream, firstAnswer, nginxInstalled, type RunningNginx, startNginx } from './helpers/nginx.ts';
 
 describe('request paths: the normalisation table', () => {
   const table: [

@@ -213,6 +213,8 @@ export class DataPlane {
     }
     const path = normalized;
     const query = q < 0 ? '' : target.slice(q + 1);
+    // An empty query (`/x?`) is forwarded as no query, as nginx does.
+    const hasQuery = query.length > 0;
     // Exactly one Host, and a valid one (RFC 9112 §3.2: 400 otherwise); HTTP/2 carries the host in :authority.
     const hostHeader = req.headers.host;
     if (hostHeader !== undefined) {
@@ -305,7 +307,7 @@ export class DataPlane {
       fail,
       path,
       query,
-      hasQuery: q >= 0,
+      hasQuery,
       runtime,
       rule,
       action,

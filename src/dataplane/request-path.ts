@@ -7,7 +7,7 @@
  * - percent-encoded unreserved characters are decoded (`%41` → `A`, `%2E` → `.`; RFC 3986 §6.2.2.2); other
  *   escapes are kept, with upper-case hex; a malformed escape or an encoded NUL is refused;
  * - an encoded slash `%2F` is decoded (as nginx does), kept encoded, or refused — `spec.paths.escapedSlashes` of the
- *   ModelGateway: `Decode` (default), `Keep`, `Reject`; an encoded backslash `%5C` is kept encoded, or refused;
+ *   ModelGateway: `Decode` (default), `Keep`, `Reject`; a backslash, raw or `%5C`, goes on as `%5C`, or is refused;
  * - `//` becomes `/` (unless `spec.paths.mergeSlashes: false`);
  * - dot segments are removed (RFC 3986 §5.2.4); a `..` above the root is refused;
  * - a segment that some upstream would read as a dot segment is refused: `..;x` and `.;x` (path parameters, as
@@ -85,7 +85,9 @@ export function normalizePath(path: string, options: PathOptions = DEFAULT_PATH_
     const c = path.charCodeAt(i);
     if (c <= 0x20 || c >= 0x7f) return new PathError('the path holds a byte that is not visible ASCII');
     if (c !== 0x25) {
-      decoded += path[i];
+      // A backslash is not a URI character: it goes on encoded (what nginx sends once it has normalised a path).
+      if (c === 0x5c && options.escapedSlashes === 'Reject') return new PathError('the path holds a backslash');
+      decoded += c === 0x5c ? '%5C' : path[i];
       continue;
     }
     const hi = hexValue(path.charCodeAt(i + 1));
@@ -151,7 +153,7 @@ function hiddenDotSegment(seg: string, slashesKept: boolean): string | undefined
     return undefined;
   const beforeParams = seg.split(';')[0]!;
   if (beforeParams === '.' || beforeParams === '..') return 'path parameters';
-  const pieces = seg.split(slashesKept ? /\\|%5C|%2F|;/ : /\\|%5C|;/);
+  const pieces = seg.split(slashesKept ? /%5C|%2F|;/ : /%5C|;/);
   if (pieces.length > 1 && pieces.some((p) => p === '.' || p === '..'))
     return slashesKept && seg.includes('%2F') ? 'encoded separators' : 'backslash';
   return undefined;

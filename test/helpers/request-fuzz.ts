@@ -130,9 +130,11 @@ export async function compareRequests(
       firstAnswer(gatewayPort, bytes, 1500),
       firstAnswer(nginxPort, bytes, 1500),
     ]);
-    if (ours.status === 0 && theirs.status !== 0) result.problems.push(`no answer: ${show(bytes)}`);
-    // Node drops a tab before a field value (RFC 9110 optional whitespace), nginx keeps it and refuses the Host.
-    const tabbedHost = /\r\nHost:[ \t]*\t/i.test(bytes);
+    // A head that never ends is answered when the head timeout expires (nginx may answer a bad line before that).
+    const headEnds = /\r?\n\r?\n/.test(bytes);
+    if (ours.status === 0 && theirs.status !== 0 && headEnds) result.problems.push(`no answer: ${show(bytes)}`);
+    // Node drops tabs around a field value (RFC 9110 optional whitespace), nginx keeps them and refuses the Host.
+    const tabbedHost = /\r\nHost:[^\r\n]*\t/i.test(bytes);
     if (
       ours.path !== undefined &&
       theirs.path === undefined &&

@@ -11,8 +11,8 @@ import { after, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { NativePool } from '../../src/dataplane/upstream/native-pool.ts';
-import { unusedPort } from '../helpers/upstream.ts';
 import { exchange } from '../helpers/transport.ts';
+import { unusedPort } from '../helpers/upstream.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
