@@ -21,6 +21,8 @@ import {
   type HTTPRouteFilter,
   type Listener,
 } from '../schema/gateway-api.ts';
+import { durationMs } from '../shared/durations.ts';
+import { regexError } from '../shared/safe-regex.ts';
 import type {
   Cluster,
   HeaderModifier,
@@ -34,7 +36,6 @@ import type {
   UpstreamTls,
 } from '../snapshot/types.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './defaults.ts';
-import { durationMs } from './durations.ts';
 import { type BackendIndex, resolveBackend } from './resolve-backend.ts';
 
 /** modelgate's Gateway API controller name (a GatewayClass selects modelgate with it). */
@@ -159,6 +160,19 @@ export function compileHttpRoutes(
           parentProblems.join('; ') || 'no parent Gateway handled by modelgate',
         ),
       );
+      statuses.push({
+        ref,
+        conditions,
+        ...(route.metadata.generation !== undefined ? { observedGeneration: route.metadata.generation } : {}),
+        ...(ours.length > 0 ? { fields: { parents: ours } } : {}),
+      });
+      continue;
+    }
+    // A pattern the data plane's engine cannot compile makes the whole route unsupported (Gateway API: Accepted=False,
+    // UnsupportedValue) — never a snapshot that fails to build.
+    const badPatterns = unsupportedPatterns(route);
+    if (badPatterns.length > 0) {
+      conditions.push(condition('Accepted', 'False', 'UnsupportedValue', badPatterns.join('; ')));
       statuses.push({
         ref,
         conditions,
@@ -407,6 +421,25 @@ function routeFilters(
     ...(hostRewrite ? { hostRewrite } : {}),
     ...(mirrors.length > 0 ? { mirrors } : {}),
   };
+}
+
+/** The regular expressions of a route's matches that RE2 (the data plane's engine) does not compile, with why. */
+function unsupportedPatterns(route: HTTPRoute): string[] {
+  const problems: string[] = [];
+  for (const [r, rule] of (route.spec.rules ?? []).entries()) {
+    for (const [m, match] of (rule.matches ?? []).entries()) {
+      const at = `spec.rules[${r}].matches[${m}]`;
+      const check = (field: string, type: string | undefined, value: string | undefined) => {
+        if (type !== 'RegularExpression' || value === undefined) return;
+        const error = regexError(value);
+        if (error) problems.push(`${at}.${field}: the regular expression does not compile (RE2 syntax): ${error}`);
+      };
+      check('path', match.path?.type, match.path?.value);
+      for (const [i, h] of (match.headers ?? []).entries()) check(`headers[${i}]`, h.type, h.value);
+      for (const [i, q] of (match.queryParams ?? []).entries()) check(`queryParams[${i}]`, q.type, q.value);
+    }
+  }
+  return problems;
 }
 
 function headerModifier(spec: HeaderModifierSpec | undefined): HeaderModifier | undefined {

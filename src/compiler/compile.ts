@@ -21,11 +21,11 @@ import { type ConditionInput, condition, type ResourceStatus } from '../resource
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
+import { durationMs } from '../shared/durations.ts';
 import type { Cluster, GatewaySettings, ListenerSettings, RouteRule, Snapshot } from '../snapshot/types.ts';
 import { compileHttpRoutes, DEFAULT_CONTROLLER_NAME } from './compile-httproutes.ts';
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
-import { durationMs } from './durations.ts';
 import { compileAuth, compilePolicies, DEFAULT_API_KEY_HEADER, hasPolicies, withPolicies } from './policies.ts';
 import { type BackendIndex, indexBackends } from './resolve-backend.ts';
 import { compileTls } from './tls.ts';

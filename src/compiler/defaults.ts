@@ -1,8 +1,8 @@
 /** Built-in policy defaults, overridable gateway-wide (ModelGateway.spec.defaults) and per ModelAPI. */
 import type { HealthCheck, Protocol, Retries, Timeouts } from '../schema/model-api.ts';
 import type { ModelGatewaySpec } from '../schema/model-gateway.ts';
+import { durationMs } from '../shared/durations.ts';
 import type { PassiveHealthCheck, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
-import { durationMs } from './durations.ts';
 import { retriesNonIdempotentByDefault } from './protocols.ts';
 
 export const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:8080';

@@ -10,6 +10,7 @@ import { condition } from '../resources/status.ts';
 import type { Secret } from '../schema/core.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
+import { durationMs } from '../shared/durations.ts';
 import type {
   ApiKeyIdentity,
   ApiKeyProvider,
@@ -23,7 +24,6 @@ import type {
   RouteRule,
   ValidationPolicy,
 } from '../snapshot/types.ts';
-import { durationMs } from './durations.ts';
 
 /** The header API keys come in when a provider names none. */
 export const DEFAULT_API_KEY_HEADER = 'x-api-key';

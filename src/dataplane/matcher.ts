@@ -8,6 +8,8 @@
  * which beats a RegularExpression; on equal paths a match with a method beats one without, then more header matches,
  * then more query matches, then the older rule (the order of the snapshot).
  */
+
+import { compileSafeRegex } from '../shared/safe-regex.ts';
 import type { PathMatch, RouteMatch, RouteRule, ValueMatch } from '../snapshot/types.ts';
 
 /** A successful match: the rule, which of its matches applied, and the path prefix it consumed. */
@@ -31,7 +33,7 @@ interface Entry {
   readonly order: number;
   readonly headers: readonly CompiledValueMatch[];
   readonly query: readonly CompiledValueMatch[];
-  readonly regex?: RegExp;
+  readonly regex?: { test(value: string): boolean };
 }
 
 interface CompiledValueMatch {
@@ -202,13 +204,23 @@ function compileEntry(rule: RouteRule, match: RouteMatch, order: number): Entry 
       : NO_CONDITIONS,
     query: match.queryParams?.length ? match.queryParams.map(compileValueMatch) : NO_CONDITIONS,
   };
-  return match.path.type === 'RegularExpression' ? { ...base, regex: new RegExp(`^(?:${match.path.value})$`) } : base;
+  return match.path.type === 'RegularExpression' ? { ...base, regex: userRegex(match.path.value) } : base;
 }
 
 function compileValueMatch(m: ValueMatch): CompiledValueMatch {
   if (m.type === 'Exact') return { name: m.name, test: (v) => v === m.value };
-  const re = new RegExp(`^(?:${m.value})$`);
+  const re = userRegex(m.value);
   return { name: m.name, test: (v) => v !== undefined && re.test(v) };
+}
+
+/**
+ * A user's pattern on the linear-time engine, matching whole values. The compiler refused patterns that do not
+ * compile; one that still does not (a snapshot built some other way) matches nothing rather than failing the build.
+ */
+function userRegex(pattern: string): { test(value: string): boolean } {
+  const compiled = compileSafeRegex(pattern);
+  if ('error' in compiled) return { test: () => false };
+  return { test: (value) => compiled.fullMatch(value) };
 }
 
 function firstMatching(list: readonly Entry[], req: MatchRequest, query: () => URLSearchParams): Entry | undefined {

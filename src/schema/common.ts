@@ -18,6 +18,19 @@ export const DURATION_PATTERN = '^([0-9]{1,5}(h|m|s|ms)){1,4}$';
 /** A duration string such as `30s` or `1m30s`. */
 export const Duration = (description: string) => Type.String({ pattern: DURATION_PATTERN, description });
 
+/**
+ * A duration the gateway waits with a timer (timeouts, intervals, backoffs): at most 596h, the longest delay a
+ * JavaScript timer keeps (2^31−1 ms; a longer one fires after 1 ms).
+ */
+export const TimerDuration = (description: string) =>
+  Type.String({
+    pattern: DURATION_PATTERN,
+    description,
+    'x-kubernetes-validations': [
+      { rule: "duration(self) <= duration('596h')", message: 'must be at most 596h (the longest timer, 24.8 days)' },
+    ],
+  });
+
 /** A Kubernetes port reference: a number or the name of a named port. */
 export const IntOrString = (description: string) =>
   Type.Unsafe<number | string>({
@@ -29,8 +42,9 @@ export const IntOrString = (description: string) =>
 /** The metadata fields modelgate reads; everything else Kubernetes puts there is allowed and ignored. */
 export const ObjectMeta = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 253 }),
-    namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
+    // Kubernetes object names (DNS subdomains) and namespaces (DNS labels): what an API server accepts.
+    name: Type.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }),
+    namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
     uid: Type.Optional(Type.String()),
     generation: Type.Optional(Type.Integer()),
     resourceVersion: Type.Optional(Type.String()),

@@ -5,7 +5,7 @@
  * applies CRD defaults in a cluster, file mode does not, so the compiler applies the specification's defaults itself.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { ObjectMeta } from './common.ts';
+import { ObjectMeta, TimerDuration } from './common.ts';
 
 const open = { additionalProperties: true } as const;
 const Str = (description?: string) => Type.String(description ? { description } : {});
@@ -206,7 +206,13 @@ export const HTTPRoute = Type.Object(
                   ),
                 ),
                 timeouts: Type.Optional(
-                  Type.Object({ request: Type.Optional(Str()), backendRequest: Type.Optional(Str()) }, open),
+                  Type.Object(
+                    {
+                      request: Type.Optional(TimerDuration('The whole request (Gateway API Duration).')),
+                      backendRequest: Type.Optional(TimerDuration('One upstream attempt (Gateway API Duration).')),
+                    },
+                    open,
+                  ),
                 ),
               },
               open,

@@ -1,6 +1,6 @@
 /** The `ModelAPI` resource: one model API, its versions and how traffic reaches them. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Condition, Duration, IntOrString, ObjectMeta, StringEnum } from './common.ts';
+import { Condition, Duration, IntOrString, ObjectMeta, StringEnum, TimerDuration } from './common.ts';
 
 export const PROTOCOLS = ['open-inference-v2', 'kserve-v1', 'openai', 'openapi'] as const;
 /** The wire protocol a model server speaks; decides public paths, health checks and documentation. */
@@ -129,7 +129,7 @@ export const ApiDocs = Type.Object(
       }),
     ),
     openAPI: Type.Optional(OpenAPISource),
-    refreshInterval: Type.Optional(Duration('How often fetched documents are refreshed (default 5m).')),
+    refreshInterval: Type.Optional(TimerDuration('How often fetched documents are refreshed (default 5m).')),
     title: Type.Optional(Type.String({ description: 'Tag name shown in the portal (default: the ModelAPI name).' })),
     description: Type.Optional(Type.String({ description: 'Tag description (Markdown).' })),
     hidden: Type.Optional(Type.Boolean({ description: 'Leave this API out of the published documents.' })),
@@ -200,10 +200,14 @@ export const ModelVersion = Type.Object(
 
 export const Timeouts = Type.Object(
   {
-    request: Type.Optional(Duration('Whole-request deadline until the response headers arrive, retries included.')),
-    backendRequest: Type.Optional(Duration('Deadline for one upstream attempt until its response headers arrive.')),
-    idle: Type.Optional(Duration('Longest silence allowed between two body chunks of a streamed response.')),
-    connect: Type.Optional(Duration('TCP connect timeout to an endpoint.')),
+    request: Type.Optional(
+      TimerDuration('Whole-request deadline until the response headers arrive, retries included.'),
+    ),
+    backendRequest: Type.Optional(
+      TimerDuration('Deadline for one upstream attempt until its response headers arrive.'),
+    ),
+    idle: Type.Optional(TimerDuration('Longest silence allowed between two body chunks of a streamed response.')),
+    connect: Type.Optional(TimerDuration('TCP connect timeout to an endpoint.')),
   },
   { additionalProperties: false },
 );
@@ -225,7 +229,7 @@ export const Retries = Type.Object(
         description: 'Also retry POST/PATCH (safe for stateless inference). Default: true for inference protocols.',
       }),
     ),
-    backoff: Type.Optional(Duration('Base backoff between attempts (jittered, doubled per attempt).')),
+    backoff: Type.Optional(TimerDuration('Base backoff between attempts (jittered, doubled per attempt).')),
     budgetPercent: Type.Optional(
       Type.Integer({
         minimum: 0,
@@ -246,8 +250,8 @@ export const HealthCheck = Type.Object(
           path: Type.Optional(
             Type.String({ pattern: '^/', description: 'Probe path; defaults to the protocol ready path.' }),
           ),
-          interval: Type.Optional(Duration('Time between probes (default 5s).')),
-          timeout: Type.Optional(Duration('Probe timeout (default 1s).')),
+          interval: Type.Optional(TimerDuration('Time between probes (default 5s).')),
+          timeout: Type.Optional(TimerDuration('Probe timeout (default 1s).')),
           healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
           unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         },
@@ -259,7 +263,7 @@ export const HealthCheck = Type.Object(
         {
           consecutiveFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 5.' })),
           ejectionTime: Type.Optional(
-            Duration('Base ejection time, multiplied by the number of ejections (default 10s).'),
+            TimerDuration('Base ejection time, multiplied by the number of ejections (default 10s).'),
           ),
           maxEjectionPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'Default 50.' })),
         },
@@ -397,7 +401,7 @@ export const ModelAPISpec = Type.Object(
     cache: Type.Optional(
       Type.Object(
         {
-          ttl: Type.Optional(Duration('How long an answer is served from the cache (default 5m).')),
+          ttl: Type.Optional(TimerDuration('How long an answer is served from the cache (default 5m).')),
           maxEntryBytes: Type.Optional(
             Type.Integer({ minimum: 1, description: 'Larger answers are not cached (default 1 MiB).' }),
           ),

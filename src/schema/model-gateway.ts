@@ -1,6 +1,6 @@
 /** The `ModelGateway` resource: gateway-wide settings shared by every ModelAPI. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Condition, Duration, ObjectMeta, StringEnum } from './common.ts';
+import { Condition, Duration, ObjectMeta, StringEnum, TimerDuration } from './common.ts';
 import { HealthCheck, Retries, Timeouts } from './model-api.ts';
 
 export const ModelGatewaySpec = Type.Object(
@@ -121,7 +121,7 @@ export const ModelGatewaySpec = Type.Object(
       Type.Object(
         {
           url: Type.String({ pattern: '^rediss?://', description: 'redis://host:port/db of the shared store.' }),
-          timeout: Type.Optional(Duration('Longest wait for Redis on a request (default 50ms).')),
+          timeout: Type.Optional(TimerDuration('Longest wait for Redis on a request (default 50ms).')),
           failureMode: Type.Optional(
             StringEnum(['open', 'closed'], {
               description: 'When Redis cannot answer: let requests through (open, default) or refuse them (closed).',
@@ -223,7 +223,7 @@ export const ModelGatewaySpec = Type.Object(
                           description: 'Answer header naming the subject (default x-auth-request-user).',
                         }),
                       ),
-                      timeout: Type.Optional(Duration('Longest wait for the auth service (default 1s).')),
+                      timeout: Type.Optional(TimerDuration('Longest wait for the auth service (default 1s).')),
                       failureMode: Type.Optional(
                         StringEnum(['closed', 'open'], {
                           description:
@@ -287,25 +287,25 @@ export const ModelGatewaySpec = Type.Object(
       Type.Object(
         {
           requestHeadersTimeout: Type.Optional(
-            Duration(
+            TimerDuration(
               'The whole request head must arrive within this after the connection or the previous request (default 15s).',
             ),
           ),
           requestBodyTimeout: Type.Optional(
-            Duration(
+            TimerDuration(
               'Longest silence between two reads of a request body (default 60s); then 408 and the connection is closed.',
             ),
           ),
           requestReceiveTimeout: Type.Optional(
-            Duration('The whole request, head and body, must arrive within this (default 5m; `0s`: no limit).'),
+            TimerDuration('The whole request, head and body, must arrive within this (default 5m; `0s`: no limit).'),
           ),
           idleTimeout: Type.Optional(
-            Duration(
+            TimerDuration(
               'A kept-alive connection with no request in flight is closed after this (default 65s, above common load balancers).',
             ),
           ),
           maxConnectionDuration: Type.Optional(
-            Duration(
+            TimerDuration(
               'A connection is closed after the request in flight once it is this old (default 1h; `0s`: no limit), so long-lived clients spread over new replicas.',
             ),
           ),
@@ -363,7 +363,7 @@ export const ModelGatewaySpec = Type.Object(
           retries: Type.Optional(Retries),
           healthCheck: Type.Optional(HealthCheck),
           maxRequestBodyBytes: Type.Optional(Type.Integer({ minimum: 0 })),
-          drainTimeout: Type.Optional(Duration('How long shutdown waits for in-flight requests (default 30s).')),
+          drainTimeout: Type.Optional(TimerDuration('How long shutdown waits for in-flight requests (default 30s).')),
         },
         { additionalProperties: false, description: 'Defaults applied to every ModelAPI that does not set its own.' },
       ),

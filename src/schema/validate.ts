@@ -1,7 +1,9 @@
 /** Runtime validation of resources against the same schemas the CRDs are generated from. */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { type CelRule, compileCelRule } from './cel-rules.ts';
 import { findKind, KINDS } from './kinds.ts';
+import { semanticViolations } from './semantics.ts';
 
 /** One schema violation, located by JSON pointer inside the resource. */
 export interface SchemaViolation {
@@ -12,7 +14,24 @@ export interface SchemaViolation {
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
 (addFormatsModule as unknown as (a: Ajv) => void)(ajv);
 ajv.addKeyword('x-kubernetes-int-or-string');
-ajv.addKeyword('x-kubernetes-validations');
+// The CEL rules a cluster's API server checks, checked here too (the subset the schema uses: cel-rules.ts).
+ajv.addKeyword({
+  keyword: 'x-kubernetes-validations',
+  schemaType: 'array',
+  compile(rules: CelRule[]) {
+    const checks = rules.map((r) => ({ check: compileCelRule(r.rule), message: r.message }));
+    const validate = (self: unknown): boolean => {
+      const failed = checks.find((c) => !c.check(self));
+      if (!failed) return true;
+      (validate as unknown as { errors: Partial<ErrorObject>[] }).errors = [
+        { keyword: 'x-kubernetes-validations', message: failed.message, params: {} },
+      ];
+      return false;
+    };
+    return validate;
+  },
+  errors: true,
+});
 ajv.addKeyword('x-kubernetes-preserve-unknown-fields');
 
 const validators = new Map<string, ValidateFunction>(
@@ -24,8 +43,11 @@ export function validateResource(obj: { apiVersion?: unknown; kind?: unknown }):
   const info = findKind(obj.apiVersion, obj.kind);
   if (!info) return undefined;
   const validate = validators.get(`${info.apiVersion}/${info.kind}`)!;
-  if (validate(obj)) return [];
-  return simplify(validate.errors ?? []);
+  const semantic = semanticViolations(info.kind, obj as Record<string, unknown>);
+  if (validate(obj)) return semantic;
+  const violations = simplify(validate.errors ?? []);
+  const seen = new Set(violations.map((v) => v.pointer));
+  return [...violations, ...semantic.filter((v) => !seen.has(v.pointer))];
 }
 
 /**
@@ -59,6 +81,14 @@ function simplify(errors: ErrorObject[]): SchemaViolation[] {
         break;
       case 'anyOf':
         message = 'must be an integer or a string';
+        break;
+      case 'pattern':
+        message =
+          pointer === '/metadata/name'
+            ? 'must be a Kubernetes name: lower-case letters, digits, "-" and ".", starting and ending alphanumeric'
+            : pointer === '/metadata/namespace'
+              ? 'must be a Kubernetes namespace: lower-case letters, digits and "-", starting and ending alphanumeric'
+              : (e.message ?? 'is invalid');
         break;
       default:
         message = e.message ?? 'is invalid';

@@ -2,7 +2,7 @@
  * Reads Kubernetes-shaped objects from YAML/JSON text, keeping enough position information to point a person at the
  * exact line, column and field of every problem.
  */
-import { isMap, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { type Document, isMap, isSeq, LineCounter, type Node, parseAllDocuments, visit } from 'yaml';
 import { exact } from '../resources/compact.ts';
 import { type Diagnostic, pointerToFieldPath } from '../resources/diagnostics.ts';
 import type { SourceLocation } from '../resources/types.ts';
@@ -127,7 +127,7 @@ function parseText(file: string, text: string): ParsedObjects {
       for (const e of doc.errors) {
         diagnostics.push({
           severity: 'error',
-          message: `YAML: ${firstLine(e.message)}`,
+          message: /call stack/i.test(e.message) ? 'YAML: nested too deeply' : `YAML: ${firstLine(e.message)}`,
           field: '',
           location: at(e.pos[0]),
         });
@@ -135,8 +135,31 @@ function parseText(file: string, text: string): ParsedObjects {
       continue;
     }
     if (doc.contents === null) continue; // `---` with nothing after it
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
     const start = at(doc.contents.range[0]);
+    let value: unknown;
+    try {
+      // Aliases resolve within their own document only (an anchor in another document of the file is unresolved),
+      // at most 100 of them (an alias bomb expands exponentially), and never into themselves.
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      diagnostics.push({
+        severity: 'error',
+        message: `YAML: ${aliasProblem(err)}`,
+        field: '',
+        location: firstAliasAt(doc, at) ?? start,
+      });
+      continue;
+    }
+    const tooDeep = deeperThan(value, MAX_DEPTH);
+    if (tooDeep) {
+      diagnostics.push({
+        severity: 'error',
+        message: `YAML: nested deeper than ${MAX_DEPTH} levels (at ${tooDeep}; an alias inside itself?)`,
+        field: '',
+        location: start,
+      });
+      continue;
+    }
     if (value === null || value === undefined) continue; // an empty document
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       diagnostics.push({
@@ -238,6 +261,44 @@ function listItems(value: object, node: Node): { obj: Record<string, unknown>; n
     obj: obj as Record<string, unknown>,
     node: (isSeq(itemsNode) ? (itemsNode.items[i] as Node) : undefined) ?? node,
   }));
+}
+
+/** How deep a configuration object may nest (Kubernetes objects stay far below; a deeper one is a mistake or an attack). */
+export const MAX_DEPTH = 64;
+
+/** The path of the first value nested deeper than `max` levels, if any (iteratively: no recursion to overflow). */
+export function deeperThan(value: unknown, max: number): string | undefined {
+  const stack: [unknown, number, string][] = [[value, 0, '']];
+  while (stack.length > 0) {
+    const [v, depth, path] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return path.split('/').length > 7 ? `${path.split('/').slice(0, 7).join('/')}/…` : path || '/';
+    if (Array.isArray(v)) v.forEach((item, i) => stack.push([item, depth + 1, `${path}/${i}`]));
+    else for (const [k, item] of Object.entries(v)) stack.push([item, depth + 1, `${path}/${k}`]);
+  }
+  return undefined;
+}
+
+/** What went wrong while resolving a document's aliases, in words. */
+function aliasProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof RangeError && /call stack/i.test(message)) return 'an alias refers to itself or nests too deeply';
+  if (/Unresolved alias/i.test(message))
+    return `${firstLine(message)}; an anchor is only visible in its own document (after the last ---)`;
+  if (/Excessive alias count/i.test(message)) return 'more than 100 aliases expand here (an alias bomb?)';
+  return firstLine(message);
+}
+
+/** Where the document's first alias is, for a located error about aliases. */
+function firstAliasAt(doc: Document, at: (offset: number) => SourceLocation): SourceLocation | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      found = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return found === undefined ? undefined : at(found);
 }
 
 function firstLine(s: string): string {

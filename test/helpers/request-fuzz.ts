@@ -143,7 +143,9 @@ export async function compareRequests(
       !tabbedHost
     )
       result.problems.push(`forwarded what nginx refused (${theirs.status}): ${show(bytes)}`);
-    if (ours.path !== undefined && theirs.path !== undefined && ours.path !== theirs.path)
+    // A raw backslash goes on as %5C (the path table's row on it); otherwise the paths must be the same.
+    const samePath = (a: string, b: string) => a.replaceAll('\\', '%5C') === b.replaceAll('\\', '%5C');
+    if (ours.path !== undefined && theirs.path !== undefined && !samePath(ours.path, theirs.path))
       result.problems.push(`forwarded to ${ours.path}, nginx to ${theirs.path}: ${show(bytes)}`);
     if (ours.path !== undefined && theirs.path !== undefined) result.outcomes.bothForwarded++;
     else if (ours.path === undefined && theirs.path === undefined) result.outcomes.bothRefused++;

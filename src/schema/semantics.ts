@@ -1,0 +1,88 @@
+/**
+ * Checks a JSON Schema cannot state, run right after it on every resource (file mode, `validate` and Kubernetes mode
+ * alike), so that what validates is what serves: the things an API server's own validation refuses (base64 in a
+ * Secret, EndpointSlice addresses of their type), dates that exist, version names that are unique, and no
+ * credentials in backend URLs (they belong in Secrets; the URL is shown in status and /config).
+ */
+import { isIP } from 'node:net';
+import type { SchemaViolation } from './validate.ts';
+
+type Obj = Record<string, unknown>;
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
+
+/** The violations of the rules below for one resource that passed its schema. */
+export function semanticViolations(kind: string, obj: Obj): SchemaViolation[] {
+  const out: SchemaViolation[] = [];
+  switch (kind) {
+    case 'Secret':
+      for (const [key, value] of Object.entries((obj.data as Obj | undefined) ?? {}))
+        if (typeof value === 'string' && !BASE64.test(value))
+          out.push({ pointer: `/data/${escape(key)}`, message: 'is not valid base64 (use stringData for plain text)' });
+      break;
+    case 'EndpointSlice': {
+      const type = obj.addressType as string;
+      for (const [i, e] of ((obj.endpoints as Obj[] | undefined) ?? []).entries())
+        for (const [j, address] of ((e.addresses as string[] | undefined) ?? []).entries()) {
+          const ok =
+            type === 'IPv4' ? isIP(address) === 4 : type === 'IPv6' ? isIP(address) === 6 : DNS_NAME.test(address);
+          if (!ok) out.push({ pointer: `/endpoints/${i}/addresses/${j}`, message: `is not a valid ${type} address` });
+        }
+      break;
+    }
+    case 'ModelAPI': {
+      const spec = (obj.spec as Obj | undefined) ?? {};
+      const versions = (spec.versions as Obj[] | undefined) ?? [];
+      const seen = new Map<string, number>();
+      for (const [i, v] of versions.entries()) {
+        const name = v.name as string;
+        const first = seen.get(name);
+        if (first !== undefined)
+          out.push({ pointer: `/spec/versions/${i}/name`, message: `duplicates the name of versions[${first}]` });
+        else seen.set(name, i);
+        for (const field of ['sunset', 'deprecatedAt'] as const) {
+          const value = v[field];
+          if (typeof value === 'string' && !realDate(value))
+            out.push({ pointer: `/spec/versions/${i}/${field}`, message: 'is not a date that exists' });
+        }
+        const url = (v.backend as Obj | undefined)?.url;
+        if (typeof url === 'string' && hasUserinfo(url))
+          out.push({
+            pointer: `/spec/versions/${i}/backend/url`,
+            message:
+              'carries credentials (user:password@): they would be shown wherever the URL is; give them in a Secret',
+          });
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+/** A `YYYY-MM-DD` or RFC 3339 date whose month, day and time exist. */
+export function realDate(value: string): boolean {
+  const m = DATE.exec(value);
+  if (!m) return false;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', oh = '0', om = '0'] = m;
+  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  return (
+    date.getUTCMonth() === Number(mo) - 1 &&
+    date.getUTCDate() === Number(d) &&
+    Number(h) < 24 &&
+    Number(mi) < 60 &&
+    Number(s) < 61 &&
+    Number(oh) < 24 &&
+    Number(om) < 60
+  );
+}
+
+function hasUserinfo(url: string): boolean {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
+  return authority.includes('@');
+}
+
+function escape(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
