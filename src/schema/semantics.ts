@@ -20,7 +20,10 @@ export function semanticViolations(kind: string, obj: Obj): SchemaViolation[] {
     case 'Secret':
       for (const [key, value] of Object.entries((obj.data as Obj | undefined) ?? {}))
         if (typeof value === 'string' && !BASE64.test(value))
-          out.push({ pointer: `/data/${escape(key)}`, message: 'is not valid base64 (use stringData for plain text)' });
+          out.push({
+            pointer: `/data/${pointerEscape(key)}`,
+            message: 'is not valid base64 (use stringData for plain text)',
+          });
       break;
     case 'EndpointSlice': {
       const type = obj.addressType as string;
@@ -83,6 +86,6 @@ function hasUserinfo(url: string): boolean {
   return authority.includes('@');
 }
 
-function escape(key: string): string {
+function pointerEscape(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }

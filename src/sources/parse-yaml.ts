@@ -273,8 +273,9 @@ export function deeperThan(value: unknown, max: number): string | undefined {
     const [v, depth, path] = stack.pop()!;
     if (typeof v !== 'object' || v === null) continue;
     if (depth >= max) return path.split('/').length > 7 ? `${path.split('/').slice(0, 7).join('/')}/…` : path || '/';
-    if (Array.isArray(v)) v.forEach((item, i) => stack.push([item, depth + 1, `${path}/${i}`]));
-    else for (const [k, item] of Object.entries(v)) stack.push([item, depth + 1, `${path}/${k}`]);
+    if (Array.isArray(v)) {
+      for (const [i, item] of v.entries()) stack.push([item, depth + 1, `${path}/${i}`]);
+    } else for (const [k, item] of Object.entries(v)) stack.push([item, depth + 1, `${path}/${k}`]);
   }
   return undefined;
 }
