@@ -14,13 +14,14 @@ import { buildOffline } from './docs/offline-build.ts';
 import { apiDocument, mergedDocument, versionDocument } from './docs/published.ts';
 import { createLogger } from './observability/logger.ts';
 import { formatDiagnostic, hasErrors } from './resources/diagnostics.ts';
+import { checkConfiguration } from './runtime/check-configuration.ts';
 import { FileGateway } from './runtime/file-gateway.ts';
 import { loadDirectory } from './sources/load-directory.ts';
 
 const USAGE = `usage:
   modelgate serve --config DIR | --kube [--kubeconfig FILE] [--namespaces a,b] [--port 8080] [--host 127.0.0.1] [--admin-port 9901] [--admin-host 127.0.0.1]
                   [--public-url URL] [--workers N|auto] [--controller-name NAME] [--state-dir DIR] [--https-port PORT]
-  modelgate validate DIR
+  modelgate validate DIR [--strict]
   modelgate docs DIR [--out FILE] [--format json|yaml] [--api NAMESPACE/NAME [--version V]] [--fetch]
                  [--public-url URL]
   modelgate diff OLD NEW [--format text|json|markdown] [--fail-on breaking|potentially-breaking|any]
@@ -28,7 +29,8 @@ const USAGE = `usage:
 serve     reads every YAML/JSON file under DIR, serves it, and reloads on every change; --state-dir keeps the
           history of published API revisions (the changelog) across restarts. --kube reads the same resources from
           the Kubernetes API server instead (in-cluster config or a kubeconfig) and writes their status back
-validate  prints the same diagnostics serve would, and exits 1 when there are errors
+validate  decides as serve does and prints its diagnostics: exit 1 for anything serve would refuse (--strict: for
+          warnings too, such as kinds modelgate does not read)
 docs      writes the merged OpenAPI 3.1 document (or one API's, or one version's) the gateway would publish;
           offline unless --fetch lets it ask the backends named in DIR for their documents and metadata
 diff      compares two OpenAPI documents (files or URLs, JSON or YAML, 3.x or Swagger 2.0) operation by operation;
@@ -196,32 +198,22 @@ function supervise(workers: number): Promise<number> {
 }
 
 async function validate(args: string[]): Promise<number> {
-  const [dir] = args;
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { strict: { type: 'boolean' } } });
+  const [dir] = positionals;
   if (!dir) {
     process.stderr.write(`validate needs a directory\n${USAGE}`);
     return 2;
   }
-  const load = await loadDirectory(dir);
-  for (const d of load.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-  if (hasErrors(load.diagnostics)) {
-    process.stderr.write(`${load.diagnostics.filter((d) => d.severity === 'error').length} error(s)\n`);
+  const verdict = checkConfiguration(await loadDirectory(dir), { strict: values.strict === true });
+  for (const d of verdict.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  const errors = verdict.diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0) {
+    process.stderr.write(`${errors} error(s)\n`);
     return 1;
   }
-  const { statuses } = compileSnapshot(load.resources);
-  let problems = 0;
-  for (const s of statuses) {
-    for (const c of s.conditions) {
-      if (c.status !== 'True') {
-        problems++;
-        const loc = load.locations.get(s.ref);
-        const where = loc ? `${loc.file}:${loc.line}:${loc.column}: ` : '';
-        process.stderr.write(`${where}warning: ${s.ref}: ${c.type}=${c.status} (${c.reason}): ${c.message}\n`);
-      }
-    }
-  }
-  const count = load.resources.modelApis.length;
+  const warnings = verdict.diagnostics.length;
   process.stdout.write(
-    `${dir}: ${count} ModelAPI(s) valid${problems > 0 ? `, ${problems} condition(s) not True` : ''}\n`,
+    `${dir}: ${verdict.servedApis} ModelAPI(s) valid${warnings > 0 ? `, ${warnings} warning(s)` : ''}\n`,
   );
   return 0;
 }

@@ -8,6 +8,7 @@ import { createAdminServer } from '../admin/admin-server.ts';
 import { diffDocuments } from '../changes/diff.ts';
 import { DirectoryPersistence, documentHash, type RevisionPersistence, RevisionStore } from '../changes/revisions.ts';
 import { compileSnapshot } from '../compiler/compile.ts';
+import { type GateProblem, snapshotProblems } from '../compiler/snapshot-gate.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { GlobalRateLimiter } from '../dataplane/global-rate-limiter.ts';
 import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
@@ -19,9 +20,10 @@ import type { Logger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
-import type { ResourceSet } from '../resources/types.ts';
+import type { ResourceSet, SourceLocation } from '../resources/types.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { DirectorySource } from '../sources/directory-source.ts';
+import { gateDiagnostics } from './check-configuration.ts';
 import type { ResourceSource } from './resource-source.ts';
 import { StatusStore } from './status-store.ts';
 
@@ -152,13 +154,17 @@ export class FileGateway {
       this.#reloadAgain = true;
       return this.#reloading;
     }
-    this.#reloading = this.#reloadOnce().finally(() => {
-      this.#reloading = undefined;
-      if (this.#reloadAgain) {
-        this.#reloadAgain = false;
-        void this.reload();
-      }
-    });
+    // A reload never rejects: whatever goes wrong, the last good configuration keeps serving (a watcher or a fetcher
+    // calls this without awaiting it, and an unhandled rejection would end the process).
+    this.#reloading = this.#reloadOnce()
+      .catch((err: unknown) => this.#reloadFailed(err))
+      .finally(() => {
+        this.#reloading = undefined;
+        if (this.#reloadAgain) {
+          this.#reloadAgain = false;
+          void this.reload();
+        }
+      });
     return this.#reloading;
   }
 
@@ -189,6 +195,7 @@ export class FileGateway {
     this.#compileAndApply(
       load.resources,
       load.hash === this.#appliedHash ? 'API descriptions updated' : 'configuration applied',
+      load.locations,
     );
     this.#lastGood = load.resources;
     this.#appliedHash = load.hash;
@@ -198,7 +205,33 @@ export class FileGateway {
     return { applied: true, changed: true, diagnostics: load.diagnostics };
   }
 
-  #compileAndApply(resources: ResourceSet, message: string): void {
+  /** A reload that threw (the gate refused the snapshot, or anything unforeseen): reported, nothing changed. */
+  #reloadFailed(err: unknown): ReloadResult {
+    const diagnostics: Diagnostic[] =
+      err instanceof GateRejection
+        ? err.diagnostics
+        : [
+            {
+              severity: 'error',
+              message: `the configuration could not be applied: ${err instanceof Error ? err.message : String(err)}`,
+              field: '',
+            },
+          ];
+    const lines = diagnostics.map(formatDiagnostic);
+    for (const line of lines) this.#log.error(line);
+    if (!(err instanceof GateRejection)) this.#log.error({ err }, 'reload failed');
+    this.#log.error(
+      this.dataPlane.current
+        ? 'configuration rejected; the last good configuration keeps serving'
+        : 'configuration rejected',
+    );
+    this.#lastError = { at: new Date().toISOString(), diagnostics: lines };
+    this.metrics.reloads.labels('rejected').inc();
+    return { applied: false, changed: false, diagnostics };
+  }
+
+  #compileAndApply(given: ResourceSet, message: string, locations?: ReadonlyMap<string, SourceLocation>): void {
+    let resources = given;
     const compile = () =>
       compileSnapshot(resources, {
         ...(this.#options.publicURL !== undefined ? { defaultPublicURL: this.#options.publicURL } : {}),
@@ -207,10 +240,24 @@ export class FileGateway {
         heldSources: this.#held,
       });
     let { snapshot, statuses } = compile();
+    // The gate: what the data plane cannot serve is refused here, by resource, before anything changes. From files
+    // the change is refused whole (as for any error, with the file and line); from a cluster the resources to blame
+    // are left out and marked Accepted=False, and everything else is served.
+    const problems = snapshotProblems(snapshot);
+    if (problems.length > 0) {
+      const refs = new Set(problems.map((p) => p.ref));
+      if (!this.#options.source || refs.has('ModelGateway') || refs.has('Cluster'))
+        throw new GateRejection(problems, locations);
+      resources = withoutRefs(resources, refs);
+      ({ snapshot, statuses } = compile());
+      const left = snapshotProblems(snapshot);
+      if (left.length > 0) throw new GateRejection(left, locations);
+      statuses = [...statuses.filter((s) => !refs.has(s.ref)), ...gateStatuses(problems)];
+    }
     // A breaking document of a `breakingChanges: Refuse` API is never served: held back before the snapshot applies.
     if (this.#decideHolds(snapshot)) ({ snapshot, statuses } = compile());
-    this.#useRedis(snapshot.gateway.redis);
     this.dataPlane.apply(snapshot);
+    this.#useRedis(snapshot.gateway.redis);
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
     this.#compiledStatuses = statuses;
     this.#applyTls(snapshot);
@@ -521,4 +568,34 @@ export class FileGateway {
     this.#admin?.closeAllConnections();
     await this.registry.close();
   }
+}
+
+/** The snapshot gate refused a change: its problems, located in the files when they came from files. */
+class GateRejection extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(problems: readonly GateProblem[], locations?: ReadonlyMap<string, SourceLocation>) {
+    super(problems.map((p) => `${p.ref}: ${p.message}`).join('; '));
+    this.diagnostics = gateDiagnostics(problems, locations);
+  }
+}
+
+/** Accepted=False for each resource the gate left out. */
+function gateStatuses(problems: readonly GateProblem[]): ResourceStatus[] {
+  const byRef = new Map<string, string[]>();
+  for (const p of problems) byRef.set(p.ref, [...(byRef.get(p.ref) ?? []), p.message]);
+  return [...byRef].map(([ref, messages]) => ({
+    ref,
+    conditions: [condition('Accepted', 'False', 'Invalid', messages.join('; '))],
+  }));
+}
+
+/** The resource set without the ModelAPIs and HTTPRoutes of `refs` (the kinds the gate blames by name). */
+function withoutRefs(resources: ResourceSet, refs: ReadonlySet<string>): ResourceSet {
+  const keep = (kind: string) => (r: { metadata: { name: string; namespace?: string } }) =>
+    !refs.has(`${kind}/${r.metadata.namespace ?? 'default'}/${r.metadata.name}`);
+  return {
+    ...resources,
+    modelApis: resources.modelApis.filter(keep('ModelAPI')),
+    httpRoutes: resources.httpRoutes.filter(keep('HTTPRoute')),
+  };
 }

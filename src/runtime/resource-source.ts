@@ -4,7 +4,7 @@
  */
 import type { Diagnostic } from '../resources/diagnostics.ts';
 import type { ResourceStatus } from '../resources/status.ts';
-import type { ResourceSet } from '../resources/types.ts';
+import type { ResourceSet, SourceLocation } from '../resources/types.ts';
 
 /** The current state of a source. */
 export interface SourceLoad {
@@ -15,6 +15,8 @@ export interface SourceLoad {
   readonly hash: string;
   /** Statuses of objects the source left out (invalid), published like the compiler's. */
   readonly rejected?: readonly ResourceStatus[];
+  /** Where each object (by ref) was read, when the source is files: problems found later point there. */
+  readonly locations?: ReadonlyMap<string, SourceLocation>;
 }
 
 /** A source of resources. */

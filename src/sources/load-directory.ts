@@ -1,6 +1,6 @@
 /** Reads a whole configuration directory into a ResourceSet (the file source's level-triggered "current state"). */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Diagnostic } from '../resources/diagnostics.ts';
 import { type ResourceSet, refKey, refOf, type SourceLocation } from '../resources/types.ts';
@@ -33,20 +33,33 @@ export function isConfigFile(name: string): boolean {
   return CONFIG_FILE.test(name) && !name.startsWith('.') && !name.startsWith('#') && !name.endsWith('~');
 }
 
-/** Lists config files below dir, recursively, in a stable order. */
+/** A configuration file larger than this is refused unread (it would cost more memory than any configuration needs). */
+export const MAX_FILE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Lists config files below dir, recursively, in a stable order. Symbolic links to files count (a Kubernetes ConfigMap
+ * volume is `iris.yaml -> ..data/iris.yaml`, `..data -> ..2026_12_02…`); hidden directories (`..data` among them)
+ * are not read themselves, so each file is read once, through its visible name.
+ */
 export async function listConfigFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter(
-      (e) =>
-        e.isFile() &&
-        isConfigFile(e.name) &&
-        !relative(dir, e.parentPath)
-          .split('/')
-          .some((p) => p.startsWith('.')),
+  const files: string[] = [];
+  for (const e of entries) {
+    if (!isConfigFile(e.name)) continue;
+    if (
+      relative(dir, e.parentPath)
+        .split('/')
+        .some((p) => p.startsWith('.'))
     )
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+      continue;
+    const path = join(e.parentPath, e.name);
+    if (e.isFile()) files.push(path);
+    else if (e.isSymbolicLink()) {
+      const target = await stat(path).catch(() => undefined); // a dangling link is no file
+      if (target?.isFile()) files.push(path);
+    }
+  }
+  return files.sort();
 }
 
 /** Reads and validates every config file below dir. Never throws for bad content; I/O errors become diagnostics. */
@@ -64,6 +77,16 @@ export async function loadDirectory(dir: string, displayRoot = dir): Promise<Dir
     const display = relative(displayRoot, file) || file;
     let text: string;
     try {
+      const size = (await stat(file)).size;
+      if (size > MAX_FILE_BYTES) {
+        diagnostics.push({
+          severity: 'error',
+          message: `the file has ${size} bytes, more than the ${MAX_FILE_BYTES / 1024 / 1024} MiB a configuration file may have`,
+          field: '',
+          location: { file: display, line: 1, column: 1 },
+        });
+        continue;
+      }
       text = await readFile(file, 'utf8');
     } catch (err) {
       // Deleted between listing and reading (an editor's rename dance): the watcher will call again.

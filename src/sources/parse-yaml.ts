@@ -112,7 +112,26 @@ function countLines(chunk: string): number {
   return n;
 }
 
+/**
+ * A document larger than this is refused unparsed: parsing costs several times a document's size in memory, and no
+ * configuration needs it (Kubernetes keeps no object over 1.5 MiB; a `List` of many objects stays well below).
+ */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
 function parseText(file: string, text: string): ParsedObjects {
+  if (text.length > MAX_DOCUMENT_BYTES) {
+    return {
+      objects: [],
+      diagnostics: [
+        {
+          severity: 'error',
+          message: `YAML: a document of ${text.length} characters, more than the ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB one document may have`,
+          field: '',
+          location: { file, line: 1, column: 1 },
+        },
+      ],
+    };
+  }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const objects: LocatedObject[] = [];
