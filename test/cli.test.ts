@@ -47,7 +47,7 @@ describe('modelgate validate', () => {
     );
     const { stderr, stdout } = await run(process.execPath, [cli, 'validate', configDir({ 'a.yaml': yaml })]);
     assert.match(stderr, /a\.yaml:1:1: warning: ModelAPI\/default\/a: ResolvedRefs=False \(BackendNotFound\)/);
-    assert.match(stdout, /condition\(s\) not True/);
+    assert.match(stdout, /1 ModelAPI\(s\) valid, 2 warning\(s\)/);
   });
 });
 

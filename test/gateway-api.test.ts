@@ -172,3 +172,51 @@ spec:
     assert.equal(listeners[1]!.conditions.find((c) => c.type === 'Accepted')?.reason, 'UnsupportedProtocol');
   });
 });
+
+describe('Gateway API: user patterns run in linear time', () => {
+  let gw: TestGateway;
+  let up: TestUpstream;
+  before(async () => {
+    up = await startUpstream('up');
+    gw = await startGateway({
+      'gateway.yaml': gatewayYaml(),
+      'routes.yaml': `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: redos}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - matches:
+        - path: {type: RegularExpression, value: "/(a+)+"}
+        - path: {type: PathPrefix, value: /h}
+          headers: [{type: RegularExpression, name: x-probe, value: "(a|aa)+"}]
+      backendRefs: [{name: up, port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: up}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: up-1, labels: {kubernetes.io/service-name: up}}
+addressType: IPv4
+ports: [{name: http, port: ${up.port}}]
+endpoints: [{addresses: ["127.0.0.1"]}]
+`,
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await up.close();
+  });
+
+  it('a catastrophic-backtracking pattern answers at once (a backtracking engine would take longer than the test)', async () => {
+    // 2^40 backtracking steps for a backtracking engine on either input; RE2 reads each character once.
+    const evil = `/${'a'.repeat(40)}!`;
+    assert.equal((await call(`${gw.url}${evil}`)).status, 404);
+    assert.equal((await call(`${gw.url}/${'a'.repeat(40)}`)).status, 200);
+    assert.equal((await call(`${gw.url}/h`, { headers: { 'x-probe': `${'a'.repeat(40)}!` } })).status, 404);
+    assert.equal((await call(`${gw.url}/h`, { headers: { 'x-probe': 'aaa' } })).status, 200);
+  });
+});
