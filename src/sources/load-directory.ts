@@ -24,6 +24,19 @@ export interface DirectoryLoad {
   readonly diagnostics: readonly Diagnostic[];
   /** sha256 over file names and contents: equal hashes mean nothing changed. */
   readonly hash: string;
+  /** What each file read as (by display name): the file source uses it to tell a save in progress from a result. */
+  readonly files: ReadonlyMap<string, FileRead>;
+}
+
+/** One file as read. */
+export interface FileRead {
+  /** sha256 of the content. */
+  readonly digest: string;
+  readonly size: number;
+  /** Modification time (ms) when it was read. */
+  readonly mtimeMs: number;
+  /** Whether it produced an error diagnostic. */
+  readonly errors: boolean;
 }
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
@@ -67,6 +80,7 @@ export async function loadDirectory(dir: string, displayRoot = dir): Promise<Dir
   const hash = createHash('sha256');
   const diagnostics: Diagnostic[] = [];
   const objects: LocatedObject[] = [];
+  const reads = new Map<string, FileRead>();
   let files: string[] = [];
   try {
     files = await listConfigFiles(dir);
@@ -76,8 +90,11 @@ export async function loadDirectory(dir: string, displayRoot = dir): Promise<Dir
   for (const file of files) {
     const display = relative(displayRoot, file) || file;
     let text: string;
+    let mtimeMs = 0;
     try {
-      const size = (await stat(file)).size;
+      const info = await stat(file);
+      const size = info.size;
+      mtimeMs = info.mtimeMs;
       if (size > MAX_FILE_BYTES) {
         diagnostics.push({
           severity: 'error',
@@ -103,9 +120,15 @@ export async function loadDirectory(dir: string, displayRoot = dir): Promise<Dir
     const parsed = parseObjects(display, text);
     diagnostics.push(...parsed.diagnostics);
     objects.push(...parsed.objects);
+    reads.set(display, {
+      digest: createHash('sha256').update(text).digest('hex'),
+      size: Buffer.byteLength(text),
+      mtimeMs,
+      errors: parsed.diagnostics.some((d) => d.severity === 'error'),
+    });
   }
   const { resources, locations } = collect(objects, diagnostics);
-  return { resources, locations, diagnostics, hash: hash.digest('hex') };
+  return { resources, locations, diagnostics, hash: hash.digest('hex'), files: reads };
 }
 
 /**
