@@ -4,6 +4,7 @@
  * cancelled when they leave the snapshot.
  */
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import { after, describe, it } from 'node:test';
 import type { DocsTask } from '../src/docs/discovery.ts';
 import { SpecFetcher } from '../src/docs/spec-fetcher.ts';
@@ -121,9 +122,14 @@ describe('spec fetcher', () => {
   });
 
   it("contacts only the task's own cluster endpoints, and asks again at once when they change", async () => {
-    const a = await upstream(() => false);
-    const b = await upstream(() => false);
-    const bystander = await upstream(() => false);
+    const document = (title: string) => (_req: unknown, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ...DOC, info: { title, version: '1' } }));
+      return true;
+    };
+    const a = await upstream(document('a'));
+    const b = await upstream(document('b'));
+    const bystander = await upstream(document('bystander'));
     const { f } = fetcher();
     const tasks = [task('t', '/v1/models')];
     f.update(tasks, { c: cluster('c', [a.origin], '/base'), other: cluster('other', [bystander.origin]) });
@@ -131,11 +137,11 @@ describe('spec fetcher', () => {
     assert.equal(a.seen[0]!.url, '/base/v1/models');
     f.update(tasks, { c: cluster('c', [b.origin], '/base'), other: cluster('other', [bystander.origin]) });
     await eventually(() => b.seen.length === 1); // the refresh interval is an hour: only the change explains it
+    await eventually(() => f.discovered().get('t')?.last?.location === `${b.origin}/v1/models`);
     assert.equal(bystander.seen.length, 0);
-    assert.equal(f.discovered().get('t')?.last?.location, `${b.origin}/v1/models`);
   });
 
-  it('converts a fetched Swagger 2.0 document and remembers the original version', async () => {
+  it('converts a fetched Swagger 2.0 document (to 3.1, normalised) and remembers the original version', async () => {
     const swagger = {
       swagger: '2.0',
       info: { title: 's', version: '1' },
@@ -151,7 +157,8 @@ describe('spec fetcher', () => {
     await f.settle();
     const last = f.discovered().get('t')?.last;
     assert.equal(last?.originalVersion, '2.0');
-    assert.match(String((last?.body as { openapi?: string } | undefined)?.openapi), /^3\.0/);
+    assert.equal((last?.body as { openapi?: string } | undefined)?.openapi, '3.1.0');
+    assert.equal(last?.normalized, true);
   });
 
   it("asks with OPTIONS when the resource says so (TorchServe's `OPTIONS /`)", async () => {
@@ -178,5 +185,105 @@ describe('spec fetcher', () => {
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(u.seen.length, seen);
     assert.ok(changes() >= 2);
+  });
+});
+
+describe('spec fetcher: hostile documents are processed off the event loop', () => {
+  const closers: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const close of closers) await close();
+  });
+  const serving = async (bodies: Record<string, string>) => {
+    const u = await startUpstream('docs', (req, res) => {
+      const body = bodies[req.url ?? ''];
+      if (body === undefined) return false;
+      res.writeHead(200, { 'content-type': req.url?.endsWith('.html') ? 'text/html' : 'application/json' });
+      res.end(body);
+      return true;
+    });
+    closers.push(() => u.close());
+    return u;
+  };
+  const fetcher = () => {
+    const f = new SpecFetcher({ onChange: () => {}, retryMs: 20 });
+    closers.push(() => f.close());
+    return f;
+  };
+
+  it('a 200 that is not a document (HTML, null, a list, no version) is a failed fetch: the last good copy stays', async () => {
+    const bodies: Record<string, string> = { '/openapi.json': JSON.stringify(DOC) };
+    const u = await serving(bodies);
+    const f = fetcher();
+    f.update([task('t', '/openapi.json', 40)], { c: cluster('c', [u.origin]) });
+    await eventually(() => f.discovered().get('t')?.last !== undefined);
+    for (const [body, reason] of [
+      ['<html><body>Bad gateway</body></html>', /not an OpenAPI document but an HTML or XML page/],
+      ['null', /not an OpenAPI document but null/],
+      ['[]', /not an OpenAPI document but a list/],
+      ['{"info": {"title": "x"}}', /no `openapi` or `swagger` version/],
+    ] as const) {
+      bodies['/openapi.json'] = body;
+      await eventually(() => reason.test(f.discovered().get('t')?.error ?? ''));
+      assert.deepEqual(f.discovered().get('t')?.last?.body, DOC, 'the last good document is kept');
+    }
+  });
+
+  it('a schema nested 10,000 levels deep is refused, and the process lives on', async () => {
+    // Written as text: JSON.stringify itself cannot go that deep.
+    const nested = `${'{"type":"array","items":'.repeat(10_000)}{"type":"string"}${'}'.repeat(10_000)}`;
+    const deep = `{"openapi":"3.1.0","info":{"title":"m","version":"1"},"paths":{},"components":{"schemas":{"Deep":${nested}}}}`;
+    const u = await serving({ '/openapi.json': deep });
+    const f = fetcher();
+    f.update([task('t', '/openapi.json')], { c: cluster('c', [u.origin]) });
+    await f.settle();
+    assert.match(f.discovered().get('t')?.error ?? '', /nested deeper than 256 levels|nests too deeply/);
+  });
+
+  it('a large document is processed in the worker: requests sent meanwhile are answered before it is done', async () => {
+    // ≈ 9 MB of operations and schemas: parsing and normalising it takes the worker a while.
+    const paths: Record<string, unknown> = {};
+    const schemas: Record<string, unknown> = {};
+    for (let i = 0; i < 3500; i++) {
+      schemas[`In${i}`] = {
+        type: 'object',
+        properties: Object.fromEntries(
+          Array.from({ length: 12 }, (_, j) => [
+            `f${j}`,
+            { type: 'number', nullable: true, description: 'x'.repeat(60) },
+          ]),
+        ),
+      };
+      paths[`/op${i}`] = {
+        post: {
+          requestBody: { content: { 'application/json': { schema: { $ref: `#/components/schemas/In${i}` } } } },
+          responses: { 200: { description: 'ok' } },
+        },
+      };
+    }
+    const big = JSON.stringify({
+      openapi: '3.0.3',
+      info: { title: 'big', version: '1' },
+      paths,
+      components: { schemas },
+    });
+    const u = await serving({ '/openapi.json': big, '/ping': 'pong' });
+    const f = fetcher();
+    let processed = false;
+    f.update([task('t', '/openapi.json')], { c: cluster('c', [u.origin]) });
+    const settled = f.settle().then(() => {
+      processed = true;
+    });
+    // While the worker is busy the event loop is free: small requests keep being answered before it finishes.
+    let answeredDuring = 0;
+    while (!processed) {
+      const res = await fetch(`${u.origin}/ping`);
+      await res.text();
+      if (!processed) answeredDuring++;
+    }
+    await settled;
+    const last = f.discovered().get('t')?.last;
+    assert.equal(last?.normalized, true);
+    assert.equal((last?.body as { openapi: string }).openapi, '3.1.0');
+    assert.ok(answeredDuring >= 3, `${answeredDuring} requests answered while the document was processed`);
   });
 });

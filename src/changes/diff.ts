@@ -23,12 +23,14 @@ export interface DiffOptions {
    */
   readonly oldPath?: (path: string) => string;
   readonly newPath?: (path: string) => string;
+  /** Both documents are the gateway's own published ones, normalised already: no second normalisation (a copy each). */
+  readonly normalized?: boolean;
 }
 
 /** Every change from `before` to `after`, breaking first. */
 export function diffDocuments(before: Json, after: Json, options: DiffOptions = {}): ApiChange[] {
-  const oldDoc = normalizeTo31(before).document;
-  const newDoc = normalizeTo31(after).document;
+  const oldDoc = options.normalized ? before : normalizeTo31(before).document;
+  const newDoc = options.normalized ? after : normalizeTo31(after).document;
   const out: ApiChange[] = [];
   const now = options.now ?? new Date();
   const oldPaths = indexPaths(oldDoc, options.oldPath);

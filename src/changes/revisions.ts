@@ -103,6 +103,7 @@ export class RevisionStore {
       history && latest
         ? diffDocuments(history.document, o.document, {
             now,
+            normalized: true,
             ...(o.pathKey ? { oldPath: o.pathKey, newPath: o.pathKey } : {}),
           })
         : [];

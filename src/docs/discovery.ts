@@ -42,6 +42,10 @@ export interface DiscoveredDocument {
   readonly fetchedAt: string;
   /** Where it came from (origin + path, or the URL). */
   readonly location: string;
+  /** An OpenAPI document already normalised to 3.1 by the document worker (the compiler takes it as it is). */
+  readonly normalized?: boolean;
+  /** What normalising found that makes the document unusable (dangling references…). */
+  readonly normalizeErrors?: readonly string[];
 }
 
 /** What is known for a task: the last good result, and the error of the last attempt if it failed. */

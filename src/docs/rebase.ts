@@ -116,9 +116,14 @@ export function routePublicPath(matches: readonly RouteMatchMapping[], upstreamP
   return undefined;
 }
 
-/** Rebases a normalised document with any path mapping; the input is not modified. */
+/**
+ * Rebases a normalised document with any path mapping; the input is not modified. Only the path items and operations
+ * change, so only they are copied (shallowly); everything else — the components above all, most of a large document —
+ * is shared with the input. Documents are never modified after they are built (whoever edits one copies it first),
+ * and a deep copy here cost as much as everything else the compiler does with a 10 MB document.
+ */
 export function rebaseBy(document: Json, publicPath: (upstreamPath: string) => PublicPath | undefined): RebaseResult {
-  const doc = structuredClone(document);
+  const doc: Json = { ...document };
   const serverBase = serverPathOf(doc.servers);
   delete doc.servers;
   const paths: Json = {};
@@ -129,14 +134,16 @@ export function rebaseBy(document: Json, publicPath: (upstreamPath: string) => P
       dropped.push(upstreamPath);
       continue;
     }
-    const pathItem = item as Json;
+    const pathItem: Json = { ...(item as Json) };
     delete pathItem.servers;
     removeParams(pathItem, mapped.fixedParams, doc);
     for (const method of METHODS) {
-      const op = pathItem[method] as Json | undefined;
-      if (!op) continue;
+      const original = pathItem[method] as Json | undefined;
+      if (!original) continue;
+      const op: Json = { ...original };
       delete op.servers;
       removeParams(op, mapped.fixedParams, doc);
+      pathItem[method] = op;
     }
     paths[mapped.path] = pathItem;
   }

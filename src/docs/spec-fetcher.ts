@@ -6,12 +6,13 @@
  *   resource (never from request data), with a timeout, a size cap and `If-None-Match`;
  * - refreshes on the task's interval, immediately when the cluster's ready endpoints change, and sooner (backoff)
  *   after a failure; a failure keeps the last good result and records the error next to it;
- * - converts Swagger 2.0 (given inline, in a ConfigMap, or fetched) to OpenAPI 3.0.
+ * - parses, checks, converts (Swagger 2.0) and normalises what it fetched in the document worker, off the event
+ *   loop: a 10 MB document costs the serving thread only its hand-over, and one that is not a document (an HTML
+ *   error page, `null`, `[]`), nests too deeply or takes too long is a failed fetch — the last good copy stays.
  *
  * Tasks that disappear from the snapshot are cancelled; nothing is probed that no resource asked for.
  */
 import { Agent, request } from 'undici';
-import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../observability/logger.ts';
 import type { Cluster } from '../snapshot/types.ts';
 import {
@@ -23,7 +24,7 @@ import {
   type FetchTask,
   sha256,
 } from './discovery.ts';
-import { convertSwagger2 } from './swagger2.ts';
+import { DocumentProcessor } from './document-processor.ts';
 
 /** Settings of the fetcher. */
 export interface SpecFetcherOptions {
@@ -35,6 +36,8 @@ export interface SpecFetcherOptions {
   /** Shortest retry delay after a failure (default 1 s; doubled per failure up to the refresh interval). */
   readonly retryMs?: number;
   readonly logger?: Logger;
+  /** Where documents are processed (default: a worker of its own). */
+  readonly processor?: DocumentProcessor;
 }
 
 interface TaskState {
@@ -54,6 +57,7 @@ export class SpecFetcher {
   readonly #states = new Map<string, TaskState>();
   readonly #results = new Map<string, DiscoveryResult>();
   readonly #agent: Agent;
+  readonly #processor: DocumentProcessor;
   #snapshot: Discovered = new Map();
   #clusters: Readonly<Record<string, Cluster>> = {};
   #notify: NodeJS.Immediate | undefined;
@@ -64,6 +68,7 @@ export class SpecFetcher {
     const timeout = options.timeoutMs ?? 5000;
     // A pool of its own: discovery never competes with (or poisons) the data plane's connections.
     this.#agent = new Agent({ connect: { timeout }, headersTimeout: timeout, bodyTimeout: timeout, connections: 4 });
+    this.#processor = options.processor ?? new DocumentProcessor();
   }
 
   /** What was found so far; a new immutable map after every change. */
@@ -120,7 +125,7 @@ export class SpecFetcher {
     for (const state of this.#states.values()) this.#cancel(state);
     this.#states.clear();
     if (this.#notify) clearImmediate(this.#notify);
-    await this.#agent.close();
+    await Promise.all([this.#agent.close(), this.#processor.close()]);
   }
 
   #cancel(state: TaskState): void {
@@ -197,20 +202,17 @@ export class SpecFetcher {
   }
 
   async #convert(task: ConvertTask): Promise<{ document: DiscoveredDocument } | { error: string }> {
-    try {
-      const body = await convertSwagger2(task.document);
-      return {
-        document: {
-          body,
-          originalVersion: '2.0',
-          sha256: sha256(JSON.stringify(task.document)),
-          fetchedAt: new Date().toISOString(),
-          location: 'converted from Swagger 2.0',
-        },
-      };
-    } catch (err) {
-      return { error: (err as Error).message };
-    }
+    const outcome = await this.#processor.run({ op: 'convert', document: task.document });
+    if (!outcome.ok) return { error: outcome.error };
+    return {
+      document: {
+        body: outcome.body,
+        originalVersion: '2.0',
+        sha256: sha256(JSON.stringify(task.document)),
+        fetchedAt: new Date().toISOString(),
+        location: 'converted from Swagger 2.0',
+      },
+    };
   }
 
   /** Asks the endpoints in turn (ready ones first) until one answers. */
@@ -281,28 +283,25 @@ export class SpecFetcher {
         chunks.push(chunk as Buffer);
       }
       const raw = Buffer.concat(chunks);
-      const text = raw.toString('utf8');
-      let body: unknown;
-      try {
-        body = parseBody(text, String(res.headers['content-type'] ?? ''));
-      } catch (err) {
-        return { error: `${location}: not JSON or YAML (${(err as Error).message.split('\n')[0]})` };
-      }
-      let originalVersion: string | undefined;
-      if (task.kind === 'openapi' && typeof body === 'object' && body !== null) {
-        const doc = body as Record<string, unknown>;
-        originalVersion = String(doc.openapi ?? doc.swagger ?? '') || undefined;
-        if (doc.swagger !== undefined) body = await convertSwagger2(doc);
-      }
+      // Parsing, checking and normalising happen in the document worker: the serving thread only waits.
+      const outcome = await this.#processor.run({
+        op: 'fetched',
+        kind: task.kind,
+        text: raw.toString('utf8'),
+        contentType: String(res.headers['content-type'] ?? ''),
+      });
+      if (!outcome.ok) return { error: `${location}: ${outcome.error}` };
       const etag = res.headers.etag;
       return {
         document: {
-          body,
-          ...(originalVersion ? { originalVersion } : {}),
+          body: outcome.body,
+          ...(outcome.originalVersion ? { originalVersion: outcome.originalVersion } : {}),
           sha256: sha256(raw),
           ...(typeof etag === 'string' ? { etag } : {}),
           fetchedAt: new Date().toISOString(),
           location,
+          ...(outcome.normalized ? { normalized: true } : {}),
+          ...(outcome.normalizeErrors ? { normalizeErrors: outcome.normalizeErrors } : {}),
         },
       };
     } catch (err) {
@@ -314,9 +313,4 @@ export class SpecFetcher {
       return { error: `${task.method} ${location}: ${reason}` };
     }
   }
-}
-
-function parseBody(text: string, contentType: string): unknown {
-  if (contentType.includes('json') || /^\s*[[{]/.test(text)) return JSON.parse(text);
-  return parseYaml(text);
 }

@@ -106,7 +106,13 @@ export function resolveVersionSource(input: VersionSourceInput): ResolvedSource 
     tasks.push(task);
     const result = discovered.get(task.key);
     if (result?.last) {
-      const prepared = prepareDocument(result.last.body, undefined, discovered, tasks);
+      // Normalised by the document worker already: used as it is (no second pass over a large document here).
+      const last = result.last;
+      const prepared: Prepared = last.normalized
+        ? last.normalizeErrors?.length
+          ? { state: 'error', error: last.normalizeErrors.slice(0, 3).join('; ') }
+          : { state: 'ok', document: last.body as Json, version: String(last.originalVersion ?? '3.1.0') }
+        : prepareDocument(last.body, undefined, discovered, tasks);
       if (prepared.state === 'ok') {
         return {
           protocol,

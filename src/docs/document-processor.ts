@@ -1,0 +1,112 @@
+/**
+ * Runs document jobs in one worker thread, one at a time, each within a time limit, with a memory limit on the worker:
+ * a document that takes too long or too much is refused (its last good copy stays), and the worker is replaced.
+ * The worker starts on the first job and does not keep the process alive.
+ */
+import { Worker } from 'node:worker_threads';
+import type { DocumentJob, DocumentOutcome } from './document-work.ts';
+
+export interface DocumentProcessorOptions {
+  /** Longest a job may run (default 30 s). */
+  readonly timeoutMs?: number;
+  /** Heap of the worker (default 1024 MiB): a document needing more is refused, not the gateway's memory. */
+  readonly maxHeapMb?: number;
+}
+
+interface Pending {
+  readonly id: number;
+  readonly job: DocumentJob;
+  readonly resolve: (outcome: DocumentOutcome) => void;
+}
+
+const WORKER_URL = new URL(`./document-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+
+export class DocumentProcessor {
+  readonly #timeoutMs: number;
+  readonly #maxHeapMb: number;
+  readonly #queue: Pending[] = [];
+  #worker: Worker | undefined;
+  #current: Pending | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #next = 1;
+  #closed = false;
+
+  constructor(options: DocumentProcessorOptions = {}) {
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#maxHeapMb = options.maxHeapMb ?? 1024;
+  }
+
+  /** Runs a job; never rejects. */
+  run(job: DocumentJob): Promise<DocumentOutcome> {
+    if (this.#closed) return Promise.resolve({ ok: false, error: 'the document processor is closed' });
+    return new Promise((resolve) => {
+      this.#queue.push({ id: this.#next++, job, resolve });
+      this.#pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const p of this.#queue.splice(0)) p.resolve({ ok: false, error: 'the document processor is closed' });
+    this.#finish({ ok: false, error: 'the document processor is closed' });
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.terminate();
+  }
+
+  #pump(): void {
+    if (this.#current || this.#closed) return;
+    const next = this.#queue.shift();
+    if (!next) {
+      this.#worker?.unref();
+      return;
+    }
+    this.#current = next;
+    const worker = this.#ensureWorker();
+    worker.ref();
+    this.#timer = setTimeout(() => {
+      this.#finish({ ok: false, error: `processing the document took longer than ${this.#timeoutMs / 1000} s` });
+      this.#replace();
+    }, this.#timeoutMs);
+    worker.postMessage({ id: next.id, job: next.job });
+  }
+
+  #ensureWorker(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb } });
+    worker.on('message', (message: { id: number; outcome: DocumentOutcome }) => {
+      if (this.#current?.id === message.id) this.#finish(message.outcome);
+    });
+    const lost = (why: string) => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      this.#finish({ ok: false, error: why });
+    };
+    worker.on('error', (err) =>
+      lost(
+        /heap|memory/i.test(err.message)
+          ? `the document needs more than ${this.#maxHeapMb} MiB to process`
+          : `the document processor failed: ${err.message}`,
+      ),
+    );
+    worker.on('exit', () => lost('the document processor stopped'));
+    this.#worker = worker;
+    return worker;
+  }
+
+  #replace(): void {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    void worker?.terminate();
+  }
+
+  #finish(outcome: DocumentOutcome): void {
+    const current = this.#current;
+    if (!current) return;
+    this.#current = undefined;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    current.resolve(outcome);
+    this.#pump();
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The document worker: a worker thread that parses, checks and normalises fetched documents (document-work.ts), so
+ * that a 10 MB upstream document never holds the event loop that serves traffic. Started by DocumentProcessor.
+ */
+import { parentPort } from 'node:worker_threads';
+import { type DocumentJob, processDocument } from './document-work.ts';
+
+parentPort?.on('message', async (message: { id: number; job: DocumentJob }) => {
+  let outcome: unknown;
+  try {
+    outcome = await processDocument(message.job);
+  } catch (err) {
+    outcome = {
+      ok: false,
+      error: err instanceof RangeError ? 'the document nests too deeply' : (err as Error).message,
+    };
+  }
+  try {
+    parentPort?.postMessage({ id: message.id, outcome });
+  } catch (err) {
+    parentPort?.postMessage({
+      id: message.id,
+      outcome: { ok: false, error: `cannot hand the document over: ${(err as Error).message}` },
+    });
+  }
+});
