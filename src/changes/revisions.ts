@@ -107,6 +107,13 @@ export class RevisionStore {
             ...(o.pathKey ? { oldPath: o.pathKey, newPath: o.pathKey } : {}),
           })
         : [];
+    if (history && latest && changes.length === 0 && canonicalJson(history.document) === canonicalJson(o.document)) {
+      // The same content serialised otherwise (keys in another order, or a hash recorded by an older modelgate):
+      // not a revision. The latest one takes this hash, so the next reload compares by hash again.
+      history.revisions[history.revisions.length - 1] = { ...latest, hash };
+      history.document = o.document;
+      return undefined;
+    }
     const revision: Revision = {
       api: o.api,
       version: o.version,
@@ -211,9 +218,14 @@ export class DirectoryPersistence implements RevisionPersistence {
   }
 }
 
-/** The content hash of a document: canonical JSON, so key order does not matter. */
+/**
+ * The content hash of a document: sha256 of its JSON. Published documents are built deterministically (equal inputs,
+ * equal key order), so this tells revisions apart at a tenth of the cost of canonical (key-sorted) JSON — half a
+ * second for a 10 MB document, on the event loop. Where two hashes differ but the diff finds nothing, the revision
+ * store compares canonically before it records anything.
+ */
 export function documentHash(document: Json): string {
-  return createHash('sha256').update(canonicalJson(document)).digest('hex');
+  return createHash('sha256').update(JSON.stringify(document)).digest('hex');
 }
 
 function safe(segment: string): string {

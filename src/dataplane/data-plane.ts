@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RevisionStore } from '../changes/revisions.ts';
+import type { DocumentProcessor } from '../docs/document-processor.ts';
 import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
@@ -87,6 +88,8 @@ export class DataPlane {
   revisions: RevisionStore | undefined;
   /** Rate limits shared through Redis, when the ModelGateway configures it. */
   globalLimiter: GlobalRateLimiter | undefined;
+  /** Where published documents are merged and serialised (the document worker), when the runtime provides one. */
+  documents: DocumentProcessor | undefined;
 
   constructor(registry: UpstreamRegistry, metrics: GatewayMetrics) {
     this.registry = registry;
@@ -121,7 +124,13 @@ export class DataPlane {
   apply(snapshot: Snapshot): void {
     const previous = this.#current;
     this.registry.transport = snapshot.gateway.transport ?? 'native';
-    const next = new RuntimeSnapshot(snapshot, this.registry, (api) => this.revisions?.history(api) ?? [], previous);
+    const next = new RuntimeSnapshot(
+      snapshot,
+      this.registry,
+      (api) => this.revisions?.history(api) ?? [],
+      previous,
+      this.documents,
+    );
     this.#current = next;
     previous?.retire();
     const limits = snapshot.gateway.listener ?? DEFAULT_LISTENER;

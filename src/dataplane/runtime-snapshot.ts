@@ -3,7 +3,9 @@
  * every request that starts while it is current, and retired only after the last of those requests has finished,
  * so a reload never cuts a request short.
  */
+
 import { DocsSite, type RevisionSource } from '../docs/docs-site.ts';
+import type { DocumentProcessor } from '../docs/document-processor.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { DeprecatedOperations } from './deprecated-operations.ts';
 import { RouteMatcher } from './matcher.ts';
@@ -40,6 +42,7 @@ export class RuntimeSnapshot {
     registry: UpstreamRegistry,
     revisions: RevisionSource = () => [],
     previous?: RuntimeSnapshot,
+    documents?: DocumentProcessor,
   ) {
     this.snapshot = snapshot;
     this.registry = registry;
@@ -56,6 +59,7 @@ export class RuntimeSnapshot {
         return { ready: endpoints.filter((e) => e.available(now)).length, total: endpoints.length };
       },
       revisions,
+      documents,
     );
   }
 

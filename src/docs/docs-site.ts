@@ -13,8 +13,9 @@
  *   /changelog/{namespace}/{name}/migrate[.json]?from=V&to=W   what changes between two versions
  *
  * Documents carry a strong ETag from their content hash and answer 304 to a matching If-None-Match. They are
- * serialised on first request and cached with the snapshot (which is immutable), so an unchanged document costs a
- * map lookup.
+ * merged and serialised on first request — in the document worker when there is one, so that merging a 10 MB
+ * document never holds the event loop — and cached with the snapshot (which is immutable): an unchanged document
+ * costs a map lookup.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,7 +27,8 @@ import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
 import { changelogAtom, changelogHtml, changelogJson, migration, migrationHtml } from './changelog.ts';
 import { asset } from './portal/assets.ts';
 import { landingPage, redocPage, swaggerPage, type VersionHealth } from './portal/pages.ts';
-import { apiDocument, mergedDocument, versionDocument } from './published.ts';
+import type { DocumentProcessor } from './document-processor.ts';
+import { type PublishInput, publish, publishInput } from './published.ts';
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -47,10 +49,19 @@ export class DocsSite {
   #apisByName: Map<string, PublishedApi> | undefined;
   readonly #built = new Map<string, Json>();
   readonly #rendered = new Map<string, Rendered>();
+  /** Documents being rendered in the worker, by path: requests meanwhile wait for the same result. */
+  readonly #rendering = new Map<string, Promise<Rendered | { error: string }>>();
   readonly #health: (cluster: string) => VersionHealth;
   readonly #revisions: RevisionSource;
+  readonly #processor: DocumentProcessor | undefined;
 
-  constructor(plane: DocsPlane, health: (cluster: string) => VersionHealth, revisions: RevisionSource = () => []) {
+  constructor(
+    plane: DocsPlane,
+    health: (cluster: string) => VersionHealth,
+    revisions: RevisionSource = () => [],
+    processor?: DocumentProcessor,
+  ) {
+    this.#processor = processor;
     this.#plane = plane;
     this.#revisions = revisions;
     this.#prefix = plane.pathPrefix;
@@ -62,17 +73,15 @@ export class DocsSite {
    * Looked up per request rather than listed per snapshot: ten thousand APIs would otherwise cost a map of tens of
    * thousands of closures on every reload.
    */
-  #documentAt(key: string): (() => Json) | undefined {
+  #documentAt(key: string): PublishInput | undefined {
     const plane = this.#plane;
-    if (key === `${this.#prefix}/openapi`) return () => mergedDocument(plane).document;
+    if (key === `${this.#prefix}/openapi`) return publishInput(plane);
     const m = /^\/openapi\/([^/]+)\/([^/]+)(?:\/versions\/([^/]+))?$/.exec(key.slice(this.#prefix.length));
     if (!m || !key.startsWith(this.#prefix)) return undefined;
     this.#apisByName ??= new Map(plane.apis.map((a) => [`${a.namespace}/${a.name}`, a]));
     const api = this.#apisByName.get(`${m[1]}/${m[2]}`);
-    const version = m[3];
     if (!api) return undefined;
-    if (version === undefined) return () => apiDocument(plane, api);
-    return api.versions.some((v) => v.name === version) ? () => versionDocument(plane, api, version)! : undefined;
+    return publishInput(plane, api, m[3]);
   }
 
   /** Whether `path` belongs to the portal (checked before routing: the portal's paths are reserved). */
@@ -150,12 +159,47 @@ export class DocsSite {
       return;
     }
     const m = /^(.*)\.(json|yaml)$/.exec(path);
-    const build = m ? this.#documentAt(m[1]!) : undefined;
-    if (!m || !build) {
+    const input = m ? this.#documentAt(m[1]!) : undefined;
+    if (!m || !input) {
       fail('documentNotFound', `no OpenAPI document at ${path}; the landing page lists what is published`);
       return;
     }
-    this.#send(req, res, this.#document(path, m[1]!, build, m[2] as 'json' | 'yaml'), 'no-cache');
+    const format = m[2] as 'json' | 'yaml';
+    const cached = this.#rendered.get(path);
+    if (cached || !this.#processor) {
+      this.#send(req, res, cached ?? this.#document(path, m[1]!, input, format), 'no-cache');
+      return;
+    }
+    let rendering = this.#rendering.get(path);
+    if (!rendering) {
+      rendering = this.#renderInWorker(this.#processor, path, input, format);
+      this.#rendering.set(path, rendering);
+    }
+    void rendering.then((r) => {
+      if (res.destroyed) return;
+      if ('error' in r) fail('internalError', `the document could not be rendered: ${r.error}`);
+      else this.#send(req, res, r, 'no-cache');
+    });
+  }
+
+  /** Merges and serialises a document in the worker; only the hand-over (its parts as JSON) costs this thread. */
+  async #renderInWorker(
+    processor: DocumentProcessor,
+    path: string,
+    input: PublishInput,
+    format: 'json' | 'yaml',
+  ): Promise<Rendered | { error: string }> {
+    const outcome = await processor.run({ op: 'publish', input: JSON.stringify(input), format });
+    this.#rendering.delete(path);
+    if (!outcome.ok) return { error: outcome.error };
+    const body = Buffer.from(outcome.body as string);
+    const rendered: Rendered = {
+      body,
+      etag: `"${createHash('sha256').update(body).digest('base64url')}"`,
+      contentType: format === 'json' ? 'application/json' : 'application/yaml',
+    };
+    this.#rendered.set(path, rendered);
+    return rendered;
   }
 
   /** The changelog and migration views: live (revisions accrue between snapshots), so rendered per request. */
@@ -240,13 +284,13 @@ export class DocsSite {
     return rendered;
   }
 
-  #document(path: string, key: string, build: () => Json, format: 'json' | 'yaml'): Rendered {
+  #document(path: string, key: string, input: PublishInput, format: 'json' | 'yaml'): Rendered {
     const cached = this.#rendered.get(path);
     if (cached) return cached;
     let document = this.#built.get(key);
     if (!document) {
       // Merged on first request (JSON and YAML share it), then served from memory for the snapshot's life.
-      document = build();
+      document = publish(input);
       this.#built.set(key, document);
     }
     const text = format === 'json' ? JSON.stringify(document) : toYaml(document, { aliasDuplicateObjects: false });

@@ -4,8 +4,9 @@
  * bound its nesting, convert Swagger 2.0 and normalise to OpenAPI 3.1. Pure and synchronous apart from the Swagger
  * converter; it runs in the document worker (document-worker.ts), off the event loop that serves traffic.
  */
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { normalizeTo31 } from './normalize-31.ts';
+import { type PublishInput, publish } from './published.ts';
 import { convertSwagger2 } from './swagger2.ts';
 
 /** How deep a fetched document may nest (OpenAPI schemas stay far below; a deeper one is broken or hostile). */
@@ -19,7 +20,9 @@ export type DocumentJob =
       readonly text: string;
       readonly contentType: string;
     }
-  | { readonly op: 'convert'; readonly document: Record<string, unknown> };
+  | { readonly op: 'convert'; readonly document: Record<string, unknown> }
+  /** Merges a published document and renders it as text; `input` is a PublishInput as JSON. */
+  | { readonly op: 'publish'; readonly input: string; readonly format: 'json' | 'yaml' };
 
 /** A job's outcome. */
 export type DocumentOutcome =
@@ -36,6 +39,11 @@ export type DocumentOutcome =
   | { readonly ok: false; readonly error: string };
 
 export async function processDocument(job: DocumentJob): Promise<DocumentOutcome> {
+  if (job.op === 'publish') {
+    const document = publish(JSON.parse(job.input) as PublishInput);
+    const text = job.format === 'json' ? JSON.stringify(document) : toYaml(document, { aliasDuplicateObjects: false });
+    return { ok: true, body: text };
+  }
   if (job.op === 'convert') {
     const converted = await convertSwagger2(job.document);
     return { ok: true, body: converted };

@@ -42,6 +42,25 @@ export function mergeOrder(plane: DocsPlane): MergePart[] {
     .concat(plane.routeParts);
 }
 
+/** What a published document is made of: the parts to merge and the merge settings (plain data, for the worker). */
+export interface PublishInput {
+  readonly parts: readonly MergePart[];
+  readonly options: MergeOptions;
+}
+
+/** The input of the merged document, of one API's, or of one version's (undefined for an unknown version). */
+export function publishInput(plane: DocsPlane, api?: PublishedApi, version?: string): PublishInput | undefined {
+  if (!api) return { parts: mergeOrder(plane), options: options(plane, plane.title, plane.description) };
+  if (version === undefined) return { parts: api.parts, options: options(plane, api.title, api.description) };
+  const v = api.versions.find((x) => x.name === version);
+  return v ? { parts: [v.part], options: options(plane, `${api.title} ${v.name}`, '') } : undefined;
+}
+
+/** The published document of an input: merged, with its content revision as `info.version`. */
+export function publish(input: PublishInput): Json {
+  return withRevision(mergeDocuments(input.parts, input.options).document);
+}
+
 /** Everything public, merged, with the merge report. */
 export function mergedDocument(plane: DocsPlane): { document: Json; report: MergeReport } {
   const merged = mergeDocuments(mergeOrder(plane), options(plane, plane.title, plane.description));

@@ -58,6 +58,8 @@ export class SpecFetcher {
   readonly #results = new Map<string, DiscoveryResult>();
   readonly #agent: Agent;
   readonly #processor: DocumentProcessor;
+  /** Whether the processor is this fetcher's own (then it closes it). */
+  readonly #ownProcessor: boolean;
   #snapshot: Discovered = new Map();
   #clusters: Readonly<Record<string, Cluster>> = {};
   #notify: NodeJS.Immediate | undefined;
@@ -69,6 +71,7 @@ export class SpecFetcher {
     // A pool of its own: discovery never competes with (or poisons) the data plane's connections.
     this.#agent = new Agent({ connect: { timeout }, headersTimeout: timeout, bodyTimeout: timeout, connections: 4 });
     this.#processor = options.processor ?? new DocumentProcessor();
+    this.#ownProcessor = options.processor === undefined;
   }
 
   /** What was found so far; a new immutable map after every change. */
@@ -125,7 +128,7 @@ export class SpecFetcher {
     for (const state of this.#states.values()) this.#cancel(state);
     this.#states.clear();
     if (this.#notify) clearImmediate(this.#notify);
-    await Promise.all([this.#agent.close(), this.#processor.close()]);
+    await Promise.all([this.#agent.close(), this.#ownProcessor ? this.#processor.close() : undefined]);
   }
 
   #cancel(state: TaskState): void {

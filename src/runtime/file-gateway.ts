@@ -12,6 +12,7 @@ import { type GateProblem, snapshotProblems } from '../compiler/snapshot-gate.ts
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { GlobalRateLimiter } from '../dataplane/global-rate-limiter.ts';
 import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
+import { DocumentProcessor } from '../docs/document-processor.ts';
 import { SpecFetcher } from '../docs/spec-fetcher.ts';
 import type { ResolvedSource } from '../docs/version-source.ts';
 import { listenOn } from '../net/listen.ts';
@@ -101,6 +102,7 @@ export class FileGateway {
   /** The bound HTTPS port (0 while there is none). */
   httpsPort = 0;
   #tls: TlsListener | undefined;
+  readonly #documents: DocumentProcessor;
   #tlsListening: Promise<void> | undefined;
   #started = false;
   adminPort = 0;
@@ -116,8 +118,12 @@ export class FileGateway {
         (options.stateDir ? new DirectoryPersistence(options.stateDir, options.admin !== false) : undefined),
     );
     this.dataPlane.revisions = this.revisions;
+    // One document worker: fetched documents are processed and published documents merged off the event loop.
+    this.#documents = new DocumentProcessor();
+    this.dataPlane.documents = this.#documents;
     this.#fetcher = new SpecFetcher({
       logger: options.logger,
+      processor: this.#documents,
       onChange: () => {
         this.#discoveryChanged = true;
         void this.reload();
@@ -564,6 +570,7 @@ export class FileGateway {
     await this.#fetcher.close();
     await this.dataPlane.globalLimiter?.close();
     await Promise.all([this.dataPlane.shutdown(drainMs), this.#tls?.close(drainMs)]);
+    await this.#documents.close();
     await new Promise<void>((resolve) => (this.#admin ? this.#admin.close(() => resolve()) : resolve()));
     this.#admin?.closeAllConnections();
     await this.registry.close();
