@@ -535,6 +535,79 @@ describe('Gateway API in Kubernetes mode', () => {
   });
 });
 
+describe('Kubernetes mode: one broken route cannot take the replicas down', () => {
+  const GATEWAY_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map(
+    (k) =>
+      new URL(
+        `../../shared/fixtures/upstream/gateway-api/crd-standard/gateway.networking.k8s.io_${k}.yaml`,
+        import.meta.url,
+      ).pathname,
+  );
+  let sim: KubeApiServer;
+  let up: TestUpstream;
+  let gw: KubeGateway;
+  before(async () => {
+    sim = new KubeApiServer([...CRDS, ...GATEWAY_CRDS], 200);
+    await sim.start();
+    up = await startUpstream('web');
+    for (const o of serviceObjects('web', up.port)) sim.put(o);
+    const g = 'gateway.networking.k8s.io/v1';
+    sim.put({
+      apiVersion: g,
+      kind: 'GatewayClass',
+      metadata: { name: 'modelgate' },
+      spec: { controllerName: 'modelgate.dev/gateway-controller' },
+    });
+    sim.put({
+      apiVersion: g,
+      kind: 'Gateway',
+      metadata: { name: 'edge', namespace: 'ml' },
+      spec: {
+        gatewayClassName: 'modelgate',
+        listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'All' } } }],
+      },
+    });
+    const route = (name: string, namespace: string, path: { type: string; value: string }) => ({
+      apiVersion: g,
+      kind: 'HTTPRoute',
+      metadata: { name, namespace },
+      spec: {
+        parentRefs: [{ name: 'edge', namespace: 'ml' }],
+        rules: [{ matches: [{ path }], backendRefs: [{ name: 'web', namespace: 'ml', port: 80 }] }],
+      },
+    });
+    sim.put(route('web', 'ml', { type: 'PathPrefix', value: '/web' }));
+    // Another team's route: valid for the API server (the CRD has no pattern for it), not for RE2.
+    sim.put(route('broken', 'other', { type: 'RegularExpression', value: '/models/(unclosed' }));
+    // The replica starts with the broken route already there (a restart must not crash-loop).
+    gw = startReplica(sim, 'gw-broken-route');
+    await gw.start();
+  });
+  after(async () => {
+    await gw.stop(500);
+    await up.close();
+    await sim.stop();
+  });
+
+  it('starts, serves the other routes, and marks the broken one Accepted=False (UnsupportedValue)', async () => {
+    await eventually(async () => (await call(`http://127.0.0.1:${gw.gateway.port}/web/x`)).status === 200, 8000);
+    await eventually(() => {
+      const parents = (
+        (sim.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'other', 'broken')?.status ?? {}) as {
+          parents?: { conditions: { type: string; status: string; reason: string; message: string }[] }[];
+        }
+      ).parents;
+      const accepted = parents?.[0]?.conditions.find((c) => c.type === 'Accepted');
+      return (
+        accepted?.status === 'False' &&
+        accepted.reason === 'UnsupportedValue' &&
+        /does not compile/.test(accepted.message)
+      );
+    }, 8000);
+    assert.equal((await call(`http://127.0.0.1:${gw.gateway.adminPort}/readyz`)).status, 200);
+  });
+});
+
 describe('KServe import rules', () => {
   const isvc = (
     model: Json,
