@@ -8,6 +8,8 @@ export interface Measurement {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
+  /** The slowest request (ms). */
+  readonly max?: number;
   /** Cores used by the measured process tree during the run. */
   readonly cpu: number;
   readonly rssMB: number;
@@ -82,7 +84,8 @@ export function wrk(
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { rps, p50: pct('50'), p99: pct('99'), cpu, rssMB: rssMB(pids), errors };
+  const max = toMs(/Latency\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+\w+)/.exec(out)?.[1] ?? '0ms');
+  return { rps, p50: pct('50'), p99: pct('99'), max, cpu, rssMB: rssMB(pids), errors };
 }
 
 function toMs(v: string): number {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../src/runtime/node-flags.ts';
 import { type Measurement, median, pairedRatio } from './load.ts';
 import { PARTS, type ProfileResult } from './profile.ts';
+import type { RobustnessResult } from './robustness.ts';
 import type { DocsResult, ScaleResult } from './scale.ts';
 
 /** Everything one run measured. */
@@ -24,6 +25,7 @@ export interface Report {
   docs: DocsResult | undefined;
   workers: { count: number; runs: Record<string, Measurement[]> } | undefined;
   profile: { connections: number; results: ProfileResult[] }[] | undefined;
+  robustness?: RobustnessResult | undefined;
 }
 
 const NODE_PEERS = ['node-floor', 'fast-gateway', 'fastify-http-proxy', 'http-proxy'];
@@ -251,6 +253,43 @@ export function writeReport(r: Report, elapsedS: number): string {
       value: `${f(median(d.json.map((m) => m.rps)))} req/s, 304s at ${f(median(d.notModified.map((m) => m.rps)))} req/s`,
       ok: true,
     });
+  }
+
+  if (r.robustness) {
+    const b = r.robustness;
+    const quiet = (k: 'p50' | 'p99' | 'max') => median(b.quiet.map((m) => m[k] ?? 0));
+    const busy = (k: 'p50' | 'p99' | 'max') => median(b.ingesting.map((m) => m[k] ?? 0));
+    lines.push(
+      '## Large inputs',
+      '',
+      `Traffic (200 B POST, 1 connection) while the gateway takes in a new ${f(b.documentBytes / 1024 / 1024, 1)} MB upstream document on every 1 s refresh (parsed, checked and normalised in the document worker), next to the same with a small document:`,
+      '',
+      '| | p50 ms | p99 ms | slowest request ms |',
+      '| --- | --- | --- | --- |',
+      `| small document | ${f(quiet('p50'), 3)} | ${f(quiet('p99'), 3)} | ${f(quiet('max'), 1)} |`,
+      `| a new 9 MB document every second | ${f(busy('p50'), 3)} | ${f(busy('p99'), 3)} | ${f(busy('max'), 1)} |`,
+      '',
+      `Resident memory (the whole process) with one ModelAPI: ${f(b.baselineMB)} MB; then:`,
+      '',
+      '| configuration | RSS with it, MB | RSS after it was removed, MB |',
+      '| --- | --- | --- |',
+      ...b.memory.map(
+        (m) => `| ${m.label} (${f(m.configBytes / 1024 / 1024, 1)} MB of YAML) | ${f(m.loadedMB)} | ${f(m.afterMB)} |`,
+      ),
+      '',
+    );
+    targets.push({
+      what: 'a 9 MB document coming in: the slowest request ≤ 500 ms',
+      value: `${f(busy('max'), 1)} ms (small document: ${f(quiet('max'), 1)} ms)`,
+      ok: busy('max') <= 500,
+    });
+    const ten = b.memory.find((m) => m.label === '10 MB');
+    if (ten)
+      targets.push({
+        what: 'memory returned after a 10 MB configuration is removed (RSS within 1.5× the baseline)',
+        value: `${f(ten.afterMB)} MB (baseline ${f(b.baselineMB)} MB, with it ${f(ten.loadedMB)} MB)`,
+        ok: ten.afterMB <= b.baselineMB * 1.5,
+      });
   }
 
   if (r.workers) {

@@ -16,6 +16,7 @@ import { ensureApt, type Measurement, median, pinProcesses, wrk } from './load.t
 import { BENCH_API_KEY, PEERS, type RunningPeer, spawner } from './peers.ts';
 import { profileScenario } from './profile.ts';
 import { type Report, writeReport } from './report.ts';
+import { robustnessScenario } from './robustness.ts';
 import { docsScenario, scaleScenario } from './scale.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
     docs: undefined,
     workers: undefined,
     profile: undefined,
+    robustness: undefined,
   };
 
   // Warm-up: JIT (V8 needs several seconds of this load to reach its optimised code), connection pools.
@@ -266,6 +268,12 @@ async function main(): Promise<void> {
       lua: '',
       spawn: spawnChild,
     });
+
+  if (!ONLY || ONLY.includes('robustness'))
+    report.robustness = await robustnessScenario(
+      { work, upstreamPort: upstream.port, seconds: SECONDS, reps: REPS, lua: '', spawn: spawnChild },
+      luaPost(work, 'post', REQUEST_BODY),
+    );
 
   if (!ONLY || ONLY.includes('workers')) {
     const workers = 2;

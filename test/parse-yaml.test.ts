@@ -1,9 +1,12 @@
 /** Reading objects from YAML: positions, field paths and every kind of bad input. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatDiagnostic } from '../src/resources/diagnostics.ts';
-import { collect } from '../src/sources/load-directory.ts';
-import { parseObjects } from '../src/sources/parse-yaml.ts';
+import { collect, loadDirectory } from '../src/sources/load-directory.ts';
+import { parseCacheSize, parseObjects } from '../src/sources/parse-yaml.ts';
 
 const good = `apiVersion: modelgate.dev/v1alpha1
 kind: ModelAPI
@@ -132,5 +135,25 @@ describe('collect', () => {
       formatDiagnostic(diagnostics[0]!),
       'b.yaml:1:1: error: ModelAPI/default/a: metadata.name: duplicate object; first defined at a.yaml:1',
     );
+  });
+});
+
+describe('the parse cache follows the configuration', () => {
+  it('forgets the documents of a directory that shrank (its memory is given back)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-parse-cache-'));
+    try {
+      const doc = (i: number) =>
+        `apiVersion: modelgate.dev/v1alpha1\nkind: ModelAPI\nmetadata: {name: m${i}}\nspec:\n  protocol: openapi\n  versions: [{name: v1, backend: {url: "http://127.0.0.1:${1000 + i}"}}]\n`;
+      writeFileSync(join(dir, 'small.yaml'), `${doc(0)}---\n${doc(1)}`);
+      const before = parseCacheSize();
+      writeFileSync(join(dir, 'large.yaml'), Array.from({ length: 200 }, (_, i) => doc(100 + i)).join('---\n'));
+      await loadDirectory(dir);
+      assert.ok(parseCacheSize() >= before + 200, 'the large file is cached');
+      rmSync(join(dir, 'large.yaml'));
+      await loadDirectory(dir);
+      assert.ok(parseCacheSize() <= before + 2, `${parseCacheSize()} documents still cached`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -25,9 +25,9 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
 import { changelogAtom, changelogHtml, changelogJson, migration, migrationHtml } from './changelog.ts';
+import type { DocumentProcessor } from './document-processor.ts';
 import { asset } from './portal/assets.ts';
 import { landingPage, redocPage, swaggerPage, type VersionHealth } from './portal/pages.ts';
-import type { DocumentProcessor } from './document-processor.ts';
 import { type PublishInput, publish, publishInput } from './published.ts';
 
 type Json = Readonly<Record<string, unknown>>;

@@ -51,7 +51,12 @@ export class DirectoryWatcher {
           const path = join(e.parentPath, e.name);
           // Hidden directories are never configuration (a ConfigMap's `..2026_…` data lives there and changes
           // through the `..data` symlink in the watched directory above it).
-          if (relative(this.#dir, path).split('/').some((p) => p.startsWith('.'))) continue;
+          if (
+            relative(this.#dir, path)
+              .split('/')
+              .some((p) => p.startsWith('.'))
+          )
+            continue;
           dirs.add(path);
         }
       } catch {

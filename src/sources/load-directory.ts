@@ -15,7 +15,7 @@ import type {
 } from '../schema/gateway-api.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
-import { type LocatedObject, parseObjects } from './parse-yaml.ts';
+import { beginParsePass, endParsePass, type LocatedObject, parseObjects } from './parse-yaml.ts';
 
 /** The result of reading a directory: resources, where each came from, every problem, and a hash of the inputs. */
 export interface DirectoryLoad {
@@ -81,6 +81,7 @@ export async function loadDirectory(dir: string, displayRoot = dir): Promise<Dir
   const diagnostics: Diagnostic[] = [];
   const objects: LocatedObject[] = [];
   const reads = new Map<string, FileRead>();
+  const pass = beginParsePass(dir);
   let files: string[] = [];
   try {
     files = await listConfigFiles(dir);
@@ -117,7 +118,7 @@ export async function loadDirectory(dir: string, displayRoot = dir): Promise<Dir
       continue;
     }
     hash.update(display).update('\0').update(text).update('\0');
-    const parsed = parseObjects(display, text);
+    const parsed = parseObjects(display, text, pass);
     diagnostics.push(...parsed.diagnostics);
     objects.push(...parsed.objects);
     reads.set(display, {
@@ -127,6 +128,7 @@ export async function loadDirectory(dir: string, displayRoot = dir): Promise<Dir
       errors: parsed.diagnostics.some((d) => d.severity === 'error'),
     });
   }
+  endParsePass(pass);
   const { resources, locations } = collect(objects, diagnostics);
   return { resources, locations, diagnostics, hash: hash.digest('hex'), files: reads };
 }

@@ -37,6 +37,37 @@ interface CachedDocument {
 /** Parsed documents by their exact text, bounded. */
 const documentCache = new Map<string, CachedDocument>();
 const DOCUMENT_CACHE_LIMIT = 50_000;
+/** For each cached text: the directory whose reading last used it, and in which pass. */
+const lastUse = new Map<string, { readonly root: string; readonly pass: number }>();
+let passes = 0;
+
+/** One reading of a whole directory: the texts it uses stay cached, the others of the same directory are dropped. */
+export interface ParsePass {
+  readonly root: string;
+  readonly pass: number;
+}
+
+/** How many parsed documents are cached (tests). */
+export function parseCacheSize(): number {
+  return documentCache.size;
+}
+
+export function beginParsePass(root: string): ParsePass {
+  return { root, pass: ++passes };
+}
+
+/**
+ * Forgets the parsed documents of `pass.root` that the pass did not use: a configuration that shrank gives its
+ * memory back (without this the cache kept every document ever read, up to its bound).
+ */
+export function endParsePass(pass: ParsePass): void {
+  for (const [text, use] of lastUse) {
+    if (use.root === pass.root && use.pass !== pass.pass) {
+      lastUse.delete(text);
+      documentCache.delete(text);
+    }
+  }
+}
 const DOCUMENT_START = /^---(?=[ \t\r]|$)/m;
 
 /**
@@ -46,7 +77,7 @@ const DOCUMENT_START = /^---(?=[ \t\r]|$)/m;
  * remembered by their exact text, so a file of ten thousand objects where one changed costs one parse, not ten
  * thousand. Files using directives (`%YAML`) or explicit document ends (`...`) are parsed whole.
  */
-export function parseObjects(file: string, text: string): ParsedObjects {
+export function parseObjects(file: string, text: string, pass?: ParsePass): ParsedObjects {
   if (/^(%|\.\.\.)/m.test(text) || !DOCUMENT_START.test(text)) return parseText(file, text);
   const result: ParsedObjects = { objects: [], diagnostics: [] };
   let lineOffset = 0;
@@ -62,9 +93,13 @@ export function parseObjects(file: string, text: string): ParsedObjects {
         lineOffset: 0,
         result: { objects: exact(fresh.objects), diagnostics: exact(fresh.diagnostics) },
       };
-      if (documentCache.size >= DOCUMENT_CACHE_LIMIT) documentCache.clear();
+      if (documentCache.size >= DOCUMENT_CACHE_LIMIT) {
+        documentCache.clear();
+        lastUse.clear();
+      }
       documentCache.set(own, cached);
     }
+    if (pass) lastUse.set(chunk, pass);
     if (cached.file !== file || cached.lineOffset !== lineOffset) {
       cached = moved(cached, file, lineOffset);
       documentCache.set(chunk, cached);
