@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { startGateway } from '../test/helpers/gateway.ts';
 import { echoUpstream, nginxInstalled, startNginx } from '../test/helpers/nginx.ts';
 import { compareRequests, REQUEST_SEEDS } from '../test/helpers/request-fuzz.ts';
-import { disagreement, generate, prng, run } from '../test/helpers/response-fuzz.ts';
+import { compareCase, generate, prng } from '../test/helpers/response-fuzz.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,10 +29,9 @@ async function worker(): Promise<void> {
   while (Date.now() < until) {
     const seed = next++;
     const c = generate(seed);
-    const [native, undici] = await Promise.all([run('native', c), run('undici', c)]);
+    const { native, undici, problems: d } = await compareCase(c);
     cases++;
     if (!native.ok) failed++;
-    const d = disagreement(native, undici, c);
     if (d.length > 0) {
       disagreements++;
       console.log(`DISAGREE seed ${seed} (mutations ${c.mutated || 'none'}): ${d.join('; ')}`);

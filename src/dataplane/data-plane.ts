@@ -233,6 +233,16 @@ export class DataPlane {
       }
       this.#lastValidHost = hostHeader;
     }
+    // Only `chunked` frames a request body here (Node's parser also takes `gzip, chunked`, whose body nothing could
+    // read): another coding is 501, several Transfer-Encoding fields 400 — nginx's answers.
+    const te = req.headers['transfer-encoding'];
+    if (te !== undefined && te !== 'chunked' && te.toLowerCase() !== 'chunked') {
+      res.shouldKeepAlive = false;
+      if (countHeader(req.rawHeaders, 'transfer-encoding') > 1)
+        fail('malformedRequest', 'the request has more than one Transfer-Encoding field');
+      else fail('notImplemented', `the transfer coding ${JSON.stringify(te)} is not supported; send chunked`);
+      return;
+    }
     const authority = targetAuthority ?? hostHeader ?? (req.headers[':authority'] as string | undefined);
     const host = hostOf(authority);
     const secure = (req.socket as { encrypted?: boolean }).encrypted === true;

@@ -115,6 +115,12 @@ export const ERRORS = {
     'Internal gateway error',
     'An unexpected error inside the gateway. It is logged with the request id; please report it.',
   ),
+  notImplemented: entry(
+    'MG-501-NOT-IMPLEMENTED',
+    501,
+    'Not implemented',
+    'The request uses a transfer coding other than `chunked` (RFC 9112 §6.1): the gateway cannot read its body.',
+  ),
   upstreamConnectFailure: entry(
     'MG-502-UPSTREAM-CONNECT',
     502,

@@ -133,8 +133,9 @@ export async function compareRequests(
     // A head that never ends is answered when the head timeout expires (nginx may answer a bad line before that).
     const headEnds = /\r?\n\r?\n/.test(bytes);
     if (ours.status === 0 && theirs.status !== 0 && headEnds) result.problems.push(`no answer: ${show(bytes)}`);
-    // Node drops tabs around a field value (RFC 9110 optional whitespace), nginx keeps them and refuses the Host.
-    const tabbedHost = /\r\nHost:[^\r\n]*\t/i.test(bytes);
+    // Node drops tabs around a field value (RFC 9110 optional whitespace); nginx keeps them, and refuses a Host or a
+    // Content-Length with one (the table has both rows).
+    const tabbedHost = /\r\n(?:Host|Content-Length):[^\r\n]*\t/i.test(bytes);
     if (
       ours.path !== undefined &&
       theirs.path === undefined &&
