@@ -333,3 +333,25 @@ describe('refusing breaking changes without a new version', () => {
     await eventually(async () => (await compatible())?.status === 'True');
   });
 });
+
+describe('the revision store lets go of what is not served', () => {
+  const doc = (title: string) => ({ openapi: '3.1.0', info: { title, version: '1' }, paths: { '/x': { get: {} } } });
+  const observation = (document: Record<string, unknown>) => ({
+    api: 'ModelAPI/default/a',
+    version: 'v1',
+    document,
+    source: { kind: 'inline' } as never,
+  });
+
+  it('releases the document of a removed version, keeps its revisions, and counts on when it comes back', async () => {
+    const { RevisionStore } = await import('../src/changes/revisions.ts');
+    const store = new RevisionStore(undefined);
+    assert.equal(store.observe(observation(doc('one')))?.revision, 1);
+    assert.ok(store.latestEntry('ModelAPI/default/a', 'v1'), 'kept while served');
+    store.releaseDocuments(() => false);
+    assert.equal(store.latestEntry('ModelAPI/default/a', 'v1'), undefined, 'the document is gone');
+    assert.equal(store.history('ModelAPI/default/a').length, 1, 'the revision stays');
+    assert.equal(store.observe(observation(doc('one'))), undefined, 'the same content again is no revision');
+    assert.equal(store.observe(observation(doc('two')))?.revision, 2, 'a change is the next revision');
+  });
+});

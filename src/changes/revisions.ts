@@ -36,8 +36,11 @@ export interface Revision {
 /** The stored history of one version. */
 export interface VersionHistory {
   revisions: Revision[];
-  /** The latest document, for the next comparison. */
-  document: Json;
+  /**
+   * The latest document, for the next comparison; released while the version is not served (a removed API would
+   * otherwise keep its whole document in memory), unless its API refuses breaking changes (kept to check them).
+   */
+  document?: Json;
   /** What the latest document was rendered from, when the caller keeps it (to hold a breaking change back). */
   origin?: unknown;
 }
@@ -100,14 +103,19 @@ export class RevisionStore {
       return undefined;
     }
     const changes =
-      history && latest
+      history?.document && latest
         ? diffDocuments(history.document, o.document, {
             now,
             normalized: true,
             ...(o.pathKey ? { oldPath: o.pathKey, newPath: o.pathKey } : {}),
           })
         : [];
-    if (history && latest && changes.length === 0 && canonicalJson(history.document) === canonicalJson(o.document)) {
+    if (
+      history?.document &&
+      latest &&
+      changes.length === 0 &&
+      canonicalJson(history.document) === canonicalJson(o.document)
+    ) {
       // The same content serialised otherwise (keys in another order, or a hash recorded by an older modelgate):
       // not a revision. The latest one takes this hash, so the next reload compares by hash again.
       history.revisions[history.revisions.length - 1] = { ...latest, hash };
@@ -153,13 +161,25 @@ export class RevisionStore {
     );
   }
 
-  /** The latest revision of a version with its document and origin. */
+  /** The latest revision of a version with its document and origin (while the document is kept). */
   latestEntry(api: string, version: string): { revision: Revision; document: Json; origin?: unknown } | undefined {
     const h = this.#histories.get(`${api}\0${version}`);
     const revision = h?.revisions.at(-1);
-    return h && revision
+    return h?.document && revision
       ? { revision, document: h.document, ...(h.origin !== undefined ? { origin: h.origin } : {}) }
       : undefined;
+  }
+
+  /**
+   * Releases the documents of versions that are not served any more (`served` says which are); their revisions stay
+   * (the changelog), and a version that comes back is compared by hash alone for its first new document.
+   */
+  releaseDocuments(served: (api: string, version: string) => boolean): void {
+    for (const h of this.#histories.values()) {
+      const last = h.revisions.at(-1);
+      if (!h.document || !last || h.origin !== undefined || served(last.api, last.version)) continue;
+      delete h.document;
+    }
   }
 
   /** The latest revision of a version. */

@@ -182,14 +182,14 @@ export class DocsSite {
     });
   }
 
-  /** Merges and serialises a document in the worker; only the hand-over (its parts as JSON) costs this thread. */
+  /** Merges and serialises a document in the worker; only the hand-over (a structured clone of its parts) costs this thread. */
   async #renderInWorker(
     processor: DocumentProcessor,
     path: string,
     input: PublishInput,
     format: 'json' | 'yaml',
   ): Promise<Rendered | { error: string }> {
-    const outcome = await processor.run({ op: 'publish', input: JSON.stringify(input), format });
+    const outcome = await processor.run({ op: 'publish', input, format });
     this.#rendering.delete(path);
     if (!outcome.ok) return { error: outcome.error };
     const body = Buffer.from(outcome.body as string);

@@ -68,7 +68,9 @@ export class DocumentProcessor {
       this.#finish({ ok: false, error: `processing the document took longer than ${this.#timeoutMs / 1000} s` });
       this.#replace();
     }, this.#timeoutMs);
-    worker.postMessage({ id: next.id, job: next.job });
+    // A fetched body's memory moves to the worker instead of being copied (the caller does not use it afterwards).
+    const transfer = next.job.op === 'fetched' ? [next.job.bytes.buffer as ArrayBuffer] : [];
+    worker.postMessage({ id: next.id, job: next.job }, transfer);
   }
 
   #ensureWorker(): Worker {

@@ -17,12 +17,16 @@ export type DocumentJob =
   | {
       readonly op: 'fetched';
       readonly kind: 'openapi' | 'v2-metadata' | 'openai-models';
-      readonly text: string;
+      /** The body as received (its memory is moved to the worker, not copied). */
+      readonly bytes: Uint8Array;
       readonly contentType: string;
     }
   | { readonly op: 'convert'; readonly document: Record<string, unknown> }
-  /** Merges a published document and renders it as text; `input` is a PublishInput as JSON. */
-  | { readonly op: 'publish'; readonly input: string; readonly format: 'json' | 'yaml' };
+  /**
+   * Merges a published document and renders it as text. The input is posted as it is: the structured clone keeps
+   * shared subtrees shared (the parts of one API share their components), where JSON would write them out each time.
+   */
+  | { readonly op: 'publish'; readonly input: PublishInput; readonly format: 'json' | 'yaml' };
 
 /** A job's outcome. */
 export type DocumentOutcome =
@@ -40,7 +44,7 @@ export type DocumentOutcome =
 
 export async function processDocument(job: DocumentJob): Promise<DocumentOutcome> {
   if (job.op === 'publish') {
-    const document = publish(JSON.parse(job.input) as PublishInput);
+    const document = publish(job.input);
     const text = job.format === 'json' ? JSON.stringify(document) : toYaml(document, { aliasDuplicateObjects: false });
     return { ok: true, body: text };
   }
@@ -48,14 +52,15 @@ export async function processDocument(job: DocumentJob): Promise<DocumentOutcome
     const converted = await convertSwagger2(job.document);
     return { ok: true, body: converted };
   }
-  if (/^\s*</.test(job.text))
+  const text = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength).toString('utf8');
+  if (/^\s*</.test(text))
     return {
       ok: false,
       error: `not ${job.kind === 'openapi' ? 'an OpenAPI document' : 'a metadata answer'} but an HTML or XML page`,
     };
   let body: unknown;
   try {
-    body = parseBody(job.text, job.contentType);
+    body = parseBody(text, job.contentType);
   } catch (err) {
     return { ok: false, error: `not JSON or YAML (${firstLine((err as Error).message)})` };
   }

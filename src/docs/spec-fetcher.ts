@@ -285,12 +285,19 @@ export class SpecFetcher {
         }
         chunks.push(chunk as Buffer);
       }
-      const raw = Buffer.concat(chunks);
-      // Parsing, checking and normalising happen in the document worker: the serving thread only waits.
+      // One buffer of its own (never a slice of a pooled one), hashed here, then moved to the document worker, which
+      // parses, checks and normalises it: the serving thread only waits.
+      const raw = new Uint8Array(size);
+      let at = 0;
+      for (const c of chunks) {
+        raw.set(c, at);
+        at += c.length;
+      }
+      const digest = sha256(raw);
       const outcome = await this.#processor.run({
         op: 'fetched',
         kind: task.kind,
-        text: raw.toString('utf8'),
+        bytes: raw,
         contentType: String(res.headers['content-type'] ?? ''),
       });
       if (!outcome.ok) return { error: `${location}: ${outcome.error}` };
@@ -299,7 +306,7 @@ export class SpecFetcher {
         document: {
           body: outcome.body,
           ...(outcome.originalVersion ? { originalVersion: outcome.originalVersion } : {}),
-          sha256: sha256(raw),
+          sha256: digest,
           ...(typeof etag === 'string' ? { etag } : {}),
           fetchedAt: new Date().toISOString(),
           location,

@@ -466,6 +466,9 @@ export class FileGateway {
           : condition('Compatible', 'True', 'Compatible', 'no breaking change in the latest revisions');
       if (this.#setRuntimeCondition(api.ref, next)) changed = true;
     }
+    // Documents of versions no longer served go (their revisions stay): a removed API gives its memory back.
+    const served = new Set(snapshot.docs.apis.flatMap((a) => a.versions.map((v) => `${a.ref}\0${v.name}`)));
+    this.revisions.releaseDocuments((api, version) => served.has(`${api}\0${version}`));
     if (changed) this.#publishStatuses();
   }
 
