@@ -164,25 +164,26 @@ describe('client requests: uploads that stall, Host, CONNECT, HTTP/0.9, pipelini
 
   for (const api of ['timed', 'validated', 'streamed']) {
     it(`an upload that stalls is cut by the route timeout, counted from its first byte (${api})`, async () => {
-      const { text, ms } = await rawExchange(
+      const { text } = await rawExchange(
         portOf(gw),
         `POST /models/${api}/x HTTP/1.1\r\nhost: a\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n0123456789`,
         3000,
       );
       assert.equal(status(text), 408, text);
       assert.match(text, /MG-408-REQUEST-TIMEOUT/);
-      assert.ok(ms < 1400, `answered after ${ms} ms, before the listener's own 1.5 s body timeout`);
+      // The route's deadline answered, not the listener's own (longer) body timeout.
+      assert.match(text, /within the route timeout/);
     });
   }
 
   it('without a route timeout, the listener cuts a body that stays silent (requestBodyTimeout)', async () => {
-    const { text, ms } = await rawExchange(
+    const { text } = await rawExchange(
       portOf(gw),
       'POST /models/untimed/x HTTP/1.1\r\nhost: a\r\ncontent-length: 1000\r\n\r\n0123456789',
       3000,
     );
     assert.equal(status(text), 408, text);
-    assert.ok(ms >= 1400 && ms < 4000, `answered after ${ms} ms`);
+    assert.match(text, /the request body stalled/);
   });
 
   const bad: [string, string][] = [
@@ -195,10 +196,10 @@ describe('client requests: uploads that stall, Host, CONNECT, HTTP/0.9, pipelini
   for (const [what, bytes] of bad) {
     it(`${what} is answered 400 problem+json at once`, async () => {
       const seen = up.seen.length;
-      const { text, ms } = await rawExchange(portOf(gw), bytes, 1000);
+      // At once: the reader gives up after a second of silence, far below any timeout of the gateway's.
+      const { text } = await rawExchange(portOf(gw), bytes, 1000);
       assert.equal(status(text), 400, text);
       assert.match(text, /application\/problem\+json/);
-      assert.ok(ms < 900, `answered after ${ms} ms`);
       assert.equal(up.seen.length, seen, 'nothing reached the model');
     });
   }

@@ -52,6 +52,20 @@ export function deref(doc: Json, schema: unknown): { schema: Json; ref?: string 
 }
 
 /** Compares the schema `oldSchema` of the old document with `newSchema` of the new one at `pointer`. */
+/**
+ * Whether two schemas are equal. Called at every level of the walk, so the cheap answers come first: the same object,
+ * or the same JSON (documents from one generator keep their key order) — canonical (key-sorted) JSON, several times
+ * dearer, only when those differ. With a 10 MB document this took the revision diff from seconds to a fraction.
+ */
+function sameSchema(o: unknown, n: unknown): boolean {
+  if (o === n) return true;
+  const a = JSON.stringify(o);
+  const b = JSON.stringify(n);
+  if (a === b) return true;
+  // Different lengths cannot be the same content in another key order.
+  return a.length === b.length && canonicalJson(o) === canonicalJson(n);
+}
+
 export function diffSchemas(ctx: SchemaDiffContext, oldSchema: unknown, newSchema: unknown, pointer: string): void {
   const a = deref(ctx.oldDoc, oldSchema);
   const b = deref(ctx.newDoc, newSchema);
@@ -62,7 +76,7 @@ export function diffSchemas(ctx: SchemaDiffContext, oldSchema: unknown, newSchem
   }
   const o = a.schema;
   const n = b.schema;
-  if (canonicalJson(o) === canonicalJson(n)) return;
+  if (sameSchema(o, n)) return;
 
   const oldTensors = tensorsOf(ctx.oldDoc, o);
   const newTensors = tensorsOf(ctx.newDoc, n);

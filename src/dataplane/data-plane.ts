@@ -236,6 +236,12 @@ export class DataPlane {
     // Only `chunked` frames a request body here (Node's parser also takes `gzip, chunked`, whose body nothing could
     // read): another coding is 501, several Transfer-Encoding fields 400 — nginx's answers.
     const te = req.headers['transfer-encoding'];
+    if (te !== undefined && req.httpVersionMinor === 0 && req.httpVersionMajor === 1) {
+      // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing (nginx refuses it too).
+      res.shouldKeepAlive = false;
+      fail('malformedRequest', 'an HTTP/1.0 request cannot use Transfer-Encoding');
+      return;
+    }
     if (te !== undefined && te !== 'chunked' && te.toLowerCase() !== 'chunked') {
       res.shouldKeepAlive = false;
       if (countHeader(req.rawHeaders, 'transfer-encoding') > 1)

@@ -456,7 +456,12 @@ class Exchange implements UpstreamHandler {
       (kind === 'timeout' && this.#body !== null && !this.#replayable && !this.#f.req.complete)
     ) {
       // The upstream waited for a body the client did not send: the client's timeout, not the model's.
-      this.#fail('requestTimeout', 'the request body did not arrive in time');
+      this.#fail(
+        'requestTimeout',
+        this.#bodyStalled
+          ? 'the request body stalled'
+          : `the request body did not arrive within the route timeout (${this.#f.timeouts.requestMs} ms)`,
+      );
       return;
     }
     this.#f.onUpstreamError(kind);
