@@ -9,7 +9,6 @@ import { diffDocuments } from './changes/diff.ts';
 import { type ChangeFormat, formatChanges } from './changes/format.ts';
 import { loadDocument } from './changes/load-document.ts';
 import { atLeast, type ChangeLevel } from './changes/rules.ts';
-import { compileSnapshot } from './compiler/compile.ts';
 import { buildOffline } from './docs/offline-build.ts';
 import { apiDocument, mergedDocument, versionDocument } from './docs/published.ts';
 import { createLogger } from './observability/logger.ts';
