@@ -21,8 +21,8 @@ import {
   type HTTPRouteFilter,
   type Listener,
 } from '../schema/gateway-api.ts';
-import { durationMs } from '../shared/durations.ts';
-import { regexError } from '../shared/safe-regex.ts';
+import { durationMs } from '../common/durations.ts';
+import { regexError } from '../common/safe-regex.ts';
 import type {
   Cluster,
   HeaderModifier,

@@ -10,7 +10,7 @@ import { condition } from '../resources/status.ts';
 import type { Secret } from '../schema/core.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
-import { durationMs } from '../shared/durations.ts';
+import { durationMs } from '../common/durations.ts';
 import type {
   ApiKeyIdentity,
   ApiKeyProvider,

@@ -5,7 +5,7 @@
  * schema and the compiler already refuse all of this resource by resource; the gate is what makes "no configuration
  * can crash the process" hold even when they miss something, and it names the resource to blame.
  */
-import { compileSafeRegex } from '../shared/safe-regex.ts';
+import { compileSafeRegex } from '../common/safe-regex.ts';
 import type { HeaderModifier, PathRewrite, RouteFilters, RouteRule, Snapshot } from '../snapshot/types.ts';
 
 /** A resource the snapshot cannot be served with, and why. */

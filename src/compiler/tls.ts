@@ -6,7 +6,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { Secret } from '../schema/core.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
-import { durationMs } from '../shared/durations.ts';
+import { durationMs } from '../common/durations.ts';
 import type { TlsCertificate, TlsSettings } from '../snapshot/types.ts';
 
 /** What the TLS pass gives: settings (when TLS is configured) and problems for the ModelGateway's status. */

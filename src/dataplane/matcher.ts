@@ -9,7 +9,7 @@
  * then more query matches, then the older rule (the order of the snapshot).
  */
 
-import { compileSafeRegex } from '../shared/safe-regex.ts';
+import { compileSafeRegex } from '../common/safe-regex.ts';
 import type { PathMatch, RouteMatch, RouteRule, ValueMatch } from '../snapshot/types.ts';
 
 /** A successful match: the rule, which of its matches applied, and the path prefix it consumed. */

@@ -3,7 +3,7 @@
  * them with CEL; file mode and `validate` use this evaluator of the few rule shapes the schema uses, so both say the
  * same thing. A rule of another shape is an error at start-up (the schema must not hold a rule file mode ignores).
  */
-import { durationMs } from '../shared/durations.ts';
+import { durationMs } from '../common/durations.ts';
 
 /** A rule as the schema declares it. */
 export interface CelRule {
