@@ -9,6 +9,8 @@
  *  4. conditions per route parent (Accepted, ResolvedRefs) with the standard reasons, and per Gateway.
  */
 
+import { durationMs } from '../common/durations.ts';
+import { regexError } from '../common/safe-regex.ts';
 import type { RouteMatchMapping } from '../docs/rebase.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
@@ -21,8 +23,6 @@ import {
   type HTTPRouteFilter,
   type Listener,
 } from '../schema/gateway-api.ts';
-import { durationMs } from '../common/durations.ts';
-import { regexError } from '../common/safe-regex.ts';
 import type {
   Cluster,
   HeaderModifier,

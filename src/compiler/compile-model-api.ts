@@ -1,9 +1,10 @@
 /** Compiles one ModelAPI into clusters, routing rules and its status conditions. */
+
+import { durationMs } from '../common/durations.ts';
 import { canonical, exact, flat } from '../resources/compact.ts';
 import { type ConditionInput, condition } from '../resources/status.ts';
 import type { ModelAPI, ModelVersion } from '../schema/model-api.ts';
 import type { ModelGatewaySpec } from '../schema/model-gateway.ts';
-import { durationMs } from '../common/durations.ts';
 import type { ApiSummary, Cluster, RouteBackend, RouteRule, VersionDeprecation } from '../snapshot/types.ts';
 import {
   DEFAULT_MAX_BODY_BYTES,

@@ -13,6 +13,7 @@
  *  6. emit everything sorted, so equal inputs give byte-identical outputs.
  */
 
+import { durationMs } from '../common/durations.ts';
 import { buildDocs, type DocsStatus, type ServedApi } from '../docs/build-docs.ts';
 import { type Discovered, NOTHING_DISCOVERED } from '../docs/discovery.ts';
 import type { ResolvedSource } from '../docs/version-source.ts';
@@ -21,7 +22,6 @@ import { type ConditionInput, condition, type ResourceStatus } from '../resource
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
-import { durationMs } from '../common/durations.ts';
 import type { Cluster, GatewaySettings, ListenerSettings, RouteRule, Snapshot } from '../snapshot/types.ts';
 import { compileHttpRoutes, DEFAULT_CONTROLLER_NAME } from './compile-httproutes.ts';
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';

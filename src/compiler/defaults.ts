@@ -1,7 +1,8 @@
 /** Built-in policy defaults, overridable gateway-wide (ModelGateway.spec.defaults) and per ModelAPI. */
+
+import { durationMs } from '../common/durations.ts';
 import type { HealthCheck, Protocol, Retries, Timeouts } from '../schema/model-api.ts';
 import type { ModelGatewaySpec } from '../schema/model-gateway.ts';
-import { durationMs } from '../common/durations.ts';
 import type { PassiveHealthCheck, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
 import { retriesNonIdempotentByDefault } from './protocols.ts';
 

@@ -5,12 +5,12 @@
  * why in the resource's status. Pure.
  */
 import { createHash } from 'node:crypto';
+import { durationMs } from '../common/durations.ts';
 import type { ConditionInput } from '../resources/status.ts';
 import { condition } from '../resources/status.ts';
 import type { Secret } from '../schema/core.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
-import { durationMs } from '../common/durations.ts';
 import type {
   ApiKeyIdentity,
   ApiKeyProvider,

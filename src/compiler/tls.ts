@@ -4,9 +4,9 @@
  * are carried along and judged by the listener at the time it loads them: the compiler has no clock. Pure.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { durationMs } from '../common/durations.ts';
 import type { Secret } from '../schema/core.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
-import { durationMs } from '../common/durations.ts';
 import type { TlsCertificate, TlsSettings } from '../snapshot/types.ts';
 
 /** What the TLS pass gives: settings (when TLS is configured) and problems for the ModelGateway's status. */

@@ -8,9 +8,9 @@
  * be fetched is returned as tasks, what was fetched is read from `Discovered`.
  */
 import { parse as parseYaml } from 'yaml';
+import { durationMs } from '../common/durations.ts';
 import type { ConfigMap } from '../schema/core.ts';
 import type { DocsProvenance, ModelAPI, ModelVersion, Protocol } from '../schema/model-api.ts';
-import { durationMs } from '../common/durations.ts';
 import { type Discovered, type DocsTask, type FetchTask, fetchKey, sha256 } from './discovery.ts';
 import { normalizeTo31 } from './normalize-31.ts';
 import { openAIDocument, openAIModelIds } from './openai-document.ts';
