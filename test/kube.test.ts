@@ -347,10 +347,8 @@ describe('modelgate serve --kube', () => {
 });
 
 describe('KServe import', () => {
-  const KSERVE_CRD = new URL(
-    '../../shared/fixtures/upstream/kserve/crd/serving.kserve.io_inferenceservices.yaml',
-    import.meta.url,
-  ).pathname;
+  const KSERVE_CRD = new URL('./fixtures/upstream/kserve/crd/serving.kserve.io_inferenceservices.yaml', import.meta.url)
+    .pathname;
   let sim: KubeApiServer;
   let stable: TestUpstream;
   let canary: TestUpstream;
@@ -442,10 +440,8 @@ describe('KServe import', () => {
 describe('Gateway API in Kubernetes mode', () => {
   const GATEWAY_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map(
     (k) =>
-      new URL(
-        `../../shared/fixtures/upstream/gateway-api/crd-standard/gateway.networking.k8s.io_${k}.yaml`,
-        import.meta.url,
-      ).pathname,
+      new URL(`./fixtures/upstream/gateway-api/crd-standard/gateway.networking.k8s.io_${k}.yaml`, import.meta.url)
+        .pathname,
   );
   let sim: KubeApiServer;
   let up: TestUpstream;
@@ -538,10 +534,8 @@ describe('Gateway API in Kubernetes mode', () => {
 describe('Kubernetes mode: one broken route cannot take the replicas down', () => {
   const GATEWAY_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map(
     (k) =>
-      new URL(
-        `../../shared/fixtures/upstream/gateway-api/crd-standard/gateway.networking.k8s.io_${k}.yaml`,
-        import.meta.url,
-      ).pathname,
+      new URL(`./fixtures/upstream/gateway-api/crd-standard/gateway.networking.k8s.io_${k}.yaml`, import.meta.url)
+        .pathname,
   );
   let sim: KubeApiServer;
   let up: TestUpstream;

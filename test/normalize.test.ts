@@ -1,4 +1,4 @@
-/** OpenAPI 3.0 → 3.1 normalisation: small before/after pairs, then the real upstream documents in ../shared. */
+/** OpenAPI 3.0 → 3.1 normalisation: small before/after pairs, then the real upstream documents (test/fixtures/upstream). */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -81,7 +81,7 @@ describe('normalizeTo31 pairs', () => {
 });
 
 describe('real upstream documents become valid OpenAPI 3.1', () => {
-  const fixtures = new URL('../../shared/fixtures/upstream/', import.meta.url);
+  const fixtures = new URL('./fixtures/upstream/', import.meta.url);
   const files = [
     'text-generation-inference/openapi.json',
     'torchserve/inference_open_api.json',

@@ -1,6 +1,6 @@
 /**
  * The synthesized OpenAI-compatible document: its schemas agree with the public OpenAI specification (the copy in
- * ../shared/fixtures, property by property and required list by required list), `model` is the enum of served ids,
+ * test/fixtures/upstream, property by property and required list by required list), `model` is the enum of served ids,
  * streaming is documented, the document is valid 3.1, and real answers of the example chat server (JSON and every SSE
  * chunk) validate against it.
  */
@@ -17,7 +17,7 @@ import { call } from './helpers/gateway.ts';
 
 type Schema = { type?: string | string[]; required?: string[]; properties?: Record<string, Schema> };
 const fixture = parse(
-  readFileSync(new URL('../../shared/fixtures/upstream/kserve/openai-openapi-2.0.0.yaml', import.meta.url), 'utf8'),
+  readFileSync(new URL('./fixtures/upstream/kserve/openai-openapi-2.0.0.yaml', import.meta.url), 'utf8'),
 ) as { components: { schemas: Record<string, Schema> } };
 
 /** Ours → the OpenAI specification's name. */

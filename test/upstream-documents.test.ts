@@ -1,5 +1,5 @@
 /**
- * The real documents model servers publish (../shared/fixtures/upstream: TGI, TorchServe, MLServer, the Open Inference
+ * The real documents model servers publish (test/fixtures/upstream: TGI, TorchServe, MLServer, the Open Inference
  * Protocol and KServe files) go through the whole docs pass — normalise, rebase on the gateway paths, merge — and
  * every published document passes a real OpenAPI 3.1 validator.
  */
@@ -13,7 +13,7 @@ import { apiDocument, mergedDocument } from '../src/docs/published.ts';
 import { EMPTY_RESOURCES } from '../src/resources/types.ts';
 import type { ModelAPI } from '../src/schema/model-api.ts';
 
-const fixtures = new URL('../../shared/fixtures/upstream/', import.meta.url);
+const fixtures = new URL('./fixtures/upstream/', import.meta.url);
 const load = (file: string) => {
   const text = readFileSync(new URL(file, fixtures), 'utf8');
   return (file.endsWith('.json') ? JSON.parse(text) : parse(text)) as Record<string, unknown>;

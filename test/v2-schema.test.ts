@@ -1,4 +1,4 @@
-/** V2 metadata → exact JSON Schema (PROTOCOLS.md recipe), checked by a real JSON Schema 2020-12 validator. */
+/** V2 metadata → exact JSON Schema (docs/protocols.md recipe), checked by a real JSON Schema 2020-12 validator. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';

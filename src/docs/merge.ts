@@ -1,6 +1,6 @@
 /**
  * Merges the documents of many model API versions (already in public paths, OpenAPI 3.1) into one published document,
- * following the rules of kube-apiserver's OpenAPI aggregation (PROTOCOLS.md):
+ * following the rules of kube-apiserver's OpenAPI aggregation (docs/protocols.md):
  *
  *  1. each part's upstream extensions, servers and security are removed;
  *  2. its components are namespaced by a stable rule — `<api>.<version>.<Name>`, with the namespace in front when two

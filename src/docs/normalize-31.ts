@@ -1,5 +1,5 @@
 /**
- * Normalises an OpenAPI 3.0 document to 3.1 (and repairs what real model servers publish), per PROTOCOLS.md:
+ * Normalises an OpenAPI 3.0 document to 3.1 (and repairs what real model servers publish), per docs/protocols.md:
  * `nullable` → type arrays, boolean `exclusiveMinimum/Maximum` → numeric, `example` → `examples` in schemas,
  * `format: binary|base64` → `contentMediaType`/`contentEncoding`, Pydantic `$defs` and `definitions` hoisted into
  * `components/schemas`, invalid `type: bytes` and the non-standard `components/enums` (MLServer) repaired, duplicate

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document of an OpenAI-compatible LLM server (vLLM, TGI, llama.cpp, Ollama …) in the gateway's public
  * paths: chat completions, completions, embeddings and the model list. Used when the upstream publishes no document of
  * its own. The schemas are modelgate's own, written to agree with the public OpenAI specification (a test checks every
- * property and required list against the copy in ../shared/fixtures); with the ids from `GET /v1/models`, `model`
+ * property and required list against the copy in test/fixtures/upstream); with the ids from `GET /v1/models`, `model`
  * becomes an enum of what the server really serves. Streaming (`stream: true`) answers `text/event-stream`; the
  * per-event schema is given in `x-sse-event-schema` (OpenAPI 3.1 cannot say "a stream of these"; 3.2's `itemSchema`
  * can). Pure.

@@ -1,6 +1,6 @@
 /**
  * KServe V1 (`{"instances": [...]}` → `{"predictions": [...]}`) request and response schemas. When the same server
- * also speaks V2 and its metadata has a single input, `instances` is typed from it (PROTOCOLS.md): a `[-1, F]` FP32
+ * also speaks V2 and its metadata has a single input, `instances` is typed from it (docs/protocols.md): a `[-1, F]` FP32
  * input becomes an array of arrays of F numbers. Otherwise the generic V1 schemas, marked `x-schema-source: generic`.
  */
 import { elementSchema, type V2ModelMetadata } from './v2-schema.ts';

@@ -1,6 +1,6 @@
 /**
  * Exact JSON Schemas (2020-12, as OpenAPI 3.1 uses) for one Open Inference Protocol (V2) model, synthesized from its
- * metadata (`GET /v2/models/{m}`), following the recipe in PROTOCOLS.md. Pure: metadata in, schemas out.
+ * metadata (`GET /v2/models/{m}`), following the recipe in docs/protocols.md. Pure: metadata in, schemas out.
  *
  * What JSON Schema cannot say — that the flat data length equals the product of dynamic dimensions, or that input
  * names are unique — is left to run-time validation.
