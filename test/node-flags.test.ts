@@ -18,13 +18,16 @@ describe('node flags of the gateway process', () => {
       ['package.json scripts.modelgate', pkg.scripts.modelgate!],
       ['src/cli.ts shebang', read('src/cli.ts').split('\n')[0]!],
       ['Dockerfile ENTRYPOINT', read('Dockerfile').match(/^ENTRYPOINT .*$/m)![0]],
-      ['scripts/conformance.sh', read('scripts/conformance.sh').match(/--gateway-cmd .*$/m)![0]],
     ];
     for (const [where, line] of launchers)
       for (const flag of NODE_FLAGS) assert.ok(line.includes(flag), `${where} lacks ${flag}: ${line}`);
     // … and every one but the shebang (which the build keeps at the top of dist/cli.js) starts the build.
     for (const [where, line] of launchers.filter(([w]) => !w.includes('shebang')))
       assert.ok(line.includes('dist/cli.js'), `${where} does not start the build: ${line}`);
+    // The conformance runner takes the flags from the module itself, in front of the built executable.
+    const runner = read('scripts/conformance/run.ts');
+    assert.match(runner, /import \{ NODE_FLAGS \} from '\.\.\/\.\.\/src\/runtime\/node-flags\.ts'/);
+    assert.match(runner, /spawn\(\s*process\.execPath,\s*\[\s*\.\.\.NODE_FLAGS,\s*ensureBuilt\(\)/);
   });
 
   it('bound the young generation (V8 reads them at start only)', () => {
