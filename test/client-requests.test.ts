@@ -11,15 +11,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { REQUEST_TABLE as TABLE } from './fixtures/nginx/client-requests.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { echoUpstream, firstAnswer, nginxInstalled, type RunningNginx, startNginx } from './helpers/nginx.ts';
+import { echoUpstream, firstAnswer, type RunningNginx, startNginx } from './helpers/nginx.ts';
 import { compareRequests, REQUEST_SEEDS } from './helpers/request-fuzz.ts';
 import { prng } from './helpers/response-fuzz.ts';
+import { requireSystemPackages } from './helpers/system-packages.ts';
+
+requireSystemPackages('nginx-light');
 
 describe('client requests: the gateway next to nginx', () => {
   let upstream: Awaited<ReturnType<typeof echoUpstream>>;
   let gw: TestGateway;
   let gwPort: number;
-  let nginx: RunningNginx | undefined;
+  let nginx: RunningNginx;
   before(async () => {
     upstream = await echoUpstream();
     gw = await startGateway({
@@ -35,11 +38,11 @@ spec:
 `,
     });
     gwPort = Number(new URL(gw.url).port);
-    if (nginxInstalled()) nginx = await startNginx(upstream.port);
+    nginx = await startNginx(upstream.port);
   });
   after(async () => {
     await gw.stop();
-    await nginx?.stop();
+    await nginx.stop();
     await upstream.close();
   });
 
@@ -52,16 +55,11 @@ spec:
         ? { status: c.modelgate.status, ...(c.modelgate.path ? { path: c.modelgate.path } : {}) }
         : c.nginx;
       assert.deepEqual(await firstAnswer(gwPort, c.bytes), want, 'modelgate');
-      if (!nginx) t.diagnostic('nginx is not installed: the recorded nginx column was not re-checked');
-      else assert.deepEqual(await firstAnswer(nginx.port, c.bytes), c.nginx, 'nginx (the recorded column)');
+      assert.deepEqual(await firstAnswer(nginx.port, c.bytes), c.nginx, 'nginx (the recorded column)');
     });
   }
 
   it('differential fuzzing (fixed seed): never forwards what nginx refuses, or to another path; always answers', async (t) => {
-    if (!nginx) {
-      t.skip('nginx is not installed');
-      return;
-    }
     const { problems, outcomes, stricter } = await compareRequests(prng(1202), REQUEST_SEEDS, 200, gwPort, nginx.port);
     for (const s of stricter) t.diagnostic(`stricter than nginx: ${s}`);
     t.diagnostic(JSON.stringify(outcomes));

@@ -14,11 +14,15 @@ import { startServer } from '../examples/servers/http-util.ts';
 import { irisHandler } from '../examples/servers/iris-v2-server.ts';
 import { sentimentHandler } from '../examples/servers/sentiment-rest-server.ts';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { requireSystemPackages } from './helpers/system-packages.ts';
 import { unusedPort } from './helpers/upstream.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-describe('docs portal in Chromium', { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}` }, () => {
+// CHROMIUM_PATH names another browser binary; otherwise Debian's chromium package is required.
+if (!process.env.CHROMIUM_PATH) requireSystemPackages('chromium', 'fonts-liberation');
+
+describe('docs portal in Chromium', () => {
   let gw: TestGateway;
   let browser: Browser;
   const servers: { server: import('node:http').Server; port: number }[] = [];

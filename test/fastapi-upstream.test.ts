@@ -14,19 +14,16 @@ import { promisify } from 'node:util';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { requireSystemPackages } from './helpers/system-packages.ts';
 import { unusedPort } from './helpers/upstream.ts';
 
 const PYTHON = '/usr/bin/python3';
 const root = new URL('..', import.meta.url).pathname;
 const run = promisify(execFile);
 
-function hasFastAPI(): boolean {
-  return existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import fastapi, uvicorn, sklearn']).status === 0;
-}
+requireSystemPackages('python3-fastapi', 'python3-uvicorn', 'python3-sklearn');
 
-describe('FastAPI + scikit-learn upstream', {
-  skip: hasFastAPI() ? false : 'python3-fastapi/uvicorn/sklearn missing',
-}, () => {
+describe('FastAPI + scikit-learn upstream', () => {
   let server: ChildProcess;
   let gw: TestGateway;
   let port: number;

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { hasRedis, startRedis, type TestRedis } from './helpers/redis.ts';
+import { startRedis, type TestRedis } from './helpers/redis.ts';
+import { requireSystemPackages } from './helpers/system-packages.ts';
 import { startUpstream, type TestUpstream, unusedPort } from './helpers/upstream.ts';
 
 const files = (redisUrl: string, upstream: string, failureMode = 'open') => ({
@@ -19,7 +20,9 @@ const files = (redisUrl: string, upstream: string, failureMode = 'open') => ({
   ),
 });
 
-describe('global rate limit through Redis', { skip: hasRedis() ? false : 'redis-server is not installed' }, () => {
+requireSystemPackages('redis-server');
+
+describe('global rate limit through Redis', () => {
   let redis: TestRedis;
   let up: TestUpstream;
   let a: TestGateway;

@@ -12,7 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { normalizePath, PathError } from '../src/dataplane/request-path.ts';
 import { PATH_TABLE as TABLE } from './fixtures/nginx/request-paths.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { echoUpstream, firstAnswer, nginxInstalled, type RunningNginx, startNginx } from './helpers/nginx.ts';
+import { echoUpstream, firstAnswer, type RunningNginx, startNginx } from './helpers/nginx.ts';
+import { requireSystemPackages } from './helpers/system-packages.ts';
+
+requireSystemPackages('nginx-light');
 
 describe('request paths: the normalisation table', () => {
   const table: [
@@ -66,7 +69,7 @@ describe('request paths: the normalisation table', () => {
 describe('request paths: the gateway next to nginx', () => {
   let upstream: Awaited<ReturnType<typeof echoUpstream>>;
   let gw: TestGateway;
-  let nginx: RunningNginx | undefined;
+  let nginx: RunningNginx;
   before(async () => {
     upstream = await echoUpstream();
     gw = await startGateway({
@@ -81,11 +84,11 @@ spec:
       backend: {url: "http://127.0.0.1:${upstream.port}/public"}
 `,
     });
-    if (nginxInstalled()) nginx = await startNginx(upstream.port);
+    nginx = await startNginx(upstream.port);
   });
   after(async () => {
     await gw.stop();
-    await nginx?.stop();
+    await nginx.stop();
     await upstream.close();
   });
 
@@ -96,8 +99,7 @@ spec:
         ? { status: c.modelgate.status, ...(c.modelgate.path ? { path: c.modelgate.path } : {}) }
         : c.nginx;
       assert.deepEqual(await firstAnswer(Number(new URL(gw.url).port), request), want, 'modelgate');
-      if (!nginx) t.diagnostic(`${'nginx'} is not installed: the recorded nginx column was not re-checked`);
-      else assert.deepEqual(await firstAnswer(nginx.port, request), c.nginx, 'nginx (the recorded column)');
+      assert.deepEqual(await firstAnswer(nginx.port, request), c.nginx, 'nginx (the recorded column)');
     });
   }
 });

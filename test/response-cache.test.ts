@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { call, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { hasRedis, startRedis, type TestRedis } from './helpers/redis.ts';
+import { startRedis, type TestRedis } from './helpers/redis.ts';
+import { requireSystemPackages } from './helpers/system-packages.ts';
 import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
 
 const json = { 'content-type': 'application/json' };
@@ -116,7 +117,9 @@ describe('response cache in memory', () => {
   });
 });
 
-describe('response cache in Redis', { skip: hasRedis() ? false : 'redis-server is not installed' }, () => {
+requireSystemPackages('redis-server');
+
+describe('response cache in Redis', () => {
   let redis: TestRedis;
   let up: TestUpstream;
   let a: TestGateway;

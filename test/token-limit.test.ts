@@ -10,7 +10,8 @@ import { chatHandler } from '../examples/servers/chat-openai-server.ts';
 import { startServer } from '../examples/servers/http-util.ts';
 import { requestUsage, usageTap } from '../src/dataplane/token-usage.ts';
 import { call, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { hasRedis, startRedis, type TestRedis } from './helpers/redis.ts';
+import { startRedis, type TestRedis } from './helpers/redis.ts';
+import { requireSystemPackages } from './helpers/system-packages.ts';
 
 const json = { 'content-type': 'application/json' };
 
@@ -130,7 +131,9 @@ describe('usage in a stream cut at any byte', () => {
   });
 });
 
-describe('a token budget shared through Redis', { skip: hasRedis() ? false : 'redis-server is not installed' }, () => {
+requireSystemPackages('redis-server');
+
+describe('a token budget shared through Redis', () => {
   let redis: TestRedis;
   let chat: { server: import('node:http').Server; port: number };
   let a: TestGateway;

@@ -1,5 +1,5 @@
 /** A real Redis (Debian `redis-server`) on 127.0.0.1, started for a test and stopped by its pid. */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { unusedPort } from './upstream.ts';
@@ -51,9 +51,4 @@ export async function startRedis(): Promise<TestRedis> {
     },
     restart: launch,
   };
-}
-
-/** Whether redis-server can run here. */
-export function hasRedis(): boolean {
-  return REDIS_SERVER !== undefined && spawnSync(REDIS_SERVER, ['--version']).status === 0;
 }
