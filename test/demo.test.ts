@@ -1,6 +1,7 @@
 /**
- * `npm start` as a newcomer runs it: the demo answers a V2 prediction and a streamed chat completion through
- * http://127.0.0.1:8080 within 15 seconds, and Ctrl-C stops everything.
+ * `npm start` as a newcomer runs it: the demo answers a V2 prediction and a streamed chat completion within 15
+ * seconds, and Ctrl-C stops everything. Run on free ports (`--port 0 --admin-port 0 --model-ports 0`), read back from
+ * the banner, so two checkouts can test side by side.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,16 +12,29 @@ const start = new URL('../examples/demo/start.ts', import.meta.url).pathname;
 
 describe('demo (npm start)', () => {
   it('serves a V2 prediction, a streamed chat completion and a REST prediction, then stops on Ctrl-C', async () => {
-    const proc = spawn(process.execPath, [start], {
+    const proc = spawn(process.execPath, [start, '--port', '0', '--admin-port', '0', '--model-ports', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MODELGATE_LOG_LEVEL: 'warn' },
     });
     const started = Date.now();
+    let banner = '';
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (d: string) => {
+      banner += d;
+    });
     try {
+      while (!/admin: http:\/\/127\.0\.0\.1:\d+/.test(banner) && Date.now() - started < 15_000)
+        await new Promise((r) => setTimeout(r, 20));
+      const gateway = banner.match(/gateway: +(http:\/\/127\.0\.0\.1:(\d+))/);
+      const admin = banner.match(/admin: http:\/\/127\.0\.0\.1:(\d+)/);
+      const iris = banner.match(/iris \(V2\) :(\d+)/);
+      assert.ok(gateway && admin && iris, banner);
+      assert.ok(![gateway[2], admin[1], iris[1]].some((p) => ['8080', '9901', '9101'].includes(p!)), banner);
+      const base = gateway[1]!;
       let infer: Awaited<ReturnType<typeof request>> | undefined;
       while (Date.now() - started < 15_000) {
         try {
-          infer = await request('http://127.0.0.1:8080/models/iris/infer', {
+          infer = await request(`${base}/models/iris/infer`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({
@@ -38,7 +52,7 @@ describe('demo (npm start)', () => {
       const prediction = (await infer!.body.json()) as { outputs: { name: string; data: number[] }[] };
       assert.deepEqual(prediction.outputs.find((o) => o.name === 'class')?.data, [2], 'virginica');
 
-      const chat = await request('http://127.0.0.1:8080/models/chat/v1/chat/completions', {
+      const chat = await request(`${base}/models/chat/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -54,13 +68,13 @@ describe('demo (npm start)', () => {
       assert.ok(Date.now() - started < 15_000, 'both answered within 15 s');
 
       // The REST model is protected by an API key and rate limited.
-      const anonymous = await request('http://127.0.0.1:8080/models/sentiment/predict', {
+      const anonymous = await request(`${base}/models/sentiment/predict`, {
         method: 'POST',
         body: '{"text":"I love it"}',
       });
       assert.equal(anonymous.statusCode, 401);
       await anonymous.body.dump();
-      const rest = await request('http://127.0.0.1:8080/models/sentiment/predict', {
+      const rest = await request(`${base}/models/sentiment/predict`, {
         method: 'POST',
         headers: { 'x-api-key': 'demo-key-123' },
         body: '{"text":"I love it"}',
@@ -76,23 +90,24 @@ describe('demo (npm start)', () => {
       };
       let doc: Doc | undefined;
       for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
-        doc = (await (await request('http://127.0.0.1:8080/openapi.json')).body.json()) as Doc;
+        doc = (await (await request(`${base}/openapi.json`)).body.json()) as Doc;
         if (doc.components.schemas['sentiment.v1.PredictRequest']) break; // discovery runs right after start
       }
       assert.ok(doc);
+      assert.equal((doc as { servers?: { url: string }[] }).servers?.[0]?.url, base, '"Try it out" goes to this port');
       assert.equal(doc.paths['/models/iris/infer']?.post?.['x-schema-source'], 'metadata');
       assert.equal(doc.paths['/models/chat/v1/chat/completions']?.post?.['x-schema-source'], 'metadata');
       assert.deepEqual(doc.components.schemas['chat.v1.ChatCompletionRequest']?.properties?.model?.enum, ['tiny-chat']);
       assert.ok(doc.components.schemas['sentiment.v1.PredictRequest'], 'the REST server documents itself');
-      const docsPage = await request('http://127.0.0.1:8080/docs');
+      const docsPage = await request(`${base}/docs`);
       assert.equal(docsPage.statusCode, 200);
       await docsPage.body.dump();
 
       const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
       proc.kill('SIGINT');
       assert.equal(await exited, 0);
-      await assert.rejects(fetch('http://127.0.0.1:8080/models/iris'));
-      await assert.rejects(fetch('http://127.0.0.1:9101/v2/health/ready'));
+      await assert.rejects(fetch(`${base}/models/iris`));
+      await assert.rejects(fetch(`http://127.0.0.1:${iris[1]}/v2/health/ready`));
     } finally {
       proc.kill('SIGKILL');
     }
