@@ -69,7 +69,7 @@ async function freePort(): Promise<number> {
 const gatewayPort = port(values.port ?? process.env.PORT ?? '8080', '--port') || (await freePort());
 const adminPort = port(values['admin-port'] ?? process.env.ADMIN_PORT ?? '9901', '--admin-port') || (await freePort());
 const modelPortsText = values['model-ports'] ?? process.env.MODEL_PORTS;
-const wanted = modelPortsText === undefined ? [...DEFAULT_MODEL_PORTS] : modelPortsText.split(',');
+const wanted: string[] = modelPortsText === undefined ? DEFAULT_MODEL_PORTS.map(String) : modelPortsText.split(',');
 if (wanted.length === 1) wanted.push(wanted[0]!, wanted[0]!);
 if (wanted.length !== 3) fail('--model-ports takes three ports (iris, chat, sentiment) or one for all three');
 const modelPorts = wanted.map((p) => port(String(p), '--model-ports'));
