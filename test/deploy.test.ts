@@ -1,5 +1,7 @@
 /**
- * The deploy manifests as kubectl renders them (`kubectl kustomize deploy/` and `deploy/examples/`): every built-in
+ * The deploy manifests as kustomize renders them (`deploy/`, `deploy/overlays/namespaced/`, `deploy/examples/`), by
+ * the test renderer (test/helpers/kustomize.ts, so this runs without kubectl) and, where kubectl is installed, by
+ * `kubectl kustomize` too, which must agree object for object. Every built-in
  * object is checked field by field against the Kubernetes API types (the models of @kubernetes/client-node, generated
  * from the Kubernetes OpenAPI: unknown fields and wrong types fail), every modelgate resource against the CRD's
  * schema and modelgate's own; and the properties the issue asks for (2 replicas, probes on the admin port, non-root,
@@ -13,6 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { validateResource } from '../src/schema/validate.ts';
 import { KubeApiServer } from './helpers/kube-apiserver.ts';
+import { renderKustomization } from './helpers/kustomize.ts';
 
 type Json = Record<string, unknown>;
 type Attribute = { name: string; baseName: string; type: string };
@@ -21,9 +24,29 @@ const root = new URL('..', import.meta.url).pathname;
 const hasKubectl = existsSync('/usr/bin/kubectl') || existsSync('/usr/local/bin/kubectl');
 
 function render(dir: string): Json[] {
+  return renderKustomization(`${root}${dir}`);
+}
+
+function renderWithKubectl(dir: string): Json[] {
   const text = execFileSync('kubectl', ['kustomize', dir], { cwd: root, encoding: 'utf8' });
   return parseAllDocuments(text).map((d) => d.toJSON() as Json);
 }
+
+const KUSTOMIZATIONS = ['deploy', 'deploy/overlays/namespaced', 'deploy/examples'];
+
+describe('the test renderer of kustomizations', () => {
+  it('renders what kubectl kustomize renders, object for object', (t) => {
+    if (!hasKubectl) return t.skip('kubectl is not installed: the renderer is not compared (not a Debian package)');
+    const key = (o: Json) => `${o.kind}/${(o.metadata as Json).namespace ?? ''}/${(o.metadata as Json).name}`;
+    for (const dir of KUSTOMIZATIONS) {
+      const byKey = (objects: Json[]) => new Map(objects.map((o) => [key(o), o]));
+      const ours = byKey(render(dir));
+      const reference = byKey(renderWithKubectl(dir));
+      assert.deepEqual([...ours.keys()].sort(), [...reference.keys()].sort(), dir);
+      for (const [k, o] of reference) assert.deepEqual(ours.get(k), o, `${dir}: ${k}`);
+    }
+  });
+});
 
 /** The client's model class name of an object, e.g. apps/v1 Deployment → V1Deployment. */
 function modelName(o: Json): string {
@@ -85,9 +108,10 @@ function check(value: unknown, type: string, path: string, out: string[]): void 
   }
 }
 
-describe('deploy manifests', { skip: hasKubectl ? false : 'kubectl is not installed' }, () => {
-  const base = hasKubectl ? render('deploy') : [];
-  const examples = hasKubectl ? render('deploy/examples') : [];
+describe('deploy manifests', () => {
+  const base = render('deploy');
+  const examples = render('deploy/examples');
+  const namespaced = render('deploy/overlays/namespaced');
   const of = (kind: string, name?: string) =>
     base.find((o) => o.kind === kind && (!name || (o.metadata as Json).name === name));
 
@@ -108,9 +132,28 @@ describe('deploy manifests', { skip: hasKubectl ? false : 'kubectl is not instal
     ])
       assert.ok(kinds.includes(k), `renders a ${k}`);
     const problems: string[] = [];
-    for (const o of [...base, ...examples].filter((x) => !String(x.apiVersion).startsWith('modelgate.dev/')))
+    for (const o of [...base, ...namespaced, ...examples].filter(
+      (x) => !String(x.apiVersion).startsWith('modelgate.dev/'),
+    ))
       check(o, modelName(o), `${o.kind}/${(o.metadata as Json).name}`, problems);
     assert.deepEqual(problems, []);
+  });
+
+  it('the namespaced overlay: the gateway watches its namespaces, Secrets and ConfigMaps are granted there only', () => {
+    const deployment = namespaced.find((o) => o.kind === 'Deployment') as {
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+    };
+    assert.ok(deployment.spec.template.spec.containers[0]!.args.includes('--namespaces=ml'));
+    const clusterRules = (
+      namespaced.find((o) => o.kind === 'ClusterRole' && (o.metadata as Json).name === 'modelgate') as {
+        rules: { resources: string[] }[];
+      }
+    ).rules;
+    assert.ok(!clusterRules.some((r) => r.resources.includes('secrets') || r.resources.includes('configmaps')));
+    const binding = namespaced.find(
+      (o) => o.kind === 'RoleBinding' && (o.metadata as Json).name === 'modelgate-namespace-access',
+    );
+    assert.equal((binding?.metadata as Json | undefined)?.namespace, 'ml');
   });
 
   it('catches a manifest mistake (the check is not blind)', () => {
@@ -152,12 +195,21 @@ describe('deploy manifests', { skip: hasKubectl ? false : 'kubectl is not instal
       if (r.verbs.some((v) => writes.includes(v)))
         for (const res of r.resources)
           assert.ok(
-            ['modelapis/status', 'modelgateways/status', 'events', 'configmaps'].includes(res),
+            [
+              'modelapis/status',
+              'modelgateways/status',
+              'inferenceservices/status',
+              'gatewayclasses/status',
+              'gateways/status',
+              'httproutes/status',
+              'events',
+              'configmaps',
+            ].includes(res),
             `writes ${res}`,
           );
     }
     const secrets = rules.find((r) => r.resources.includes('secrets'))!;
-    assert.deepEqual(secrets.verbs.sort(), ['get', 'list', 'watch']);
+    assert.deepEqual(secrets.verbs.sort(), ['list', 'watch']);
     const lease = (of('Role') as { rules: { resources: string[]; verbs: string[] }[] }).rules;
     assert.deepEqual(lease, [
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },

@@ -14,7 +14,7 @@ import {
   setHeaderOptions,
   Watch,
 } from '@kubernetes/client-node';
-import { KubeApiServer } from './helpers/kube-apiserver.ts';
+import { ADMIN_USER, KubeApiServer } from './helpers/kube-apiserver.ts';
 
 type Json = Record<string, unknown>;
 
@@ -35,7 +35,7 @@ describe('API-server simulator', () => {
     sim = new KubeApiServer([CRD], 100);
     await sim.start();
     kc = new KubeConfig();
-    kc.loadFromString(sim.kubeconfig());
+    kc.loadFromString(sim.kubeconfig('default', ADMIN_USER));
     custom = kc.makeApiClient(CustomObjectsApi);
   });
   after(() => sim.stop());

@@ -16,7 +16,7 @@ import { type ImportResult, importInferenceService } from '../src/kube/kserve-im
 import { KubeGateway } from '../src/kube/kube-gateway.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { call, eventually } from './helpers/gateway.ts';
-import { KubeApiServer } from './helpers/kube-apiserver.ts';
+import { ADMIN_USER, KubeApiServer } from './helpers/kube-apiserver.ts';
 import { startUpstream, type TestUpstream, unusedPort } from './helpers/upstream.ts';
 
 type Json = Record<string, unknown>;
@@ -205,7 +205,7 @@ describe('Kubernetes mode', () => {
 
   it('refuses a resource that breaks the CRD schema, and reports a broken one while serving the rest', async () => {
     const kc = new KubeConfig();
-    kc.loadFromString(sim.kubeconfig());
+    kc.loadFromString(sim.kubeconfig('ml', ADMIN_USER));
     const api = kc.makeApiClient(CustomObjectsApi);
     const invalid = modelApi('bad', 'iris', { protocol: 'telnet' });
     await assert.rejects(
@@ -314,7 +314,7 @@ describe('modelgate serve --kube', () => {
       ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, MODELGATE_LOG_LEVEL: 'warn', POD_NAME: 'cli-test' },
+        env: { ...process.env, MODELGATE_LOG_LEVEL: 'warn', POD_NAME: 'cli-test', POD_NAMESPACE: 'modelgate-system' },
       },
     );
     try {
@@ -332,7 +332,7 @@ describe('modelgate serve --kube', () => {
       );
       await eventually(
         () =>
-          (sim.get('coordination.k8s.io/v1', 'Lease', 'default', 'modelgate-leader')?.spec as Json | undefined)
+          (sim.get('coordination.k8s.io/v1', 'Lease', 'modelgate-system', 'modelgate-leader')?.spec as Json | undefined)
             ?.holderIdentity === 'cli-test-0',
         5000,
       );
@@ -438,7 +438,7 @@ describe('KServe import', () => {
 });
 
 describe('Gateway API in Kubernetes mode', () => {
-  const GATEWAY_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map(
+  const GATEWAY_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants', 'backendtlspolicies'].map(
     (k) =>
       new URL(`./fixtures/upstream/gateway-api/crd-standard/gateway.networking.k8s.io_${k}.yaml`, import.meta.url)
         .pathname,
@@ -532,7 +532,7 @@ describe('Gateway API in Kubernetes mode', () => {
 });
 
 describe('Kubernetes mode: one broken route cannot take the replicas down', () => {
-  const GATEWAY_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map(
+  const GATEWAY_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants', 'backendtlspolicies'].map(
     (k) =>
       new URL(`./fixtures/upstream/gateway-api/crd-standard/gateway.networking.k8s.io_${k}.yaml`, import.meta.url)
         .pathname,

@@ -17,7 +17,13 @@
  * - validation of custom resources against the CRDs' `openAPIV3Schema` (422 Invalid), so a CRD bug fails tests;
  * - faults: `restart()` (every connection dropped, same port), `dropWatches()`, `compact()`.
  *
- * What it does not do: authentication and authorization (every request is allowed), admission webhooks, CEL
+ * - authentication by bearer token (`kubeconfig(namespace, user)`: the gateway's ServiceAccount by default, `admin`
+ *   for system:masters; anything else is 401) and RBAC authorization (test/helpers/rbac.ts) against the Roles,
+ *   ClusterRoles and bindings rendered from deploy/ (or given), answering 403 Forbidden with the real message; every
+ *   decision is recorded (`authorizations`) so a test can tell which rules were needed. Objects put through the
+ *   methods below (`put`, `delete`) are written as an administrator would, without authorization.
+ *
+ * What it does not do: admission webhooks, CEL
  * validation rules, defaulting and pruning of unknown fields, real strategic-merge semantics (lists are replaced),
  * field ownership of server-side apply, pagination (`limit`/`continue`), protobuf, watch of a single object by name
  * in the path, and garbage collection of owned objects.
@@ -28,6 +34,15 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
+import { DEPLOY, renderKustomization } from './kustomize.ts';
+import {
+  type Decision,
+  forbiddenMessage,
+  RbacAuthorizer,
+  type RequestAttributes,
+  serviceAccountUser,
+  type UserInfo,
+} from './rbac.ts';
 
 type Json = Record<string, unknown>;
 
@@ -67,6 +82,31 @@ interface Watcher {
   readonly res: ServerResponse;
 }
 
+/** The gateway's ServiceAccount, as deploy/ creates and binds it. */
+export const GATEWAY_USER = serviceAccountUser('modelgate-system', 'modelgate');
+/** An administrator (group system:masters), for tests that act as a cluster user rather than the gateway. */
+export const ADMIN_USER: UserInfo = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
+
+const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+
+/** The RBAC objects of a kustomization (deploy/ by default, or an overlay directory). */
+export function rbacFrom(dir: string = DEPLOY): Record<string, unknown>[] {
+  return renderKustomization(dir).filter((o) => RBAC_KINDS.has(String(o.kind)));
+}
+
+/** One authorization decision, as recorded. */
+export interface Authorization {
+  readonly user: string;
+  readonly request: RequestAttributes;
+  readonly decision: Decision;
+}
+
+/** Settings of the simulator. */
+export interface KubeApiServerOptions {
+  /** Roles, ClusterRoles and bindings to enforce (default: those rendered from deploy/). */
+  readonly rbac?: readonly Record<string, unknown>[];
+}
+
 /** A running simulator. */
 export class KubeApiServer {
   readonly resources: SimulatedResource[] = [...BUILT_IN];
@@ -85,9 +125,14 @@ export class KubeApiServer {
   #uid = 0;
 
   readonly bookmarkMs: number;
+  readonly #authorizer: RbacAuthorizer;
+  readonly #users = new Map<string, UserInfo>();
+  /** Every authorization decision (denials included), in order. */
+  readonly authorizations: Authorization[] = [];
 
-  constructor(crdFiles: readonly string[], bookmarkMs = 500) {
+  constructor(crdFiles: readonly string[], bookmarkMs = 500, options: KubeApiServerOptions = {}) {
     this.bookmarkMs = bookmarkMs;
+    this.#authorizer = new RbacAuthorizer(options.rbac ?? rbacFrom());
     const ajv = new Ajv({ strict: false, allErrors: true });
     (addFormats as unknown as (a: Ajv) => void)(ajv);
     for (const k of [
@@ -140,12 +185,21 @@ export class KubeApiServer {
     return `http://127.0.0.1:${this.#port}`;
   }
 
-  /** A kubeconfig (YAML) that points the client here. */
-  kubeconfig(namespace = 'default'): string {
+  /** Requests the API server refused for lack of permission, as the 403 message said. */
+  get denied(): string[] {
+    return this.authorizations
+      .filter((a) => !a.decision.allowed)
+      .map((a) => forbiddenMessage({ name: a.user, groups: [] }, a.request));
+  }
+
+  /** A kubeconfig (YAML) that points the client here, authenticated as `user` (the gateway's ServiceAccount). */
+  kubeconfig(namespace = 'default', user: UserInfo = GATEWAY_USER): string {
+    const token = `sim-${Buffer.from(user.name).toString('base64url')}`;
+    this.#users.set(token, user);
     return `apiVersion: v1
 kind: Config
 clusters: [{name: sim, cluster: {server: "${this.url}", insecure-skip-tls-verify: true}}]
-users: [{name: sim, user: {token: simulated}}]
+users: [{name: sim, user: {token: ${token}}}]
 contexts: [{name: sim, context: {cluster: sim, user: sim, namespace: ${namespace}}}]
 current-context: sim
 `;
@@ -230,11 +284,31 @@ current-context: sim
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
     const path = url.pathname;
+    const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const user = token === undefined ? undefined : this.#users.get(token);
+    if (!user) return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+    const allowed = (request: RequestAttributes): boolean => {
+      const decision = this.#authorizer.authorize(user, request);
+      this.authorizations.push({ user: user.name, request, decision });
+      if (decision.allowed) return true;
+      const denied = status(403, 'Forbidden', forbiddenMessage(user, request));
+      if (process.env.DEBUG_RBAC) process.stderr.write(`DENIED ${denied.message}\n`);
+      if (!('path' in request))
+        denied.details = {
+          ...(request.name ? { name: request.name } : {}),
+          group: request.group,
+          kind: request.resource,
+        };
+      send(res, 403, denied);
+      return false;
+    };
+    const discovery = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (path === '/version' || path === '/api' || path === '/apis' || discovery)
+      if (!allowed({ verb: String(req.method).toLowerCase(), path })) return;
     if (path === '/version') return send(res, 200, { major: '1', minor: '33', gitVersion: 'v1.33.0-modelgate-sim' });
     if (path === '/api')
       return send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
     if (path === '/apis') return send(res, 200, this.#groups());
-    const discovery = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (discovery) return this.#resourceList(res, discovery[2] ?? '', discovery[1] ?? discovery[3]!);
     const m =
       /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(
@@ -254,12 +328,34 @@ current-context: sim
     if (!resource)
       return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource ${path}`));
     const subresource = m[7];
+    const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    const verb =
+      name === undefined
+        ? ({ GET: watching ? 'watch' : 'list', POST: 'create', DELETE: 'deletecollection' } as Record<string, string>)[
+            String(req.method)
+          ]
+        : ({ GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[
+            String(req.method)
+          ];
+    // A list or watch narrowed to one name by a field selector is authorized for that name (so resourceNames apply).
+    const selectedName =
+      name ?? /(?:^|,)metadata\.name=([^,]+)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1] ?? undefined;
+    if (
+      !allowed({
+        verb: verb ?? String(req.method).toLowerCase(),
+        group,
+        resource: resource.plural,
+        ...(subresource ? { subresource } : {}),
+        ...(resource.namespaced && namespace ? { namespace } : {}),
+        ...(selectedName ? { name: selectedName } : {}),
+      })
+    )
+      return;
     const body = await readBody(req);
     if (name === undefined) {
       if (req.method === 'GET') {
         const selectors = matcher(url.searchParams);
-        if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1')
-          return this.#watch(req, res, resource, namespace, selectors, url.searchParams);
+        if (watching) return this.#watch(req, res, resource, namespace, selectors, url.searchParams);
         return send(res, 200, this.#list(resource, namespace, selectors));
       }
       if (req.method === 'POST') {
@@ -628,7 +724,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 /** RFC 6902 JSON patch (add, remove, replace, test); returns an error message when an operation fails. */
-function jsonPatch(doc: Json, ops: Json[]): Json | string {
+export function jsonPatch(doc: Json, ops: Json[]): Json | string {
   for (const op of ops) {
     const parts = String(op.path)
       .split('/')
