@@ -77,8 +77,20 @@ describe('policies: API keys and CORS', () => {
     const seen = up.seen.at(-1)!;
     assert.equal(seen.headers['x-modelgate-subject'], 'alice');
     assert.equal(seen.headers['x-api-key'], undefined);
-    const viaQuery = await call(`${gw.url}/models/private/predict?api_key=key-alice-0001`, { body: '{}' });
+    const viaQuery = await call(`${gw.url}/models/private/predict?a=1&api_key=key-alice-0001&x=%2F`, { body: '{}' });
     assert.equal(viaQuery.status, 200);
+    // The query form of the credential stays in the gateway like the header form; the other parameters keep their bytes.
+    assert.equal(up.seen.at(-1)!.url, '/predict?a=1&x=%2F');
+    assert.equal(up.seen.at(-1)!.headers['x-modelgate-subject'], 'alice');
+    // … in any spelling a server would read as the same name, and also when the header authenticated.
+    for (const query of ['api%5Fkey=key-alice-0001&b=2', 'b=2&api_key=wrong', 'b=2&api_key']) {
+      const r = await call(`${gw.url}/models/private/predict?${query}`, {
+        body: '{}',
+        headers: { 'x-api-key': 'key-alice-0001' },
+      });
+      assert.equal(r.status, 200);
+      assert.equal(up.seen.at(-1)!.url, '/predict?b=2', query);
+    }
     const open = await call(`${gw.url}/models/public/predict`, {
       body: '{}',
       headers: { 'x-modelgate-subject': 'forged' },

@@ -219,8 +219,12 @@ export function compileAuth(
       keys,
     });
   }
+  const credentialQuery = [
+    ...new Set(providers.flatMap((p) => (p.kind === 'apiKey' && p.query !== undefined ? [p.query] : []))),
+  ];
   return {
     providers,
+    ...(credentialQuery.length > 0 ? { credentialQuery } : {}),
     ...(spec.allow?.subjects ? { allowSubjects: spec.allow.subjects } : {}),
     ...(spec.allow?.groups ? { allowGroups: spec.allow.groups } : {}),
   };

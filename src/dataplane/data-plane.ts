@@ -2,6 +2,7 @@
  * The data plane: a node:http server that answers each request from the snapshot current at its arrival.
  * Per request: request id → match → pick version (pin header, else weights) → rewrite path → forward.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RevisionStore } from '../changes/revisions.ts';
@@ -28,6 +29,7 @@ import {
   hardenListener,
   watchBodySilence,
 } from './client-connections.ts';
+import { withoutCredentialParams } from './consumed-credentials.ts';
 import { type ForwardRequest, forward, type ResponseTap } from './forward.ts';
 import type { GlobalRateLimiter } from './global-rate-limiter.ts';
 import { dropHeaders, setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
@@ -539,8 +541,13 @@ export class DataPlane {
       }
     }
     const cluster = runtime.clusters.get(backend.cluster)!;
+    // A credential in the query (an API key's `query` parameter) stays here, like the header form.
+    const forwardedQuery =
+      hasQuery && action.auth?.credentialQuery ? withoutCredentialParams(query, action.auth.credentialQuery) : query;
     const upstreamPath =
-      cluster.config.basePath + rewritePath(backend.rewrite, result.match.path, path) + (hasQuery ? `?${query}` : '');
+      cluster.config.basePath +
+      rewritePath(backend.rewrite, result.match.path, path) +
+      (forwardedQuery.length > 0 ? `?${forwardedQuery}` : '');
     const version = backend.version ?? '';
     const api = rule.labels.api;
     const filters = action.filters !== undefined || backend.filters !== undefined;

@@ -164,6 +164,8 @@ export interface ClientCertificateProvider {
 /** Authentication of a rule. */
 export interface AuthPolicy {
   readonly providers: readonly (ApiKeyProvider | JwtProvider | ExternalAuthProvider | ClientCertificateProvider)[];
+  /** Query parameters that may carry a credential (API keys' `query`): never forwarded upstream. */
+  readonly credentialQuery?: readonly string[];
   /** When set, only these subjects are allowed (403 otherwise). */
   readonly allowSubjects?: readonly string[];
   /** When set, only members of these groups (JWT `groups`) are allowed. */
