@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { availableParallelism, hostname } from 'node:os';
+import { SecretRedactor } from '../common/secret-redactor.ts';
 import { createLogger } from '../observability/logger.ts';
 import { FileGateway } from '../runtime/file-gateway.ts';
 import type { Command } from './command.ts';
@@ -70,7 +71,9 @@ async function serve(values: Values): Promise<number> {
   if (configDir) existingDirectory(configDir, '--config ');
   if (workers > 1 && cluster.isPrimary) return supervise(workers);
 
-  const logger = createLogger();
+  // One redactor for the logs and the gateway: what the configuration holds as secret never reaches a log line.
+  const redactor = new SecretRedactor();
+  const logger = createLogger(undefined, redactor);
   const workerIndex = Number(process.env.MODELGATE_WORKER ?? 0);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const common = {
@@ -83,6 +86,7 @@ async function serve(values: Values): Promise<number> {
       publicURLOption ??
       (httpsPort !== undefined ? `https://${shownHost}:${httpsPort}` : `http://${shownHost}:${port}`),
     logger,
+    redactor,
     // Workers share the port through SO_REUSEPORT; the first one also serves the admin listener.
     reusePort: workers > 1,
     ...(values['controller-name'] ? { controllerName: values['controller-name'] as string } : {}),

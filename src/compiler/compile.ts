@@ -27,6 +27,7 @@ import { compileHttpRoutes, DEFAULT_CONTROLLER_NAME } from './compile-httproutes
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
 import { compileAuth, compilePolicies, DEFAULT_API_KEY_HEADER, hasPolicies, withPolicies } from './policies.ts';
+import { compileRedis } from './redis.ts';
 import { type BackendIndex, indexBackends } from './resolve-backend.ts';
 import { compileTls } from './tls.ts';
 
@@ -69,6 +70,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     );
   }
   const tls = compileTls(gateway, resources.secrets);
+  const redis = compileRedis(gateway, resources.secrets);
   const docsAuthProblems: string[] = [];
   const docsAuth = gateway?.spec.docs?.auth
     ? compileAuth(
@@ -83,8 +85,18 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     statuses.push(
       statusOf('ModelGateway', gateway, [
         condition('Accepted', 'True', 'Accepted', 'in effect'),
-        ...(docsAuthProblems.length > 0
-          ? [condition('ResolvedRefs', 'False', 'PolicyRefNotResolved', `docs.auth: ${docsAuthProblems.join('; ')}`)]
+        ...(docsAuthProblems.length > 0 || redis.problems.length > 0
+          ? [
+              condition(
+                'ResolvedRefs',
+                'False',
+                'PolicyRefNotResolved',
+                [
+                  ...(docsAuthProblems.length > 0 ? [`docs.auth: ${docsAuthProblems.join('; ')}`] : []),
+                  ...redis.problems,
+                ].join('; '),
+              ),
+            ]
           : []),
         ...(gateway.spec.tls
           ? [
@@ -100,7 +112,11 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
           : []),
       ]),
     );
-  const settings = { ...gatewaySettings(gateway, options), ...(tls.settings ? { tls: tls.settings } : {}) };
+  const settings = {
+    ...gatewaySettings(gateway, options),
+    ...(redis.settings ? { redis: redis.settings } : {}),
+    ...(tls.settings ? { tls: tls.settings } : {}),
+  };
 
   const index = indexBackends(resources.services, resources.endpointSlices, resources.secrets);
   const compiled = [...resources.modelApis].sort(byAge).map((api) => {
@@ -275,15 +291,6 @@ function withDocsStatus(plain: ResourceStatus, extra: DocsStatus): ResourceStatu
 function gatewaySettings(gateway: ModelGateway | undefined, options: CompileOptions): GatewaySettings {
   const spec = gateway?.spec;
   return {
-    ...(spec?.redis
-      ? {
-          redis: {
-            url: spec.redis.url,
-            timeoutMs: durationMs(spec.redis.timeout) ?? 50,
-            failOpen: spec.redis.failureMode !== 'closed',
-          },
-        }
-      : {}),
     publicURL: (spec?.publicURL ?? options.defaultPublicURL ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, ''),
     title: spec?.docs?.title ?? 'Model APIs',
     description: spec?.docs?.description ?? '',

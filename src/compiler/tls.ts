@@ -8,6 +8,7 @@ import { durationMs } from '../common/durations.ts';
 import type { Secret } from '../schema/core.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import type { TlsCertificate, TlsSettings } from '../snapshot/types.ts';
+import { secretEntry } from './secret-entry.ts';
 
 /** What the TLS pass gives: settings (when TLS is configured) and problems for the ModelGateway's status. */
 export interface CompiledTls {
@@ -85,12 +86,7 @@ export function compileTls(gateway: ModelGateway | undefined, secrets: readonly 
   };
 }
 
-function entry(secret: Secret, key: string): string | undefined {
-  const text = secret.stringData?.[key];
-  if (text) return text;
-  const data = secret.data?.[key];
-  return data ? Buffer.from(data, 'base64').toString('utf8') : undefined;
-}
+const entry = secretEntry;
 
 /** DNS names of the certificate: its subjectAltName DNS entries, else its CN. */
 function dnsNames(cert: X509Certificate): string[] {

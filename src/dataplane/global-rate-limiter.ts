@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.ts';
-import type { RateLimitPolicy } from '../snapshot/types.ts';
+import type { RateLimitPolicy, RedisSettings } from '../snapshot/types.ts';
 import type { RateLimitDecision } from './rate-limiter.ts';
 
 const TAKE_TOKEN = `
@@ -30,11 +30,8 @@ redis.call('PEXPIRE', KEYS[1], math.max(ttl, math.ceil((capacity - tokens) / rat
 return {allowed, tostring(tokens)}
 `;
 
-/** Settings of the shared limiter. */
-export interface GlobalRateLimiterOptions {
-  readonly url: string;
-  readonly timeoutMs: number;
-  readonly failOpen: boolean;
+/** Settings of the shared limiter: the ModelGateway's Redis settings, and where to report. */
+export interface GlobalRateLimiterOptions extends RedisSettings {
   readonly logger?: Logger;
   readonly onError?: () => void;
 }
@@ -60,6 +57,18 @@ export class GlobalRateLimiter {
       connectTimeout: Math.max(options.timeoutMs, 1000),
       retryStrategy: (times) => Math.min(times * 200, 2000),
       lazyConnect: false,
+      // Credentials from their Secret, never in the URL; TLS for rediss:// with the CA from its Secret.
+      ...(options.auth
+        ? { password: options.auth.password, ...(options.auth.username ? { username: options.auth.username } : {}) }
+        : {}),
+      ...(options.tls
+        ? {
+            tls: {
+              ...(options.tls.caPem ? { ca: options.tls.caPem } : {}),
+              ...(options.tls.serverName ? { servername: options.tls.serverName } : {}),
+            },
+          }
+        : {}),
     });
     this.#redis.on('error', () => {}); // reported per request below, not as unhandled events
     this.#redis.defineCommand('modelgateTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });

@@ -66,6 +66,8 @@ export class KubeGateway {
       isLeader: () => this.elector.leading,
       imports: () => this.source.imports,
       currentStatus: (ref) => this.source.statusOf(ref),
+      // The gateway is created below; its redactor knows the secrets of the configuration in effect.
+      redact: (value) => this.gateway.redactor.redactJson(value),
       ...(options.controllerName ? { controllerName: options.controllerName } : {}),
     });
     this.elector = new LeaderElector({

@@ -325,6 +325,9 @@ export class KubeSource implements ResourceSource {
         for (const c of tls?.certificates ?? []) named('Secret', c.namespace ?? namespace, c.name);
         if (tls?.clientAuth)
           named('Secret', tls.clientAuth.caSecret.namespace ?? namespace, tls.clientAuth.caSecret.name);
+        const redis = (o as unknown as ModelGateway).spec?.redis;
+        if (redis?.auth) named('Secret', redis.auth.namespace ?? namespace, redis.auth.name);
+        if (redis?.tls?.caSecret) named('Secret', redis.tls.caSecret.namespace ?? namespace, redis.tls.caSecret.name);
         for (const p of (o as unknown as ModelGateway).spec?.auth?.providers ?? []) {
           for (const s of p.apiKey?.secrets ?? []) named('Secret', s.namespace ?? namespace, s.name);
           const labels = p.apiKey?.secretSelector?.matchLabels;

@@ -40,6 +40,8 @@ export interface StatusWriterOptions {
   readonly currentStatus?: (ref: string) => Record<string, unknown> | undefined;
   /** ModelAPIs imported from InferenceServices (by ModelAPI ref): their status goes to the InferenceService. */
   readonly imports?: () => ReadonlyMap<string, KubernetesObject>;
+  /** Applied to every status before it is written or becomes an Event: no secret reaches the API server. */
+  readonly redact?: <T>(value: T) => T;
 }
 
 /** Status and Event writer. */
@@ -102,7 +104,8 @@ export class KubeStatusWriter {
     if (!store || !this.#o.isLeader()) return;
     const baseline = !this.#baselineTaken;
     const imports = this.#o.imports?.() ?? new Map<string, KubernetesObject>();
-    for (const [ref, status] of Object.entries(store.all())) {
+    for (const [ref, shown] of Object.entries(store.all())) {
+      const status = this.#o.redact ? this.#o.redact(shown) : shown;
       const [kind, namespace, name] = ref.split('/') as [string, string, string];
       const owned = OWNED[kind];
       if (!owned) continue;

@@ -3,10 +3,13 @@
  * A reload that does not validate is reported (file, line, column, field) and changes nothing: the last good
  * snapshot keeps serving.
  */
+
 import type { Server } from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
 import { createAdminServer } from '../admin/admin-server.ts';
 import { diffDocuments } from '../changes/diff.ts';
 import { DirectoryPersistence, documentHash, type RevisionPersistence, RevisionStore } from '../changes/revisions.ts';
+import { SecretRedactor } from '../common/secret-redactor.ts';
 import { compileSnapshot } from '../compiler/compile.ts';
 import { type GateProblem, snapshotProblems } from '../compiler/snapshot-gate.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
@@ -20,6 +23,7 @@ import { TlsListener } from '../net/tls-listener.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
+import { secretStringsOf } from '../resources/secret-strings.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet, SourceLocation } from '../resources/types.ts';
 import type { Snapshot } from '../snapshot/types.ts';
@@ -42,6 +46,11 @@ export interface FileGatewayOptions {
   readonly adminHost: string;
   readonly publicURL?: string;
   readonly logger: Logger;
+  /**
+   * What keeps secrets out of /config, statuses and Events — and of the logs when `logger` was made with the same one
+   * (createLogger(level, redactor)). Default: a new one (then the logs are not covered).
+   */
+  readonly redactor?: SecretRedactor;
   /** GatewayClass controllerName that selects this gateway (Gateway API). */
   readonly controllerName?: string;
   /** Bind the data plane with SO_REUSEPORT (one of several worker processes); default false. */
@@ -71,6 +80,7 @@ export class FileGateway {
   readonly registry = new UpstreamRegistry();
   readonly dataPlane: DataPlane;
   readonly statuses = new StatusStore();
+  readonly redactor: SecretRedactor;
   readonly #options: FileGatewayOptions;
   readonly #log: Logger;
   #admin: Server | undefined;
@@ -110,6 +120,7 @@ export class FileGateway {
   constructor(options: FileGatewayOptions) {
     this.#options = options;
     this.#log = options.logger;
+    this.redactor = options.redactor ?? new SecretRedactor();
     if (!options.source && options.configDir === undefined) throw new Error('a gateway needs configDir or a source');
     this.#source = options.source ?? new DirectorySource(options.configDir!, options.watch ?? {});
     this.dataPlane = new DataPlane(this.registry, this.metrics);
@@ -176,6 +187,8 @@ export class FileGateway {
 
   async #reloadOnce(): Promise<ReloadResult> {
     const load = await this.#source.load();
+    // Before anything about this load is logged or shown: its secrets are known (a rejected one's too).
+    this.redactor.learn(secretStringsOf(load.resources));
     this.#rejected = load.rejected ?? [];
     const discoveryChanged = this.#discoveryChanged;
     this.#discoveryChanged = false;
@@ -475,12 +488,9 @@ export class FileGateway {
   /** Opens, replaces or closes the shared store (rate limits, cache) when the ModelGateway's Redis settings change. */
   #useRedis(redis: Snapshot['gateway']['redis']): void {
     const current = this.dataPlane.globalLimiter;
-    const same =
-      current !== undefined &&
-      redis !== undefined &&
-      current.options.url === redis.url &&
-      current.options.timeoutMs === redis.timeoutMs &&
-      current.options.failOpen === redis.failOpen;
+    const { logger: _l, onError: _e, ...settings } = current?.options ?? {};
+    // Any change — URL, credentials (a rotated password), CA, timeout, failure mode — opens a new connection.
+    const same = current !== undefined && redis !== undefined && isDeepStrictEqual(settings, redis);
     if (same || (!current && !redis)) return;
     void current?.close();
     this.dataPlane.globalLimiter = redis
@@ -495,7 +505,38 @@ export class FileGateway {
 
   /** The /config view: the snapshot in effect, every status, and the last rejected change if any. */
   configView(): unknown {
+    return this.redactor.redactJson(this.#configView());
+  }
+
+  #configView(): unknown {
     const snapshot = this.dataPlane.current;
+    const redis = snapshot?.gateway.redis;
+    // Redis credentials are shown by the Secret they come from, never their values.
+    const gatewayView = snapshot && {
+      ...snapshot.gateway,
+      ...(redis
+        ? {
+            redis: {
+              ...redis,
+              ...(redis.auth
+                ? {
+                    auth: {
+                      source: redis.auth.source,
+                    },
+                  }
+                : {}),
+              ...(redis.tls
+                ? {
+                    tls: {
+                      ...(redis.tls.caSource ? { ca: redis.tls.caSource } : {}),
+                      ...(redis.tls.serverName ? { serverName: redis.tls.serverName } : {}),
+                    },
+                  }
+                : {}),
+            },
+          }
+        : {}),
+    };
     return {
       // The published documents are served by the portal; here only what was decided about them.
       snapshot: snapshot
@@ -521,7 +562,7 @@ export class FileGateway {
             // Private keys never leave the gateway: certificates are shown by where they came from and when they end.
             gateway: snapshot.gateway.tls
               ? {
-                  ...snapshot.gateway,
+                  ...gatewayView,
                   tls: {
                     ...snapshot.gateway.tls,
                     certificates: snapshot.gateway.tls.certificates.map((c) => ({
@@ -534,7 +575,7 @@ export class FileGateway {
                       : {}),
                   },
                 }
-              : snapshot.gateway,
+              : gatewayView,
             clusters: Object.fromEntries(
               Object.entries(snapshot.clusters).map(([name, c]) => [
                 name,

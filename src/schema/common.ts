@@ -13,6 +13,22 @@ export function StringEnum<const T extends readonly string[]>(
 }
 
 /** Gateway API style duration: `500ms`, `30s`, `1m30s`, `2h`. */
+/**
+ * Schema keyword marking a field that holds or may carry a secret: `value` (the whole string is secret, e.g. Secret
+ * data) or `url` (a URL whose userinfo and query values may be credentials). Redaction (/config, logs, statuses,
+ * Events) and its test are driven by these marks (src/schema/secret-fields.ts); the CRD generator drops the keyword.
+ */
+export const SECRET_KEYWORD = 'x-modelgate-secret';
+export type SecretForm = 'value' | 'url';
+export const secret = (form: SecretForm) => ({ [SECRET_KEYWORD]: form });
+
+/** A reference to a Secret by name, in the referring resource's namespace unless another is given. */
+export const SecretRef = (description: string) =>
+  Type.Object(
+    { name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String({ minLength: 1 })) },
+    { additionalProperties: false, description },
+  );
+
 export const DURATION_PATTERN = '^([0-9]{1,5}(h|m|s|ms)){1,4}$';
 
 /** A duration string such as `30s` or `1m30s`. */

@@ -3,7 +3,7 @@
  * (core/v1 Service and Secret, discovery.k8s.io/v1 EndpointSlice). Unknown fields are allowed, as the API server would.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { IntOrString, ObjectMeta } from './common.ts';
+import { IntOrString, ObjectMeta, secret } from './common.ts';
 
 const open = { additionalProperties: true } as const;
 
@@ -87,8 +87,8 @@ export const Secret = Type.Object(
     kind: Type.Literal('Secret'),
     metadata: ObjectMeta,
     type: Type.Optional(Type.String()),
-    data: Type.Optional(Type.Record(Type.String(), Type.String({ contentEncoding: 'base64' }))),
-    stringData: Type.Optional(Type.Record(Type.String(), Type.String())),
+    data: Type.Optional(Type.Record(Type.String(), Type.String({ contentEncoding: 'base64', ...secret('value') }))),
+    stringData: Type.Optional(Type.Record(Type.String(), Type.String(secret('value')))),
   },
   open,
 );

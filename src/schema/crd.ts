@@ -4,6 +4,7 @@
  * no `additionalProperties: false` (the API server prunes unknown fields instead), no `const`.
  */
 import type { TSchema } from '@sinclair/typebox';
+import { SECRET_KEYWORD } from './common.ts';
 import { GROUP, type KindInfo, VERSION } from './kinds.ts';
 
 type Json = Record<string, unknown>;
@@ -12,7 +13,8 @@ type Json = Record<string, unknown>;
 export function toStructural(schema: Json): Json {
   const out: Json = {};
   for (const [key, value] of Object.entries(schema)) {
-    if (key === '$id' || key === '$schema' || key === 'contentEncoding') continue;
+    // SECRET_KEYWORD marks fields for redaction; an API server refuses unknown keywords in a CRD schema.
+    if (key === '$id' || key === '$schema' || key === 'contentEncoding' || key === SECRET_KEYWORD) continue;
     if (key === 'additionalProperties' && typeof value === 'boolean') continue;
     if (key === 'const') {
       out.enum = [value];

@@ -1,6 +1,6 @@
 /** The `ModelAPI` resource: one model API, its versions and how traffic reaches them. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Condition, Duration, IntOrString, ObjectMeta, StringEnum, TimerDuration } from './common.ts';
+import { Condition, Duration, IntOrString, ObjectMeta, StringEnum, secret, TimerDuration } from './common.ts';
 
 export const PROTOCOLS = ['open-inference-v2', 'kserve-v1', 'openai', 'openapi'] as const;
 /** The wire protocol a model server speaks; decides public paths, health checks and documentation. */
@@ -22,6 +22,7 @@ export const Backend = Type.Object(
       Type.String({
         pattern: '^https?://[^/?#]+(/[^?#]*)?$',
         description: 'A plain base URL (http or https); its path is prepended to upstream paths.',
+        ...secret('url'),
       }),
     ),
     tls: Type.Optional(
@@ -99,6 +100,7 @@ export const OpenAPISource = Type.Object(
       Type.String({
         pattern: '^https?://[^/?#]+(/[^?#]*)?$',
         description: 'Absolute URL of the document, for upstreams that publish it elsewhere.',
+        ...secret('url'),
       }),
     ),
     method: Type.Optional(StringEnum(['GET', 'OPTIONS'], { description: 'HTTP method for `path`/`url` (GET).' })),

@@ -1,6 +1,6 @@
 /** The `ModelGateway` resource: gateway-wide settings shared by every ModelAPI. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Condition, Duration, ObjectMeta, StringEnum, TimerDuration } from './common.ts';
+import { Condition, Duration, ObjectMeta, SecretRef, StringEnum, secret, TimerDuration } from './common.ts';
 import { HealthCheck, Retries, Timeouts } from './model-api.ts';
 
 export const ModelGatewaySpec = Type.Object(
@@ -120,7 +120,35 @@ export const ModelGatewaySpec = Type.Object(
     redis: Type.Optional(
       Type.Object(
         {
-          url: Type.String({ pattern: '^rediss?://', description: 'redis://host:port/db of the shared store.' }),
+          url: Type.String({
+            pattern: '^rediss?://',
+            description:
+              '`redis://host:port/db` of the shared store (`rediss://` for TLS). Credentials go in `auth`, not here: a password in the URL is refused.',
+            ...secret('url'),
+          }),
+          auth: Type.Optional(
+            SecretRef(
+              'A Secret with `password` (and `username` for a Redis ACL user); read again when the Secret changes.',
+            ),
+          ),
+          tls: Type.Optional(
+            Type.Object(
+              {
+                caSecret: Type.Optional(
+                  SecretRef(
+                    'A Secret with `ca.crt`: the CAs the Redis server certificate must chain to (default: the system CAs).',
+                  ),
+                ),
+                serverName: Type.Optional(
+                  Type.String({
+                    minLength: 1,
+                    description: 'Name the server certificate must carry (default: the URL host).',
+                  }),
+                ),
+              },
+              { additionalProperties: false, description: 'TLS to Redis; needs a `rediss://` URL.' },
+            ),
+          ),
           timeout: Type.Optional(TimerDuration('Longest wait for Redis on a request (default 50ms).')),
           failureMode: Type.Optional(
             StringEnum(['open', 'closed'], {
@@ -206,6 +234,7 @@ export const ModelGatewaySpec = Type.Object(
                         pattern: '^https?://',
                         description:
                           'The auth service; asked with the original method, X-Original-URI and the chosen headers.',
+                        ...secret('url'),
                       }),
                       forwardHeaders: Type.Optional(
                         Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), {
@@ -248,6 +277,7 @@ export const ModelGatewaySpec = Type.Object(
                         Type.String({
                           pattern: '^https?://',
                           description: 'Where the signing keys are (cached; refetched when an unknown key id appears).',
+                          ...secret('url'),
                         }),
                       ),
                       jwks: Type.Optional(

@@ -2,10 +2,15 @@
  * Checks a JSON Schema cannot state, run right after it on every resource (file mode, `validate` and Kubernetes mode
  * alike), so that what validates is what serves: the things an API server's own validation refuses (base64 in a
  * Secret, EndpointSlice addresses of their type), dates that exist, version names that are unique, and no
- * credentials in backend URLs (they belong in Secrets; the URL is shown in status and /config).
+ * credentials inline in the URLs the schema marks as secret-carrying (they belong in Secrets).
  */
 import { isIP } from 'node:net';
+import { KINDS } from './kinds.ts';
+import { type SecretField, secretFields, secretValues, urlCredentials } from './secret-fields.ts';
 import type { SchemaViolation } from './validate.ts';
+
+/** The secret-marked fields of every kind, from the one schema. */
+const SECRET_FIELDS = new Map<string, SecretField[]>(KINDS.map((k) => [k.kind, secretFields(k.schema)]));
 
 type Obj = Record<string, unknown>;
 
@@ -50,16 +55,28 @@ export function semanticViolations(kind: string, obj: Obj): SchemaViolation[] {
           if (typeof value === 'string' && !realDate(value))
             out.push({ pointer: `/spec/versions/${i}/${field}`, message: 'is not a date that exists' });
         }
-        const url = (v.backend as Obj | undefined)?.url;
-        if (typeof url === 'string' && hasUserinfo(url))
-          out.push({
-            pointer: `/spec/versions/${i}/backend/url`,
-            message:
-              'carries credentials (user:password@): they would be shown wherever the URL is; give them in a Secret',
-          });
       }
       break;
     }
+  }
+  // Every URL the schema marks as carrying secrets: no credentials inline (they would travel with the configuration
+  // and be shown wherever the URL is); they belong in a Secret.
+  const fields = SECRET_FIELDS.get(kind);
+  if (fields)
+    for (const { pointer, form, value } of secretValues(fields, obj))
+      if (form === 'url' && urlCredentials(value).userinfo !== undefined)
+        out.push({
+          pointer,
+          message: `carries credentials (user:password@): they would be shown wherever the URL is; ${
+            kind === 'ModelGateway' && pointer === '/spec/redis/url'
+              ? 'give them in a Secret (spec.redis.auth)'
+              : 'give them in a Secret'
+          }`,
+        });
+  if (kind === 'ModelGateway') {
+    const redis = ((obj.spec as Obj | undefined)?.redis as Obj | undefined) ?? undefined;
+    if (redis?.tls && typeof redis.url === 'string' && !redis.url.startsWith('rediss://'))
+      out.push({ pointer: '/spec/redis/tls', message: 'needs a rediss:// URL (redis:// is plain TCP)' });
   }
   return out;
 }
@@ -79,11 +96,6 @@ export function realDate(value: string): boolean {
     Number(oh) < 24 &&
     Number(om) < 60
   );
-}
-
-function hasUserinfo(url: string): boolean {
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
-  return authority.includes('@');
 }
 
 function pointerEscape(key: string): string {

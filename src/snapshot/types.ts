@@ -346,10 +346,21 @@ export interface TlsSettings {
   readonly redirectHTTP: boolean;
 }
 
+/** The shared Redis store, its credentials resolved from their Secrets. */
+export interface RedisSettings {
+  /** Without credentials (those are refused in the URL). */
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly failOpen: boolean;
+  /** From the `auth` Secret; `source` names it (for /config, which never shows the values). */
+  readonly auth?: { readonly source: string; readonly username?: string; readonly password: string };
+  readonly tls?: { readonly caPem?: string; readonly caSource?: string; readonly serverName?: string };
+}
+
 /** Gateway-wide settings. */
 export interface GatewaySettings {
   /** The shared store, when configured. */
-  readonly redis?: { readonly url: string; readonly timeoutMs: number; readonly failOpen: boolean };
+  readonly redis?: RedisSettings;
   /** TLS termination of the HTTPS listener, when configured. */
   readonly tls?: TlsSettings;
   readonly publicURL: string;
