@@ -97,6 +97,11 @@ describe('modelgate command line', () => {
       ['serve', '--config', '.', '--public-url', 'docs'],
       /--public-url must be an absolute URL/,
     ],
+    [
+      'serve: a malformed --gateway',
+      ['serve', '--config', '.', '--gateway', 'gw'],
+      /--gateway must be NAMESPACE\/NAME/,
+    ],
     ['validate: no directory', ['validate'], /missing DIR/],
     ['validate: two directories', ['validate', 'a', 'b'], /unexpected argument "b"/],
     ['docs: an unknown format', ['docs', '.', '--format', 'xml'], /--format must be one of json, yaml, not "xml"/],

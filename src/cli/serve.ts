@@ -10,12 +10,14 @@ import { parseVerbArgs, portOption, StartError, UsageError } from './usage-error
 const usage = `usage: modelgate serve --config DIR | --kube [--kubeconfig FILE] [--namespaces a,b]
                       [--port 8080] [--host 127.0.0.1] [--admin-port 9901] [--admin-host 127.0.0.1]
                       [--https-port PORT] [--public-url URL] [--workers N|auto] [--controller-name NAME]
-                      [--state-dir DIR]
+                      [--gateway NAMESPACE/NAME] [--state-dir DIR]
 
 Serves the model APIs described in DIR (every YAML/JSON file below it) and reloads on every change; --kube reads the
 same resources from the Kubernetes API server instead (in-cluster config, --kubeconfig, KUBECONFIG or
 ~/.kube/config) and writes their status back. --state-dir keeps the history of published API revisions (the
-changelog) across restarts. Port 0 takes any free port. SIGTERM/SIGINT drain the requests in flight, then exit 0.
+changelog) across restarts. With several installs in one cluster, --gateway names this install's ModelGateway: it
+serves the ModelAPIs whose spec.gatewayRef names it (and those without one when it is the default gateway). Port 0
+takes any free port. SIGTERM/SIGINT drain the requests in flight, then exit 0.
 `;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -35,6 +37,7 @@ export const serveCommand: Command = {
       'public-url': { type: 'string' },
       workers: { type: 'string' },
       'controller-name': { type: 'string' },
+      gateway: { type: 'string' },
       'state-dir': { type: 'string' },
       kube: { type: 'boolean' },
       'https-port': { type: 'string' },
@@ -68,6 +71,9 @@ async function serve(values: Values): Promise<number> {
   if (configDir && kube) throw new UsageError('--config and --kube are two modes; give one');
   for (const option of ['kubeconfig', 'namespaces'])
     if (values[option] !== undefined && !kube) throw new UsageError(`--${option} applies to --kube only`);
+  const gatewayName = values.gateway as string | undefined;
+  if (gatewayName !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(gatewayName))
+    throw new UsageError(`--gateway must be NAMESPACE/NAME of a ModelGateway, not ${JSON.stringify(gatewayName)}`);
   if (configDir) existingDirectory(configDir, '--config ');
   if (workers > 1 && cluster.isPrimary) return supervise(workers);
 
@@ -90,6 +96,7 @@ async function serve(values: Values): Promise<number> {
     // Workers share the port through SO_REUSEPORT; the first one also serves the admin listener.
     reusePort: workers > 1,
     ...(values['controller-name'] ? { controllerName: values['controller-name'] as string } : {}),
+    ...(gatewayName ? { gatewayName } : {}),
     ...(values['state-dir'] ? { stateDir: values['state-dir'] as string } : {}),
     ...(httpsPort !== undefined ? { httpsPort } : {}),
     admin: workerIndex === 0,
@@ -120,6 +127,8 @@ async function serve(values: Values): Promise<number> {
       kubeConfig,
       identity: `${process.env.POD_NAME ?? hostname()}-${workerIndex}`,
       leaseNamespace: namespace,
+      // Two installs in one namespace must not share a leader: the Lease is per ModelGateway.
+      ...(gatewayName ? { leaseName: `modelgate-leader-${gatewayName.replace('/', '.')}` } : {}),
       ...(values.namespaces
         ? {
             namespaces: String(values.namespaces)

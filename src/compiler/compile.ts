@@ -3,7 +3,8 @@
  * No I/O, no clock, no randomness; a mistake in one resource becomes a condition on it and the rest still compiles.
  *
  * Passes, in order:
- *  1. pick the ModelGateway (the oldest wins; others are told they are ignored) and settle gateway-wide settings;
+ *  1. pick this install's ModelGateway and the ModelAPIs it serves (select-gateway.ts) and settle gateway-wide
+ *     settings;
  *  2. index Services and EndpointSlices once;
  *  3. compile each ModelAPI, oldest first (creation time, then namespace/name), so older resources win conflicts;
  *  4. drop the rules of a ModelAPI whose public paths another, older one already serves on an overlapping host,
@@ -29,6 +30,7 @@ import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_V
 import { compileAuth, compilePolicies, DEFAULT_API_KEY_HEADER, hasPolicies, withPolicies } from './policies.ts';
 import { compileRedis } from './redis.ts';
 import { type BackendIndex, indexBackends } from './resolve-backend.ts';
+import { selectGateway } from './select-gateway.ts';
 import { compileTls } from './tls.ts';
 
 /** Inputs that do not come from resources (command-line flags). */
@@ -44,6 +46,8 @@ export interface CompileOptions {
    * resolved (which is published as the version's `candidate`).
    */
   readonly heldSources?: ReadonlyMap<string, ResolvedSource>;
+  /** `--gateway NAMESPACE/NAME`: the ModelGateway of this install, when several share a cluster (select-gateway.ts). */
+  readonly gatewayName?: string;
 }
 
 /** The compiler's output. */
@@ -54,21 +58,9 @@ export interface CompileResult {
 
 /** Compiles resources into a snapshot and statuses. */
 export function compileSnapshot(resources: ResourceSet, options: CompileOptions = {}): CompileResult {
-  const statuses: ResourceStatus[] = [];
-  const gateways = [...resources.modelGateways].sort(byAge);
-  const gateway = gateways[0];
-  for (const ignored of gateways.slice(1)) {
-    statuses.push(
-      statusOf('ModelGateway', ignored, [
-        condition(
-          'Accepted',
-          'False',
-          'Superseded',
-          `ModelGateway ${nsName(gateway!)} is older and in effect; only one is used`,
-        ),
-      ]),
-    );
-  }
+  const selection = selectGateway(resources, options.gatewayName);
+  const statuses: ResourceStatus[] = [...selection.statuses];
+  const gateway = selection.gateway;
   const tls = compileTls(gateway, resources.secrets);
   const redis = compileRedis(gateway, resources.secrets);
   const docsAuthProblems: string[] = [];
@@ -119,7 +111,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   };
 
   const index = indexBackends(resources.services, resources.endpointSlices, resources.secrets);
-  const compiled = [...resources.modelApis].sort(byAge).map((api) => {
+  const compiled = [...selection.modelApis].sort(byAge).map((api) => {
     const base = compileModelAPIReusing(
       api,
       index,
@@ -178,7 +170,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
         ref: result.ref,
         ...(api.metadata.generation !== undefined ? { observedGeneration: api.metadata.generation } : {}),
         conditions,
-        fields: conflict ? {} : result.statusFields,
+        fields: conflict ? {} : withGateway(result.statusFields, selection.name),
       },
     });
   }
@@ -522,4 +514,21 @@ function compileModelAPIReusing(
   const result = compileModelAPI(api, index, defaults, publicURL, docsPrefix);
   compiledModelApis.set(api, { deps: exact(deps), result });
   return result;
+}
+
+/** Status fields with the serving ModelGateway added, the same object for the same inputs (keeps the reuse caches). */
+const gatewayFields = new Map<string, WeakMap<object, Record<string, unknown>>>();
+function withGateway(fields: Record<string, unknown>, gateway: string | undefined): Record<string, unknown> {
+  if (gateway === undefined) return fields;
+  let byFields = gatewayFields.get(gateway);
+  if (!byFields) {
+    byFields = new WeakMap();
+    gatewayFields.set(gateway, byFields);
+  }
+  let out = byFields.get(fields);
+  if (!out) {
+    out = { ...fields, gateway };
+    byFields.set(fields, out);
+  }
+  return out;
 }

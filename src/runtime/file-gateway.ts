@@ -53,6 +53,8 @@ export interface FileGatewayOptions {
   readonly redactor?: SecretRedactor;
   /** GatewayClass controllerName that selects this gateway (Gateway API). */
   readonly controllerName?: string;
+  /** `--gateway NAMESPACE/NAME`: this install's ModelGateway when a cluster has several (compiler/select-gateway.ts). */
+  readonly gatewayName?: string;
   /** Bind the data plane with SO_REUSEPORT (one of several worker processes); default false. */
   readonly reusePort?: boolean;
   /** Start the admin listener (only one worker of several does); default true. */
@@ -256,6 +258,7 @@ export class FileGateway {
         ...(this.#options.publicURL !== undefined ? { defaultPublicURL: this.#options.publicURL } : {}),
         discovered: this.#fetcher.discovered(),
         ...(this.#options.controllerName ? { controllerName: this.#options.controllerName } : {}),
+        ...(this.#options.gatewayName ? { gatewayName: this.#options.gatewayName } : {}),
         heldSources: this.#held,
       });
     let { snapshot, statuses } = compile();

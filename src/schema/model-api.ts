@@ -292,6 +292,19 @@ export const ModelAPISpec = Type.Object(
       ),
     ),
     versions: Type.Array(ModelVersion, { minItems: 1, maxItems: 64 }),
+    gatewayRef: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1 }),
+          namespace: Type.Optional(Type.String({ minLength: 1, description: "Default: the ModelAPI's namespace." })),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'The ModelGateway (the modelgate install, started with `--gateway NAMESPACE/NAME`) that serves this API, when a cluster has several; default: the default gateway (annotated `modelgate.dev/default-gateway: "true"`, or the only one).',
+        },
+      ),
+    ),
     versionHeader: Type.Optional(
       Type.String({
         pattern: '^[A-Za-z0-9-]+$',
@@ -478,6 +491,9 @@ export const DocsProvenance = Type.Object({
 export const ModelAPIStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
   url: Type.Optional(Type.String()),
+  gateway: Type.Optional(
+    Type.String({ description: 'The ModelGateway (`namespace/name`) whose install serves this API.' }),
+  ),
   conditions: Type.Optional(Type.Array(Condition)),
   versions: Type.Optional(
     Type.Array(
