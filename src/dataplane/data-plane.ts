@@ -142,6 +142,14 @@ export class DataPlane {
     }
   }
 
+  /**
+   * Builds what `apply` would build for `snapshot` and throws what that throws, without serving it (the runtime looks
+   * for the resource to blame when a snapshot cannot be built). What it acquired is released at once.
+   */
+  trialBuild(snapshot: Snapshot): void {
+    new RuntimeSnapshot(snapshot, this.registry, () => [], undefined, this.documents).retire();
+  }
+
   /** Starts listening; resolves with the bound port. */
   listen(port: number, host: string, reusePort = false): Promise<number> {
     return listenOn(this.server, port, host, reusePort);

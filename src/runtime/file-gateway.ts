@@ -65,6 +65,8 @@ export interface FileGatewayOptions {
   readonly stateDir?: string;
   /** Another home for that history (Kubernetes: ConfigMaps owned by the ModelAPIs); takes precedence. */
   readonly revisionPersistence?: RevisionPersistence;
+  /** The compiler (tests inject one that fails on a chosen resource, as an unforeseen compiler bug would). */
+  readonly compile?: typeof compileSnapshot;
   /** fs.watch debounce and safety-net poll (tests shorten them). */
   readonly watch?: { debounceMs?: number; pollMs?: number } | false;
 }
@@ -251,16 +253,88 @@ export class FileGateway {
     return { applied: false, changed: false, diagnostics };
   }
 
+  /**
+   * Compiles and applies. Something that throws unforeseen (a defect, not a refusal of the gate) is traced to the
+   * ModelAPIs and HTTPRoutes that cause it: from files the change is refused naming them (with file and line); from a
+   * cluster they are left out with Accepted=False (reason InternalError) and everything else is served. What cannot
+   * be traced to a resource leaves the last good configuration serving.
+   */
   #compileAndApply(given: ResourceSet, message: string, locations?: ReadonlyMap<string, SourceLocation>): void {
+    try {
+      this.#compileAndApplyOnce(given, message, locations, []);
+    } catch (err) {
+      if (err instanceof GateRejection) throw err;
+      const culprits = this.#culprits(given);
+      if (culprits.length === 0) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.#log.error({ err, resources: culprits }, 'building the configuration failed; traced to these resources');
+      const problems = culprits.map((ref) => ({ ref, message: `could not be built (a defect of modelgate): ${reason}` }));
+      if (!this.#options.source) throw new GateRejection(problems, locations);
+      this.#compileAndApplyOnce(
+        withoutRefs(given, new Set(culprits)),
+        message,
+        locations,
+        problems.map((p) => ({ ref: p.ref, conditions: [condition('Accepted', 'False', 'InternalError', p.message)] })),
+      );
+    }
+  }
+
+  /**
+   * The ModelAPIs and HTTPRoutes without which the configuration builds (compile, gate and runtime build, not
+   * applied): found one at a time by bisection, at most 8; none when leaving them all out does not help either.
+   */
+  #culprits(resources: ResourceSet): string[] {
+    const refs = [
+      ...resources.modelApis.map((r) => `ModelAPI/${r.metadata.namespace ?? 'default'}/${r.metadata.name}`),
+      ...resources.httpRoutes.map((r) => `HTTPRoute/${r.metadata.namespace ?? 'default'}/${r.metadata.name}`),
+    ];
+    const builds = (left: ReadonlySet<string>) => {
+      try {
+        const { snapshot } = this.#compile(withoutRefs(resources, left));
+        if (snapshotProblems(snapshot).length > 0) return true; // the gate's business, not a defect
+        this.dataPlane.trialBuild(snapshot);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const culprits: string[] = [];
+    if (!builds(new Set(refs))) return culprits;
+    let remaining = refs;
+    while (culprits.length < 8 && !builds(new Set(culprits))) {
+      // Without culprits + remaining it builds: find the shortest prefix of `remaining` whose removal suffices.
+      let lo = 1;
+      let hi = remaining.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (builds(new Set([...culprits, ...remaining.slice(0, mid)]))) hi = mid;
+        else lo = mid + 1;
+      }
+      // Leaving out the first lo - 1 is not enough, the first lo is: the lo-th is to blame.
+      culprits.push(remaining[lo - 1]!);
+      remaining = remaining.filter((_, i) => i !== lo - 1);
+    }
+    return culprits;
+  }
+
+  #compile(resources: ResourceSet) {
+    return (this.#options.compile ?? compileSnapshot)(resources, {
+      ...(this.#options.publicURL !== undefined ? { defaultPublicURL: this.#options.publicURL } : {}),
+      discovered: this.#fetcher.discovered(),
+      ...(this.#options.controllerName ? { controllerName: this.#options.controllerName } : {}),
+      ...(this.#options.gatewayName ? { gatewayName: this.#options.gatewayName } : {}),
+      heldSources: this.#held,
+    });
+  }
+
+  #compileAndApplyOnce(
+    given: ResourceSet,
+    message: string,
+    locations: ReadonlyMap<string, SourceLocation> | undefined,
+    extraStatuses: readonly ResourceStatus[],
+  ): void {
     let resources = given;
-    const compile = () =>
-      compileSnapshot(resources, {
-        ...(this.#options.publicURL !== undefined ? { defaultPublicURL: this.#options.publicURL } : {}),
-        discovered: this.#fetcher.discovered(),
-        ...(this.#options.controllerName ? { controllerName: this.#options.controllerName } : {}),
-        ...(this.#options.gatewayName ? { gatewayName: this.#options.gatewayName } : {}),
-        heldSources: this.#held,
-      });
+    const compile = () => this.#compile(resources);
     let { snapshot, statuses } = compile();
     // The gate: what the data plane cannot serve is refused here, by resource, before anything changes. From files
     // the change is refused whole (as for any error, with the file and line); from a cluster the resources to blame
@@ -281,7 +355,7 @@ export class FileGateway {
     this.dataPlane.apply(snapshot);
     this.#useRedis(snapshot.gateway.redis);
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
-    this.#compiledStatuses = statuses;
+    this.#compiledStatuses = extraStatuses.length > 0 ? [...statuses, ...extraStatuses] : statuses;
     this.#applyTls(snapshot);
     this.#publishStatuses();
     // Revisions are recorded after the reload, off its path (hashing every document of a large config takes time).
