@@ -268,7 +268,10 @@ export class FileGateway {
       if (culprits.length === 0) throw err;
       const reason = err instanceof Error ? err.message : String(err);
       this.#log.error({ err, resources: culprits }, 'building the configuration failed; traced to these resources');
-      const problems = culprits.map((ref) => ({ ref, message: `could not be built (a defect of modelgate): ${reason}` }));
+      const problems = culprits.map((ref) => ({
+        ref,
+        message: `could not be built (a defect of modelgate): ${reason}`,
+      }));
       if (!this.#options.source) throw new GateRejection(problems, locations);
       this.#compileAndApplyOnce(
         withoutRefs(given, new Set(culprits)),
