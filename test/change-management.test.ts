@@ -354,4 +354,15 @@ describe('the revision store lets go of what is not served', () => {
     assert.equal(store.observe(observation(doc('one'))), undefined, 'the same content again is no revision');
     assert.equal(store.observe(observation(doc('two')))?.revision, 2, 'a change is the next revision');
   });
+
+  it('the same content with its keys in another order is no revision; a change the diff does not classify is one', async () => {
+    const { RevisionStore } = await import('../src/changes/revisions.ts');
+    const store = new RevisionStore(undefined);
+    assert.equal(store.observe(observation(doc('one')))?.revision, 1);
+    const reordered = { paths: { '/x': { get: {} } }, info: { version: '1', title: 'one' }, openapi: '3.1.0' };
+    assert.equal(store.observe(observation(reordered)), undefined, 'equal content, other key order');
+    const retitled = store.observe(observation(doc('one, retitled')));
+    assert.equal(retitled?.revision, 2);
+    assert.deepEqual(retitled?.changes, [], 'a new title: a revision without classified changes');
+  });
 });

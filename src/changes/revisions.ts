@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson } from '../docs/openapi-walk.ts';
+import { isDeepStrictEqual } from 'node:util';
 import { diffDocuments } from './diff.ts';
 import type { ApiChange } from './rules.ts';
 
@@ -110,12 +110,7 @@ export class RevisionStore {
             ...(o.pathKey ? { oldPath: o.pathKey, newPath: o.pathKey } : {}),
           })
         : [];
-    if (
-      history?.document &&
-      latest &&
-      changes.length === 0 &&
-      canonicalJson(history.document) === canonicalJson(o.document)
-    ) {
+    if (history?.document && latest && changes.length === 0 && isDeepStrictEqual(history.document, o.document)) {
       // The same content serialised otherwise (keys in another order, or a hash recorded by an older modelgate):
       // not a revision. The latest one takes this hash, so the next reload compares by hash again.
       history.revisions[history.revisions.length - 1] = { ...latest, hash };
@@ -242,11 +237,19 @@ export class DirectoryPersistence implements RevisionPersistence {
  * The content hash of a document: sha256 of its JSON. Published documents are built deterministically (equal inputs,
  * equal key order), so this tells revisions apart at a tenth of the cost of canonical (key-sorted) JSON — half a
  * second for a 10 MB document, on the event loop. Where two hashes differ but the diff finds nothing, the revision
- * store compares canonically before it records anything.
+ * store compares the documents (deep equality, key order aside; it stops at the first difference) before it records
+ * anything.
  */
 export function documentHash(document: Json): string {
-  return createHash('sha256').update(JSON.stringify(document)).digest('hex');
+  // Published documents are immutable: an unchanged API observed again (every reload) is hashed once.
+  let hash = hashes.get(document);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(JSON.stringify(document)).digest('hex');
+    hashes.set(document, hash);
+  }
+  return hash;
 }
+const hashes = new WeakMap<Json, string>();
 
 function safe(segment: string): string {
   return segment.replace(/[^A-Za-z0-9._-]/g, '_');
