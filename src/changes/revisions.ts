@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { diffDocuments } from './diff.ts';
+import type { RevisionJob, RevisionResult } from './revision-work.ts';
 import type { ApiChange } from './rules.ts';
 
 type Json = Record<string, unknown>;
@@ -97,11 +98,7 @@ export class RevisionStore {
     const hash = documentHash(o.document);
     const history = this.#histories.get(key);
     const latest = history?.revisions.at(-1);
-    if (latest?.hash === hash) {
-      // Same content: keep the newest object, so the previous snapshot's copy can be collected.
-      if (history) history.document = o.document;
-      return undefined;
-    }
+    if (latest?.hash === hash) return this.#record(o, now, hash, [], true);
     const changes =
       history?.document && latest
         ? diffDocuments(history.document, o.document, {
@@ -110,10 +107,64 @@ export class RevisionStore {
             ...(o.pathKey ? { oldPath: o.pathKey, newPath: o.pathKey } : {}),
           })
         : [];
-    if (history?.document && latest && changes.length === 0 && isDeepStrictEqual(history.document, o.document)) {
-      // The same content serialised otherwise (keys in another order, or a hash recorded by an older modelgate):
-      // not a revision. The latest one takes this hash, so the next reload compares by hash again.
-      history.revisions[history.revisions.length - 1] = { ...latest, hash };
+    const equal =
+      history?.document !== undefined &&
+      latest !== undefined &&
+      changes.length === 0 &&
+      isDeepStrictEqual(history.document, o.document);
+    return this.#record(o, now, hash, changes, equal);
+  }
+
+  /**
+   * As `observe`, with the hash and the diff computed by `run` (the document worker, changes/revision-work.ts) off
+   * the event loop; done here when the worker cannot (then as `observe`). Observations of one store must not overlap
+   * (the caller awaits each). A document observed again as the same object costs nothing.
+   */
+  async observeOffThread(
+    o: VersionObservation,
+    run: (job: RevisionJob) => Promise<{ ok: true; body: unknown } | { ok: false; error: string }>,
+    now = new Date(),
+  ): Promise<Revision | undefined> {
+    const key = `${o.api}\0${o.version}`;
+    const history = this.#histories.get(key);
+    if (history?.document === o.document) return undefined;
+    const latest = history?.revisions.at(-1);
+    if (o.pathKey) return this.observe(o, now); // a function cannot be posted
+    const job = {
+      op: 'revision' as const,
+      key,
+      next: o.document,
+      ...(latest ? { previousHash: latest.hash } : {}),
+      now: now.toISOString(),
+    };
+    let outcome = await run(job);
+    if (outcome.ok && (outcome.body as RevisionResult).needPrevious)
+      // Sent even when this store holds none (released): the worker then records by hash alone.
+      outcome = await run({ ...job, previous: history?.document });
+    if (!outcome.ok) return this.observe(o, now);
+    const result = outcome.body as RevisionResult;
+    if (result.needPrevious) return this.observe(o, now);
+    // The worker had nothing to compare with when this store holds no previous document (released): by hash alone.
+    const comparable = history?.document !== undefined;
+    return this.#record(o, now, result.hash, comparable ? result.changes : [], comparable && result.equal);
+  }
+
+  /** Records what was found about an observation (`equal`: the same content as the latest revision). */
+  #record(
+    o: VersionObservation,
+    now: Date,
+    hash: string,
+    changes: readonly ApiChange[],
+    equal: boolean,
+  ): Revision | undefined {
+    const key = `${o.api}\0${o.version}`;
+    const history = this.#histories.get(key);
+    const latest = history?.revisions.at(-1);
+    if (history && latest && (equal || latest.hash === hash)) {
+      // The same content (perhaps serialised otherwise: keys in another order, or a hash recorded by an older
+      // modelgate): not a revision. The latest takes this hash and the newest object, so the next observation
+      // compares by hash again and the previous snapshot's copy can be collected.
+      if (latest.hash !== hash) history.revisions[history.revisions.length - 1] = { ...latest, hash };
       history.document = o.document;
       return undefined;
     }

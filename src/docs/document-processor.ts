@@ -4,6 +4,7 @@
  * The worker starts on the first job and does not keep the process alive.
  */
 import { Worker } from 'node:worker_threads';
+import type { RevisionJob } from '../changes/revision-work.ts';
 import type { DocumentJob, DocumentOutcome } from './document-work.ts';
 
 export interface DocumentProcessorOptions {
@@ -15,7 +16,7 @@ export interface DocumentProcessorOptions {
 
 interface Pending {
   readonly id: number;
-  readonly job: DocumentJob;
+  readonly job: DocumentJob | RevisionJob;
   readonly resolve: (outcome: DocumentOutcome) => void;
 }
 
@@ -37,7 +38,7 @@ export class DocumentProcessor {
   }
 
   /** Runs a job; never rejects. */
-  run(job: DocumentJob): Promise<DocumentOutcome> {
+  run(job: DocumentJob | RevisionJob): Promise<DocumentOutcome> {
     if (this.#closed) return Promise.resolve({ ok: false, error: 'the document processor is closed' });
     return new Promise((resolve) => {
       this.#queue.push({ id: this.#next++, job, resolve });

@@ -1,14 +1,17 @@
 /**
- * The document worker: a worker thread that parses, checks and normalises fetched documents (document-work.ts), so
- * that a 10 MB upstream document never holds the event loop that serves traffic. Started by DocumentProcessor.
+ * The document worker: a worker thread that parses, checks and normalises fetched documents (document-work.ts) and
+ * hashes and diffs new revisions (changes/revision-work.ts), so that a 10 MB upstream document never holds the event
+ * loop that serves traffic. Started by DocumentProcessor.
  */
 import { parentPort } from 'node:worker_threads';
+import { processRevision, type RevisionJob } from '../changes/revision-work.ts';
 import { type DocumentJob, processDocument } from './document-work.ts';
 
-parentPort?.on('message', async (message: { id: number; job: DocumentJob }) => {
+parentPort?.on('message', async (message: { id: number; job: DocumentJob | RevisionJob }) => {
   let outcome: unknown;
   try {
-    outcome = await processDocument(message.job);
+    const job = message.job;
+    outcome = job.op === 'revision' ? { ok: true, body: processRevision(job) } : await processDocument(job);
   } catch (err) {
     outcome = {
       ok: false,

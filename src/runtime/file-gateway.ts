@@ -109,6 +109,8 @@ export class FileGateway {
   /** Statuses of objects the source left out (Kubernetes: invalid resources). */
   #rejected: readonly ResourceStatus[] = [];
   #revisionRun: NodeJS.Immediate | undefined;
+  #revisionQueue: Promise<void> = Promise.resolve();
+  #stopping = false;
   /** Sources held back by `breakingChanges: Refuse`, and why, by `ref\0version`. */
   readonly #held = new Map<string, ResolvedSource>();
   readonly #refusals = new Map<string, string>();
@@ -365,7 +367,10 @@ export class FileGateway {
     if (this.#revisionRun) clearImmediate(this.#revisionRun);
     this.#revisionRun = setImmediate(() => {
       this.#revisionRun = undefined;
-      this.#recordRevisions(snapshot);
+      // One run at a time: the store's observations must not overlap (each awaits the document worker).
+      this.#revisionQueue = this.#revisionQueue
+        .then(() => this.#recordRevisions(snapshot))
+        .catch((err: unknown) => this.#log.error({ err }, 'recording API revisions failed'));
     });
     this.#log.info({ routes: snapshot.routes.length, apis: snapshot.apis.length }, message);
   }
@@ -501,8 +506,13 @@ export class FileGateway {
    * existing version name is logged and shows as `Compatible=False` in the ModelAPI's status until a later revision
    * of that version is compatible again (consumers should get a new version instead).
    */
-  #recordRevisions(snapshot: Snapshot): void {
-    if (this.dataPlane.current !== snapshot) return; // a newer snapshot has its own run queued
+  /**
+   * Records the revisions of a snapshot's documents; the hashing and diffing run in the document worker. Given up
+   * when a newer snapshot is in place meanwhile (its own run follows) or the gateway stops.
+   */
+  async #recordRevisions(snapshot: Snapshot): Promise<void> {
+    const replaced = () => this.#stopping || this.dataPlane.current !== snapshot;
+    if (replaced()) return;
     const now = new Date();
     let changed = false;
     for (const api of snapshot.docs.apis) {
@@ -510,7 +520,8 @@ export class FileGateway {
       if (api.documented.status !== 'True') continue;
       const generation = this.statuses.get(api.ref)?.observedGeneration;
       for (const v of api.versions) {
-        const revision = this.revisions.observe(
+        if (replaced()) return;
+        const revision = await this.revisions.observeOffThread(
           {
             api: api.ref,
             version: v.name,
@@ -519,6 +530,7 @@ export class FileGateway {
             ...(generation !== undefined ? { generation } : {}),
             ...(v.origin !== undefined ? { origin: v.origin } : {}),
           },
+          (job) => this.#documents.run(job),
           now,
         );
         if (!revision) continue;
@@ -690,6 +702,7 @@ export class FileGateway {
   /** Graceful stop: readiness goes false, in-flight requests drain, then everything closes. */
   async stop(drainMs = this.dataPlane.current?.gateway.drainTimeoutMs ?? 30_000): Promise<void> {
     await this.#source.close();
+    this.#stopping = true;
     if (this.#revisionRun) clearImmediate(this.#revisionRun);
     await this.#fetcher.close();
     await this.dataPlane.globalLimiter?.close();
