@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../scripts/build.ts';
 import { compileSnapshot } from '../src/compiler/compile.ts';
-import type { DiscoveryResult } from '../src/docs/discovery.ts';
-import { fetchKey } from '../src/docs/discovery.ts';
-import { mergeDocuments } from '../src/docs/merge.ts';
-import { v2OpenAPIDocument } from '../src/docs/v2-document.ts';
+import { v2OpenAPIDocument } from '../src/compiler/docs/v2-document.ts';
+import { mergeDocuments } from '../src/openapi/merge.ts';
 import { EMPTY_RESOURCES } from '../src/resources/types.ts';
 import { NODE_FLAGS } from '../src/runtime/node-flags.ts';
 import type { ModelAPI } from '../src/schema/model-api.ts';
+import type { DiscoveryResult } from '../src/snapshot/discovery.ts';
+import { fetchKey } from '../src/snapshot/discovery.ts';
 import { type Measurement, median, processTree, rssMB, wrk } from './load.ts';
 import { waitHttp } from './peers.ts';
 

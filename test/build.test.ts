@@ -51,7 +51,7 @@ describe('the build', () => {
         css = await call(`http://127.0.0.1:${port}/docs-assets/portal.css`).catch(() => undefined);
         return css?.status === 200;
       }, 15_000);
-      assert.equal(css!.text, readFileSync(`${root}/src/docs/portal/portal.css`, 'utf8'));
+      assert.equal(css!.text, readFileSync(`${root}/src/docsplane/portal/portal.css`, 'utf8'));
     } finally {
       proc.kill('SIGTERM');
     }

@@ -11,10 +11,10 @@ import { describe, it } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { parse, stringify } from 'yaml';
 import { type CompileResult, compileSnapshot } from '../src/compiler/compile.ts';
-import type { DiscoveryResult } from '../src/docs/discovery.ts';
-import { apiDocument, mergedDocument, versionDocument } from '../src/docs/published.ts';
-import { convertSwagger2 } from '../src/docs/swagger2.ts';
+import { apiDocument, mergedDocument, versionDocument } from '../src/docsplane/published.ts';
+import { convertSwagger2 } from '../src/openapi/swagger2.ts';
 import type { ResourceSet } from '../src/resources/types.ts';
+import type { DiscoveryResult } from '../src/snapshot/discovery.ts';
 import { collect } from '../src/sources/load-directory.ts';
 import { parseObjects } from '../src/sources/parse-yaml.ts';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { generatedFiles } from '../src/schema/generated-files.ts';
+import { generatedFiles } from '../scripts/generated-files.ts';
 import { renderRequestHandling } from './fixtures/nginx/render.ts';
 
 describe('generated files', () => {

@@ -13,8 +13,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeGateway } from '../src/kube/kube-gateway.ts';
 import { createLogger } from '../src/observability/logger.ts';
+import { KubeGateway } from '../src/runtime/kube/kube-gateway.ts';
 import { call, eventually } from './helpers/gateway.ts';
 import { GATEWAY_USER, KubeApiServer, rbacFrom } from './helpers/kube-apiserver.ts';
 import { DEPLOY } from './helpers/kustomize.ts';

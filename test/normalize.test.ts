@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { parse } from 'yaml';
-import { normalizeTo31 } from '../src/docs/normalize-31.ts';
+import { normalizeTo31 } from '../src/openapi/normalize-31.ts';
 
 const wrap = (schema: unknown, extra: Record<string, unknown> = {}) => ({
   openapi: '3.0.3',

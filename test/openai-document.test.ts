@@ -12,7 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { chatHandler } from '../examples/servers/chat-openai-server.ts';
 import { startServer } from '../examples/servers/http-util.ts';
-import { OPENAI_SCHEMA_NAMES, openAIDocument, openAIModelIds } from '../src/docs/openai-document.ts';
+import { OPENAI_SCHEMA_NAMES, openAIDocument, openAIModelIds } from '../src/compiler/docs/openai-document.ts';
 import { call } from './helpers/gateway.ts';
 
 type Schema = { type?: string | string[]; required?: string[]; properties?: Record<string, Schema> };

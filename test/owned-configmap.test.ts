@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import type { VersionHistory } from '../src/changes/revisions.ts';
-import { configMap } from '../src/kube/document-publisher.ts';
-import { MAX_CONFIGMAP_BYTES } from '../src/kube/owned-configmap.ts';
-import { encode } from '../src/kube/revision-configmaps.ts';
+import { configMap } from '../src/runtime/kube/document-publisher.ts';
+import { MAX_CONFIGMAP_BYTES } from '../src/runtime/kube/owned-configmap.ts';
+import { encode } from '../src/runtime/kube/revision-configmaps.ts';
 
 describe('owned ConfigMaps within 1 MiB', () => {
   it('stores a small document as is, a large one gzip-compressed, and refuses one that cannot fit', () => {

@@ -1,7 +1,7 @@
 /** Rebasing upstream documents on the gateway's public paths, per protocol, as a table of cases. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type PathMapping, publicPathOf, rebaseDocument } from '../src/docs/rebase.ts';
+import { type PathMapping, publicPathOf, rebaseDocument } from '../src/compiler/docs/rebase.ts';
 
 const v2: PathMapping = { protocol: 'open-inference-v2', modelName: 'iris', basePath: '/models/iris' };
 const v2versioned: PathMapping = { ...v2, modelVersion: '3', basePath: '/models/iris/versions/v3' };

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { processRevision, type RevisionJob } from '../src/changes/revision-work.ts';
 import { RevisionStore } from '../src/changes/revisions.ts';
-import { DocumentProcessor } from '../src/docs/document-processor.ts';
+import { DocumentProcessor } from '../src/runtime/document-processor.ts';
 
 type Json = Record<string, unknown>;
 

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, describe, it } from 'node:test';
-import type { DocsTask } from '../src/docs/discovery.ts';
-import { SpecFetcher } from '../src/docs/spec-fetcher.ts';
+import { DocumentProcessor } from '../src/runtime/document-processor.ts';
+import type { DocsTask } from '../src/snapshot/discovery.ts';
 import type { Cluster } from '../src/snapshot/types.ts';
+import { SpecFetcher } from '../src/sources/upstream-documents/spec-fetcher.ts';
 import { eventually } from './helpers/gateway.ts';
 import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
 
@@ -51,8 +52,13 @@ describe('spec fetcher', () => {
   };
   const fetcher = (options: Partial<ConstructorParameters<typeof SpecFetcher>[0]> = {}) => {
     let changes = 0;
-    const f = new SpecFetcher({ onChange: () => changes++, ...options });
-    closers.push(() => f.close());
+    // The document worker, as the gateway hands it to its fetcher.
+    const processor = new DocumentProcessor();
+    const f = new SpecFetcher({ onChange: () => changes++, processor, ...options });
+    closers.push(
+      () => f.close(),
+      () => processor.close(),
+    );
     return { f, changes: () => changes };
   };
 
@@ -205,8 +211,12 @@ describe('spec fetcher: hostile documents are processed off the event loop', () 
     return u;
   };
   const fetcher = () => {
-    const f = new SpecFetcher({ onChange: () => {}, retryMs: 20 });
-    closers.push(() => f.close());
+    const processor = new DocumentProcessor();
+    const f = new SpecFetcher({ onChange: () => {}, retryMs: 20, processor });
+    closers.push(
+      () => f.close(),
+      () => processor.close(),
+    );
     return f;
   };
 

@@ -14,8 +14,8 @@ import { compileSnapshot } from '../src/compiler/compile.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import type { ResourceSet } from '../src/resources/types.ts';
 import { FileGateway } from '../src/runtime/file-gateway.ts';
-import type { ResourceSource, SourceLoad } from '../src/runtime/resource-source.ts';
 import { loadDirectory } from '../src/sources/load-directory.ts';
+import type { ResourceSource, SourceLoad } from '../src/sources/resource-source.ts';
 import { call, modelApiYaml } from './helpers/gateway.ts';
 import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
 

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { parse } from 'yaml';
 import { compileSnapshot } from '../src/compiler/compile.ts';
-import { apiDocument, mergedDocument } from '../src/docs/published.ts';
+import { apiDocument, mergedDocument } from '../src/docsplane/published.ts';
 import { EMPTY_RESOURCES } from '../src/resources/types.ts';
 import type { ModelAPI } from '../src/schema/model-api.ts';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { v2OpenAPIDocument } from '../src/docs/v2-document.ts';
-import { elementSchema, type V2ModelMetadata, v2Schemas } from '../src/docs/v2-schema.ts';
+import { v2OpenAPIDocument } from '../src/compiler/docs/v2-document.ts';
+import { elementSchema, type V2ModelMetadata, v2Schemas } from '../src/compiler/docs/v2-schema.ts';
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addFormat('int64', true);

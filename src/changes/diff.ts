@@ -4,8 +4,8 @@
  * name; bodies and responses by media type and status, their schemas by schema-diff.ts. Every change names a rule of
  * the catalog (rules.ts) with its level and the JSON pointer of where it is. Pure.
  */
-import { normalizeTo31 } from '../docs/normalize-31.ts';
-import { isObject, pointerEscape } from '../docs/openapi-walk.ts';
+import { normalizeTo31 } from '../openapi/normalize-31.ts';
+import { isObject, pointerEscape } from '../openapi/openapi-walk.ts';
 import { type ApiChange, CHANGE_RULES, type RuleId, sortChanges } from './rules.ts';
 import { type Direction, deref, diffSchemas, type SchemaDiffContext } from './schema-diff.ts';
 

@@ -5,8 +5,8 @@
  * and V2 tensor lists compare tensor by tensor (name, datatype, fixed dimensions). Both documents are normalised to
  * 3.1 before they get here, so `nullable: true` and `type: [x, "null"]` are the same thing.
  */
-import { resolvePointer } from '../docs/normalize-31.ts';
-import { canonicalJson, isObject, pointerEscape } from '../docs/openapi-walk.ts';
+import { resolvePointer } from '../openapi/normalize-31.ts';
+import { canonicalJson, isObject, pointerEscape } from '../openapi/openapi-walk.ts';
 import { type ApiChange, CHANGE_RULES, type RuleId } from './rules.ts';
 
 type Json = Record<string, unknown>;

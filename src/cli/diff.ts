@@ -1,7 +1,7 @@
 import { diffDocuments } from '../changes/diff.ts';
 import { type ChangeFormat, formatChanges } from '../changes/format.ts';
-import { loadDocument } from '../changes/load-document.ts';
 import { atLeast, type ChangeLevel } from '../changes/rules.ts';
+import { loadDocument } from '../openapi/load-document.ts';
 import type { Command } from './command.ts';
 import { choiceOption, parseVerbArgs } from './usage-error.ts';
 

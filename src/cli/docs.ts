@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
-import { buildOffline } from '../docs/offline-build.ts';
-import { apiDocument, mergedDocument, versionDocument } from '../docs/published.ts';
+import { apiDocument, mergedDocument, versionDocument } from '../docsplane/published.ts';
 import { formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
+import { buildOffline } from '../runtime/offline-build.ts';
 import { loadDirectory } from '../sources/load-directory.ts';
 import type { Command } from './command.ts';
 import { existingDirectory } from './directory-argument.ts';

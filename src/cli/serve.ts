@@ -106,7 +106,7 @@ async function serve(values: Values): Promise<number> {
     // Loaded only here: the Kubernetes client is a large library (tens of MB of heap) that file mode never needs.
     const [{ KubeConfig }, { KubeGateway }] = await Promise.all([
       import('@kubernetes/client-node'),
-      import('../kube/kube-gateway.ts'),
+      import('../runtime/kube/kube-gateway.ts'),
     ]);
     // In the cluster: the ServiceAccount (in-cluster config); outside: --kubeconfig, KUBECONFIG or ~/.kube/config.
     const kubeConfig = new KubeConfig();

@@ -11,7 +11,6 @@
 
 import { durationMs } from '../common/durations.ts';
 import { regexError } from '../common/safe-regex.ts';
-import type { RouteMatchMapping } from '../docs/rebase.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import {
@@ -36,6 +35,7 @@ import type {
   UpstreamTls,
 } from '../snapshot/types.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './defaults.ts';
+import type { RouteMatchMapping } from './docs/rebase.ts';
 import { type BackendIndex, resolveBackend } from './resolve-backend.ts';
 
 /** modelgate's Gateway API controller name (a GatewayClass selects modelgate with it). */

@@ -15,18 +15,18 @@
  */
 
 import { durationMs } from '../common/durations.ts';
-import { buildDocs, type DocsStatus, type ServedApi } from '../docs/build-docs.ts';
-import { type Discovered, NOTHING_DISCOVERED } from '../docs/discovery.ts';
-import type { ResolvedSource } from '../docs/version-source.ts';
 import { exact, flat, sameItems } from '../resources/compact.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
+import { type Discovered, NOTHING_DISCOVERED } from '../snapshot/discovery.ts';
 import type { Cluster, GatewaySettings, ListenerSettings, RouteRule, Snapshot } from '../snapshot/types.ts';
 import { compileHttpRoutes, DEFAULT_CONTROLLER_NAME } from './compile-httproutes.ts';
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
+import { buildDocs, type DocsStatus, type ServedApi } from './docs/build-docs.ts';
+import type { ResolvedSource } from './docs/version-source.ts';
 import { compileAuth, compilePolicies, DEFAULT_API_KEY_HEADER, hasPolicies, withPolicies } from './policies.ts';
 import { compileRedis } from './redis.ts';
 import { type BackendIndex, indexBackends } from './resolve-backend.ts';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RevisionStore } from '../changes/revisions.ts';
-import type { DocumentProcessor } from '../docs/document-processor.ts';
+import type { PublishRunner } from '../docsplane/published.ts';
 import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
@@ -91,7 +91,7 @@ export class DataPlane {
   /** Rate limits shared through Redis, when the ModelGateway configures it. */
   globalLimiter: GlobalRateLimiter | undefined;
   /** Where published documents are merged and serialised (the document worker), when the runtime provides one. */
-  documents: DocumentProcessor | undefined;
+  documents: PublishRunner | undefined;
 
   constructor(registry: UpstreamRegistry, metrics: GatewayMetrics) {
     this.registry = registry;

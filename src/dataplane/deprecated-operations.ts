@@ -3,7 +3,7 @@
  * answers announce it like a deprecated version's. Indexed per API version on the first request that needs it, from
  * the snapshot's published documents; an API without deprecated operations costs one map lookup per request.
  */
-import { pathTemplatePattern } from '../docs/openapi-walk.ts';
+import { pathTemplatePattern } from '../openapi/openapi-walk.ts';
 import type { DocsPlane } from '../snapshot/types.ts';
 
 type Json = Record<string, unknown>;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { sortDeep } from '../docs/openapi-walk.ts';
+import { sortDeep } from '../openapi/openapi-walk.ts';
 import type { CachePolicy } from '../snapshot/types.ts';
 import type { ResponseTap } from './forward.ts';
 

@@ -4,8 +4,8 @@
  * so a reload never cuts a request short.
  */
 
-import { DocsSite, type RevisionSource } from '../docs/docs-site.ts';
-import type { DocumentProcessor } from '../docs/document-processor.ts';
+import { DocsSite, type RevisionSource } from '../docsplane/docs-site.ts';
+import type { PublishRunner } from '../docsplane/published.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { DeprecatedOperations } from './deprecated-operations.ts';
 import { RouteMatcher } from './matcher.ts';
@@ -42,7 +42,7 @@ export class RuntimeSnapshot {
     registry: UpstreamRegistry,
     revisions: RevisionSource = () => [],
     previous?: RuntimeSnapshot,
-    documents?: DocumentProcessor,
+    documents?: PublishRunner,
   ) {
     this.snapshot = snapshot;
     this.registry = registry;

@@ -8,7 +8,7 @@ import { compileSnapshot } from '../compiler/compile.ts';
 import { snapshotProblems } from '../compiler/snapshot-gate.ts';
 import { type Diagnostic, hasErrors } from '../resources/diagnostics.ts';
 import type { SourceLocation } from '../resources/types.ts';
-import type { SourceLoad } from './resource-source.ts';
+import type { SourceLoad } from '../sources/resource-source.ts';
 
 /** Condition reasons that mean the resource itself is wrong (serve leaves it out), not its surroundings. */
 const REFUSED = new Set(['Invalid', 'UnsupportedValue']);

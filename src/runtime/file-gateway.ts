@@ -11,13 +11,11 @@ import { diffDocuments } from '../changes/diff.ts';
 import { DirectoryPersistence, documentHash, type RevisionPersistence, RevisionStore } from '../changes/revisions.ts';
 import { SecretRedactor } from '../common/secret-redactor.ts';
 import { compileSnapshot } from '../compiler/compile.ts';
+import type { ResolvedSource } from '../compiler/docs/version-source.ts';
 import { type GateProblem, snapshotProblems } from '../compiler/snapshot-gate.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { GlobalRateLimiter } from '../dataplane/global-rate-limiter.ts';
 import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
-import { DocumentProcessor } from '../docs/document-processor.ts';
-import { SpecFetcher } from '../docs/spec-fetcher.ts';
-import type { ResolvedSource } from '../docs/version-source.ts';
 import { listenOn } from '../net/listen.ts';
 import { TlsListener } from '../net/tls-listener.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -28,8 +26,10 @@ import { type ConditionInput, condition, type ResourceStatus } from '../resource
 import type { ResourceSet, SourceLocation } from '../resources/types.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { DirectorySource } from '../sources/directory-source.ts';
+import type { ResourceSource } from '../sources/resource-source.ts';
+import { SpecFetcher } from '../sources/upstream-documents/spec-fetcher.ts';
 import { gateDiagnostics } from './check-configuration.ts';
-import type { ResourceSource } from './resource-source.ts';
+import { DocumentProcessor } from './document-processor.ts';
 import { StatusStore } from './status-store.ts';
 
 /** Settings of a file-mode gateway. */

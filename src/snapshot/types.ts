@@ -3,9 +3,10 @@
  * golden-testable and can be printed at /config. The shapes follow Gateway API HTTPRoute semantics (matches, weighted
  * backends, per-backend filters, timeouts) so that ModelAPIs and, later, HTTPRoutes compile into the same table.
  */
-import type { DocsTask } from '../docs/discovery.ts';
-import type { MergePart } from '../docs/merge.ts';
+
+import type { MergePart } from '../openapi/merge.ts';
 import type { Protocol } from '../schema/model-api.ts';
+import type { DocsTask } from './discovery.ts';
 
 /** How a path is matched, as in Gateway API `HTTPPathMatch`. */
 export interface PathMatch {

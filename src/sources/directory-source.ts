@@ -7,9 +7,10 @@
  * again a little later; the change is taken when two reads in a row agree (then an empty or broken file is what the
  * user meant, and is applied or reported as such).
  */
-import type { ResourceSource, SourceLoad } from '../runtime/resource-source.ts';
+
 import { DirectoryWatcher } from './directory-watcher.ts';
 import { type DirectoryLoad, type FileRead, loadDirectory } from './load-directory.ts';
+import type { ResourceSource, SourceLoad } from './resource-source.ts';
 
 /** How long to wait between two reads of a file that has not settled. */
 const SETTLE_MS = 40;

@@ -25,10 +25,9 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
 import { changelogAtom, changelogHtml, changelogJson, migration, migrationHtml } from './changelog.ts';
-import type { DocumentProcessor } from './document-processor.ts';
 import { asset } from './portal/assets.ts';
 import { landingPage, redocPage, swaggerPage, type VersionHealth } from './portal/pages.ts';
-import { type PublishInput, publish, publishInput } from './published.ts';
+import { type PublishInput, type PublishRunner, publish, publishInput } from './published.ts';
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -53,13 +52,13 @@ export class DocsSite {
   readonly #rendering = new Map<string, Promise<Rendered | { error: string }>>();
   readonly #health: (cluster: string) => VersionHealth;
   readonly #revisions: RevisionSource;
-  readonly #processor: DocumentProcessor | undefined;
+  readonly #processor: PublishRunner | undefined;
 
   constructor(
     plane: DocsPlane,
     health: (cluster: string) => VersionHealth,
     revisions: RevisionSource = () => [],
-    processor?: DocumentProcessor,
+    processor?: PublishRunner,
   ) {
     this.#processor = processor;
     this.#plane = plane;
@@ -184,7 +183,7 @@ export class DocsSite {
 
   /** Merges and serialises a document in the worker; only the hand-over (a structured clone of its parts) costs this thread. */
   async #renderInWorker(
-    processor: DocumentProcessor,
+    processor: PublishRunner,
     path: string,
     input: PublishInput,
     format: 'json' | 'yaml',

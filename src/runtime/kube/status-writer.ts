@@ -11,10 +11,10 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { canonicalJson } from '../docs/openapi-walk.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Condition } from '../resources/status.ts';
-import type { PublishedStatus, StatusStore } from '../runtime/status-store.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { canonicalJson } from '../../openapi/openapi-walk.ts';
+import type { Condition } from '../../resources/status.ts';
+import type { PublishedStatus, StatusStore } from '../status-store.ts';
 
 /** Kinds whose status modelgate writes (Gateway API ones only where it is their controller). */
 const OWNED: Readonly<Record<string, { group: string; version: string; plural: string }>> = {

@@ -11,7 +11,7 @@ import {
   ListWatch,
   Watch,
 } from '@kubernetes/client-node';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../../observability/logger.ts';
 import { kubeGet } from './kube-request.ts';
 
 /** What to watch. */

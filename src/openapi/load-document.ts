@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import { parse } from 'yaml';
-import { convertSwagger2 } from '../docs/swagger2.ts';
+import { convertSwagger2 } from './swagger2.ts';
 
 type Json = Record<string, unknown>;
 

@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import { apiDocument } from '../docs/published.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Snapshot } from '../snapshot/types.ts';
+import { apiDocument } from '../../docsplane/published.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Snapshot } from '../../snapshot/types.ts';
 import { ownedMetadata, sizedConfigMap, upsertConfigMap } from './owned-configmap.ts';
 
 /** Settings of the publisher. */

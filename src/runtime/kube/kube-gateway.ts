@@ -4,13 +4,13 @@
  * and Events.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { FileGateway, type FileGatewayOptions } from '../runtime/file-gateway.ts';
+import { KubeSource } from '../../sources/kube/kube-source.ts';
+import type { Backoff } from '../../sources/kube/watched-kind.ts';
+import { FileGateway, type FileGatewayOptions } from '../file-gateway.ts';
 import { DocumentPublisher } from './document-publisher.ts';
-import { KubeSource } from './kube-source.ts';
 import { LeaderElector } from './leader-election.ts';
 import { ConfigMapRevisions } from './revision-configmaps.ts';
 import { KubeStatusWriter } from './status-writer.ts';
-import type { Backoff } from './watched-kind.ts';
 
 /** Settings of a gateway in Kubernetes mode. */
 export interface KubeGatewayOptions extends Omit<FileGatewayOptions, 'configDir' | 'source' | 'onStatuses' | 'watch'> {

@@ -5,7 +5,7 @@
  * route are dropped and reported. Upstream `servers` (".", provider URLs, per path and per operation) are removed: the
  * merge sets the gateway's. Pure.
  */
-import type { Protocol } from '../schema/model-api.ts';
+import type { Protocol } from '../../schema/model-api.ts';
 
 type Json = Record<string, unknown>;
 

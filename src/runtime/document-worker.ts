@@ -4,14 +4,21 @@
  * loop that serves traffic. Started by DocumentProcessor.
  */
 import { parentPort } from 'node:worker_threads';
-import { processRevision, type RevisionJob } from '../changes/revision-work.ts';
-import { type DocumentJob, processDocument } from './document-work.ts';
+import { processRevision } from '../changes/revision-work.ts';
+import { runPublishJob } from '../docsplane/published.ts';
+import { processDocument } from '../sources/upstream-documents/fetched-document.ts';
+import type { WorkerJob } from './document-processor.ts';
 
-parentPort?.on('message', async (message: { id: number; job: DocumentJob | RevisionJob }) => {
+parentPort?.on('message', async (message: { id: number; job: WorkerJob }) => {
   let outcome: unknown;
   try {
     const job = message.job;
-    outcome = job.op === 'revision' ? { ok: true, body: processRevision(job) } : await processDocument(job);
+    outcome =
+      job.op === 'revision'
+        ? { ok: true, body: processRevision(job) }
+        : job.op === 'publish'
+          ? runPublishJob(job)
+          : await processDocument(job);
   } catch (err) {
     outcome = {
       ok: false,

@@ -5,7 +5,7 @@
  * traffic; only the leader writes statuses and events. A graceful stop releases the Lease, so failover is immediate.
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../../observability/logger.ts';
 
 /** Settings of the election. */
 export interface LeaderElectionOptions {

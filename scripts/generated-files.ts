@@ -1,10 +1,10 @@
 /** Every generated file of the repository and its content, keyed by repository-relative path. */
 import { stringify } from 'yaml';
-import { rulesMarkdown } from '../changes/format.ts';
-import { renderErrorCatalog } from '../errors/catalog.ts';
-import { buildCrd } from './crd.ts';
-import { GROUP, KINDS } from './kinds.ts';
-import { renderReference } from './reference.ts';
+import { rulesMarkdown } from '../src/changes/format.ts';
+import { renderErrorCatalog } from '../src/errors/catalog.ts';
+import { buildCrd } from '../src/schema/crd.ts';
+import { GROUP, KINDS } from '../src/schema/kinds.ts';
+import { renderReference } from '../src/schema/reference.ts';
 
 const HEADER = '# Generated from src/schema by `npm run generate`; do not edit.\n';
 

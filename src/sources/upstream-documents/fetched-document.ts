@@ -4,10 +4,9 @@
  * bound its nesting, convert Swagger 2.0 and normalise to OpenAPI 3.1. Pure and synchronous apart from the Swagger
  * converter; it runs in the document worker (document-worker.ts), off the event loop that serves traffic.
  */
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { normalizeTo31 } from './normalize-31.ts';
-import { type PublishInput, publish } from './published.ts';
-import { convertSwagger2 } from './swagger2.ts';
+import { parse as parseYaml } from 'yaml';
+import { normalizeTo31 } from '../../openapi/normalize-31.ts';
+import { convertSwagger2 } from '../../openapi/swagger2.ts';
 
 /** How deep a fetched document may nest (OpenAPI schemas stay far below; a deeper one is broken or hostile). */
 export const MAX_DOCUMENT_DEPTH = 256;
@@ -21,12 +20,7 @@ export type DocumentJob =
       readonly bytes: Uint8Array;
       readonly contentType: string;
     }
-  | { readonly op: 'convert'; readonly document: Record<string, unknown> }
-  /**
-   * Merges a published document and renders it as text. The input is posted as it is: the structured clone keeps
-   * shared subtrees shared (the parts of one API share their components), where JSON would write them out each time.
-   */
-  | { readonly op: 'publish'; readonly input: PublishInput; readonly format: 'json' | 'yaml' };
+  | { readonly op: 'convert'; readonly document: Record<string, unknown> };
 
 /** A job's outcome. */
 export type DocumentOutcome =
@@ -43,11 +37,6 @@ export type DocumentOutcome =
   | { readonly ok: false; readonly error: string };
 
 export async function processDocument(job: DocumentJob): Promise<DocumentOutcome> {
-  if (job.op === 'publish') {
-    const document = publish(job.input);
-    const text = job.format === 'json' ? JSON.stringify(document) : toYaml(document, { aliasDuplicateObjects: false });
-    return { ok: true, body: text };
-  }
   if (job.op === 'convert') {
     const converted = await convertSwagger2(job.document);
     return { ok: true, body: converted };

@@ -4,10 +4,10 @@
  * is learnt. Used to publish the merged document from CI pipelines.
  */
 import { type CompileResult, compileSnapshot } from '../compiler/compile.ts';
+import { convertSwagger2 } from '../openapi/swagger2.ts';
 import type { ResourceSet } from '../resources/types.ts';
-import type { Discovered, DiscoveryResult } from './discovery.ts';
-import { SpecFetcher } from './spec-fetcher.ts';
-import { convertSwagger2 } from './swagger2.ts';
+import type { Discovered, DiscoveryResult } from '../snapshot/discovery.ts';
+import { SpecFetcher } from '../sources/upstream-documents/spec-fetcher.ts';
 
 /** Options of an offline build. */
 export interface OfflineBuildOptions {

@@ -3,9 +3,11 @@
  * version. Pure functions of the (immutable) plane; the docs site calls each at most once per snapshot and caches the
  * result, the CLI and the tests call them directly.
  */
+import { stringify as toYaml } from 'yaml';
+import { type MergeOptions, type MergePart, type MergeReport, mergeDocuments } from '../openapi/merge.ts';
+import { sha256 } from '../snapshot/discovery.ts';
+import { mergeOrder } from '../snapshot/merge-order.ts';
 import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
-import { sha256 } from './discovery.ts';
-import { type MergeOptions, type MergePart, type MergeReport, mergeDocuments } from './merge.ts';
 
 type Json = Record<string, unknown>;
 
@@ -27,19 +29,6 @@ function options(plane: DocsPlane, title: string, description: string): MergeOpt
 function withRevision(document: Json): Json {
   const revision = sha256(JSON.stringify(document)).slice(0, 12);
   return { ...document, info: { ...(document.info as Json), version: revision } };
-}
-
-/**
- * The parts of the merged document in claim order: on a conflict the longer public prefix wins, as it does in
- * routing; among equals the older API (the plane lists APIs oldest first).
- */
-export function mergeOrder(plane: DocsPlane): MergePart[] {
-  return plane.apis
-    .filter((api) => !api.hidden)
-    .map((api, i) => ({ api, i }))
-    .sort((a, b) => b.api.pathPrefix.length - a.api.pathPrefix.length || a.i - b.i)
-    .flatMap(({ api }) => api.parts)
-    .concat(plane.routeParts);
 }
 
 /** What a published document is made of: the parts to merge and the merge settings (plain data, for the worker). */
@@ -76,4 +65,31 @@ export function apiDocument(plane: DocsPlane, api: PublishedApi): Json {
 export function versionDocument(plane: DocsPlane, api: PublishedApi, version: string): Json | undefined {
   const v = api.versions.find((x) => x.name === version);
   return v ? withRevision(mergeDocuments([v.part], options(plane, `${api.title} ${v.name}`, '')).document) : undefined;
+}
+
+/**
+ * Merges a published document and renders it as text: a job of the document worker (runtime/document-worker.ts). The
+ * input is posted as it is: the structured clone keeps shared subtrees shared (the parts of one API share their
+ * components), where JSON would write them out each time.
+ */
+export interface PublishJob {
+  readonly op: 'publish';
+  readonly input: PublishInput;
+  readonly format: 'json' | 'yaml';
+}
+
+export type PublishOutcome =
+  | { readonly ok: true; readonly body: unknown }
+  | { readonly ok: false; readonly error: string };
+
+/** Where documents are rendered off the event loop (the runtime's document worker). */
+export interface PublishRunner {
+  run(job: PublishJob): Promise<PublishOutcome>;
+}
+
+/** Runs a publish job (in the worker). */
+export function runPublishJob(job: PublishJob): PublishOutcome {
+  const document = publish(job.input);
+  const text = job.format === 'json' ? JSON.stringify(document) : toYaml(document, { aliasDuplicateObjects: false });
+  return { ok: true, body: text };
 }

@@ -5,9 +5,9 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import type { RevisionPersistence, VersionHistory } from '../changes/revisions.ts';
-import type { Logger } from '../observability/logger.ts';
-import { kubeGet } from './kube-request.ts';
+import type { RevisionPersistence, VersionHistory } from '../../changes/revisions.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { kubeGet } from '../../sources/kube/kube-request.ts';
 import { ownedMetadata, sizedConfigMap, upsertConfigMap } from './owned-configmap.ts';
 
 /** Label of the revision ConfigMaps. */

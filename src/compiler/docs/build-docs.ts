@@ -6,16 +6,16 @@
  * stays cheap. Pure.
  */
 
-import type { RouteDocTarget } from '../compiler/compile-httproutes.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../compiler/defaults.ts';
-import { exact, flat, sameItems } from '../resources/compact.ts';
-import { type ConditionInput, condition } from '../resources/status.ts';
-import type { ConfigMap } from '../schema/core.ts';
-import type { ModelAPI, Protocol } from '../schema/model-api.ts';
-import type { ApiSummary, DocsPlane, PublishedApi } from '../snapshot/types.ts';
-import { type Discovered, type DocsTask, type FetchTask, fetchKey } from './discovery.ts';
-import { claimOperations, type MergePart, type MergeReport } from './merge.ts';
-import { mergeOrder } from './published.ts';
+import { claimOperations, type MergePart, type MergeReport } from '../../openapi/merge.ts';
+import { exact, flat, sameItems } from '../../resources/compact.ts';
+import { type ConditionInput, condition } from '../../resources/status.ts';
+import type { ConfigMap } from '../../schema/core.ts';
+import type { ModelAPI, Protocol } from '../../schema/model-api.ts';
+import { type Discovered, type DocsTask, type FetchTask, fetchKey } from '../../snapshot/discovery.ts';
+import { mergeOrder } from '../../snapshot/merge-order.ts';
+import type { ApiSummary, DocsPlane, PublishedApi } from '../../snapshot/types.ts';
+import type { RouteDocTarget } from '../compile-httproutes.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../defaults.ts';
 import { rebaseBy, routePublicPath } from './rebase.ts';
 import {
   DEFAULT_REFRESH_MS,

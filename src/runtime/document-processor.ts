@@ -5,7 +5,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { RevisionJob } from '../changes/revision-work.ts';
-import type { DocumentJob, DocumentOutcome } from './document-work.ts';
+import type { PublishJob } from '../docsplane/published.ts';
+import type { DocumentJob, DocumentOutcome } from '../sources/upstream-documents/fetched-document.ts';
+
+/** Every kind of job the worker runs: fetched documents (sources), publication (docs plane), revisions (changes). */
+export type WorkerJob = DocumentJob | PublishJob | RevisionJob;
 
 export interface DocumentProcessorOptions {
   /** Longest a job may run (default 30 s). */
@@ -16,7 +20,7 @@ export interface DocumentProcessorOptions {
 
 interface Pending {
   readonly id: number;
-  readonly job: DocumentJob | RevisionJob;
+  readonly job: WorkerJob;
   readonly resolve: (outcome: DocumentOutcome) => void;
 }
 
@@ -38,7 +42,7 @@ export class DocumentProcessor {
   }
 
   /** Runs a job; never rejects. */
-  run(job: DocumentJob | RevisionJob): Promise<DocumentOutcome> {
+  run(job: WorkerJob): Promise<DocumentOutcome> {
     if (this.#closed) return Promise.resolve({ ok: false, error: 'the document processor is closed' });
     return new Promise((resolve) => {
       this.#queue.push({ id: this.#next++, job, resolve });

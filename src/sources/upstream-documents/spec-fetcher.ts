@@ -13,8 +13,7 @@
  * Tasks that disappear from the snapshot are cancelled; nothing is probed that no resource asked for.
  */
 import { Agent, request } from 'undici';
-import type { Logger } from '../observability/logger.ts';
-import type { Cluster } from '../snapshot/types.ts';
+import type { Logger } from '../../observability/logger.ts';
 import {
   type ConvertTask,
   type Discovered,
@@ -23,8 +22,25 @@ import {
   type DocsTask,
   type FetchTask,
   sha256,
-} from './discovery.ts';
-import { DocumentProcessor } from './document-processor.ts';
+} from '../../snapshot/discovery.ts';
+import type { Cluster } from '../../snapshot/types.ts';
+import { type DocumentJob, type DocumentOutcome, processDocument } from './fetched-document.ts';
+
+/** Where fetched documents are parsed, checked and normalised: the runtime's document worker, or this thread. */
+export interface DocumentRunner {
+  run(job: DocumentJob): Promise<DocumentOutcome>;
+}
+
+/** In this thread (the CLI's offline build, tests): what the worker would do, without its time and memory bounds. */
+const IN_PROCESS: DocumentRunner = {
+  async run(job) {
+    try {
+      return await processDocument(job);
+    } catch (err) {
+      return { ok: false, error: err instanceof RangeError ? 'the document nests too deeply' : (err as Error).message };
+    }
+  },
+};
 
 /** Settings of the fetcher. */
 export interface SpecFetcherOptions {
@@ -36,8 +52,8 @@ export interface SpecFetcherOptions {
   /** Shortest retry delay after a failure (default 1 s; doubled per failure up to the refresh interval). */
   readonly retryMs?: number;
   readonly logger?: Logger;
-  /** Where documents are processed (default: a worker of its own). */
-  readonly processor?: DocumentProcessor;
+  /** Where documents are processed (default: in this thread; the gateway passes its document worker). */
+  readonly processor?: DocumentRunner;
 }
 
 interface TaskState {
@@ -57,9 +73,7 @@ export class SpecFetcher {
   readonly #states = new Map<string, TaskState>();
   readonly #results = new Map<string, DiscoveryResult>();
   readonly #agent: Agent;
-  readonly #processor: DocumentProcessor;
-  /** Whether the processor is this fetcher's own (then it closes it). */
-  readonly #ownProcessor: boolean;
+  readonly #processor: DocumentRunner;
   #snapshot: Discovered = new Map();
   #clusters: Readonly<Record<string, Cluster>> = {};
   #notify: NodeJS.Immediate | undefined;
@@ -70,8 +84,7 @@ export class SpecFetcher {
     const timeout = options.timeoutMs ?? 5000;
     // A pool of its own: discovery never competes with (or poisons) the data plane's connections.
     this.#agent = new Agent({ connect: { timeout }, headersTimeout: timeout, bodyTimeout: timeout, connections: 4 });
-    this.#processor = options.processor ?? new DocumentProcessor();
-    this.#ownProcessor = options.processor === undefined;
+    this.#processor = options.processor ?? IN_PROCESS;
   }
 
   /** What was found so far; a new immutable map after every change. */
@@ -128,7 +141,7 @@ export class SpecFetcher {
     for (const state of this.#states.values()) this.#cancel(state);
     this.#states.clear();
     if (this.#notify) clearImmediate(this.#notify);
-    await Promise.all([this.#agent.close(), this.#ownProcessor ? this.#processor.close() : undefined]);
+    await this.#agent.close();
   }
 
   #cancel(state: TaskState): void {

@@ -8,13 +8,13 @@
  * be fetched is returned as tasks, what was fetched is read from `Discovered`.
  */
 import { parse as parseYaml } from 'yaml';
-import { durationMs } from '../common/durations.ts';
-import type { ConfigMap } from '../schema/core.ts';
-import type { DocsProvenance, ModelAPI, ModelVersion, Protocol } from '../schema/model-api.ts';
-import { type Discovered, type DocsTask, type FetchTask, fetchKey, sha256 } from './discovery.ts';
-import { normalizeTo31 } from './normalize-31.ts';
+import { durationMs } from '../../common/durations.ts';
+import { normalizeTo31 } from '../../openapi/normalize-31.ts';
+import { canonicalJson, isObject } from '../../openapi/openapi-walk.ts';
+import type { ConfigMap } from '../../schema/core.ts';
+import type { DocsProvenance, ModelAPI, ModelVersion, Protocol } from '../../schema/model-api.ts';
+import { type Discovered, type DocsTask, type FetchTask, fetchKey, sha256 } from '../../snapshot/discovery.ts';
 import { openAIDocument, openAIModelIds } from './openai-document.ts';
-import { canonicalJson, isObject } from './openapi-walk.ts';
 import { rebaseDocument } from './rebase.ts';
 import { v1OpenAPIDocument, v1Schemas } from './v1-schema.ts';
 import { v2OpenAPIDocument } from './v2-document.ts';

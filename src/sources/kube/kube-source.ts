@@ -7,17 +7,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import type { Logger } from '../observability/logger.ts';
-import type { Diagnostic } from '../resources/diagnostics.ts';
-import { condition, type ResourceStatus } from '../resources/status.ts';
-import { refKey, refOf } from '../resources/types.ts';
-import type { ResourceSource, SourceLoad } from '../runtime/resource-source.ts';
-import type { BackendTLSPolicy } from '../schema/gateway-api.ts';
-import type { ModelAPI } from '../schema/model-api.ts';
-import type { ModelGateway } from '../schema/model-gateway.ts';
-import { validateResource } from '../schema/validate.ts';
-import { collect } from '../sources/load-directory.ts';
-import type { LocatedObject } from '../sources/parse-yaml.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Diagnostic } from '../../resources/diagnostics.ts';
+import { condition, type ResourceStatus } from '../../resources/status.ts';
+import { refKey, refOf } from '../../resources/types.ts';
+import type { BackendTLSPolicy } from '../../schema/gateway-api.ts';
+import type { ModelAPI } from '../../schema/model-api.ts';
+import type { ModelGateway } from '../../schema/model-gateway.ts';
+import { validateResource } from '../../schema/validate.ts';
+import { collect } from '../load-directory.ts';
+import type { LocatedObject } from '../parse-yaml.ts';
+import type { ResourceSource, SourceLoad } from '../resource-source.ts';
 import { importInferenceService, NAMESPACE_IMPORT_LABEL } from './kserve-import.ts';
 import { kubeGet } from './kube-request.ts';
 import { type Backoff, WatchedKind, type WatchSpec } from './watched-kind.ts';
