@@ -203,6 +203,39 @@ describe('Kubernetes mode', () => {
     await eventually(async () => (await call(`${url(a)}/iris/predict`, { body: '{}' })).status === 404, 5000);
   });
 
+  it('hands the compiler the same objects for unchanged resources, so it reuses what it compiled', async () => {
+    const reuseOf = (r: { resources: { modelApis: readonly { metadata: { name: string } }[] } }) =>
+      r.resources.modelApis.find((m) => m.metadata.name === 'reuse');
+    sim.put(modelApi('reuse', 'iris'));
+    await eventually(
+      async () => (await a.source.load()).resources.modelApis.some((m) => m.metadata.name === 'reuse'),
+      5000,
+    );
+    const first = await a.source.load();
+    const second = await a.source.load();
+    assert.ok(reuseOf(first));
+    assert.equal(reuseOf(second), reuseOf(first), 'the same ModelAPI object');
+    assert.equal(second.resources.services[0], first.resources.services[0], 'the same Service object');
+    const { compileSnapshot } = await import('../src/compiler/compile.ts');
+    const x = compileSnapshot(first.resources);
+    const y = compileSnapshot(second.resources);
+    assert.equal(
+      y.statuses.find((s) => s.ref.startsWith('ModelAPI/')),
+      x.statuses.find((s) => s.ref.startsWith('ModelAPI/')),
+    );
+    assert.ok(x.snapshot.clusters['ml/reuse/v1']);
+    assert.equal(
+      y.snapshot.clusters['ml/reuse/v1'],
+      x.snapshot.clusters['ml/reuse/v1'],
+      'the compiled cluster is reused',
+    );
+    // A changed resource is a new object (and a new compilation), the others stay.
+    sim.put(modelApi('reuse', 'iris', { versionHeader: 'x-reuse-check' }));
+    await eventually(async () => reuseOf(await a.source.load()) !== reuseOf(first), 5000);
+    assert.equal((await a.source.load()).resources.services[0], first.resources.services[0]);
+    sim.delete('modelgate.dev/v1alpha1', 'ModelAPI', 'ml', 'reuse');
+  });
+
   it('refuses a resource that breaks the CRD schema, and reports a broken one while serving the rest', async () => {
     const kc = new KubeConfig();
     kc.loadFromString(sim.kubeconfig('ml', ADMIN_USER));

@@ -14,7 +14,7 @@ import { refKey, refOf } from '../../resources/types.ts';
 import type { BackendTLSPolicy } from '../../schema/gateway-api.ts';
 import type { ModelAPI } from '../../schema/model-api.ts';
 import type { ModelGateway } from '../../schema/model-gateway.ts';
-import { validateResource } from '../../schema/validate.ts';
+import { type SchemaViolation, validateResource } from '../../schema/validate.ts';
 import { collect } from '../load-directory.ts';
 import type { LocatedObject } from '../parse-yaml.ts';
 import type { ResourceSource, SourceLoad } from '../resource-source.ts';
@@ -61,6 +61,10 @@ export class KubeSource implements ResourceSource {
   readonly #gatewayApi: WatchedKind[] = [];
   /** Imported ModelAPI ref → its InferenceService (as cached), from the last load. */
   #imports = new Map<string, KubernetesObject>();
+  /** Per informer object (weakly: a changed object is a new one, the old one goes): cleaned and validated. */
+  readonly #cleaned = new WeakMap<object, { object: LocatedObject['object']; violations: readonly SchemaViolation[] }>();
+  /** Per InferenceService object and opt-in: its import (the same ModelAPI object while neither changes). */
+  readonly #importsOf = new WeakMap<object, { opted: boolean; result: ReturnType<typeof importInferenceService> }>();
   #onChange: (() => void) | undefined;
   #resync: NodeJS.Timeout | undefined;
   #started = false;
@@ -120,13 +124,14 @@ export class KubeSource implements ResourceSource {
     const hash = createHash('sha256');
     const seen = new Set<string>();
     for (const raw of all) {
-      const object = cleaned(raw);
+      // The informer keeps an object until it changes: so does this (the compiler reuses what it compiled from the
+      // same objects, and validation is not repeated for an unchanged one).
+      const { object, violations } = this.#checked(raw);
       const meta = object.metadata as { resourceVersion?: string; generation?: number };
       const key = refKey(refOf(object));
       if (seen.has(key)) continue; // a Secret both referenced and selected
       seen.add(key);
       hash.update(`${key}@${meta.resourceVersion ?? ''}\n`);
-      const violations = validateResource(object) ?? [];
       if (violations.length > 0) {
         // The API server validated against the CRD; this catches what only modelgate's schema says (and a CRD
         // older than this gateway). The object is left out; everything else is served.
@@ -149,6 +154,17 @@ export class KubeSource implements ResourceSource {
     const diagnostics: Diagnostic[] = [];
     const { resources } = collect(located, diagnostics);
     return { resources, diagnostics, hash: hash.digest('hex'), rejected };
+  }
+
+  /** An informer's object as the compiler gets it (status and managed fields dropped), validated; once per object. */
+  #checked(raw: KubernetesObject): { object: LocatedObject['object']; violations: readonly SchemaViolation[] } {
+    let entry = this.#cleaned.get(raw);
+    if (!entry) {
+      const object = cleaned(raw);
+      entry = { object, violations: validateResource(object) ?? [] };
+      this.#cleaned.set(raw, entry);
+    }
+    return entry;
   }
 
   /** The status the API server holds for `Kind/namespace/name` (cluster-scoped: `-`), from the caches. */
@@ -253,7 +269,13 @@ export class KubeSource implements ResourceSource {
         .map((o) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`),
     );
     for (const isvc of this.#kserve.filter((w) => w.spec.kind === 'InferenceService').flatMap((w) => w.objects())) {
-      const result = importInferenceService(isvc as unknown as Record<string, unknown>, optedNamespaces);
+      const opted = optedNamespaces.has(isvc.metadata?.namespace ?? 'default');
+      let cached = this.#importsOf.get(isvc);
+      if (cached?.opted !== opted) {
+        cached = { opted, result: importInferenceService(isvc as unknown as Record<string, unknown>, optedNamespaces) };
+        this.#importsOf.set(isvc, cached);
+      }
+      const result = cached.result;
       if (result.kind === 'skipped') continue;
       const key = `${isvc.metadata?.namespace ?? 'default'}/${isvc.metadata?.name}`;
       const ref = `InferenceService/${key}`;
