@@ -62,7 +62,10 @@ export class KubeSource implements ResourceSource {
   /** Imported ModelAPI ref → its InferenceService (as cached), from the last load. */
   #imports = new Map<string, KubernetesObject>();
   /** Per informer object (weakly: a changed object is a new one, the old one goes): cleaned and validated. */
-  readonly #cleaned = new WeakMap<object, { object: LocatedObject['object']; violations: readonly SchemaViolation[] }>();
+  readonly #cleaned = new WeakMap<
+    object,
+    { object: LocatedObject['object']; violations: readonly SchemaViolation[] }
+  >();
   /** Per InferenceService object and opt-in: its import (the same ModelAPI object while neither changes). */
   readonly #importsOf = new WeakMap<object, { opted: boolean; result: ReturnType<typeof importInferenceService> }>();
   #onChange: (() => void) | undefined;
