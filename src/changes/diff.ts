@@ -32,6 +32,7 @@ export function diffDocuments(before: Json, after: Json, options: DiffOptions = 
   const oldDoc = options.normalized ? before : normalizeTo31(before).document;
   const newDoc = options.normalized ? after : normalizeTo31(after).document;
   const out: ApiChange[] = [];
+  const refsChecked = new Map<string, boolean>();
   const now = options.now ?? new Date();
   const oldPaths = indexPaths(oldDoc, options.oldPath);
   const newPaths = indexPaths(newDoc, options.newPath);
@@ -74,7 +75,7 @@ export function diffDocuments(before: Json, after: Json, options: DiffOptions = 
         push('operation-added', pointerOf(n.path, method), 'operation added', operation);
       } else if (isObject(oop) && isObject(nop)) {
         diffOperation(
-          { oldDoc, newDoc, out, operation, seen: new Set() },
+          { oldDoc, newDoc, out, operation, seen: new Set(), refsChecked },
           { op: oop, shared: o.item.parameters, path: o.path },
           { op: nop, shared: n.item.parameters, path: n.path },
           pointerOf(n.path, method),
@@ -99,6 +100,8 @@ interface OperationContext {
   readonly out: ApiChange[];
   readonly operation: string;
   readonly seen: Set<string>;
+  /** Shared by every operation of one comparison: which references reach unchanged targets. */
+  readonly refsChecked: Map<string, boolean>;
 }
 
 function diffOperation(ctx: OperationContext, o: Side, n: Side, pointer: string): void {

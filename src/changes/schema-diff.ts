@@ -6,7 +6,7 @@
  * 3.1 before they get here, so `nullable: true` and `type: [x, "null"]` are the same thing.
  */
 import { resolvePointer } from '../openapi/normalize-31.ts';
-import { canonicalJson, isObject, pointerEscape } from '../openapi/openapi-walk.ts';
+import { canonicalJson, collectRefs, isObject, pointerEscape } from '../openapi/openapi-walk.ts';
 import { type ApiChange, CHANGE_RULES, type RuleId } from './rules.ts';
 
 type Json = Record<string, unknown>;
@@ -23,6 +23,8 @@ export interface SchemaDiffContext {
   readonly out: ApiChange[];
   /** Reference pairs already compared (cycle safety). */
   readonly seen: Set<string>;
+  /** References whose reachable targets are unchanged (true) or not (false), as found so far. */
+  refsChecked?: Map<string, boolean>;
 }
 
 const PARAMETER_RULES: Partial<Record<RuleId, RuleId>> = {
@@ -57,13 +59,43 @@ export function deref(doc: Json, schema: unknown): { schema: Json; ref?: string 
  * or the same JSON (documents from one generator keep their key order) — canonical (key-sorted) JSON, several times
  * dearer, only when those differ. With a 10 MB document this took the revision diff from seconds to a fraction.
  */
-function sameSchema(o: unknown, n: unknown): boolean {
-  if (o === n) return true;
+function sameSchema(ctx: SchemaDiffContext, o: unknown, n: unknown): boolean {
+  // The same object in both documents — or the same text — is the same schema only if every `$ref` in it reaches
+  // the same content in both: `{"$ref": "#/components/schemas/Flower"}` is equal text whatever Flower became.
+  if (o === n) return ctx.oldDoc === ctx.newDoc || refsUnchanged(ctx, o);
   const a = JSON.stringify(o);
   const b = JSON.stringify(n);
-  if (a === b) return true;
-  // Different lengths cannot be the same content in another key order.
-  return a.length === b.length && canonicalJson(o) === canonicalJson(n);
+  const equal = a === b || (a.length === b.length && canonicalJson(o) === canonicalJson(n));
+  return equal && (!a.includes('"$ref"') || refsUnchanged(ctx, o));
+}
+
+/**
+ * Whether every local `$ref` reachable from `schema` (transitively) has the same target text in both documents.
+ * Memoised per comparison: a component shared by many operations is checked once.
+ */
+function refsUnchanged(ctx: SchemaDiffContext, schema: unknown): boolean {
+  const known = (ctx.refsChecked ??= new Map<string, boolean>());
+  const pending = collectRefs(schema);
+  const visited = new Set<string>();
+  while (pending.length > 0) {
+    const ref = pending.pop()!;
+    if (visited.has(ref) || !ref.startsWith('#')) continue;
+    visited.add(ref);
+    const memo = known.get(ref);
+    if (memo === false) return false;
+    if (memo === true) continue;
+    const before = resolvePointer(ctx.oldDoc, ref.slice(1));
+    const after = resolvePointer(ctx.newDoc, ref.slice(1));
+    const text = JSON.stringify(before);
+    if (text !== JSON.stringify(after)) {
+      known.set(ref, false);
+      return false;
+    }
+    if (text?.includes('"$ref"')) pending.push(...collectRefs(before));
+  }
+  // Every reachable target is unchanged (a cycle included): remember them all as such.
+  for (const ref of visited) known.set(ref, true);
+  return true;
 }
 
 export function diffSchemas(ctx: SchemaDiffContext, oldSchema: unknown, newSchema: unknown, pointer: string): void {
@@ -76,7 +108,7 @@ export function diffSchemas(ctx: SchemaDiffContext, oldSchema: unknown, newSchem
   }
   const o = a.schema;
   const n = b.schema;
-  if (sameSchema(o, n)) return;
+  if (sameSchema(ctx, o, n)) return;
 
   const oldTensors = tensorsOf(ctx.oldDoc, o);
   const newTensors = tensorsOf(ctx.newDoc, n);
