@@ -74,7 +74,8 @@ function sameSchema(ctx: SchemaDiffContext, o: unknown, n: unknown): boolean {
  * Memoised per comparison: a component shared by many operations is checked once.
  */
 function refsUnchanged(ctx: SchemaDiffContext, schema: unknown): boolean {
-  const known = (ctx.refsChecked ??= new Map<string, boolean>());
+  if (!ctx.refsChecked) ctx.refsChecked = new Map<string, boolean>();
+  const known = ctx.refsChecked;
   const pending = collectRefs(schema);
   const visited = new Set<string>();
   while (pending.length > 0) {
