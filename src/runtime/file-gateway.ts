@@ -29,7 +29,10 @@ import { DirectorySource } from '../sources/directory-source.ts';
 import type { ResourceSource } from '../sources/resource-source.ts';
 import { SpecFetcher } from '../sources/upstream-documents/spec-fetcher.ts';
 import { gateDiagnostics } from './check-configuration.ts';
+import { configView } from './config-view.ts';
+import { findCulprits } from './culprits.ts';
 import { DocumentProcessor } from './document-processor.ts';
+import { GateRejection, gateStatuses, withoutRefs } from './gate-rejection.ts';
 import { StatusStore } from './status-store.ts';
 
 /** Settings of a file-mode gateway. */
@@ -284,42 +287,18 @@ export class FileGateway {
     }
   }
 
-  /**
-   * The ModelAPIs and HTTPRoutes without which the configuration builds (compile, gate and runtime build, not
-   * applied): found one at a time by bisection, at most 8; none when leaving them all out does not help either.
-   */
+  /** The ModelAPIs and HTTPRoutes to blame for a configuration that does not build (see culprits.ts). */
   #culprits(resources: ResourceSet): string[] {
-    const refs = [
-      ...resources.modelApis.map((r) => `ModelAPI/${r.metadata.namespace ?? 'default'}/${r.metadata.name}`),
-      ...resources.httpRoutes.map((r) => `HTTPRoute/${r.metadata.namespace ?? 'default'}/${r.metadata.name}`),
-    ];
-    const builds = (left: ReadonlySet<string>) => {
+    return findCulprits(resources, (without) => {
       try {
-        const { snapshot } = this.#compile(withoutRefs(resources, left));
+        const { snapshot } = this.#compile(withoutRefs(resources, without));
         if (snapshotProblems(snapshot).length > 0) return true; // the gate's business, not a defect
         this.dataPlane.trialBuild(snapshot);
         return true;
       } catch {
         return false;
       }
-    };
-    const culprits: string[] = [];
-    if (!builds(new Set(refs))) return culprits;
-    let remaining = refs;
-    while (culprits.length < 8 && !builds(new Set(culprits))) {
-      // Without culprits + remaining it builds: find the shortest prefix of `remaining` whose removal suffices.
-      let lo = 1;
-      let hi = remaining.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (builds(new Set([...culprits, ...remaining.slice(0, mid)]))) hi = mid;
-        else lo = mid + 1;
-      }
-      // Leaving out the first lo - 1 is not enough, the first lo is: the lo-th is to blame.
-      culprits.push(remaining[lo - 1]!);
-      remaining = remaining.filter((_, i) => i !== lo - 1);
-    }
-    return culprits;
+    });
   }
 
   #compile(resources: ResourceSet) {
@@ -597,106 +576,7 @@ export class FileGateway {
 
   /** The /config view: the snapshot in effect, every status, and the last rejected change if any. */
   configView(): unknown {
-    return this.redactor.redactJson(this.#configView());
-  }
-
-  #configView(): unknown {
-    const snapshot = this.dataPlane.current;
-    const redis = snapshot?.gateway.redis;
-    // Redis credentials are shown by the Secret they come from, never their values.
-    const gatewayView = snapshot && {
-      ...snapshot.gateway,
-      ...(redis
-        ? {
-            redis: {
-              ...redis,
-              ...(redis.auth
-                ? {
-                    auth: {
-                      source: redis.auth.source,
-                    },
-                  }
-                : {}),
-              ...(redis.tls
-                ? {
-                    tls: {
-                      ...(redis.tls.caSource ? { ca: redis.tls.caSource } : {}),
-                      ...(redis.tls.serverName ? { serverName: redis.tls.serverName } : {}),
-                    },
-                  }
-                : {}),
-            },
-          }
-        : {}),
-    };
-    return {
-      // The published documents are served by the portal; here only what was decided about them.
-      snapshot: snapshot
-        ? {
-            ...snapshot,
-            // Key hashes stay inside the gateway: /config shows how many keys each provider has.
-            routes: snapshot.routes.map((r) =>
-              r.action.type === 'Forward' && r.action.auth
-                ? {
-                    ...r,
-                    action: {
-                      ...r.action,
-                      auth: {
-                        ...r.action.auth,
-                        providers: r.action.auth.providers.map((p) =>
-                          p.kind === 'apiKey' ? { ...p, keys: `${Object.keys(p.keys).length} key(s)` } : p,
-                        ),
-                      },
-                    },
-                  }
-                : r,
-            ),
-            // Private keys never leave the gateway: certificates are shown by where they came from and when they end.
-            gateway: snapshot.gateway.tls
-              ? {
-                  ...gatewayView,
-                  tls: {
-                    ...snapshot.gateway.tls,
-                    certificates: snapshot.gateway.tls.certificates.map((c) => ({
-                      source: c.source,
-                      names: c.names,
-                      notAfter: new Date(c.notAfterMs).toISOString(),
-                    })),
-                    ...(snapshot.gateway.tls.clientAuth
-                      ? { clientAuth: { mode: snapshot.gateway.tls.clientAuth.mode } }
-                      : {}),
-                  },
-                }
-              : gatewayView,
-            clusters: Object.fromEntries(
-              Object.entries(snapshot.clusters).map(([name, c]) => [
-                name,
-                c.tls
-                  ? {
-                      ...c,
-                      tls: {
-                        ...(c.tls.serverName ? { serverName: c.tls.serverName } : {}),
-                        customCA: c.tls.caPem !== undefined,
-                        clientCertificate: c.tls.certPem !== undefined,
-                      },
-                    }
-                  : c,
-              ]),
-            ),
-            docs: {
-              pathPrefix: snapshot.docs.pathPrefix,
-              tasks: snapshot.docs.tasks.map(({ kind, key }) => ({ kind, key })),
-              apis: snapshot.docs.apis.map((a) => ({
-                ref: a.ref,
-                documented: a.documented,
-                versions: a.versions.map((v) => ({ name: v.name, source: v.source })),
-              })),
-            },
-          }
-        : null,
-      statuses: this.statuses.all(),
-      lastRejectedChange: this.#lastError ?? null,
-    };
+    return this.redactor.redactJson(configView(this.dataPlane.current, this.statuses.all(), this.#lastError));
   }
 
   /** Graceful stop: readiness goes false, in-flight requests drain, then everything closes. */
@@ -712,34 +592,4 @@ export class FileGateway {
     this.#admin?.closeAllConnections();
     await this.registry.close();
   }
-}
-
-/** The snapshot gate refused a change: its problems, located in the files when they came from files. */
-class GateRejection extends Error {
-  readonly diagnostics: Diagnostic[];
-  constructor(problems: readonly GateProblem[], locations?: ReadonlyMap<string, SourceLocation>) {
-    super(problems.map((p) => `${p.ref}: ${p.message}`).join('; '));
-    this.diagnostics = gateDiagnostics(problems, locations);
-  }
-}
-
-/** Accepted=False for each resource the gate left out. */
-function gateStatuses(problems: readonly GateProblem[]): ResourceStatus[] {
-  const byRef = new Map<string, string[]>();
-  for (const p of problems) byRef.set(p.ref, [...(byRef.get(p.ref) ?? []), p.message]);
-  return [...byRef].map(([ref, messages]) => ({
-    ref,
-    conditions: [condition('Accepted', 'False', 'Invalid', messages.join('; '))],
-  }));
-}
-
-/** The resource set without the ModelAPIs and HTTPRoutes of `refs` (the kinds the gate blames by name). */
-function withoutRefs(resources: ResourceSet, refs: ReadonlySet<string>): ResourceSet {
-  const keep = (kind: string) => (r: { metadata: { name: string; namespace?: string } }) =>
-    !refs.has(`${kind}/${r.metadata.namespace ?? 'default'}/${r.metadata.name}`);
-  return {
-    ...resources,
-    modelApis: resources.modelApis.filter(keep('ModelAPI')),
-    httpRoutes: resources.httpRoutes.filter(keep('HTTPRoute')),
-  };
 }
