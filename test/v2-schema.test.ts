@@ -187,6 +187,26 @@ describe('V2 OpenAPI document', () => {
     assert.equal(infer['x-schema-source'], 'generic');
   });
 
+  it('a generated client can send parameters, and every array says what it holds (both kinds of document)', async () => {
+    const { default: openapiTS, astToString } = await import('openapi-typescript');
+    for (const doc of [v2OpenAPIDocument({ ...input, metadata: iris }), v2OpenAPIDocument(input)]) {
+      const arrays: string[] = [];
+      const walk = (node: unknown, at: string) => {
+        if (typeof node !== 'object' || node === null) return;
+        const o = node as Record<string, unknown>;
+        if (o.type === 'array' && o.items === undefined && o.prefixItems === undefined) arrays.push(at);
+        for (const [k, v] of Object.entries(o)) walk(v, `${at}/${k}`);
+      };
+      walk(doc, '');
+      assert.deepEqual(arrays, [], 'arrays without items (Spectral array-items)');
+      const types = astToString(await openapiTS(structuredClone(doc) as never));
+      const parameters = [...types.matchAll(/parameters\?: ([^;]+);/g)].map((m) => m[1]);
+      assert.ok(parameters.length > 0, 'the request type has parameters');
+      for (const p of parameters) assert.doesNotMatch(p!, /Record<string, never>/, `parameters typed ${p}`);
+      assert.match(types, /parameters\?: \{\s*\[key: string\]: unknown;?\s*\}/);
+    }
+  });
+
   it("the demo iris server's real metadata types its real requests", async () => {
     const { irisHandler } = await import('../examples/servers/iris-v2-server.ts');
     const { startServer } = await import('../examples/servers/http-util.ts');

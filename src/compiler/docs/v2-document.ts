@@ -4,7 +4,7 @@
  * exact schemas of v2-schema.ts (`x-schema-source: metadata`); without, the generic protocol schemas
  * (`x-schema-source: generic`), as docs/protocols.md asks for servers with empty metadata. Pure.
  */
-import { type V2ModelMetadata, v2Schemas } from './v2-schema.ts';
+import { type V2ModelMetadata, V2_PARAMETERS, v2Schemas } from './v2-schema.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -43,8 +43,12 @@ const GENERIC_TENSOR: Schema = {
         'BYTES',
       ],
     },
-    parameters: { type: 'object' },
-    data: { type: 'array' },
+    parameters: V2_PARAMETERS,
+    data: {
+      type: 'array',
+      items: {},
+      description: 'The tensor contents, flat or nested as the shape; numbers, booleans or strings by datatype.',
+    },
   },
 };
 
@@ -53,7 +57,7 @@ const GENERIC_REQUEST: Schema = {
   required: ['inputs'],
   properties: {
     id: { type: 'string' },
-    parameters: { type: 'object' },
+    parameters: V2_PARAMETERS,
     inputs: { type: 'array', items: GENERIC_TENSOR },
     outputs: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },
   },
@@ -66,7 +70,7 @@ const GENERIC_RESPONSE: Schema = {
     model_name: { type: 'string' },
     model_version: { type: 'string' },
     id: { type: 'string' },
-    parameters: { type: 'object' },
+    parameters: V2_PARAMETERS,
     outputs: { type: 'array', items: GENERIC_TENSOR },
   },
 };

@@ -58,6 +58,19 @@ export function elementSchema(datatype: string): Schema | undefined {
   }
 }
 
+/**
+ * `parameters` of requests, responses, tensors and requested outputs (Open Inference Protocol `$parameters`): names
+ * to values, which the protocol says are strings, numbers or booleans; servers add their own (Triton's
+ * `binary_data_size`, MLServer's `content_type`). Any value passes — validation must not refuse what a server
+ * accepts — but the map is typed as one, so a generated client can send it (a bare `type: object` becomes
+ * `Record<string, never>` in openapi-typescript).
+ */
+export const V2_PARAMETERS: Schema = {
+  type: 'object',
+  additionalProperties: {},
+  description: 'Inference parameters: names to values (strings, numbers or booleans by the protocol).',
+};
+
 /** The shape a request must declare: Triton's batch dimension prepended when `max_batch_size > 0`. */
 export function effectiveShape(tensor: TensorMetadata, maxBatchSize = 0): number[] {
   return maxBatchSize > 0 ? [-1, ...tensor.shape] : [...tensor.shape];
@@ -100,7 +113,7 @@ export function tensorSchema(tensor: TensorMetadata, shape: readonly number[], e
       name: { const: tensor.name },
       datatype: { const: tensor.datatype },
       shape: shapeSchema(shape, exact),
-      parameters: { type: 'object' },
+      parameters: V2_PARAMETERS,
       data,
     },
   };
@@ -129,7 +142,7 @@ export function v2Schemas(
     required: ['inputs'],
     properties: {
       id: { type: 'string' },
-      parameters: { type: 'object' },
+      parameters: V2_PARAMETERS,
       inputs: {
         type: 'array',
         minItems: required.length,
@@ -152,7 +165,7 @@ export function v2Schemas(
               items: {
                 type: 'object',
                 required: ['name'],
-                properties: { name: { enum: outputs.map((o) => o.name) }, parameters: { type: 'object' } },
+                properties: { name: { enum: outputs.map((o) => o.name) }, parameters: V2_PARAMETERS },
               },
             },
           }
@@ -167,7 +180,7 @@ export function v2Schemas(
       model_name: { const: metadata.name },
       ...(metadata.versions && metadata.versions.length > 0 ? { model_version: { enum: [...metadata.versions] } } : {}),
       id: { type: 'string' },
-      parameters: { type: 'object' },
+      parameters: V2_PARAMETERS,
       outputs: {
         type: 'array',
         items:
