@@ -4,7 +4,7 @@
  * exact schemas of v2-schema.ts (`x-schema-source: metadata`); without, the generic protocol schemas
  * (`x-schema-source: generic`), as docs/protocols.md asks for servers with empty metadata. Pure.
  */
-import { type V2ModelMetadata, V2_PARAMETERS, v2Schemas } from './v2-schema.ts';
+import { V2_PARAMETERS, type V2ModelMetadata, v2Schemas } from './v2-schema.ts';
 
 type Schema = Record<string, unknown>;
 
