@@ -69,6 +69,29 @@ async function compileCase(resources: ResourceSet, entries: DiscoveredEntry[]): 
 async function assertValid(name: string, document: unknown): Promise<void> {
   const result = await validate(structuredClone(document) as never);
   assert.ok(result.valid, `${name} is not valid OpenAPI 3.1: ${compileErrors(result).slice(0, 3000)}`);
+  assert.deepEqual(unusedComponents(document as Record<string, unknown>), [], `${name} publishes unused components`);
+}
+
+/** Components nothing in `paths` reaches (a document without operations may keep the Problem schema). */
+function unusedComponents(document: Record<string, unknown>): string[] {
+  const components = (document.components ?? {}) as Record<string, Record<string, unknown>>;
+  const reached = new Set<string>();
+  const pending = [...JSON.stringify(document.paths ?? {}).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
+  if (Object.keys(document.paths ?? {}).length === 0) pending.push('#/components/schemas/modelgate.Problem');
+  while (pending.length > 0) {
+    const ref = pending.pop()!;
+    if (reached.has(ref)) continue;
+    reached.add(ref);
+    const [, , section, name] = ref.split('/');
+    const target = components[section!]?.[name!.replace(/~1/g, '/').replace(/~0/g, '~')];
+    for (const m of JSON.stringify(target ?? {}).matchAll(/"\$ref":"([^"]+)"/g)) pending.push(m[1]!);
+  }
+  return Object.entries(components)
+    .filter(([section]) => section !== 'securitySchemes')
+    .flatMap(([section, entries]) =>
+      Object.keys(entries).map((name) => `#/components/${section}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`),
+    )
+    .filter((ref) => !reached.has(ref));
 }
 
 describe('docs golden files', () => {

@@ -112,8 +112,31 @@ describe('response cache in memory', () => {
   });
 
   it('documents X-Cache and Age on the answers', async () => {
-    const doc = (await call(`${gw.url}/openapi/default/cached.json`)).json() as { components: { headers: object } };
-    assert.ok('modelgate.XCache' in doc.components.headers);
+    await gw.write(
+      'documented.yaml',
+      modelApiYaml(
+        'cached-doc',
+        'openapi',
+        [{ name: 'v1', url: up.origin }],
+        `  cache: {ttl: 1m}
+  docs:
+    openAPI:
+      inline:
+        openapi: 3.1.0
+        info: {title: t, version: '1'}
+        paths: {/predict: {post: {responses: {'200': {description: ok}}}}}
+`,
+      ),
+    );
+    type Doc = {
+      paths: Record<string, { post: { responses: Record<string, { headers?: Record<string, { $ref: string }> }> } }>;
+      components: { headers: Record<string, unknown> };
+    };
+    const doc = (await call(`${gw.url}/openapi/default/cached-doc.json`)).json() as Doc;
+    const headers = doc.paths['/models/cached-doc/predict']!.post.responses['200']!.headers!;
+    assert.equal(headers['X-Cache']?.$ref, '#/components/headers/modelgate.XCache');
+    assert.equal(headers.Age?.$ref, '#/components/headers/modelgate.Age');
+    assert.ok('modelgate.XCache' in doc.components.headers && 'modelgate.Age' in doc.components.headers);
   });
 });
 

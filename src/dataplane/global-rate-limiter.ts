@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.ts';
 import type { RateLimitPolicy, RedisSettings } from '../snapshot/types.ts';
 import type { RateLimitDecision } from './rate-limiter.ts';
+import { ResilientConnector } from './redis-connector.ts';
 
 const TAKE_TOKEN = `
 local capacity = tonumber(ARGV[1])
@@ -57,6 +58,8 @@ export class GlobalRateLimiter {
       connectTimeout: Math.max(options.timeoutMs, 1000),
       retryStrategy: (times) => Math.min(times * 200, 2000),
       lazyConnect: false,
+      // Sockets whose late errors cannot end the process (redis-connector.ts).
+      Connector: ResilientConnector as never,
       // Credentials from their Secret, never in the URL; TLS for rediss:// with the CA from its Secret.
       ...(options.auth
         ? { password: options.auth.password, ...(options.auth.username ? { username: options.auth.username } : {}) }

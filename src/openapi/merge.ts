@@ -489,11 +489,17 @@ function dedupeComponents(document: Json): void {
   }
 }
 
-/** Drops components nothing in `paths` reaches (transitively). */
+/**
+ * Drops components nothing in `paths` reaches (transitively), the gateway's own included. A document without any
+ * operation keeps the gateway's Problem schema: OpenAPI 3.1 wants paths, webhooks or components, and the error format
+ * is what such a document can still say.
+ */
 function pruneComponents(document: Json): void {
   const components = document.components as Record<string, Json>;
   const reachable = new Set<string>();
   const queue = collectRefs(document.paths);
+  if (Object.keys(isObject(document.paths) ? document.paths : {}).length === 0)
+    queue.push(`#/components/schemas/${GATEWAY_PREFIX}Problem`);
   const security = collectSecurityNames(document.paths);
   while (queue.length > 0) {
     const ref = queue.pop()!;
@@ -507,7 +513,6 @@ function pruneComponents(document: Json): void {
     const entries = components[section];
     if (!entries) continue;
     for (const name of Object.keys(entries)) {
-      if (name.startsWith(GATEWAY_PREFIX)) continue;
       if (!reachable.has(`#/components/${section}/${pointerEscape(name)}`)) delete entries[name];
     }
     if (Object.keys(entries).length === 0) delete components[section];
