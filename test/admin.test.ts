@@ -1,6 +1,7 @@
 /** The admin listener: health, readiness, metrics and the /config view. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULT_PUBLIC_URL } from '../src/compiler/defaults.ts';
 import { call, modelApiYaml, startGateway } from './helpers/gateway.ts';
 import { startUpstream } from './helpers/upstream.ts';
 
@@ -32,7 +33,8 @@ describe('admin listener', () => {
         ['m'],
       );
       const status = config.statuses['ModelAPI/default/m']!;
-      assert.equal(status.url, 'http://127.0.0.1:8080/models/m');
+      // No ModelGateway and no --public-url: the compiler's default public URL (nothing listens there in this test).
+      assert.equal(status.url, `${DEFAULT_PUBLIC_URL}/models/m`);
       assert.deepEqual(
         status.conditions.map((c) => `${c.type}=${c.status}`),
         // A REST API without a description is served but not documented, and says so.

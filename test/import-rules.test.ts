@@ -61,20 +61,10 @@ export const RULES: Record<string, readonly string[]> = {
     'dataplane',
     'admin',
   ],
-  cli: [
-    'common',
-    'errors',
-    'schema',
-    'observability',
-    'resources',
-    'openapi',
-    'snapshot',
-    'changes',
-    'sources',
-    'compiler',
-    'docsplane',
-    'runtime',
-  ],
+  // The command line may use what the runtime uses (but not the data plane or the admin listener directly).
+  get cli() {
+    return [...RULES.runtime!.filter((s) => s !== 'dataplane' && s !== 'admin' && s !== 'net'), 'runtime'];
+  },
   types: [],
 };
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { fastParse, locatedParse } from '../src/sources/parse-yaml.ts';
+import { fastParse, locatedParse, splitDocuments } from '../src/sources/parse-yaml.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -21,19 +21,6 @@ function yamlFiles(dir: string): string[] {
     if (statSync(path).isDirectory()) return yamlFiles(path);
     return /\.ya?ml$/.test(name) ? [path] : [];
   });
-}
-
-/** The documents of a file as the loader hands them to the parser (split at `---`, each keeping its marker). */
-function documents(text: string): string[] {
-  const chunks: string[] = [];
-  let start = 0;
-  const marker = /^---(?=[ \t\r]|$)/gm;
-  for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
-    if (m.index > start) chunks.push(text.slice(start, m.index));
-    start = m.index;
-  }
-  chunks.push(text.slice(start));
-  return chunks.filter((c) => c.length > 0);
 }
 
 function agree(text: string, where: string): boolean {
@@ -50,7 +37,7 @@ describe('the fast YAML path', () => {
     let total = 0;
     for (const dir of ['examples', 'deploy', 'test/golden/compiler', 'test/fixtures/hostile-config'])
       for (const file of yamlFiles(join(root, dir)))
-        for (const doc of documents(readFileSync(file, 'utf8'))) {
+        for (const doc of splitDocuments(readFileSync(file, 'utf8'))) {
           total++;
           if (agree(doc, file)) taken++;
         }

@@ -37,8 +37,8 @@ export function compileTls(gateway: ModelGateway | undefined, secrets: readonly 
       problems.push(`${source} not found`);
       continue;
     }
-    const certPem = entry(secret, 'tls.crt');
-    const keyPem = entry(secret, 'tls.key');
+    const certPem = secretEntry(secret, 'tls.crt');
+    const keyPem = secretEntry(secret, 'tls.key');
     if (!certPem || !keyPem) {
       problems.push(`${source} has no tls.crt and tls.key`);
       continue;
@@ -64,7 +64,7 @@ export function compileTls(gateway: ModelGateway | undefined, secrets: readonly 
   let clientAuth: TlsSettings['clientAuth'];
   if (tls.clientAuth) {
     const { ns, secret } = find(tls.clientAuth.caSecret);
-    const caPem = secret ? entry(secret, 'ca.crt') : undefined;
+    const caPem = secret ? secretEntry(secret, 'ca.crt') : undefined;
     if (!caPem)
       problems.push(`Secret/${ns}/${tls.clientAuth.caSecret.name} with ca.crt for client certificates not found`);
     // Without its CA, client authentication fails closed: nothing verifies, so Require refuses everyone.
@@ -85,8 +85,6 @@ export function compileTls(gateway: ModelGateway | undefined, secrets: readonly 
     problems,
   };
 }
-
-const entry = secretEntry;
 
 /** DNS names of the certificate: its subjectAltName DNS entries, else its CN. */
 function dnsNames(cert: X509Certificate): string[] {

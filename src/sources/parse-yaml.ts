@@ -130,7 +130,7 @@ function moved(cached: CachedDocument, file: string, lineOffset: number): Cached
 }
 
 /** Splits at `---` lines; each piece keeps its marker line, so positions inside it stay those of the file. */
-function splitDocuments(text: string): string[] {
+export function splitDocuments(text: string): string[] {
   const chunks: string[] = [];
   let start = 0;
   const marker = /^---(?=[ \t\r]|$)/gm;
