@@ -312,7 +312,7 @@ describe('RBAC of deploy/ under enforcement', () => {
     assertNecessary(sim, rbac);
   });
 
-  it('a rule removed from deploy/rbac.yaml is caught by the same scenario run against it', async () => {
+  it('a rule removed from deploy/base/rbac.yaml is caught by the same scenario run against it', async () => {
     // The end-to-end version of the replay above, for one rule: Namespaces gone, the gateway is refused.
     const reduced = rbac.map((o) =>
       o.kind === 'ClusterRole'
