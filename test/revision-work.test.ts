@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { processRevision, type RevisionJob } from '../src/changes/revision-work.ts';
 import { RevisionStore } from '../src/changes/revisions.ts';
 import { DocumentProcessor } from '../src/runtime/document-processor.ts';
+import { eventually } from './helpers/gateway.ts';
 
 type Json = Record<string, unknown>;
 
@@ -84,6 +85,24 @@ describe('revisions off the event loop', () => {
       const run = (job: RevisionJob) => processor.run(job);
       assert.equal((await store.observeOffThread(observation(doc(['a', 'b'], false, 't')), run, NOW))?.revision, 1);
       assert.equal(await store.observeOffThread(observation(doc(['a', 'b'], false, 't')), run, NOW), undefined);
+      const breaking = await store.observeOffThread(observation(doc(['a'], true, 't')), run, NOW);
+      assert.equal(breaking?.revision, 2);
+      assert.ok((breaking?.breaking ?? 0) >= 2, JSON.stringify(breaking?.changes));
+    } finally {
+      await processor.close();
+    }
+  });
+
+  it('through a worker that is ended between observations (idle retirement): the store resends what it forgot', async () => {
+    const processor = new DocumentProcessor({ idleMs: 1 });
+    try {
+      const store = new RevisionStore(undefined);
+      const run = (job: RevisionJob) => processor.run(job);
+      const idle = () => eventually(() => !processor.workerRunning);
+      assert.equal((await store.observeOffThread(observation(doc(['a', 'b'], false, 't')), run, NOW))?.revision, 1);
+      await idle();
+      assert.equal(await store.observeOffThread(observation(doc(['a', 'b'], false, 't')), run, NOW), undefined);
+      await idle();
       const breaking = await store.observeOffThread(observation(doc(['a'], true, 't')), run, NOW);
       assert.equal(breaking?.revision, 2);
       assert.ok((breaking?.breaking ?? 0) >= 2, JSON.stringify(breaking?.changes));
