@@ -1,11 +1,13 @@
 /**
  * The compiler reuses a ModelAPI's previous compilation only while nothing it depends on changed: the resource, the
  * Service and EndpointSlices behind its backends, the defaults and URLs. A changed EndpointSlice (the ModelAPI
- * untouched) must give new endpoints.
+ * untouched) must give new endpoints. What is reused belongs to a reuse object (the runtime owns one): a compile
+ * without one starts from nothing.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileSnapshot } from '../src/compiler/compile.ts';
+import { CompileReuse } from '../src/compiler/reuse.ts';
 import { EMPTY_RESOURCES, type ResourceSet } from '../src/resources/types.ts';
 import type { EndpointSlice, Service } from '../src/schema/core.ts';
 import type { ModelAPI } from '../src/schema/model-api.ts';
@@ -40,18 +42,20 @@ const resources = (s: EndpointSlice): ResourceSet => ({
 
 describe('reusing compiled ModelAPIs across reloads', () => {
   it('reuses the compilation when nothing changed and recompiles when an EndpointSlice did', () => {
+    const reuse = new CompileReuse();
+    const compile = (r: ResourceSet) => compileSnapshot(r, { reuse });
     const first = slice('10.0.0.1');
-    const a = compileSnapshot(resources(first)).snapshot;
-    const b = compileSnapshot(resources(first)).snapshot;
+    const a = compile(resources(first)).snapshot;
+    const b = compile(resources(first)).snapshot;
     assert.equal(a.routes[0], b.routes[0], 'the same rule objects: nothing was recompiled');
     // The status too (with the docs pass's verdict in it): the status store recognises it as unchanged by identity.
-    assert.equal(compileSnapshot(resources(first)).statuses[0], compileSnapshot(resources(first)).statuses[0]);
-    const c = compileSnapshot(resources(slice('10.0.0.2'))).snapshot;
+    assert.equal(compile(resources(first)).statuses[0], compile(resources(first)).statuses[0]);
+    const c = compile(resources(slice('10.0.0.2'))).snapshot;
     assert.deepEqual(
       c.clusters['ml/iris/v1']!.endpoints.map((e) => e.origin),
       ['http://10.0.0.2:8080'],
     );
-    const d = compileSnapshot({ ...resources(first), services: [] }).snapshot;
+    const d = compile({ ...resources(first), services: [] }).snapshot;
     assert.equal(
       d.routes.length > 0 ? d.clusters['ml/iris/v1']?.endpoints.length : 0,
       0,
@@ -77,6 +81,23 @@ describe('reusing rendered API documents across reloads', () => {
       }),
     },
   });
+  it('reuses nothing without a reuse object, nor across two of them', () => {
+    const first = slice('10.0.0.1');
+    assert.notEqual(
+      compileSnapshot(resources(first)).snapshot.routes[0],
+      compileSnapshot(resources(first)).snapshot.routes[0],
+    );
+    const [one, two] = [new CompileReuse(), new CompileReuse()];
+    assert.notEqual(
+      compileSnapshot(resources(first), { reuse: one }).snapshot.routes[0],
+      compileSnapshot(resources(first), { reuse: two }).snapshot.routes[0],
+    );
+    assert.deepEqual(
+      compileSnapshot(resources(first)).snapshot,
+      compileSnapshot(resources(first), { reuse: one }).snapshot,
+    );
+  });
+
   const endpoints = slice('10.0.0.1');
   const withDocs = (cm: ReturnType<typeof configMap>, more: ModelAPI[] = []): ResourceSet => ({
     ...resources(endpoints),
@@ -85,11 +106,13 @@ describe('reusing rendered API documents across reloads', () => {
   });
 
   it('keeps an unchanged API document, re-renders when its ConfigMap or its tag changes', () => {
+    const reuse = new CompileReuse();
+    const compile = (r: ResourceSet) => compileSnapshot(r, { reuse });
     const cm = configMap('Iris');
-    const a = compileSnapshot(withDocs(cm)).snapshot.docs.apis[0]!;
-    const b = compileSnapshot(withDocs(cm)).snapshot.docs.apis[0]!;
+    const a = compile(withDocs(cm)).snapshot.docs.apis[0]!;
+    const b = compile(withDocs(cm)).snapshot.docs.apis[0]!;
     assert.equal(a, b, 'the same published API: nothing was rendered again');
-    const c = compileSnapshot(withDocs(configMap('Iris 2'))).snapshot.docs.apis[0]!;
+    const c = compile(withDocs(configMap('Iris 2'))).snapshot.docs.apis[0]!;
     assert.notEqual(c, a);
     assert.equal(c.versions[0]!.source, a.versions[0]!.source);
     assert.match(JSON.stringify(c.parts[0]!.document), /"paths"/);
@@ -103,7 +126,7 @@ describe('reusing rendered API documents across reloads', () => {
         versions: [{ name: 'v1', backend: { url: 'http://10.0.0.9:80' } }],
       },
     } as ModelAPI;
-    const d = compileSnapshot(withDocs(cm, [twin])).snapshot.docs.apis.find((x) => x.namespace === 'ml')!;
+    const d = compile(withDocs(cm, [twin])).snapshot.docs.apis.find((x) => x.namespace === 'ml')!;
     assert.notEqual(d, a);
     assert.equal(d.tag, 'ml/iris');
   });

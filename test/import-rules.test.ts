@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, normalize, relative } from 'node:path';
+import { basename, dirname, join, normalize, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +29,11 @@ const src = fileURLToPath(new URL('../src/', import.meta.url));
  *   admin               the admin listener
  *   runtime             reload runner, the document worker, Kubernetes mode's writers
  *   cli                 the command line
+ *
+ * src/policies/ is a home per traffic policy rather than a stage: a policy's folder holds its compile step and its
+ * request phase side by side. Its files take the stage of what they are — `compile*.ts` the compiler's, every other
+ * file the data plane's — so a compile step cannot reach into request code and the compiler can import the compile
+ * table, the data plane the phase table.
  */
 export const RULES: Record<string, readonly string[]> = {
   common: [],
@@ -76,10 +81,13 @@ function sourceFiles(dir: string): string[] {
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
 
-/** The stage of a file under src/ (`cli.ts` at the top belongs to the cli). */
+/** The stage of a file under src/ (`cli.ts` at the top belongs to the cli; policies/ by file, see above). */
 function stageOf(file: string): string {
   const rel = relative(src, file);
-  return rel.includes('/') ? rel.split('/')[0]! : 'cli';
+  if (!rel.includes('/')) return 'cli';
+  const top = rel.split('/')[0]!;
+  if (top === 'policies') return basename(rel).startsWith('compile') ? 'compiler' : 'dataplane';
+  return top;
 }
 
 /** Upward imports in `text` (a file at `file`): `from → to` lines. */
@@ -115,5 +123,18 @@ describe('imports go down the pipeline', () => {
       "import {\n  FileGateway,\n} from '../runtime/file-gateway.ts';",
     ])
       assert.equal(violations(file, `${line}\n${text}`).length, 1, line);
+  });
+
+  it('in a policy folder, the compile step cannot import its request phase, nor the compile table the phase table', () => {
+    for (const [file, line] of [
+      ['policies/cors/compile.ts', "import { corsPhase } from './request.ts';"],
+      ['policies/compile-steps.ts', "import { REQUEST_PHASES } from './request-phases.ts';"],
+      ['compiler/policies.ts', "import { NEXT } from '../policies/phase.ts';"],
+    ] as const) {
+      const path = join(src, file);
+      const text = readFileSync(path, 'utf8');
+      assert.deepEqual(violations(path, text), [], file);
+      assert.equal(violations(path, `${line}\n${text}`).length, 1, `${file}: ${line}`);
+    }
   });
 });

@@ -217,8 +217,11 @@ describe('Kubernetes mode', () => {
     assert.equal(reuseOf(second), reuseOf(first), 'the same ModelAPI object');
     assert.equal(second.resources.services[0], first.resources.services[0], 'the same Service object');
     const { compileSnapshot } = await import('../src/compiler/compile.ts');
-    const x = compileSnapshot(first.resources);
-    const y = compileSnapshot(second.resources);
+    const { CompileReuse } = await import('../src/compiler/reuse.ts');
+    // As the runtime compiles: with the reuse object it owns.
+    const reuse = new CompileReuse();
+    const x = compileSnapshot(first.resources, { reuse });
+    const y = compileSnapshot(second.resources, { reuse });
     assert.equal(
       y.statuses.find((s) => s.ref.startsWith('ModelAPI/')),
       x.statuses.find((s) => s.ref.startsWith('ModelAPI/')),

@@ -15,6 +15,7 @@
  */
 
 import { durationMs } from '../common/durations.ts';
+import { compileAuth, DEFAULT_API_KEY_HEADER } from '../policies/auth/compile.ts';
 import { exact, flat, sameItems } from '../resources/compact.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
@@ -27,9 +28,10 @@ import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
 import { buildDocs, type DocsStatus, type ServedApi } from './docs/build-docs.ts';
 import type { ResolvedSource } from './docs/version-source.ts';
-import { compileAuth, compilePolicies, DEFAULT_API_KEY_HEADER, hasPolicies, withPolicies } from './policies.ts';
+import { compilePolicies, hasPolicies, withPolicies } from './policies.ts';
 import { compileRedis } from './redis.ts';
 import { type BackendIndex, indexBackends } from './resolve-backend.ts';
+import { CompileReuse } from './reuse.ts';
 import { selectGateway } from './select-gateway.ts';
 import { compileTls } from './tls.ts';
 
@@ -48,6 +50,8 @@ export interface CompileOptions {
   readonly heldSources?: ReadonlyMap<string, ResolvedSource>;
   /** `--gateway NAMESPACE/NAME`: the ModelGateway of this install, when several share a cluster (select-gateway.ts). */
   readonly gatewayName?: string;
+  /** What earlier compiles left to reuse (reuse.ts); without it nothing is reused. */
+  readonly reuse?: CompileReuse;
 }
 
 /** The compiler's output. */
@@ -58,6 +62,7 @@ export interface CompileResult {
 
 /** Compiles resources into a snapshot and statuses. */
 export function compileSnapshot(resources: ResourceSet, options: CompileOptions = {}): CompileResult {
+  const reuse = options.reuse ?? new CompileReuse();
   const selection = selectGateway(resources, options.gatewayName);
   const statuses: ResourceStatus[] = [...selection.statuses];
   const gateway = selection.gateway;
@@ -113,6 +118,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   const index = indexBackends(resources.services, resources.endpointSlices, resources.secrets);
   const compiled = [...selection.modelApis].sort(byAge).map((api) => {
     const base = compileModelAPIReusing(
+      reuse,
       api,
       index,
       gateway?.spec.defaults,
@@ -138,7 +144,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   const resultStatuses: { api: ModelAPI; status: ResourceStatus }[] = [];
   const portal = portalPaths(gateway?.spec.docs?.pathPrefix ?? '');
   for (const { api, result } of compiled) {
-    const conflict = findPortalConflict(result, portal) ?? findConflict(result, claimed);
+    const conflict = findPortalConflict(reuse, result, portal) ?? findConflict(reuse, result, claimed);
     let conditions = result.conditions;
     if (conflict) {
       conditions = [
@@ -152,7 +158,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
         condition('Ready', 'False', 'NotAccepted', 'not accepted'),
       ];
     } else if (result.rules.length > 0) {
-      for (const key of claimKeys(result)) claimed.set(key.key, result.ref);
+      for (const key of claimKeys(reuse, result)) claimed.set(key.key, result.ref);
       routes.push(...result.rules);
       for (const c of result.clusters) clusters[c.name] = c;
       apis.push(result.summary);
@@ -170,7 +176,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
         ref: result.ref,
         ...(api.metadata.generation !== undefined ? { observedGeneration: api.metadata.generation } : {}),
         conditions,
-        fields: conflict ? {} : withGateway(result.statusFields, selection.name),
+        fields: conflict ? {} : withGateway(reuse, result.statusFields, selection.name),
       },
     });
   }
@@ -223,6 +229,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       ...(options.heldSources ? { heldSources: options.heldSources } : {}),
     },
     gatewayApi.documented,
+    reuse.documentedApis,
   );
   for (const status of gatewayApi.statuses) {
     const documented = docs.statuses.get(status.ref)?.condition;
@@ -232,7 +239,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   for (const { status: plain } of resultStatuses) {
     const status = withConflicts(plain, routeConflicts);
     const extra = docs.statuses.get(status.ref);
-    statuses.push(extra ? withDocsStatus(status, extra) : status);
+    statuses.push(extra ? withDocsStatus(reuse, status, extra) : status);
   }
   statuses.sort((a, b) => a.ref.localeCompare(b.ref));
   return {
@@ -253,10 +260,8 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
  * its compilation and its docs), so is the result: the status store recognises it as unchanged by identity and keeps
  * what it published, instead of rebuilding ten thousand statuses on every reload.
  */
-const documentedStatuses = new WeakMap<DocsStatus, { plain: ResourceStatus; status: ResourceStatus }>();
-
-function withDocsStatus(plain: ResourceStatus, extra: DocsStatus): ResourceStatus {
-  const cached = documentedStatuses.get(extra);
+function withDocsStatus(reuse: CompileReuse, plain: ResourceStatus, extra: DocsStatus): ResourceStatus {
+  const cached = reuse.documentedStatuses.get(extra);
   if (
     cached &&
     cached.plain.ref === plain.ref &&
@@ -276,7 +281,7 @@ function withDocsStatus(plain: ResourceStatus, extra: DocsStatus): ResourceStatu
     conditions: plain.conditions.concat(extra.condition),
     fields: { ...fields, ...(versions ? { versions } : {}), docs: extra.docs },
   };
-  documentedStatuses.set(extra, { plain, status });
+  reuse.documentedStatuses.set(extra, { plain, status });
   return status;
 }
 
@@ -369,17 +374,16 @@ function mergePolicyProblems(conditions: ConditionInput[], problems: ConditionIn
 }
 
 /** Claim keys by compilation: compilations are reused across reloads, so their keys are too. */
-const claimKeysOf = new WeakMap<CompiledModelAPI, readonly { key: string; path: string }[]>();
 
 /** Keys a ModelAPI claims: (host, path match, method). A catch-all host and a specific host do not overlap. */
-function claimKeys(result: CompiledModelAPI): readonly { key: string; path: string }[] {
-  let keys = claimKeysOf.get(result);
+function claimKeys(reuse: CompileReuse, result: CompiledModelAPI): readonly { key: string; path: string }[] {
+  let keys = reuse.claimKeys.get(result);
   if (keys === undefined) {
     const hosts = result.summary.hostnames.length > 0 ? result.summary.hostnames : ['*any*'];
     keys = result.rules.flatMap((rule) =>
       rule.matches.flatMap((m) => hosts.map((h) => ({ key: claimKey(h, m), path: m.path.value }))),
     );
-    claimKeysOf.set(result, keys);
+    reuse.claimKeys.set(result, keys);
   }
   return keys;
 }
@@ -390,10 +394,11 @@ function claimKey(host: string, m: RouteRule['matches'][number]): string {
 }
 
 function findConflict(
+  reuse: CompileReuse,
   result: CompiledModelAPI,
   claimed: Map<string, string>,
 ): { owner: string; path: string } | undefined {
-  for (const { key, path } of claimKeys(result)) {
+  for (const { key, path } of claimKeys(reuse, result)) {
     const owner = claimed.get(key);
     if (owner && owner !== result.ref) return { owner, path };
   }
@@ -424,16 +429,15 @@ function portalPaths(portal: string): PortalPaths {
 }
 
 /** Portal conflicts by compilation and portal prefix: compilations are reused across reloads, so is the verdict. */
-const portalConflicts = new WeakMap<CompiledModelAPI, { prefix: string; conflict: Conflict | undefined }>();
 
 type Conflict = { owner: string; path: string };
 
 /** The docs portal's paths are served before routing: an API overlapping them would be partly unreachable. */
-function findPortalConflict(result: CompiledModelAPI, portal: PortalPaths): Conflict | undefined {
-  const known = portalConflicts.get(result);
+function findPortalConflict(reuse: CompileReuse, result: CompiledModelAPI, portal: PortalPaths): Conflict | undefined {
+  const known = reuse.portalConflicts.get(result);
   if (known?.prefix === portal.prefix) return known.conflict;
   const conflict = portalConflict(result, portal);
-  portalConflicts.set(result, { prefix: portal.prefix, conflict });
+  reuse.portalConflicts.set(result, { prefix: portal.prefix, conflict });
   return conflict;
 }
 
@@ -482,11 +486,10 @@ function sortKeys<T>(record: Record<string, T>): Record<string, T> {
  * one — less time and far less garbage. Results are immutable, so sharing them between snapshots is safe; the cache
  * holds no resource alive (weak keys).
  */
-const compiledModelApis = new WeakMap<ModelAPI, { deps: readonly unknown[]; result: CompiledModelAPI }>();
-
 const depsScratch: unknown[] = [];
 
 function compileModelAPIReusing(
+  reuse: CompileReuse,
   api: ModelAPI,
   index: BackendIndex,
   defaults: Parameters<typeof compileModelAPI>[2],
@@ -509,21 +512,24 @@ function compileModelAPIReusing(
     if (tls?.clientCertificate)
       deps.push(index.secrets.get(`${tls.clientCertificate.namespace ?? namespace}/${tls.clientCertificate.name}`));
   }
-  const cached = compiledModelApis.get(api);
+  const cached = reuse.modelApis.get(api);
   if (cached && sameItems(cached.deps, deps)) return cached.result;
   const result = compileModelAPI(api, index, defaults, publicURL, docsPrefix);
-  compiledModelApis.set(api, { deps: exact(deps), result });
+  reuse.modelApis.set(api, { deps: exact(deps), result });
   return result;
 }
 
 /** Status fields with the serving ModelGateway added, the same object for the same inputs (keeps the reuse caches). */
-const gatewayFields = new Map<string, WeakMap<object, Record<string, unknown>>>();
-function withGateway(fields: Record<string, unknown>, gateway: string | undefined): Record<string, unknown> {
+function withGateway(
+  reuse: CompileReuse,
+  fields: Record<string, unknown>,
+  gateway: string | undefined,
+): Record<string, unknown> {
   if (gateway === undefined) return fields;
-  let byFields = gatewayFields.get(gateway);
+  let byFields = reuse.gatewayFields.get(gateway);
   if (!byFields) {
     byFields = new WeakMap();
-    gatewayFields.set(gateway, byFields);
+    reuse.gatewayFields.set(gateway, byFields);
   }
   let out = byFields.get(fields);
   if (!out) {

@@ -11,15 +11,27 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import type {
-  AuthPolicy,
-  ListenerSettings,
-  RateLimitPolicy,
-  RouteAction,
-  RouteRule,
-  Snapshot,
-  VersionDeprecation,
-} from '../snapshot/types.ts';
+import {
+  type AuthOutcome,
+  authenticate,
+  type Identity,
+  JwksCache,
+  verifiedClientSubject,
+} from '../policies/auth/authenticate.ts';
+import { authorized } from '../policies/auth/request.ts';
+import { ResponseCache } from '../policies/cache/response-cache.ts';
+import {
+  type BodyExchange,
+  type BodyPhase,
+  NEXT,
+  type PolicyContext,
+  REJECTED,
+  type RequestPhase,
+  type Verdict,
+} from '../policies/phase.ts';
+import type { GlobalRateLimiter } from '../policies/rate-limit/global-limiter.ts';
+import { RateLimiter } from '../policies/rate-limit/limiter.ts';
+import type { ListenerSettings, Snapshot, VersionDeprecation } from '../snapshot/types.ts';
 import {
   applyLimits,
   CONNECTIONS_CHECKING_INTERVAL_MS,
@@ -31,28 +43,12 @@ import {
 } from './client-connections.ts';
 import { withoutCredentialParams } from './consumed-credentials.ts';
 import { type ForwardRequest, forward, type ResponseTap } from './forward.ts';
-import type { GlobalRateLimiter } from './global-rate-limiter.ts';
 import { dropHeaders, setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
-import type { MatchResult } from './matcher.ts';
-import {
-  type AuthOutcome,
-  addressAllowed,
-  answerPreflight,
-  authenticate,
-  challenge,
-  corsResponseHeaders,
-  type Identity,
-  JwksCache,
-  verifiedClientSubject,
-} from './policies.ts';
-import { type RateLimitDecision, RateLimiter, rateLimitHeaders, rateLimitPolicyHeader } from './rate-limiter.ts';
 import { hasRequestBody, readRequestBody } from './request-body.ts';
 import { normalizePath, PathError, splitTarget, validAuthority, validHost } from './request-path.ts';
-import { type CachedResponse, cacheKey, ResponseCache, requestCacheMode } from './response-cache.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
 import { RuntimeSnapshot } from './runtime-snapshot.ts';
-import { requestUsage, usageTap } from './token-usage.ts';
 import type { UpstreamRegistry } from './upstream-registry.ts';
 
 const MAX_REQUEST_ID_LENGTH = 200;
@@ -318,23 +314,7 @@ export class DataPlane {
       this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
       return;
     }
-    // Policies, in their documented order: client address lists, CORS preflight (no credentials in it),
-    // authentication, rate limit.
-    if (action.ipAccess && !addressAllowed(action.ipAccess, req.socket.remoteAddress)) {
-      this.metrics.policyRejections.labels(rule.labels.api, 'ip').inc();
-      fail('forbidden', `client address ${req.socket.remoteAddress} may not call this model API`);
-      return;
-    }
-    let cors: Record<string, string> | undefined;
-    if (action.cors) {
-      if (answerPreflight(req, res, action.cors)) {
-        this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
-        return;
-      }
-      cors = corsResponseHeaders(req, action.cors);
-      if (cors) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
-    }
-    const ctx: Dispatch = {
+    const ctx: PolicyContext = {
       req,
       res,
       started,
@@ -351,73 +331,45 @@ export class DataPlane {
       identity: undefined,
       deferredHeaders: undefined,
     };
-    if (action.auth) {
-      const auth = action.auth;
-      const outcome = authenticate(req, query, auth, this.jwks);
-      if (outcome instanceof Promise) {
-        // A JWT may need the issuer's keys: counted in flight meanwhile, so a reload cannot release the pools.
-        runtime.inflight++;
-        this.#inflight++;
-        void outcome.then((o) => {
-          try {
-            if (!authorized(o, auth, res, fail)) this.metrics.policyRejections.labels(rule.labels.api, 'auth').inc();
-            else if (!res.destroyed) {
-              ctx.identity = o;
-              this.#afterAuth(ctx);
-            }
-          } finally {
-            this.#leave(runtime);
-          }
-        });
-        return;
-      }
-      if (!authorized(outcome, auth, res, fail)) {
-        this.metrics.policyRejections.labels(rule.labels.api, 'auth').inc();
-        return;
-      }
-      ctx.identity = outcome;
-      this.#afterAuth(ctx);
-      return;
-    }
-    this.#afterAuth(ctx);
+    const phases = runtime.phasesOf(action).request;
+    if (phases.length === 0) this.#dispatch(ctx);
+    else this.#runPhases(ctx, phases, 0);
   }
 
-  /** Rate limit, then dispatch. */
-  #afterAuth(ctx: Dispatch): void {
-    const { req, res, fail, runtime, action, identity } = ctx;
-    if (action.rateLimit) {
-      const rl = action.rateLimit;
-      const key = limitKey(rl, identity, req.socket);
-      const shared = rl.scope === 'global' ? this.globalLimiter : undefined;
-      if (shared) {
-        // Counted as in flight while Redis answers, so a reload cannot release this snapshot's pools meanwhile.
-        runtime.inflight++;
-        this.#inflight++;
-        void shared.take(rl, key).then((decision) => {
-          try {
-            const deferred: string[] = [];
-            if (!applyLimit(res, rl, decision, fail, deferred))
-              this.metrics.policyRejections.labels(ctx.rule.labels.api, 'ratelimit').inc();
-            else if (!res.destroyed) {
-              ctx.deferredHeaders = deferred;
-              this.#dispatch(ctx);
-            }
-          } finally {
-            this.#leave(runtime);
-          }
-        });
+  /**
+   * Runs a rule's request phases (the declared table, policies/request-phases.ts) from `from` on, then dispatches.
+   * A phase that must wait (an issuer's keys, Redis) resumes the rest when it settles.
+   */
+  #runPhases(ctx: PolicyContext, phases: readonly RequestPhase[], from: number): void {
+    for (let i = from; i < phases.length; i++) {
+      const phase = phases[i]!;
+      const verdict = phase.run(ctx, this);
+      if (typeof verdict === 'number') {
+        if (verdict === NEXT) continue;
+        this.#stopped(ctx, phase.name, verdict);
         return;
       }
-      const deferred: string[] = [];
-      if (!applyLimit(res, rl, this.rateLimiter.take(rl, key), fail, deferred)) {
-        this.metrics.policyRejections.labels(ctx.rule.labels.api, 'ratelimit').inc();
-        return;
-      }
-      ctx.deferredHeaders = deferred;
-      this.#dispatch(ctx);
+      // Counted in flight while it waits, so a reload cannot release this snapshot's pools meanwhile.
+      const runtime = ctx.runtime;
+      runtime.inflight++;
+      this.#inflight++;
+      void verdict
+        .then(
+          (v) => {
+            if (v !== NEXT) this.#stopped(ctx, phase.name, v);
+            else if (!ctx.res.destroyed) this.#runPhases(ctx, phases, i + 1);
+          },
+          (err: Error) => ctx.fail('upstreamUnavailable', `a policy failed: ${err.message}`),
+        )
+        .finally(() => this.#leave(runtime));
       return;
     }
     this.#dispatch(ctx);
+  }
+
+  /** A phase answered the request: a refusal is counted under the phase's name. */
+  #stopped(ctx: PolicyContext, phase: string, verdict: Verdict): void {
+    if (verdict === REJECTED) this.metrics.policyRejections.labels(ctx.rule.labels.api, phase).inc();
   }
 
   /**
@@ -449,7 +401,7 @@ export class DataPlane {
   /** The header naming the serving version, built once per backend (snapshots are immutable). */
   #versionHeaders(
     backend: object & { readonly version?: string },
-    action: Dispatch['action'],
+    action: PolicyContext['action'],
   ): Readonly<Record<string, string>> {
     let headers = this.#versionHeaderCache.get(backend);
     if (headers === undefined) {
@@ -468,10 +420,10 @@ export class DataPlane {
   }
 
   /** After the policies: pick the version and the backend, apply filters, forward. */
-  #dispatch(ctx: Dispatch): void {
+  #dispatch(ctx: PolicyContext): void {
     const { req, res, started, requestId, path, query, hasQuery, runtime, rule, action, result, identity } = ctx;
     const deferred = ctx.deferredHeaders;
-    const fail: Dispatch['fail'] = deferred
+    const fail: PolicyContext['fail'] = deferred
       ? (name, detail, extensions) => {
           setHeadersFromList(res, deferred);
           ctx.fail(name, detail, extensions);
@@ -617,29 +569,28 @@ export class DataPlane {
     runtime.inflight++;
     this.#inflight++;
     if (hasRequestBody(req)) watchBodySilence(req, res, this.#limits.requestBodyTimeoutMs);
-    if (action.validation || action.cache || action.tokenLimit || mirrorBody) {
+    const bodyPhases = runtime.phasesOf(action).body;
+    if (bodyPhases.length > 0 || mirrorBody) {
       // The body policies answer in several ways: the deferred headers go on the response now.
       if (deferred) setHeadersFromList(res, deferred);
-      void this.#withBody(ctx, { ...forwarded, extraHeaders: undefined }, version, mirrorBody);
+      void this.#withBody(ctx, bodyPhases, { ...forwarded, extraHeaders: undefined }, version, mirrorBody);
       return;
     }
     forward(forwarded);
   }
 
   /**
-   * The policies that need the whole request body, in order: validation, token budget, cache. Counted in flight
-   * already; every way out either forwards (whose end leaves) or answers and leaves itself.
+   * The phases that need the whole request body (validation, token budget, cache — the table's order), then forward.
+   * Counted in flight already; every way out either forwards (whose end leaves) or answers and leaves itself.
    */
   async #withBody(
-    ctx: Dispatch,
+    ctx: PolicyContext,
+    phases: readonly BodyPhase[],
     send: ForwardRequest,
     version: string,
     mirrorBody?: (body: Buffer) => void,
   ): Promise<void> {
-    const { req, res, fail, runtime, action, rule, identity, started } = ctx;
-    const api = rule.labels.api;
-    const { headers } = req;
-    const { header } = ctx;
+    const { req, res, fail, action, started } = ctx;
     const answer = (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => {
       fail(name, detail, extensions);
       send.onDone();
@@ -665,140 +616,38 @@ export class DataPlane {
         answer(read.error === 'tooLarge' ? 'payloadTooLarge' : 'malformedRequest', read.detail);
         return;
       }
-      let body = read.body;
-      mirrorBody?.(body);
-      const contentType = header('content-type');
-      if (action.validation) {
-        const violations = runtime.validators.validate(action.validation.ref, version, {
-          method: send.method,
-          path: ctx.path,
-          query: ctx.query,
-          header,
-          contentType,
-          body,
-        });
-        if (violations.length > 0) {
-          this.metrics.validationViolations.labels(api, action.validation.mode).inc();
-          if (action.validation.mode === 'enforce') {
-            this.metrics.policyRejections.labels(api, 'validation').inc();
-            const first = violations[0]!;
-            answer(
-              'invalidRequest',
-              `${violations.length} violation(s) of the published schema; first: ${first.pointer || '/'} ${first.message}`,
-              { violations },
-            );
-            return;
-          }
-        }
-      }
-      const taps: NonNullable<ForwardRequest['tap']>[] = [];
-      if (action.tokenLimit) {
-        const tl = action.tokenLimit;
-        const key = limitKey(tl, identity, req.socket);
-        const shared = tl.scope === 'global' ? this.globalLimiter : undefined;
-        // Before the call only "is anything left?"; the cost is known when the model reports its usage.
-        const decision = shared ? await shared.spend(tl, key, 0, 1) : this.rateLimiter.spend(tl, key, 0, 1);
-        for (const [name, value] of Object.entries(rateLimitHeaders(tl, decision, 'tokens')))
-          appendHeader(res, name, value);
-        if (!decision.allowed) {
-          res.setHeader('retry-after', String(decision.retryAfterSeconds));
-          this.metrics.policyRejections.labels(api, 'tokens').inc();
-          answer(
-            'tokenLimited',
-            `at most ${tl.requests} tokens per ${tl.windowMs / 1000} s; retry in ${decision.retryAfterSeconds} s`,
-          );
+      mirrorBody?.(read.body);
+      const exchange: BodyExchange = {
+        send,
+        version,
+        original: read.body,
+        body: read.body,
+        contentType: ctx.header('content-type'),
+        taps: [],
+      };
+      for (const phase of phases) {
+        let verdict = phase.run(ctx, exchange, this);
+        if (typeof verdict !== 'number') verdict = await verdict;
+        if (verdict !== NEXT) {
+          this.#stopped(ctx, phase.name, verdict);
+          send.onDone();
           return;
-        }
-        const prepared = requestUsage(body);
-        body = prepared.body;
-        taps.push(
-          usageTap(prepared.injected, (tokens) => {
-            this.metrics.tokens.labels(api, version).inc(tokens);
-            if (shared) void shared.spend(tl, key, tokens, Number.NEGATIVE_INFINITY);
-            else this.rateLimiter.spend(tl, key, tokens, Number.NEGATIVE_INFINITY);
-          }),
-        );
-      }
-      if (action.cache && (send.method === 'GET' || send.method === 'POST')) {
-        const policy = action.cache;
-        const mode = requestCacheMode(header('cache-control'));
-        if (mode === 'bypass') {
-          this.metrics.cacheLookups.labels(api, 'bypass').inc();
-          res.setHeader('x-cache', 'MISS');
-        } else {
-          const key = cacheKey(policy, {
-            version,
-            method: send.method,
-            path: ctx.path,
-            query: ctx.query,
-            contentType,
-            body: read.body,
-            header,
-          });
-          if (mode === 'use') {
-            let entry = await this.cache.get(policy, key);
-            let result = 'hit';
-            const pending = entry ? undefined : this.cache.pending(key);
-            if (pending) {
-              entry = await pending;
-              result = 'coalesced';
-            }
-            if (entry && !res.destroyed) {
-              this.metrics.cacheLookups.labels(api, result).inc();
-              serveCached(res, entry, ctx.requestId);
-              this.metrics.observeRequest(api, version, entry.status, (performance.now() - started) / 1000);
-              send.onDone();
-              return;
-            }
-          }
-          this.metrics.cacheLookups.labels(api, 'miss').inc();
-          res.setHeader('x-cache', 'MISS');
-          // The first of identical requests asks the model; the ones arriving meanwhile wait for its answer.
-          if (!this.cache.pending(key)) taps.push(this.cache.lead(policy, key));
         }
       }
       if (res.destroyed) {
         send.onDone();
         return;
       }
-      if (body !== read.body || headers['content-length'] !== undefined || body.length > 0) {
+      const body = exchange.body;
+      if (body !== read.body || req.headers['content-length'] !== undefined || body.length > 0) {
         setHeaderInList(send.headers, 'content-length', String(body.length));
       }
+      const taps = exchange.taps;
       forward({ ...send, body, ...(taps.length > 0 ? { tap: combineTaps(taps) } : {}) });
     } catch (err) {
       answer('upstreamUnavailable', `a policy failed: ${(err as Error).message}`);
     }
   }
-}
-
-/** The bucket a request spends from under a rate or token limit. */
-function limitKey(
-  rl: RateLimitPolicy,
-  identity: Identity | undefined,
-  client: { readonly remoteAddress?: string | undefined },
-): string {
-  if (rl.key === 'route') return '';
-  if (rl.key === 'subject' && identity) return `subject:${identity.subject}`;
-  // Read only when needed: the getter asks the socket each time.
-  return `ip:${client.remoteAddress ?? ''}`;
-}
-
-/** Adds a value to a response header list (RateLimit fields of several policies share one header). */
-function appendHeader(res: ServerResponse, name: string, value: string): void {
-  const existing = res.getHeader(name);
-  res.setHeader(name, existing === undefined ? value : `${String(existing)}, ${value}`);
-}
-
-/** Answers from the cache: the stored answer with this exchange's request id and its age. */
-function serveCached(res: ServerResponse, entry: CachedResponse, requestId: string): void {
-  res.writeHead(entry.status, {
-    ...entry.headers,
-    'x-request-id': requestId,
-    'x-cache': 'HIT',
-    age: String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))),
-    'content-length': String(entry.body.length),
-  });
-  res.end(entry.body);
 }
 
 /** Several taps in a row: each sees what the one before passes on (the cache stores what the client gets). */
@@ -824,69 +673,6 @@ function combineTaps(taps: readonly NonNullable<ForwardRequest['tap']>[]): NonNu
       },
     };
   };
-}
-
-/** What the dispatch step needs from the request handling before it. */
-interface Dispatch {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly started: number;
-  readonly requestId: string;
-  readonly fail: (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => void;
-  readonly path: string;
-  readonly query: string;
-  readonly hasQuery: boolean;
-  readonly runtime: RuntimeSnapshot;
-  readonly rule: RouteRule;
-  readonly action: Extract<RouteAction, { type: 'Forward' }>;
-  readonly result: MatchResult;
-  /** A request header's value (repeated ones joined), as matching and the body policies read it. */
-  readonly header: (name: string) => string | undefined;
-  // The two fields the policies fill in as the request passes them: the one object per request goes on (no copy per
-  // stage), with every field present from the start, so the dispatch code sees one shape.
-  identity: Identity | undefined;
-  /**
-   * Response headers a policy decided on (RateLimit) but did not set yet: a forwarded answer carries them in its
-   * header list; any other answer sets them first. Setting them on the response early would send every proxied
-   * answer through Node's slower header merge in writeHead.
-   */
-  deferredHeaders: readonly string[] | undefined;
-}
-
-/** Answers 401 (with the challenge) or 403 when authentication failed; true when the request may go on. */
-function authorized(
-  outcome: AuthOutcome,
-  auth: AuthPolicy,
-  res: ServerResponse,
-  fail: (name: ErrorName, detail: string) => void,
-): outcome is Extract<AuthOutcome, { ok: true }> {
-  if (outcome.ok) return true;
-  if (outcome.error === 'unauthenticated') res.setHeader('www-authenticate', challenge(auth));
-  fail(outcome.error === 'unavailable' ? 'authUnavailable' : outcome.error, outcome.detail);
-  return false;
-}
-
-/** Sets the RateLimit headers; answers 429 and returns false when the budget is spent. */
-function applyLimit(
-  res: ServerResponse,
-  rl: RateLimitPolicy,
-  decision: RateLimitDecision,
-  fail: (name: ErrorName, detail: string) => void,
-  deferred: string[],
-): boolean {
-  const remaining = `"default";r=${decision.remaining};t=${decision.retryAfterSeconds}`;
-  if (decision.allowed) {
-    deferred.push('ratelimit-policy', rateLimitPolicyHeader(rl), 'ratelimit', remaining);
-    return true;
-  }
-  res.setHeader('ratelimit-policy', rateLimitPolicyHeader(rl));
-  res.setHeader('ratelimit', remaining);
-  res.setHeader('retry-after', String(decision.retryAfterSeconds));
-  fail(
-    'rateLimited',
-    `at most ${rl.requests} requests per ${rl.windowMs / 1000} s; retry in ${decision.retryAfterSeconds} s`,
-  );
-  return false;
 }
 
 /** Lower-case host without port; IPv6 literals keep their brackets. */

@@ -6,11 +6,13 @@
 
 import { DocsSite, type RevisionSource } from '../docsplane/docs-site.ts';
 import type { PublishRunner } from '../docsplane/published.ts';
+import type { ForwardAction } from '../policies/phase.ts';
+import { type ActionPhases, phasesOf } from '../policies/request-phases.ts';
+import { RequestValidators } from '../policies/validation/validators.ts';
 import type { Snapshot } from '../snapshot/types.ts';
 import { DeprecatedOperations } from './deprecated-operations.ts';
 import { RouteMatcher } from './matcher.ts';
 import type { PathOptions } from './request-path.ts';
-import { RequestValidators } from './request-validator.ts';
 import type { RuntimeCluster, UpstreamRegistry } from './upstream-registry.ts';
 
 /** The data plane's view of one snapshot. */
@@ -27,6 +29,8 @@ export class RuntimeSnapshot {
   readonly paths: PathOptions;
   /** Requests that entered while this snapshot was current and have not finished. */
   inflight = 0;
+  /** The policy phases of each rule's action, worked out on its first request (snapshots are immutable). */
+  readonly #phases = new WeakMap<ForwardAction, ActionPhases>();
   #retired = false;
   #released = false;
 
@@ -61,6 +65,16 @@ export class RuntimeSnapshot {
       revisions,
       documents,
     );
+  }
+
+  /** The policy phases a rule's action runs, in the order of the phase table. */
+  phasesOf(action: ForwardAction): ActionPhases {
+    let phases = this.#phases.get(action);
+    if (phases === undefined) {
+      phases = phasesOf(action);
+      this.#phases.set(action, phases);
+    }
+    return phases;
   }
 
   /** Marks the snapshot as replaced; its upstream references go once no request uses it. */

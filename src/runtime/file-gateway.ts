@@ -12,14 +12,15 @@ import { DirectoryPersistence, documentHash, type RevisionPersistence, RevisionS
 import { SecretRedactor } from '../common/secret-redactor.ts';
 import { compileSnapshot } from '../compiler/compile.ts';
 import type { ResolvedSource } from '../compiler/docs/version-source.ts';
+import { CompileReuse } from '../compiler/reuse.ts';
 import { type GateProblem, snapshotProblems } from '../compiler/snapshot-gate.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
-import { GlobalRateLimiter } from '../dataplane/global-rate-limiter.ts';
 import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
 import { listenOn } from '../net/listen.ts';
 import { TlsListener } from '../net/tls-listener.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
+import { GlobalRateLimiter } from '../policies/rate-limit/global-limiter.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
 import { secretStringsOf } from '../resources/secret-strings.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
@@ -108,6 +109,8 @@ export class FileGateway {
    * `TLSServing` from the HTTPS listener.
    */
   readonly #runtimeConditions = new Map<string, Map<string, ConditionInput>>();
+  /** What each compile may reuse from the ones before (compiler/reuse.ts): owned here, for the life of the gateway. */
+  readonly #reuse = new CompileReuse();
   #compiledStatuses: readonly ResourceStatus[] = [];
   /** Statuses of objects the source left out (Kubernetes: invalid resources). */
   #rejected: readonly ResourceStatus[] = [];
@@ -308,6 +311,7 @@ export class FileGateway {
       ...(this.#options.controllerName ? { controllerName: this.#options.controllerName } : {}),
       ...(this.#options.gatewayName ? { gatewayName: this.#options.gatewayName } : {}),
       heldSources: this.#held,
+      reuse: this.#reuse,
     });
   }
 

@@ -78,6 +78,8 @@ export function buildDocs(
   discovered: Discovered,
   settings: DocsSettings,
   routeDocs: readonly RouteDocTarget[] = [],
+  /** Earlier docs to reuse (the compile's reuse object); a fresh map reuses nothing. */
+  documentedApis: DocumentedApis = new WeakMap(),
 ): DocsBuild {
   const tasks = new Map<string, DocsTask>();
   const statuses = new Map<string, DocsStatus>();
@@ -93,7 +95,7 @@ export function buildDocs(
   for (const entry of served) {
     const titleBase = entry.api.spec.docs?.title ?? entry.api.metadata.name;
     const tagName = (tagNames.get(titleBase) ?? 0) > 1 ? `${entry.summary.namespace}/${titleBase}` : titleBase;
-    const built = documentApiReusing(entry, tagName, configMaps, discovered, settings, settingsKey);
+    const built = documentApiReusing(documentedApis, entry, tagName, configMaps, discovered, settings, settingsKey);
     for (const t of built.tasks) tasks.set(t.key, t);
     apis.push(built.published);
     statuses.set(entry.summary.ref, built.status);
@@ -134,7 +136,7 @@ export function buildDocs(
 }
 
 /** One ModelAPI's share of the docs pass. */
-interface ApiDocs {
+export interface ApiDocs {
   readonly published: PublishedApi;
   readonly status: DocsStatus;
   /** Discovery tasks its versions need (fetches of descriptions and their references). */
@@ -147,14 +149,15 @@ interface ApiDocs {
  * ConfigMap objects it reads and the same discovery results for every task it had. Most of a reload's allocation
  * for ten thousand APIs was re-rendering documents that did not change. Results are immutable; weak keys.
  */
-const documentedApis = new WeakMap<
+export type DocumentedApis = WeakMap<
   ModelAPI,
   { deps: readonly unknown[]; discovered: readonly unknown[]; result: ApiDocs }
->();
+>;
 
 const depsScratch: unknown[] = [];
 
 function documentApiReusing(
+  documentedApis: DocumentedApis,
   entry: ServedApi,
   tagName: string,
   configMaps: readonly ConfigMap[],

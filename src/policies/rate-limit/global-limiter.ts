@@ -5,10 +5,10 @@
  * either way the error is counted and logged at most once per interval, and the gateway keeps serving.
  */
 import { Redis } from 'ioredis';
-import type { Logger } from '../observability/logger.ts';
-import type { RateLimitPolicy, RedisSettings } from '../snapshot/types.ts';
-import type { RateLimitDecision } from './rate-limiter.ts';
-import { ResilientConnector } from './redis-connector.ts';
+import { ResilientConnector } from '../../dataplane/redis-connector.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { RateLimitPolicy, RedisSettings } from '../../snapshot/types.ts';
+import type { RateLimitDecision } from './limiter.ts';
 
 const TAKE_TOKEN = `
 local capacity = tonumber(ARGV[1])

@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { chatHandler } from '../examples/servers/chat-openai-server.ts';
-import { startServer } from '../examples/servers/http-util.ts';
-import { requestUsage, usageTap } from '../src/dataplane/token-usage.ts';
-import { call, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { startRedis, type TestRedis } from './helpers/redis.ts';
-import { requireSystemPackages } from './helpers/system-packages.ts';
+import { chatHandler } from '../../examples/servers/chat-openai-server.ts';
+import { startServer } from '../../examples/servers/http-util.ts';
+import { requestUsage, usageTap } from '../../src/policies/token-limit/usage.ts';
+import { call, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { requireSystemPackages } from '../helpers/system-packages.ts';
 
 const json = { 'content-type': 'application/json' };
 

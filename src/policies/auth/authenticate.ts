@@ -1,11 +1,9 @@
 /**
- * Request-time traffic policies of a rule: CORS (preflights answered here, headers added to answers) and
- * authentication. API keys are compared by their sha256: the presented key is hashed and looked up, so neither the
+ * Authentication at request time: API keys, JWT, client certificates and an external service. API keys are compared by their sha256: the presented key is hashed and looked up, so neither the
  * lookup time nor memory ever involves a stored key. JWTs are verified with jose against the issuer's keys.
  */
 import { hash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BlockList } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { request } from 'undici';
@@ -13,10 +11,9 @@ import type {
   ApiKeyIdentity,
   ApiKeyProvider,
   AuthPolicy,
-  CorsPolicy,
   ExternalAuthProvider,
   JwtProvider,
-} from '../snapshot/types.ts';
+} from '../../snapshot/types.ts';
 
 /** Who a request was authenticated as. */
 export interface Identity {
@@ -272,76 +269,4 @@ export function challenge(policy: AuthPolicy): string {
       )
       .join(', ') || 'ApiKey'
   );
-}
-
-function allowedOrigin(policy: CorsPolicy, origin: string): string | undefined {
-  if (policy.allowOrigins.includes('*')) return policy.allowCredentials ? origin : '*';
-  return policy.allowOrigins.includes(origin) ? origin : undefined;
-}
-
-/** Answers a CORS preflight (OPTIONS with Access-Control-Request-Method); false when the request is not one. */
-export function answerPreflight(req: IncomingMessage, res: ServerResponse, policy: CorsPolicy): boolean {
-  const origin = req.headers.origin;
-  if (req.method !== 'OPTIONS' || !origin || !req.headers['access-control-request-method']) return false;
-  const allowed = allowedOrigin(policy, origin);
-  const headers: Record<string, string> = { vary: 'origin', 'content-length': '0' };
-  if (allowed) {
-    headers['access-control-allow-origin'] = allowed;
-    headers['access-control-allow-methods'] = policy.allowMethods.join(', ');
-    headers['access-control-allow-headers'] = policy.allowHeaders.join(', ');
-    headers['access-control-max-age'] = String(policy.maxAgeSeconds);
-    if (policy.allowCredentials) headers['access-control-allow-credentials'] = 'true';
-  }
-  // A refused origin gets no CORS headers: the browser then blocks the call, as the standard intends.
-  res.writeHead(204, headers);
-  res.end();
-  return true;
-}
-
-/** CORS headers for an actual (non-preflight) response, or undefined when none apply. */
-export function corsResponseHeaders(req: IncomingMessage, policy: CorsPolicy): Record<string, string> | undefined {
-  const origin = req.headers.origin;
-  if (!origin) return undefined;
-  const allowed = allowedOrigin(policy, origin);
-  if (!allowed) return { vary: 'origin' };
-  return {
-    'access-control-allow-origin': allowed,
-    vary: 'origin',
-    ...(policy.exposeHeaders.length > 0 ? { 'access-control-expose-headers': policy.exposeHeaders.join(', ') } : {}),
-    ...(policy.allowCredentials ? { 'access-control-allow-credentials': 'true' } : {}),
-  };
-}
-
-const blockLists = new WeakMap<object, { allow?: BlockList; deny?: BlockList }>();
-
-function blockList(entries: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address, bits] = entry.split('/');
-    const type = address!.includes(':') ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(address!, type);
-    else list.addSubnet(address!, Number(bits), type);
-  }
-  return list;
-}
-
-/** Whether the client address passes a rule's allow/deny lists (deny first; an allow list admits only its own). */
-export function addressAllowed(
-  policy: { readonly allow?: readonly string[]; readonly deny?: readonly string[] },
-  remoteAddress: string | undefined,
-): boolean {
-  if (!remoteAddress) return false;
-  let lists = blockLists.get(policy);
-  if (!lists) {
-    lists = {
-      ...(policy.allow ? { allow: blockList(policy.allow) } : {}),
-      ...(policy.deny ? { deny: blockList(policy.deny) } : {}),
-    };
-    blockLists.set(policy, lists);
-  }
-  // `::ffff:10.0.0.1` is an IPv4 client on a dual-stack socket.
-  const v4 = remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
-  const type = v4.includes(':') ? 'ipv6' : 'ipv4';
-  if (lists.deny?.check(v4, type)) return false;
-  return lists.allow ? lists.allow.check(v4, type) : true;
 }

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { call, eventually, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
+import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 
 const gatewayYaml = `apiVersion: modelgate.dev/v1alpha1
 kind: ModelGateway

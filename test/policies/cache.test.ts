@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { call, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { startRedis, type TestRedis } from './helpers/redis.ts';
-import { requireSystemPackages } from './helpers/system-packages.ts';
-import { startUpstream, type TestUpstream } from './helpers/upstream.ts';
+import { call, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { requireSystemPackages } from '../helpers/system-packages.ts';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 
 const json = { 'content-type': 'application/json' };
 

@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { sortDeep } from '../openapi/openapi-walk.ts';
-import type { CachePolicy } from '../snapshot/types.ts';
-import type { ResponseTap } from './forward.ts';
+import type { ResponseTap } from '../../dataplane/forward.ts';
+import { sortDeep } from '../../openapi/openapi-walk.ts';
+import type { CachePolicy } from '../../snapshot/types.ts';
 
 /** One stored answer. */
 export interface CachedResponse {

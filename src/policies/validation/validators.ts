@@ -7,8 +7,8 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { pathTemplatePattern, pointerEscape } from '../openapi/openapi-walk.ts';
-import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
+import { pathTemplatePattern, pointerEscape } from '../../openapi/openapi-walk.ts';
+import type { DocsPlane, PublishedApi } from '../../snapshot/types.ts';
 
 type Json = Record<string, unknown>;
 

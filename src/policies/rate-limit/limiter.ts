@@ -3,7 +3,7 @@
  * and the client key, so they survive reloads that do not change the policy, and a changed policy starts fresh.
  * Idle buckets are swept; the table is bounded.
  */
-import type { RateLimitPolicy } from '../snapshot/types.ts';
+import type { RateLimitPolicy } from '../../snapshot/types.ts';
 
 /** The decision for one request, with what the RateLimit headers report. */
 export interface RateLimitDecision {
@@ -105,4 +105,16 @@ export function rateLimitHeaders(
     'ratelimit-policy': `"${name}";q=${policy.requests};w=${windowS}`,
     ratelimit: `"${name}";r=${decision.remaining};t=${decision.retryAfterSeconds}`,
   };
+}
+
+/** The bucket a request spends from under a rate or token limit. */
+export function limitKey(
+  rl: RateLimitPolicy,
+  identity: { readonly subject: string } | undefined,
+  client: { readonly remoteAddress?: string | undefined },
+): string {
+  if (rl.key === 'route') return '';
+  if (rl.key === 'subject' && identity) return `subject:${identity.subject}`;
+  // Read only when needed: the getter asks the socket each time.
+  return `ip:${client.remoteAddress ?? ''}`;
 }

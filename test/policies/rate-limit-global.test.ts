@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { call, eventually, modelApiYaml, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { startRedis, type TestRedis } from './helpers/redis.ts';
-import { requireSystemPackages } from './helpers/system-packages.ts';
-import { startUpstream, type TestUpstream, unusedPort } from './helpers/upstream.ts';
+import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { requireSystemPackages } from '../helpers/system-packages.ts';
+import { startUpstream, type TestUpstream, unusedPort } from '../helpers/upstream.ts';
 
 const files = (redisUrl: string, upstream: string, failureMode = 'open') => ({
   'gw.yaml': `apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec:\n  redis: {url: "${redisUrl}", timeout: 200ms, failureMode: ${failureMode}}\n`,

@@ -4,7 +4,7 @@
  * did not ask for that chunk the gateway asks on its behalf and removes the chunk again, so the client sees exactly
  * the stream it asked for. Stream rewriting works per event: each event leaves as soon as its blank line arrives.
  */
-import type { ResponseTap } from './forward.ts';
+import type { ResponseTap } from '../../dataplane/forward.ts';
 
 /** The request body as sent upstream, and whether the usage chunk was asked for by the gateway. */
 export interface PreparedBody {

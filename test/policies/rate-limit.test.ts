@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RateLimiter } from '../src/dataplane/rate-limiter.ts';
-import type { RateLimitPolicy } from '../src/snapshot/types.ts';
+import { RateLimiter } from '../../src/policies/rate-limit/limiter.ts';
+import type { RateLimitPolicy } from '../../src/snapshot/types.ts';
 
 const policy = (id: string, requests: number, windowMs = 1000): RateLimitPolicy => ({
   id,
