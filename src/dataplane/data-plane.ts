@@ -18,6 +18,7 @@ import {
   JwksCache,
   verifiedClientSubject,
 } from '../policies/auth/authenticate.ts';
+import { setIdentityHeaders } from '../policies/auth/identity-headers.ts';
 import { authorized } from '../policies/auth/request.ts';
 import { ResponseCache } from '../policies/cache/response-cache.ts';
 import {
@@ -31,7 +32,7 @@ import {
 } from '../policies/phase.ts';
 import type { GlobalRateLimiter } from '../policies/rate-limit/global-limiter.ts';
 import { RateLimiter } from '../policies/rate-limit/limiter.ts';
-import type { ListenerSettings, Snapshot, VersionDeprecation } from '../snapshot/types.ts';
+import type { ListenerSettings, Snapshot } from '../snapshot/types.ts';
 import {
   applyLimits,
   CONNECTIONS_CHECKING_INTERVAL_MS,
@@ -46,10 +47,12 @@ import { type ForwardRequest, forward, type ResponseTap } from './forward.ts';
 import { dropHeaders, setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
 import { hasRequestBody, readRequestBody } from './request-body.ts';
 import { normalizePath, PathError, splitTarget, validAuthority, validHost } from './request-path.ts';
+import { combineTaps } from './response-taps.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
 import { RuntimeSnapshot } from './runtime-snapshot.ts';
 import type { UpstreamRegistry } from './upstream-registry.ts';
+import { VersionNotices } from './version-notices.ts';
 
 const MAX_REQUEST_ID_LENGTH = 200;
 
@@ -60,11 +63,6 @@ export class DataPlane {
   #draining = false;
   #inflight = 0;
   #idleWaiters: (() => void)[] = [];
-  /** Deprecation headers per API version, rebuilt when a snapshot brings new settings. */
-  readonly #announcements = new Map<string, { source: object; headers: Readonly<Record<string, string>> }>();
-  /** When each version without an explicit deprecation date was first served as deprecated (epoch seconds). */
-  readonly #deprecationSeen = new Map<string, number>();
-  readonly #versionHeaderCache = new WeakMap<object, Readonly<Record<string, string>>>();
   /** The last Host value found valid: the same value on the next request needs no second look. */
   #lastValidHost = '';
   /** The HTTP/1.1 listeners the limits apply to. */
@@ -80,6 +78,8 @@ export class DataPlane {
   readonly jwks = new JwksCache();
   /** Stored answers of cached model APIs (memory, or Redis through the shared store's connection). */
   readonly cache: ResponseCache;
+  /** The version header and deprecation notices answers carry. */
+  readonly #notices: VersionNotices;
   /** The HTTPS listener's port, when there is one (the plain listener's redirect points there). */
   httpsPort: number | undefined;
   /** Revisions of the published documents, for the changelog (set by the runtime that records them). */
@@ -93,6 +93,7 @@ export class DataPlane {
     this.registry = registry;
     this.metrics = metrics;
     this.cache = new ResponseCache(() => metrics.cacheStoreErrors.inc());
+    this.#notices = new VersionNotices(metrics);
     this.server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, (req, res) =>
       this.handle(req, res),
     );
@@ -372,45 +373,6 @@ export class DataPlane {
     if (verdict === REJECTED) this.metrics.policyRejections.labels(ctx.rule.labels.api, phase).inc();
   }
 
-  /**
-   * The Deprecation (RFC 9745), Sunset (RFC 8594) and Link headers of a deprecated version, built once per version
-   * and settings. Without an explicit date, the deprecation dates from when this process first served it as such.
-   */
-  #announcement(
-    api: string,
-    version: string,
-    d: VersionDeprecation,
-    identity: object = d,
-  ): Readonly<Record<string, string>> {
-    const key = `${api}\0${version}`;
-    const cached = this.#announcements.get(key);
-    if (cached?.source === identity) return cached.headers;
-    let at = d.at;
-    if (at === undefined) {
-      at = this.#deprecationSeen.get(key) ?? Math.floor(Date.now() / 1000);
-      this.#deprecationSeen.set(key, at);
-    }
-    const links = [`<${d.link}>; rel="deprecation"; type="text/html"`];
-    if (d.successor) links.push(`<${d.successor.url}>; rel="successor-version"`);
-    const headers: Record<string, string> = { deprecation: `@${at}`, link: links.join(', ') };
-    if (d.sunsetMs !== undefined) headers.sunset = new Date(d.sunsetMs).toUTCString();
-    this.#announcements.set(key, { source: identity, headers });
-    return headers;
-  }
-
-  /** The header naming the serving version, built once per backend (snapshots are immutable). */
-  #versionHeaders(
-    backend: object & { readonly version?: string },
-    action: PolicyContext['action'],
-  ): Readonly<Record<string, string>> {
-    let headers = this.#versionHeaderCache.get(backend);
-    if (headers === undefined) {
-      headers = backend.version ? { [action.versionPin?.header ?? 'x-model-version']: backend.version } : {};
-      this.#versionHeaderCache.set(backend, headers);
-    }
-    return headers;
-  }
-
   /** A request that was counted in flight is over. */
   #leave(runtime: RuntimeSnapshot): void {
     runtime.exit();
@@ -460,46 +422,8 @@ export class DataPlane {
       this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
       return;
     }
-    let announced: Readonly<Record<string, string>> | undefined;
-    if (backend.deprecation) {
-      const d = backend.deprecation;
-      const api = rule.labels.api;
-      const name = backend.version ?? '';
-      if (d.sunsetMs !== undefined && d.afterSunset === 'Gone' && Date.now() >= d.sunsetMs) {
-        if (d.successor) res.setHeader('link', `<${d.successor.url}>; rel="successor-version"`);
-        fail(
-          'versionGone',
-          `version ${name} was retired on ${new Date(d.sunsetMs).toUTCString()}${d.successor ? `; use ${d.successor.version} at ${d.successor.url}` : ''}`,
-          { sunset: new Date(d.sunsetMs).toISOString(), ...(d.successor ? { successor: d.successor } : {}) },
-        );
-        return;
-      }
-      this.metrics.deprecatedCalls.labels(api, name, identity?.subject ?? '').inc();
-      announced = this.#announcement(api, name, d);
-    } else if (backend.version !== undefined && rule.source.startsWith('ModelAPI/')) {
-      const op = runtime.deprecatedOperations.find(
-        rule.labels.api,
-        backend.version,
-        req.method ?? 'GET',
-        path,
-        backend,
-      );
-      if (op) {
-        const [, ns, name] = rule.labels.api.split('/');
-        const docs = runtime.snapshot.docs;
-        this.metrics.deprecatedCalls.labels(rule.labels.api, backend.version, identity?.subject ?? '').inc();
-        announced = this.#announcement(
-          `${rule.labels.api} ${op.method} ${op.path}`,
-          backend.version,
-          {
-            ...(op.sunsetMs !== undefined ? { sunsetMs: op.sunsetMs } : {}),
-            link: `${docs.publicURL}${docs.pathPrefix}/changelog/${ns}/${name}`,
-            afterSunset: 'Serve',
-          },
-          op,
-        );
-      }
-    }
+    const responseHeaders = this.#notices.headersFor(ctx, backend, fail);
+    if (responseHeaders === undefined) return;
     const cluster = runtime.clusters.get(backend.cluster)!;
     // A credential in the query (an API key's `query` parameter) stays here, like the header form.
     const forwardedQuery =
@@ -556,9 +480,7 @@ export class DataPlane {
       ...(filters ? { responseModifiers: collect(action.filters, backend.filters, 'responseHeaders') } : {}),
       requestId,
       ...(deferred ? { extraHeaders: deferred } : {}),
-      responseHeaders: announced
-        ? { ...this.#versionHeaders(backend, action), ...announced }
-        : this.#versionHeaders(backend, action),
+      responseHeaders,
       onStatus: (code) => {
         this.metrics.observeRequest(api, version, code, (performance.now() - started) / 1000);
       },
@@ -650,31 +572,6 @@ export class DataPlane {
   }
 }
 
-/** Several taps in a row: each sees what the one before passes on (the cache stores what the client gets). */
-function combineTaps(taps: readonly NonNullable<ForwardRequest['tap']>[]): NonNullable<ForwardRequest['tap']> {
-  if (taps.length === 1) return taps[0]!;
-  return (status, headers) => {
-    const active = taps.map((t) => t(status, headers)).filter((t): t is ResponseTap => t !== undefined);
-    if (active.length <= 1) return active[0];
-    return {
-      rewrites: active.some((t) => t.rewrites),
-      data: (chunk) => active.reduce((c, t) => (c.length > 0 ? t.data(c) : c), chunk),
-      end: () => {
-        let trailing: Buffer | undefined;
-        for (const t of active) {
-          const passed = trailing && trailing.length > 0 ? t.data(trailing) : undefined;
-          const own = t.end();
-          trailing = passed && own ? Buffer.concat([passed, own]) : (passed ?? own);
-        }
-        return trailing;
-      },
-      abort: () => {
-        for (const t of active) t.abort();
-      },
-    };
-  };
-}
-
 /** Lower-case host without port; IPv6 literals keep their brackets. */
 export function hostOf(header: string | undefined): string {
   if (!header) return '';
@@ -709,22 +606,4 @@ function countHeader(raw: readonly string[], name: string): number {
     if (h.length === name.length && h.toLowerCase() === name) n++;
   }
   return n;
-}
-
-/**
- * The caller's identity on the upstream request: the credential header removed, `x-modelgate-subject` and the
- * forwarded claims/metadata set (replacing any earlier value). A loop over the list instead of a generic header
- * modifier: this runs on every authenticated request.
- */
-function setIdentityHeaders(list: string[], identity: Identity): void {
-  const { header: credential, forward, subject } = identity;
-  dropHeaders(
-    list,
-    (name) =>
-      name === credential ||
-      (name === 'x-modelgate-subject' && subject !== '') ||
-      forward.some(([set]) => set === name),
-  );
-  if (identity.subject) list.push('x-modelgate-subject', identity.subject);
-  for (const [name, value] of forward) list.push(name, value);
 }
