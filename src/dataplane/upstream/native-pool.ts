@@ -16,6 +16,10 @@
  *
  * Failures are reported with a kind (connect, reset, timeout, protocol, aborted, too-large) that the forwarder's
  * retry policy and error answers are written in.
+ *
+ * Why one file of about 600 lines: the pool, a connection and its one exchange share one state machine (when a
+ * connection may be handed on depends on the parser's callbacks, the socket's events and the deadlines together), and
+ * the reuse rules above are only checkable when read in one place. The parser binding is apart (llhttp.ts).
  */
 import net from 'node:net';
 import tls from 'node:tls';
