@@ -20,6 +20,7 @@ const src = fileURLToPath(new URL('../src/', import.meta.url));
  *   resources           resources as read: sets, diagnostics, statuses
  *   openapi             the OpenAPI toolkit: walk, normalise to 3.1, Swagger 2 conversion, merge, load
  *   snapshot            what the compiler hands the planes (and the docs tasks it hands the spec fetcher)
+ *   protocols           one definition per protocol (routes, rewrite, probe, discovery, synthesis, rebase)
  *   changes             the diff engine and revisions
  *   net                 listeners
  *   sources             where resources and upstream documents come from: files, Kubernetes, the spec fetcher
@@ -43,12 +44,13 @@ export const RULES: Record<string, readonly string[]> = {
   resources: ['common', 'schema'],
   openapi: ['common', 'errors'],
   snapshot: ['common', 'schema', 'openapi'],
+  protocols: ['common', 'schema', 'openapi', 'snapshot'],
   changes: ['common', 'openapi'],
   net: ['common', 'snapshot'],
   sources: ['common', 'schema', 'resources', 'openapi', 'snapshot', 'observability'],
-  compiler: ['common', 'errors', 'schema', 'resources', 'openapi', 'snapshot'],
+  compiler: ['common', 'errors', 'schema', 'resources', 'openapi', 'snapshot', 'protocols'],
   docsplane: ['common', 'errors', 'openapi', 'snapshot', 'changes'],
-  dataplane: ['common', 'errors', 'openapi', 'snapshot', 'changes', 'net', 'observability', 'docsplane'],
+  dataplane: ['common', 'errors', 'openapi', 'snapshot', 'protocols', 'changes', 'net', 'observability', 'docsplane'],
   admin: ['common', 'observability'],
   runtime: [
     'common',
@@ -58,6 +60,7 @@ export const RULES: Record<string, readonly string[]> = {
     'resources',
     'openapi',
     'snapshot',
+    'protocols',
     'changes',
     'net',
     'sources',

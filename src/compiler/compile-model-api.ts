@@ -1,6 +1,8 @@
 /** Compiles one ModelAPI into clusters, routing rules and its status conditions. */
 
 import { durationMs } from '../common/durations.ts';
+import type { UpstreamModel } from '../protocols/protocol.ts';
+import { PROTOCOLS } from '../protocols/table.ts';
 import { canonical, exact, flat } from '../resources/compact.ts';
 import { type ConditionInput, condition } from '../resources/status.ts';
 import type { ModelAPI, ModelVersion } from '../schema/model-api.ts';
@@ -13,7 +15,6 @@ import {
   resolveRetries,
   resolveTimeouts,
 } from './defaults.ts';
-import { defaultReadyPath, protocolRoutes, type UpstreamModel } from './protocols.ts';
 import { type BackendIndex, resolveBackend, resolveUpstreamTls } from './resolve-backend.ts';
 
 /** Everything one ModelAPI contributes to the snapshot. */
@@ -104,7 +105,7 @@ export function compileModelAPI(
     const endpoints = resolved.ok && !upstreamTls.problem ? resolved.endpoints : [];
     const readyCount = endpoints.filter((e) => e.ready).length;
     if (readyCount === 0) notReady.push(version.name);
-    const readyPath = active?.path ?? defaultReadyPath(spec.protocol, model);
+    const readyPath = active?.path ?? PROTOCOLS[spec.protocol].readyPath(model);
     const body: Omit<Cluster, 'name'> = {
       protocol: spec.protocol,
       basePath: resolved.ok ? resolved.basePath : '',
@@ -136,7 +137,7 @@ export function compileModelAPI(
           (v) => `${publicURL}${prefix}/versions/${v}`,
         )
       : undefined;
-    protocolRoutes(spec.protocol, versionPrefix, model).forEach((r, m) => {
+    PROTOCOLS[spec.protocol].routes(versionPrefix, model).forEach((r, m) => {
       rules.push({
         id: flat(ref, '#versions/', version.name, m === 0 ? '' : `/${m}`),
         source: ref,
@@ -159,7 +160,7 @@ export function compileModelAPI(
       });
     });
     // Per-match backends for the unversioned rules: one list per protocol route.
-    protocolRoutes(spec.protocol, prefix, model).forEach((r, m) => {
+    PROTOCOLS[spec.protocol].routes(prefix, model).forEach((r, m) => {
       const list = unversioned[m] ?? [];
       unversioned[m] = list;
       list.push({
@@ -188,7 +189,7 @@ export function compileModelAPI(
   // The unversioned path: one rule per protocol route, each splitting traffic by weight and honouring the pin header.
   const firstModel: UpstreamModel = { modelName: spec.versions[0]!.modelName ?? api.metadata.name };
   const versionIndex = Object.fromEntries(spec.versions.map((v, i) => [v.name, i]));
-  protocolRoutes(spec.protocol, prefix, firstModel).forEach((r, m) => {
+  PROTOCOLS[spec.protocol].routes(prefix, firstModel).forEach((r, m) => {
     rules.push({
       id: m === 0 ? ref : `${ref}#${m}`,
       source: ref,

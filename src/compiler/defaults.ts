@@ -1,10 +1,10 @@
 /** Built-in policy defaults, overridable gateway-wide (ModelGateway.spec.defaults) and per ModelAPI. */
 
 import { durationMs } from '../common/durations.ts';
+import { PROTOCOLS } from '../protocols/table.ts';
 import type { HealthCheck, Protocol, Retries, Timeouts } from '../schema/model-api.ts';
 import type { ModelGatewaySpec } from '../schema/model-gateway.ts';
 import type { PassiveHealthCheck, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
-import { retriesNonIdempotentByDefault } from './protocols.ts';
 
 export const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:8080';
 export const DEFAULT_VERSION_HEADER = 'x-model-version';
@@ -39,7 +39,7 @@ export function resolveRetries(
     attempts: r?.attempts ?? 2,
     on: r?.on ?? ['connect-failure', 'reset', 'gateway-error'],
     statuses: r?.statuses ?? [],
-    nonIdempotent: r?.nonIdempotent ?? retriesNonIdempotentByDefault(protocol),
+    nonIdempotent: r?.nonIdempotent ?? PROTOCOLS[protocol].retriesNonIdempotent,
     backoffMs: durationMs(r?.backoff) ?? 25,
     budgetPercent: r?.budgetPercent ?? 20,
   };

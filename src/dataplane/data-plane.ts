@@ -11,13 +11,7 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import {
-  type AuthOutcome,
-  authenticate,
-  type Identity,
-  JwksCache,
-  verifiedClientSubject,
-} from '../policies/auth/authenticate.ts';
+import { type AuthOutcome, authenticate, JwksCache, verifiedClientSubject } from '../policies/auth/authenticate.ts';
 import { setIdentityHeaders } from '../policies/auth/identity-headers.ts';
 import { authorized } from '../policies/auth/request.ts';
 import { ResponseCache } from '../policies/cache/response-cache.ts';
@@ -43,8 +37,8 @@ import {
   watchBodySilence,
 } from './client-connections.ts';
 import { withoutCredentialParams } from './consumed-credentials.ts';
-import { type ForwardRequest, forward, type ResponseTap } from './forward.ts';
-import { dropHeaders, setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
+import { type ForwardRequest, forward } from './forward.ts';
+import { setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
 import { hasRequestBody, readRequestBody } from './request-body.ts';
 import { normalizePath, PathError, splitTarget, validAuthority, validHost } from './request-path.ts';
 import { combineTaps } from './response-taps.ts';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startServer } from '../../examples/servers/http-util.ts';
 import { irisHandler } from '../../examples/servers/iris-v2-server.ts';
-import { tensorViolations } from '../../src/policies/validation/validators.ts';
+import { tensorViolations } from '../../src/protocols/open-inference-v2/tensor-rules.ts';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 

@@ -7,10 +7,11 @@
  */
 
 import { claimOperations, type MergePart, type MergeReport } from '../../openapi/merge.ts';
+import { PROTOCOLS } from '../../protocols/table.ts';
 import { exact, flat, sameItems } from '../../resources/compact.ts';
 import { type ConditionInput, condition } from '../../resources/status.ts';
 import type { ConfigMap } from '../../schema/core.ts';
-import type { ModelAPI, Protocol } from '../../schema/model-api.ts';
+import type { ModelAPI } from '../../schema/model-api.ts';
 import { type Discovered, type DocsTask, type FetchTask, fetchKey } from '../../snapshot/discovery.ts';
 import { mergeOrder } from '../../snapshot/merge-order.ts';
 import type { ApiSummary, DocsPlane, PublishedApi } from '../../snapshot/types.ts';
@@ -63,13 +64,6 @@ export interface DocsBuild {
   readonly plane: DocsPlane;
   readonly statuses: ReadonlyMap<string, DocsStatus>;
 }
-
-export const PROTOCOL_GROUPS: Record<Protocol, string> = {
-  'open-inference-v2': 'Open Inference Protocol (V2)',
-  'kserve-v1': 'KServe V1',
-  openai: 'OpenAI-compatible',
-  openapi: 'REST',
-};
 
 /** Runs the docs pass. */
 export function buildDocs(
@@ -243,7 +237,7 @@ function documentApi(
       version: versionName,
       versioned,
       tag,
-      group: PROTOCOL_GROUPS[summary.protocol],
+      group: PROTOCOLS[summary.protocol].group,
       document,
       hostnames: summary.hostnames,
       ...(!versioned && multi
@@ -395,7 +389,7 @@ function tagDescription(api: ModelAPI, summary: ApiSummary): string {
   const intro = api.spec.docs?.description ? `${api.spec.docs.description}\n\n` : '';
   return flat(
     intro,
-    PROTOCOL_GROUPS[summary.protocol],
+    PROTOCOLS[summary.protocol].group,
     ' model API at `',
     summary.pathPrefix,
     '`.\n\n',

@@ -1,70 +1,21 @@
 /**
  * Rebases an upstream's own OpenAPI document on the gateway: every upstream path is mapped to the public path that
- * reaches it through the gateway (the inverse of the protocol's rewrite in compiler/protocols.ts), path parameters the
+ * reaches it through the gateway (the inverse of the protocol's rewrite: `publicPath` of its definition in
+ * src/protocols/), path parameters the
  * public path fixes (the model name in `/v2/models/{model_name}/infer`) are removed, and paths the gateway does not
  * route are dropped and reported. Upstream `servers` (".", provider URLs, per path and per operation) are removed: the
  * merge sets the gateway's. Pure.
  */
-import type { Protocol } from '../../schema/model-api.ts';
+import type { PathMapping, PublicPath } from '../../protocols/protocol.ts';
+import { PROTOCOLS } from '../../protocols/table.ts';
+
+export type { PathMapping, PublicPath };
 
 type Json = Record<string, unknown>;
 
-/** How a version's upstream paths relate to its public base path. */
-export interface PathMapping {
-  readonly protocol: Protocol;
-  readonly modelName: string;
-  readonly modelVersion?: string | undefined;
-  /** Public base path of the part being documented (`/models/iris` or `/models/iris/versions/v2`). */
-  readonly basePath: string;
-}
-
-/** A mapped path and the path-parameter names it fixed. */
-export interface PublicPath {
-  readonly path: string;
-  readonly fixedParams: readonly string[];
-}
-
-const TEMPLATE = /^\$?\{([^}]+)\}$/; // `{name}`, and `${NAME}` as the official V2 files spell it
-
-/** Matches `segments` against the upstream prefix `[literal…]`, where a template segment of the path binds a literal. */
-function matchPrefix(segments: string[], prefix: string[]): { rest: string[]; fixed: string[] } | undefined {
-  if (segments.length < prefix.length) return undefined;
-  const fixed: string[] = [];
-  for (let i = 0; i < prefix.length; i++) {
-    const seg = segments[i]!;
-    const want = prefix[i]!;
-    const template = TEMPLATE.exec(seg);
-    if (template) fixed.push(template[1]!);
-    else if (decodeURIComponent(seg) !== want) return undefined;
-  }
-  return { rest: segments.slice(prefix.length), fixed };
-}
-
 /** The public path of one upstream path, or undefined when the gateway does not route it. */
 export function publicPathOf(mapping: PathMapping, upstreamPath: string): PublicPath | undefined {
-  const base = mapping.basePath;
-  switch (mapping.protocol) {
-    case 'openapi':
-    case 'openai':
-      return { path: upstreamPath === '/' ? base : `${base}${upstreamPath}`, fixedParams: [] };
-    case 'open-inference-v2': {
-      const prefix = ['v2', 'models', mapping.modelName];
-      if (mapping.modelVersion) prefix.push('versions', mapping.modelVersion);
-      const matched = matchPrefix(upstreamPath.split('/').slice(1), prefix);
-      if (!matched) return undefined;
-      // A versioned upstream path is not reachable through an unversioned model and the other way round.
-      if (!mapping.modelVersion && matched.rest[0] === 'versions') return undefined;
-      const rest = matched.rest.join('/');
-      return { path: rest ? `${base}/${rest}` : base, fixedParams: matched.fixed };
-    }
-    case 'kserve-v1': {
-      const m = /^\/v1\/models\/([^/:]+)(:(predict|explain))?$/.exec(upstreamPath);
-      if (!m) return undefined;
-      const template = TEMPLATE.exec(m[1]!);
-      if (!template && decodeURIComponent(m[1]!) !== mapping.modelName) return undefined;
-      return { path: `${base}${m[2] ?? ''}`, fixedParams: template ? [template[1]!] : [] };
-    }
-  }
+  return PROTOCOLS[mapping.protocol].publicPath(mapping, upstreamPath);
 }
 
 /** The result of rebasing. */

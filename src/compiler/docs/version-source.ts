@@ -11,14 +11,12 @@ import { parse as parseYaml } from 'yaml';
 import { durationMs } from '../../common/durations.ts';
 import { normalizeTo31 } from '../../openapi/normalize-31.ts';
 import { canonicalJson, isObject } from '../../openapi/openapi-walk.ts';
+import type { V2ModelMetadata } from '../../protocols/open-inference-v2/schema.ts';
+import { PROTOCOLS } from '../../protocols/table.ts';
 import type { ConfigMap } from '../../schema/core.ts';
 import type { DocsProvenance, ModelAPI, ModelVersion, Protocol } from '../../schema/model-api.ts';
 import { type Discovered, type DocsTask, type FetchTask, fetchKey, sha256 } from '../../snapshot/discovery.ts';
-import { openAIDocument, openAIModelIds } from './openai-document.ts';
 import { rebaseDocument } from './rebase.ts';
-import { v1OpenAPIDocument, v1Schemas } from './v1-schema.ts';
-import { v2OpenAPIDocument } from './v2-document.ts';
-import type { V2ModelMetadata } from './v2-schema.ts';
 
 type Json = Record<string, unknown>;
 
@@ -58,6 +56,7 @@ export interface VersionSourceInput {
 export function resolveVersionSource(input: VersionSourceInput): ResolvedSource {
   const { api, version, discovered } = input;
   const protocol = api.spec.protocol;
+  const definition = PROTOCOLS[protocol];
   const config = version.docs?.openAPI ?? api.spec.docs?.openAPI;
   const discover = api.spec.docs?.discover === true;
   const refreshMs = durationMs(api.spec.docs?.refreshInterval) ?? DEFAULT_REFRESH_MS;
@@ -90,7 +89,7 @@ export function resolveVersionSource(input: VersionSourceInput): ResolvedSource 
   }
 
   // b. the upstream's own document
-  const where = config?.url ?? config?.path ?? (discover && protocol === 'openapi' ? '/openapi.json' : undefined);
+  const where = config?.url ?? config?.path ?? (discover ? definition.discoveredDocumentPath : undefined);
   if (where !== undefined) {
     const method = config?.method ?? 'GET';
     const task: FetchTask = config?.url
@@ -128,16 +127,10 @@ export function resolveVersionSource(input: VersionSourceInput): ResolvedSource 
   }
 
   // c. protocol metadata
-  if (discover && protocol !== 'openapi') {
-    const path =
-      protocol === 'openai'
-        ? '/v1/models'
-        : `/v2/models/${encodeURIComponent(modelName)}${
-            protocol === 'open-inference-v2' && version.modelVersion
-              ? `/versions/${encodeURIComponent(version.modelVersion)}`
-              : ''
-          }`;
-    const kind = protocol === 'openai' ? 'openai-models' : 'v2-metadata';
+  const metadata = definition.metadata;
+  if (discover && metadata) {
+    const path = metadata.path({ modelName, modelVersion: version.modelVersion });
+    const kind = metadata.kind;
     const task: FetchTask = {
       kind,
       key: fetchKey(kind, 'GET', `${input.cluster}${path}`),
@@ -149,7 +142,7 @@ export function resolveVersionSource(input: VersionSourceInput): ResolvedSource 
     tasks.push(task);
     const result = discovered.get(task.key);
     if (result?.last) {
-      const found = fromMetadata(protocol, result.last.body);
+      const found = metadata.read(result.last.body);
       if (found.ok) {
         return {
           protocol,
@@ -184,7 +177,7 @@ export function resolveVersionSource(input: VersionSourceInput): ResolvedSource 
       documented: { status: 'Unknown', reason: 'Pending', message: 'waiting for the API description' },
       tasks,
     };
-  if (protocol === 'openapi')
+  if (!definition.genericDescribes)
     return {
       protocol,
       provenance,
@@ -230,23 +223,12 @@ export function renderVersionDocument(
       basePath: input.basePath,
     });
   }
-  const metadata = source.metadata ? { metadata: source.metadata } : {};
-  switch (source.protocol) {
-    case 'open-inference-v2':
-      return { document: v2OpenAPIDocument({ ...info, ...metadata }), dropped: [] };
-    case 'kserve-v1':
-      return { document: v1OpenAPIDocument({ ...info, ...metadata }), dropped: [] };
-    case 'openai':
-      return {
-        document: openAIDocument({ ...info, ...(source.models ? { models: source.models } : {}) }),
-        dropped: [],
-      };
-    case 'openapi':
-      return {
-        document: { openapi: '3.1.0', info: { title: input.title, version: input.version }, paths: {} },
-        dropped: [],
-      };
-  }
+  const document = PROTOCOLS[source.protocol].synthesize({
+    ...info,
+    ...(source.metadata ? { metadata: source.metadata } : {}),
+    ...(source.models ? { models: source.models } : {}),
+  });
+  return { document, dropped: [] };
 }
 
 /** A document ready to rebase, pending conversion, or unusable (with why). */
@@ -322,28 +304,4 @@ function fetchedState(what: string, lastError: string | undefined): DocumentedSt
         message: `${what}; the last refresh failed (${lastError}), the last good copy is kept`,
       }
     : { status: 'True', reason: 'Documented', message: what };
-}
-
-/** Reads a metadata answer; empty V2 metadata (KServe #4537) is an error so the generic document is used. */
-function fromMetadata(
-  protocol: Protocol,
-  body: unknown,
-): { ok: true; value: { metadata?: V2ModelMetadata; models?: string[] } } | { ok: false; error: string } {
-  if (protocol === 'openai') {
-    const models = openAIModelIds(body);
-    return models ? { ok: true, value: { models } } : { ok: false, error: 'the model list is empty or not a list' };
-  }
-  const metadata = body as V2ModelMetadata;
-  const tensorsOk = (list: unknown) =>
-    Array.isArray(list) &&
-    list.every(
-      (t) => isObject(t) && typeof t.name === 'string' && typeof t.datatype === 'string' && Array.isArray(t.shape),
-    );
-  if (!isObject(body) || !tensorsOk(metadata.inputs) || (metadata.inputs?.length ?? 0) === 0)
-    return { ok: false, error: 'model metadata lists no inputs' };
-  if (metadata.outputs !== undefined && !tensorsOk(metadata.outputs))
-    return { ok: false, error: 'model metadata has malformed outputs' };
-  if (protocol === 'kserve-v1' && !v1Schemas(metadata).typed)
-    return { ok: false, error: 'V2 metadata does not describe a single batched input to type V1 instances from' };
-  return { ok: true, value: { metadata } };
 }

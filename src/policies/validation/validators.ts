@@ -8,16 +8,14 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { pathTemplatePattern, pointerEscape } from '../../openapi/openapi-walk.ts';
+import type { BodyRules, BodyViolation, ProtocolDefinition } from '../../protocols/protocol.ts';
+import { PROTOCOLS } from '../../protocols/table.ts';
 import type { DocsPlane, PublishedApi } from '../../snapshot/types.ts';
 
 type Json = Record<string, unknown>;
 
 /** One problem found in a request. */
-export interface Violation {
-  /** JSON pointer into the body (`/inputs/0/datatype`), or `<in>:<name>` for a parameter. */
-  readonly pointer: string;
-  readonly message: string;
-}
+export type Violation = BodyViolation;
 
 /** The request as validation sees it. */
 export interface RequestToValidate {
@@ -44,7 +42,8 @@ interface Operation {
   readonly names: readonly string[];
   readonly parameters: readonly Parameter[];
   readonly body?: { required: boolean; types: readonly string[]; check?: ValidateFunction };
-  readonly v2Infer: boolean;
+  /** What the protocol checks beyond the schema (V2: element counts against shapes). */
+  readonly bodyRules: BodyRules | undefined;
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
@@ -89,13 +88,13 @@ export class RequestValidators {
     if (cached) return cached;
     const v = api.versions.find((x) => x.name === version);
     if (!v) return undefined;
-    const built = indexOperations(v.part.document, api.protocol === 'open-inference-v2');
+    const built = indexOperations(v.part.document, PROTOCOLS[api.protocol]);
     this.#byVersion.set(key, built);
     return built;
   }
 }
 
-function indexOperations(document: Json, v2: boolean): Map<string, Operation[]> {
+function indexOperations(document: Json, protocol: ProtocolDefinition): Map<string, Operation[]> {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
   // The whole document is one schema resource, so `#/components/schemas/…` references resolve as they do in /docs.
@@ -156,7 +155,7 @@ function indexOperations(document: Json, v2: boolean): Map<string, Operation[]> 
         names,
         parameters,
         ...(body ? { body } : {}),
-        v2Infer: v2 && method === 'post' && path.endsWith('/infer'),
+        bodyRules: protocol.bodyRules?.(method, path),
       });
       byMethod.set(method, list);
     }
@@ -197,45 +196,10 @@ function checkOperation(op: Operation, match: RegExpExecArray, request: RequestT
         return out;
       }
       if (!body.check(value)) for (const e of body.check.errors ?? []) out.push(violationOf(e));
-      if (op.v2Infer) out.push(...tensorViolations(value));
+      if (op.bodyRules) out.push(...op.bodyRules(value));
     }
   }
   return out.slice(0, MAX_VIOLATIONS);
-}
-
-/**
- * V2 rules JSON Schema cannot express: each input's data holds exactly as many elements as its shape multiplies
- * to (flat or nested), and input names are unique.
- */
-export function tensorViolations(body: unknown): Violation[] {
-  const out: Violation[] = [];
-  const inputs = (body as { inputs?: unknown } | null)?.inputs;
-  if (!Array.isArray(inputs)) return out;
-  const seen = new Set<string>();
-  inputs.forEach((input: unknown, i) => {
-    if (typeof input !== 'object' || input === null) return;
-    const { name, shape, data } = input as { name?: unknown; shape?: unknown; data?: unknown };
-    if (typeof name === 'string') {
-      if (seen.has(name)) out.push({ pointer: `/inputs/${i}/name`, message: `input ${name} appears twice` });
-      seen.add(name);
-    }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0) || data === undefined) return;
-    const expected = shape.reduce((a: number, d: number) => a * d, 1);
-    const actual = countElements(data);
-    if (actual !== expected)
-      out.push({
-        pointer: `/inputs/${i}/data`,
-        message: `shape [${shape.join(', ')}] needs ${expected} element(s), the data has ${actual}`,
-      });
-  });
-  return out;
-}
-
-function countElements(data: unknown): number {
-  if (!Array.isArray(data)) return 1;
-  let n = 0;
-  for (const d of data) n += countElements(d);
-  return n;
 }
 
 function violationOf(e: ErrorObject): Violation {

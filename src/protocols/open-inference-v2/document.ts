@@ -1,10 +1,10 @@
 /**
  * The OpenAPI 3.1 document of one Open Inference Protocol (V2) model version, in the gateway's public paths:
  * `GET {base}` (metadata), `GET {base}/ready`, `POST {base}/infer`. With metadata the infer operation carries the
- * exact schemas of v2-schema.ts (`x-schema-source: metadata`); without, the generic protocol schemas
+ * exact schemas of schema.ts (`x-schema-source: metadata`); without, the generic protocol schemas
  * (`x-schema-source: generic`), as docs/protocols.md asks for servers with empty metadata. Pure.
  */
-import { V2_PARAMETERS, type V2ModelMetadata, v2Schemas } from './v2-schema.ts';
+import { V2_PARAMETERS, type V2ModelMetadata, v2Schemas } from './schema.ts';
 
 type Schema = Record<string, unknown>;
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { v1Schemas } from '../src/compiler/docs/v1-schema.ts';
+import { v1Schemas } from '../../src/protocols/kserve-v1/schema.ts';
 
 const ajv = new Ajv2020({ strict: false });
 ajv.addKeyword('x-schema-source');

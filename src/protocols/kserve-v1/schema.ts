@@ -3,7 +3,7 @@
  * also speaks V2 and its metadata has a single input, `instances` is typed from it (docs/protocols.md): a `[-1, F]` FP32
  * input becomes an array of arrays of F numbers. Otherwise the generic V1 schemas, marked `x-schema-source: generic`.
  */
-import { elementSchema, type V2ModelMetadata } from './v2-schema.ts';
+import { elementSchema, type V2ModelMetadata } from '../open-inference-v2/schema.ts';
 
 type Schema = Record<string, unknown>;
 

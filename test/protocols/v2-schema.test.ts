@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { v2OpenAPIDocument } from '../src/compiler/docs/v2-document.ts';
-import { elementSchema, type V2ModelMetadata, v2Schemas } from '../src/compiler/docs/v2-schema.ts';
+import { v2OpenAPIDocument } from '../../src/protocols/open-inference-v2/document.ts';
+import { elementSchema, type V2ModelMetadata, v2Schemas } from '../../src/protocols/open-inference-v2/schema.ts';
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addFormat('int64', true);
@@ -208,8 +208,8 @@ describe('V2 OpenAPI document', () => {
   });
 
   it("the demo iris server's real metadata types its real requests", async () => {
-    const { irisHandler } = await import('../examples/servers/iris-v2-server.ts');
-    const { startServer } = await import('../examples/servers/http-util.ts');
+    const { irisHandler } = await import('../../examples/servers/iris-v2-server.ts');
+    const { startServer } = await import('../../examples/servers/http-util.ts');
     const { server, port } = await startServer(irisHandler('iris'));
     try {
       const metadata = (await (await fetch(`http://127.0.0.1:${port}/v2/models/iris`)).json()) as V2ModelMetadata;

@@ -10,14 +10,14 @@ import { after, before, describe, it } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
-import { chatHandler } from '../examples/servers/chat-openai-server.ts';
-import { startServer } from '../examples/servers/http-util.ts';
-import { OPENAI_SCHEMA_NAMES, openAIDocument, openAIModelIds } from '../src/compiler/docs/openai-document.ts';
-import { call } from './helpers/gateway.ts';
+import { chatHandler } from '../../examples/servers/chat-openai-server.ts';
+import { startServer } from '../../examples/servers/http-util.ts';
+import { OPENAI_SCHEMA_NAMES, openAIDocument, openAIModelIds } from '../../src/protocols/openai/document.ts';
+import { call } from '../helpers/gateway.ts';
 
 type Schema = { type?: string | string[]; required?: string[]; properties?: Record<string, Schema> };
 const fixture = parse(
-  readFileSync(new URL('./fixtures/upstream/kserve/openai-openapi-2.0.0.yaml', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/upstream/kserve/openai-openapi-2.0.0.yaml', import.meta.url), 'utf8'),
 ) as { components: { schemas: Record<string, Schema> } };
 
 /** Ours → the OpenAI specification's name. */
