@@ -1,6 +1,6 @@
 /**
  * Writes every generated file (CRDs, configuration reference, error catalog) from its single source, or with
- * `--check` fails when a committed file is stale. test/generated.test.ts runs the same check in `npm test`.
+ * `--check` fails when a committed file is stale. test/schema/generated.test.ts runs the same check in `npm test`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The request path as the gateway matches and forwards it: one normalisation, so that what a route's prefix was
  * checked against is exactly what the upstream receives, and no spelling of a path can reach outside it. The rules
- * (docs/paths.md has the table, compared case by case with nginx in test/request-paths.test.ts):
+ * (docs/paths.md has the table, compared case by case with nginx in test/dataplane/request-paths.test.ts):
  *
  * - the fragment (`#…`, never part of a request target) is dropped; the query is kept as sent;
  * - percent-encoded unreserved characters are decoded (`%41` → `A`, `%2E` → `.`; RFC 3986 §6.2.2.2); other

@@ -5,7 +5,7 @@
  * unresolved key Secret means nobody gets in).
  *
  * Files named compile*.ts under src/policies/ belong to the compiler stage, the others to the data plane
- * (test/import-rules.test.ts): a policy's folder holds both, and neither may reach into the other.
+ * (test/project/import-rules.test.ts): a policy's folder holds both, and neither may reach into the other.
  */
 import type { Secret } from '../schema/core.ts';
 import type { ModelAPI } from '../schema/model-api.ts';

@@ -177,7 +177,7 @@ function parseText(file: string, text: string): ParsedObjects {
  * the result is beyond doubt — one document, a mapping of a known kind that validates, no aliases (no object reached
  * twice), no merge key, not too deep — and its location is where the mapping starts, as the located parser puts it.
  * Anything else (an error to locate, a List, several documents, an anchor) goes to the located parser, which decides.
- * test/parse-yaml-fast.test.ts holds both to the same results.
+ * test/sources/parse-yaml-fast.test.ts holds both to the same results.
  */
 export function fastParse(file: string, text: string): ParsedObjects | undefined {
   // Anchors and aliases (even of scalars, which the located parser counts against its alias bound) are its to judge.

@@ -2,7 +2,7 @@
  * The part of kustomize the repository's kustomizations use, so the manifests in deploy/ can be rendered (and their
  * RBAC enforced by the API-server simulator) on a machine without kubectl: `resources` (files and directories with
  * their own kustomization), `namespace`, `images`, and `patches` with an inline JSON 6902 patch and a target. Anything
- * else in a kustomization is an error here, not silently ignored. Where kubectl is installed, test/deploy.test.ts
+ * else in a kustomization is an error here, not silently ignored. Where kubectl is installed, test/project/deploy.test.ts
  * renders every kustomization with `kubectl kustomize` too and requires the same objects.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * Differential fuzzing of client requests against nginx: mutations of valid requests (the spellings of paths, broken
  * lines, stray bytes) sent to the gateway and to nginx in front of the same echo upstream. The gateway must answer
  * every one, never forward a request nginx refuses as malformed, and never forward to another path than nginx.
- * Used by test/client-requests.test.ts (fixed seed) and `npm run fuzz`.
+ * Used by test/dataplane/client-requests.test.ts (fixed seed) and `npm run fuzz`.
  */
 import { firstAnswer } from './nginx.ts';
 

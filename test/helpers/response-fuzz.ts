@@ -2,7 +2,7 @@
  * Differential fuzzing of the upstream transports: a generated (and often mutated) response is written by a raw
  * upstream, in random pieces, to the native client and to undici; a second, valid exchange on the same pool then
  * shows whether the connection was reused. Both clients must agree on what the response was — status, headers, body,
- * trailers, failed or not — and on reuse. Used by test/transport-fuzz.test.ts (a fixed seed) and `npm run fuzz`.
+ * trailers, failed or not — and on reuse. Used by test/dataplane/transport-fuzz.test.ts (a fixed seed) and `npm run fuzz`.
  *
  * The generator leaves out the few things where the two clients are meant to differ (the conformance table lists
  * them): a 1xx of 100, HEAD, and reuse after a 204/304 that announced a length.

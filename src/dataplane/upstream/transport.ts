@@ -3,7 +3,7 @@
  * shape of undici's dispatcher handler interface (onRequestStart … onResponseEnd/onResponseError with a controller),
  * so the hand-written client (`native-pool.ts`, the default: the cheaper one on the hot path) and undici itself
  * (`undici-pool.ts`, the reference implementation) are interchangeable behind it and run one conformance table
- * (test/transport-conformance.test.ts) and one differential fuzzer.
+ * (test/dataplane/transport-conformance.test.ts) and one differential fuzzer.
  */
 import type { UpstreamTls } from '../../snapshot/types.ts';
 
