@@ -5,7 +5,6 @@
  */
 
 import type { Server } from 'node:http';
-import { isDeepStrictEqual } from 'node:util';
 import { createAdminServer } from '../admin/admin-server.ts';
 import { diffDocuments } from '../changes/diff.ts';
 import { DirectoryPersistence, documentHash, type RevisionPersistence, RevisionStore } from '../changes/revisions.ts';
@@ -17,10 +16,8 @@ import { snapshotProblems } from '../compiler/snapshot-gate.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
 import { listenOn } from '../net/listen.ts';
-import { TlsListener } from '../net/tls-listener.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GatewayMetrics } from '../observability/metrics.ts';
-import { GlobalRateLimiter } from '../policies/rate-limit/global-limiter.ts';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../resources/diagnostics.ts';
 import { secretStringsOf } from '../resources/secret-strings.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
@@ -33,6 +30,8 @@ import { configView } from './config-view.ts';
 import { findCulprits } from './culprits.ts';
 import { DocumentProcessor } from './document-processor.ts';
 import { GateRejection, gateStatuses, withoutRefs } from './gate-rejection.ts';
+import { HttpsLifecycle } from './https-lifecycle.ts';
+import { useRedis } from './redis-lifecycle.ts';
 import { StatusStore } from './status-store.ts';
 
 /** Settings of a file-mode gateway. */
@@ -120,12 +119,9 @@ export class FileGateway {
   readonly #held = new Map<string, ResolvedSource>();
   readonly #refusals = new Map<string, string>();
   port = 0;
-  /** The bound HTTPS port (0 while there is none). */
-  httpsPort = 0;
-  #tls: TlsListener | undefined;
+  /** The HTTPS listener, when `httpsPort` is set (created with the first TLS settings). */
+  readonly #https: HttpsLifecycle | undefined;
   readonly #documents: DocumentProcessor;
-  #tlsListening: Promise<void> | undefined;
-  #started = false;
   adminPort = 0;
 
   constructor(options: FileGatewayOptions) {
@@ -135,6 +131,14 @@ export class FileGateway {
     if (!options.source && options.configDir === undefined) throw new Error('a gateway needs configDir or a source');
     this.#source = options.source ?? new DirectorySource(options.configDir!, options.watch ?? {});
     this.dataPlane = new DataPlane(this.registry, this.metrics);
+    this.#https =
+      options.httpsPort === undefined
+        ? undefined
+        : new HttpsLifecycle(
+            this.dataPlane,
+            { port: options.httpsPort, host: options.host, reusePort: options.reusePort === true },
+            options.logger,
+          );
     this.revisions = new RevisionStore(
       options.revisionPersistence ??
         (options.stateDir ? new DirectoryPersistence(options.stateDir, options.admin !== false) : undefined),
@@ -160,8 +164,7 @@ export class FileGateway {
   async start(): Promise<void> {
     await this.reload();
     this.port = await this.dataPlane.listen(this.#options.port, this.#options.host, this.#options.reusePort === true);
-    this.#started = true;
-    await this.#listenTls();
+    await this.#https?.start();
     if (this.#options.admin !== false) {
       this.#admin = createAdminServer(
         { ready: () => this.dataPlane.ready && this.#source.synced, config: () => this.configView() },
@@ -340,7 +343,7 @@ export class FileGateway {
     // A breaking document of a `breakingChanges: Refuse` API is never served: held back before the snapshot applies.
     if (this.#decideHolds(snapshot)) ({ snapshot, statuses } = compile());
     this.dataPlane.apply(snapshot);
-    this.#useRedis(snapshot.gateway.redis);
+    useRedis(this.dataPlane, snapshot.gateway.redis, this.#log, this.metrics);
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
     this.#compiledStatuses = extraStatuses.length > 0 ? [...statuses, ...extraStatuses] : statuses;
     this.#applyTls(snapshot);
@@ -405,52 +408,16 @@ export class FileGateway {
     return changed;
   }
 
-  /**
-   * Hands the snapshot's TLS settings to the HTTPS listener (created with the first settings, listening once the
-   * gateway has started) and reports what it could not load as `TLSServing` on the ModelGateway.
-   */
-  #applyTls(snapshot: Snapshot): void {
-    const settings = snapshot.gateway.tls;
-    if (this.#options.httpsPort === undefined || !settings) return;
-    this.#tls ??= new TlsListener(
-      (req, res) => this.dataPlane.handle(req, res),
-      (server) => this.dataPlane.attach(server),
-    );
-    const result = this.#tls.apply(settings);
-    const ref = this.#compiledStatuses.find((s) => s.ref.startsWith('ModelGateway/'))?.ref;
-    if (ref) {
-      const next =
-        result.loaded === 0
-          ? condition('TLSServing', 'False', 'NoUsableCertificate', result.problems.join('; ') || 'no certificate')
-          : result.keptPrevious
-            ? condition(
-                'TLSServing',
-                'False',
-                'KeptPrevious',
-                `new certificates refused, the previous ones serve: ${result.problems.join('; ')}`,
-              )
-            : condition(
-                'TLSServing',
-                result.problems.length > 0 ? 'False' : 'True',
-                result.problems.length > 0 ? 'SomeCertificatesRefused' : 'Serving',
-                result.problems.length > 0 ? result.problems.join('; ') : `${result.loaded} certificate(s) serving`,
-              );
-      this.#setRuntimeCondition(ref, next);
-    }
-    for (const p of result.problems) this.#log.warn({ problem: p }, 'TLS certificate not used');
-    if (this.#started) void this.#listenTls();
+  /** The bound HTTPS port (0 while there is none). */
+  get httpsPort(): number {
+    return this.#https?.port ?? 0;
   }
 
-  async #listenTls(): Promise<void> {
-    if (!this.#tls || this.#options.httpsPort === undefined) return;
-    this.#tlsListening ??= this.#tls
-      .listen(this.#options.httpsPort, this.#options.host, this.#options.reusePort === true)
-      .then((port) => {
-        this.httpsPort = port;
-        this.dataPlane.httpsPort = port;
-        this.#log.info({ httpsPort: port }, 'HTTPS listener serving');
-      });
-    await this.#tlsListening;
+  /** Hands the snapshot's TLS settings to the HTTPS listener and reports what it could not load as `TLSServing`. */
+  #applyTls(snapshot: Snapshot): void {
+    const serving = this.#https?.apply(snapshot);
+    const ref = this.#compiledStatuses.find((s) => s.ref.startsWith('ModelGateway/'))?.ref;
+    if (serving && ref) this.#setRuntimeCondition(ref, serving);
   }
 
   /** Sets a runtime condition; true when it differs from the one it replaces. */
@@ -559,24 +526,6 @@ export class FileGateway {
     if (changed) this.#publishStatuses();
   }
 
-  /** Opens, replaces or closes the shared store (rate limits, cache) when the ModelGateway's Redis settings change. */
-  #useRedis(redis: Snapshot['gateway']['redis']): void {
-    const current = this.dataPlane.globalLimiter;
-    const { logger: _l, onError: _e, ...settings } = current?.options ?? {};
-    // Any change — URL, credentials (a rotated password), CA, timeout, failure mode — opens a new connection.
-    const same = current !== undefined && redis !== undefined && isDeepStrictEqual(settings, redis);
-    if (same || (!current && !redis)) return;
-    void current?.close();
-    this.dataPlane.globalLimiter = redis
-      ? new GlobalRateLimiter({
-          ...redis,
-          logger: this.#log,
-          onError: () => this.metrics.rateLimitStoreErrors.inc(),
-        })
-      : undefined;
-    this.dataPlane.cache.useRedis(this.dataPlane.globalLimiter?.redis);
-  }
-
   /** The /config view: the snapshot in effect, every status, and the last rejected change if any. */
   configView(): unknown {
     return this.redactor.redactJson(configView(this.dataPlane.current, this.statuses.all(), this.#lastError));
@@ -589,7 +538,7 @@ export class FileGateway {
     if (this.#revisionRun) clearImmediate(this.#revisionRun);
     await this.#fetcher.close();
     await this.dataPlane.globalLimiter?.close();
-    await Promise.all([this.dataPlane.shutdown(drainMs), this.#tls?.close(drainMs)]);
+    await Promise.all([this.dataPlane.shutdown(drainMs), this.#https?.close(drainMs)]);
     await this.#documents.close();
     await new Promise<void>((resolve) => (this.#admin ? this.#admin.close(() => resolve()) : resolve()));
     this.#admin?.closeAllConnections();
