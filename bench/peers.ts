@@ -41,6 +41,8 @@ export interface PeerContext {
   readonly spawn: (cmd: string, args: string[], env?: Record<string, string>) => ChildProcess;
   /** Extra Node flags for Node peers (the profile scenario turns the CPU profiler on). */
   readonly nodeFlags?: readonly string[];
+  /** modelgate only: with the access log on (its lines go to standard output, which the bench discards). */
+  readonly accessLog?: boolean;
 }
 
 const same = (p: string) => p;
@@ -75,7 +77,7 @@ function nodePeer(name: string, script: string, prefix = ''): Peer {
 }
 
 /** modelgate in file mode with one ModelAPI of each kind the scenarios use. */
-export function modelgateConfig(dir: string, upstreamPort: number): void {
+export function modelgateConfig(dir: string, upstreamPort: number, options: { accessLog?: boolean } = {}): void {
   mkdirSync(dir, { recursive: true });
   // A self-signed certificate for the HTTPS listener of the TLS scenario (the load tool does not verify it).
   execFileSync(
@@ -138,7 +140,7 @@ kind: ModelGateway
 metadata: {name: bench}
 spec:
   tls: {certificates: [{name: bench-tls}], http2: false}
-  auth:
+${options.accessLog ? '  accessLog: {}\n' : ''}  auth:
     providers:
       - name: bench-keys
         apiKey: {secrets: [{name: bench-keys}]}
@@ -168,8 +170,8 @@ export const PEERS: readonly Peer[] = [
     name: 'modelgate',
     kind: 'modelgate',
     async start(ctx) {
-      const config = join(ctx.work, 'modelgate');
-      modelgateConfig(config, ctx.upstreamPort);
+      const config = join(ctx.work, ctx.accessLog ? 'modelgate-access-log' : 'modelgate');
+      modelgateConfig(config, ctx.upstreamPort, { accessLog: ctx.accessLog === true });
       const adminPort = ctx.port + 1000;
       const args = [...NODE_FLAGS, ...(ctx.nodeFlags ?? []), ensureBuilt(), 'serve', '--config', config];
       args.push('--port', String(ctx.port));

@@ -135,10 +135,11 @@ export function writeReport(r: Report, elapsedS: number): string {
   if (r.policies) {
     const bare = r.policies.bare ?? [];
     const on = r.policies.policies ?? [];
+    const logged = r.policies['access log'] ?? [];
     lines.push(
-      '## modelgate with policies on vs bare (200 B POST, 64 connections, interleaved)',
+      '## modelgate with policies on, with the access log on, and bare (200 B POST, 64 connections, interleaved)',
       '',
-      'Policies on: an API key checked against a Secret (sha256 lookup), a token-bucket rate limit too large to bite, metrics as always.',
+      'Policies on: an API key checked against a Secret (sha256 lookup), a token-bucket rate limit too large to bite, metrics as always. Access log: a second modelgate process with `spec.accessLog: {}` (every field, every request; lines to standard output, which the benchmark discards), measured in turns with the other two.',
       '',
       '| modelgate | req/s median (min–max) | p50 ms | p99 ms | CPU |',
       '| --- | --- | --- | --- | --- |',
@@ -146,6 +147,7 @@ export function writeReport(r: Report, elapsedS: number): string {
     for (const [name, ms] of [
       ['bare', bare],
       ['policies on', on],
+      ...(logged.length > 0 ? [['access log on', logged] as const] : []),
     ] as const) {
       lines.push(
         `| ${name} | ${spread(ms.map((m) => m.rps))} | ${f(median(ms.map((m) => m.p50)), 3)} | ${f(median(ms.map((m) => m.p99)), 3)} | ${f(median(ms.map((m) => m.cpu)), 2)} |`,
@@ -158,6 +160,14 @@ export function writeReport(r: Report, elapsedS: number): string {
       value: `${f(ratio, 2)}×`,
       ok: ratio >= 0.85,
     });
+    if (logged.length > 0) {
+      const loggedRatio = pairedRatio(rpsList(logged), rpsList(bare));
+      targets.push({
+        what: 'access log on (every request, every field) ≥ 0.9× bare',
+        value: `${f(loggedRatio, 2)}×`,
+        ok: loggedRatio >= 0.9,
+      });
+    }
   }
 
   if (r.sse) {

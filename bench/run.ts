@@ -171,15 +171,31 @@ async function main(): Promise<void> {
       `wrk.method = "POST"\nwrk.body = ${JSON.stringify(REQUEST_BODY)}\nwrk.headers["content-type"] = "application/json"\nwrk.headers["x-api-key"] = "${BENCH_API_KEY}"\n`,
     );
     const bareLua = luaPost(work, 'post', REQUEST_BODY);
+    // The same gateway again with the access log on (one JSON line per request to standard output, discarded).
+    const logged = await PEERS.find((p) => p.name === 'modelgate')!.start({
+      work,
+      upstreamPort: upstream.port,
+      port: port++,
+      workers: 1,
+      spawn: spawnChild,
+      accessLog: true,
+    });
     const runs: Record<string, Measurement[]> = {};
     wrk(`${mg.base}/p/v2/models/bench/infer`, 64, WARMUP, keyed);
+    wrk(`${logged.base}/m/v2/models/bench/infer`, 64, WARMUP, bareLua);
     for (let rep = 0; rep < REPS; rep++) {
-      const order = rep % 2 === 0 ? ['bare', 'policies'] : ['policies', 'bare'];
+      const order = [
+        ['bare', 'policies', 'access log'],
+        ['policies', 'access log', 'bare'],
+        ['access log', 'bare', 'policies'],
+      ][rep % 3]!;
       for (const which of order) {
         const m =
           which === 'bare'
             ? wrk(`${mg.base}/m/v2/models/bench/infer`, 64, SECONDS, bareLua, mg.proc.pid)
-            : wrk(`${mg.base}/p/v2/models/bench/infer`, 64, SECONDS, keyed, mg.proc.pid);
+            : which === 'access log'
+              ? wrk(`${logged.base}/m/v2/models/bench/infer`, 64, SECONDS, bareLua, logged.proc.pid)
+              : wrk(`${mg.base}/p/v2/models/bench/infer`, 64, SECONDS, keyed, mg.proc.pid);
         append(runs, which, m);
         process.stdout.write(
           `policies | ${which} | rep ${rep + 1}: ${m.rps.toFixed(0)} req/s${m.errors ? `, ${m.errors} errors` : ''}\n`,
@@ -187,6 +203,7 @@ async function main(): Promise<void> {
       }
     }
     report.policies = runs;
+    logged.proc.kill('SIGTERM');
   }
 
   // The cost of TLS: the same modelgate over HTTPS (keep-alive, TLS 1.3, HTTP/1.1) vs HTTP, interleaved.

@@ -20,9 +20,16 @@ import { exact, flat, sameItems } from '../resources/compact.ts';
 import { type ConditionInput, condition, type ResourceStatus } from '../resources/status.ts';
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
-import type { ModelGateway } from '../schema/model-gateway.ts';
+import { ACCESS_LOG_FIELDS, type ModelGateway } from '../schema/model-gateway.ts';
 import { type Discovered, NOTHING_DISCOVERED } from '../snapshot/discovery.ts';
-import type { Cluster, GatewaySettings, ListenerSettings, RouteRule, Snapshot } from '../snapshot/types.ts';
+import type {
+  AccessLogSettings,
+  Cluster,
+  GatewaySettings,
+  ListenerSettings,
+  RouteRule,
+  Snapshot,
+} from '../snapshot/types.ts';
 import { compileHttpRoutes, DEFAULT_CONTROLLER_NAME } from './compile-httproutes.ts';
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
@@ -298,6 +305,17 @@ function gatewaySettings(gateway: ModelGateway | undefined, options: CompileOpti
       mergeSlashes: spec?.paths?.mergeSlashes ?? true,
     },
     transport: spec?.upstream?.transport === 'Undici' ? 'undici' : 'native',
+    ...(spec?.accessLog && spec.accessLog.enabled !== false ? { accessLog: accessLogSettings(spec.accessLog) } : {}),
+  };
+}
+
+function accessLogSettings(a: NonNullable<ModelGateway['spec']['accessLog']>): AccessLogSettings {
+  const slowerThanMs = durationMs(a.filter?.slowerThan);
+  return {
+    fields: a.fields ?? ACCESS_LOG_FIELDS,
+    sampleRatio: a.sampleRatio ?? 1,
+    ...(a.filter?.minStatus !== undefined ? { minStatus: a.filter.minStatus } : {}),
+    ...(slowerThanMs !== undefined ? { slowerThanMs } : {}),
   };
 }
 

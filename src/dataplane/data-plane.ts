@@ -26,7 +26,8 @@ import {
 } from '../policies/phase.ts';
 import type { GlobalRateLimiter } from '../policies/rate-limit/global-limiter.ts';
 import { RateLimiter } from '../policies/rate-limit/limiter.ts';
-import type { ListenerSettings, Snapshot } from '../snapshot/types.ts';
+import type { AccessLogSettings, ListenerSettings, Snapshot } from '../snapshot/types.ts';
+import { type AccessLog, type AccessRecord, bytesInOf } from './access-log.ts';
 import {
   applyLimits,
   CONNECTIONS_CHECKING_INTERVAL_MS,
@@ -80,6 +81,8 @@ export class DataPlane {
   revisions: RevisionStore | undefined;
   /** Rate limits shared through Redis, when the ModelGateway configures it. */
   globalLimiter: GlobalRateLimiter | undefined;
+  /** The access log, when the runtime gives one (it writes only while the snapshot turns it on). */
+  accessLog: AccessLog | undefined;
   /** Where published documents are merged and serialised (the document worker), when the runtime provides one. */
   documents: PublishRunner | undefined;
 
@@ -182,11 +185,16 @@ export class DataPlane {
         ? incomingId
         : randomUUID();
     const url = req.url ?? '/';
+    const accessSettings = this.accessLog === undefined ? undefined : runtime?.snapshot.gateway.accessLog;
+    const access = accessSettings ? this.#openRecord(req, res, started, requestId, url, accessSettings) : undefined;
+    // The API the request was addressed to, once matched: a refusal is counted (and logged) under it.
+    let api = '';
     const fail = (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => {
       // A malformed request says nothing good about what follows it on the connection (nginx closes it too).
       if (this.#draining || name === 'malformedRequest') res.shouldKeepAlive = false;
       sendProblem(res, name, detail, { instance: url, requestId, ...(extensions ? { extensions } : {}) });
-      this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
+      if (access) access.error = name;
+      this.metrics.observeRequest(api, '', res.statusCode, (performance.now() - started) / 1000);
     };
     if (this.#draining) {
       fail('shuttingDown', 'this replica is shutting down');
@@ -222,6 +230,7 @@ export class DataPlane {
       return;
     }
     const path = normalized;
+    if (access) access.path = path;
     const query = q < 0 ? '' : target.slice(q + 1);
     // An empty query (`/x?`) is forwarded as no query, as nginx does.
     const hasQuery = query.length > 0;
@@ -252,6 +261,7 @@ export class DataPlane {
     }
     const authority = targetAuthority ?? hostHeader ?? (req.headers[':authority'] as string | undefined);
     const host = hostOf(authority);
+    if (access) access.host = host;
     const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
     const tls = runtime.snapshot.gateway.tls;
     if (tls) {
@@ -299,6 +309,8 @@ export class DataPlane {
       return;
     }
     const { rule } = result;
+    api = rule.labels.api;
+    if (access) access.api = api;
     const action = rule.action;
     if (action.type === 'Fail') {
       fail(action.error, action.detail);
@@ -325,10 +337,44 @@ export class DataPlane {
       header,
       identity: undefined,
       deferredHeaders: undefined,
+      access,
     };
     const phases = runtime.phasesOf(action).request;
     if (phases.length === 0) this.#dispatch(ctx);
     else this.#runPhases(ctx, phases, 0);
+  }
+
+  /** Starts a request's access-log record; its line is written when the response closes. */
+  #openRecord(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    requestId: string,
+    url: string,
+    settings: AccessLogSettings,
+  ): AccessRecord {
+    const log = this.accessLog!;
+    const socket = req.socket;
+    const q = url.indexOf('?');
+    const record = log.begin(
+      started,
+      requestId,
+      socket.remoteAddress ?? '',
+      req.method ?? '',
+      q < 0 ? url : url.slice(0, q),
+      socket,
+    );
+    res.once('close', () => {
+      log.write(settings, record, {
+        // A response that never started was given up by the client (nginx's 499).
+        status: res.headersSent ? res.statusCode : 499,
+        durationMs: performance.now() - started,
+        bytesIn: bytesInOf(socket),
+        bytesOut: socket.bytesWritten - record.bytesWrittenBefore,
+        cache: String(res.getHeader('x-cache') ?? ''),
+      });
+    });
+    return record;
   }
 
   /**
@@ -364,6 +410,7 @@ export class DataPlane {
 
   /** A phase answered the request: a refusal is counted under the phase's name. */
   #stopped(ctx: PolicyContext, phase: string, verdict: Verdict): void {
+    if (ctx.access) ctx.access.policy = phase;
     if (verdict === REJECTED) this.metrics.policyRejections.labels(ctx.rule.labels.api, phase).inc();
   }
 
@@ -377,7 +424,8 @@ export class DataPlane {
 
   /** After the policies: pick the version and the backend, apply filters, forward. */
   #dispatch(ctx: PolicyContext): void {
-    const { req, res, started, requestId, path, query, hasQuery, runtime, rule, action, result, identity } = ctx;
+    const { req, res, started, requestId, path, query, hasQuery, runtime, rule, action, result, identity, access } =
+      ctx;
     const deferred = ctx.deferredHeaders;
     const fail: PolicyContext['fail'] = deferred
       ? (name, detail, extensions) => {
@@ -428,6 +476,10 @@ export class DataPlane {
       (forwardedQuery.length > 0 ? `?${forwardedQuery}` : '');
     const version = backend.version ?? '';
     const api = rule.labels.api;
+    if (access) {
+      access.version = version;
+      if (identity) access.subject = identity.subject;
+    }
     const filters = action.filters !== undefined || backend.filters !== undefined;
     const hostRewrite = filters ? collect(action.filters, backend.filters, 'hostRewrite').at(-1) : undefined;
     const upstreamHeaders = upstreamRequestHeaders(req, {
@@ -476,10 +528,21 @@ export class DataPlane {
       ...(deferred ? { extraHeaders: deferred } : {}),
       responseHeaders,
       onStatus: (code) => {
-        this.metrics.observeRequest(api, version, code, (performance.now() - started) / 1000);
+        const seconds = (performance.now() - started) / 1000;
+        if (access) access.ttfbMs = seconds * 1000;
+        this.metrics.observeRequest(api, version, code, seconds);
       },
       onUpstreamError: (kind) => this.metrics.upstreamErrors.labels(api, version, kind).inc(),
-      onRetry: () => this.metrics.retries.labels(api, version).inc(),
+      onRetry: () => {
+        if (access) access.retries++;
+        this.metrics.retries.labels(api, version).inc();
+      },
+      ...(access
+        ? {
+            onAttempt: (origin: string) => (access.upstream = origin),
+            onProblem: (name: ErrorName) => (access.error = name),
+          }
+        : {}),
       onDone: () => this.#leave(runtime),
     };
     runtime.inflight++;

@@ -60,6 +60,10 @@ export interface ForwardRequest {
   readonly onStatus: (status: number) => void;
   readonly onUpstreamError: (kind: FailureKind) => void;
   readonly onRetry: () => void;
+  /** Called with the origin of the endpoint each attempt goes to (the access log). */
+  readonly onAttempt?: (origin: string) => void;
+  /** Called when the gateway answers the request itself (no endpoint, timeout, bad answer), with the error's name. */
+  readonly onProblem?: (name: ErrorName) => void;
   /** Called once when the exchange is over, however it ended. */
   readonly onDone: () => void;
 }
@@ -216,6 +220,7 @@ function finishWithProblem(
     requestId: f.requestId,
     ...(extensions ? { extensions } : {}),
   });
+  f.onProblem?.(name);
   if (!alreadyStarted) f.onStatus(f.res.statusCode);
   f.onDone();
 }
@@ -297,6 +302,7 @@ class Exchange implements UpstreamHandler {
     const headersTimeout = Math.min(perTry, remaining);
     this.#attempt++;
     this.#endpoint = endpoint;
+    this.#f.onAttempt?.(endpoint.origin);
     this.#tried.add(endpoint);
     endpoint.active++;
     this.#retryingStatus = false;
@@ -530,6 +536,7 @@ class Exchange implements UpstreamHandler {
     if (this.#body !== null && !this.#replayable && !f.req.complete) closeAfterAnswer(f.res);
     setExtraHeaders(f);
     sendProblem(f.res, name, detail, { instance: f.req.url ?? '/', requestId: f.requestId });
+    f.onProblem?.(name);
     f.onStatus(f.res.statusCode);
     this.#finish();
   }

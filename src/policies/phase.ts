@@ -7,6 +7,7 @@
  * the policy, and the runner only compares them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccessRecord } from '../dataplane/access-log.ts';
 import type { ForwardRequest } from '../dataplane/forward.ts';
 import type { MatchResult } from '../dataplane/matcher.ts';
 import type { RuntimeSnapshot } from '../dataplane/runtime-snapshot.ts';
@@ -67,6 +68,8 @@ export interface PolicyContext {
    * answer through Node's slower header merge in writeHead.
    */
   deferredHeaders: readonly string[] | undefined;
+  /** The request's access-log record, when the access log is on (phases add what they learn: tokens). */
+  readonly access: AccessRecord | undefined;
 }
 
 /** A phase before the body is read: address lists, CORS, authentication, rate limit. */

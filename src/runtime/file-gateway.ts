@@ -5,6 +5,7 @@
  */
 
 import type { Server } from 'node:http';
+import type { DestinationStream } from 'pino';
 import { createAdminServer } from '../admin/admin-server.ts';
 import { diffDocuments } from '../changes/diff.ts';
 import { DirectoryPersistence, documentHash, type RevisionPersistence, RevisionStore } from '../changes/revisions.ts';
@@ -13,6 +14,7 @@ import { compileSnapshot } from '../compiler/compile.ts';
 import type { ResolvedSource } from '../compiler/docs/version-source.ts';
 import { CompileReuse } from '../compiler/reuse.ts';
 import { snapshotProblems } from '../compiler/snapshot-gate.ts';
+import { AccessLog } from '../dataplane/access-log.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { UpstreamRegistry } from '../dataplane/upstream-registry.ts';
 import { listenOn } from '../net/listen.ts';
@@ -69,6 +71,8 @@ export interface FileGatewayOptions {
   readonly revisionPersistence?: RevisionPersistence;
   /** The compiler (tests inject one that fails on a chosen resource, as an unforeseen compiler bug would). */
   readonly compile?: typeof compileSnapshot;
+  /** Where access-log lines go (default: standard output, written asynchronously). */
+  readonly accessLogDestination?: DestinationStream;
   /** fs.watch debounce and safety-net poll (tests shorten them). */
   readonly watch?: { debounceMs?: number; pollMs?: number } | false;
 }
@@ -131,6 +135,7 @@ export class FileGateway {
     if (!options.source && options.configDir === undefined) throw new Error('a gateway needs configDir or a source');
     this.#source = options.source ?? new DirectorySource(options.configDir!, options.watch ?? {});
     this.dataPlane = new DataPlane(this.registry, this.metrics);
+    this.dataPlane.accessLog = new AccessLog(options.accessLogDestination);
     this.#https =
       options.httpsPort === undefined
         ? undefined
@@ -540,6 +545,7 @@ export class FileGateway {
     await this.dataPlane.globalLimiter?.close();
     await Promise.all([this.dataPlane.shutdown(drainMs), this.#https?.close(drainMs)]);
     await this.#documents.close();
+    this.dataPlane.accessLog?.close();
     await new Promise<void>((resolve) => (this.#admin ? this.#admin.close(() => resolve()) : resolve()));
     this.#admin?.closeAllConnections();
     await this.registry.close();

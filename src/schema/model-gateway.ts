@@ -3,6 +3,30 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Condition, Duration, ObjectMeta, SecretRef, StringEnum, secret, TimerDuration } from './common.ts';
 import { HealthCheck, Retries, Timeouts } from './model-api.ts';
 
+/** What an access-log line can hold (docs: README, "Access log"). */
+export const ACCESS_LOG_FIELDS = [
+  'time',
+  'requestId',
+  'client',
+  'method',
+  'host',
+  'path',
+  'api',
+  'version',
+  'upstream',
+  'status',
+  'bytesIn',
+  'bytesOut',
+  'durationMs',
+  'ttfbMs',
+  'policy',
+  'error',
+  'subject',
+  'retries',
+  'cache',
+  'tokens',
+] as const;
+
 export const ModelGatewaySpec = Type.Object(
   {
     publicURL: Type.Optional(
@@ -370,6 +394,50 @@ export const ModelGatewaySpec = Type.Object(
           additionalProperties: false,
           description:
             'How request paths are normalised before they are matched and forwarded (docs/paths.md has the table): dot segments are always removed and a path can never leave the prefix it matched.',
+        },
+      ),
+    ),
+    accessLog: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(
+            Type.Boolean({ description: 'Write the access log (default true when this block is set).' }),
+          ),
+          fields: Type.Optional(
+            Type.Array(StringEnum(ACCESS_LOG_FIELDS), {
+              minItems: 1,
+              uniqueItems: true,
+              description: 'The fields of each line, in this order (default: all of them).',
+            }),
+          ),
+          sampleRatio: Type.Optional(
+            Type.Number({
+              minimum: 0,
+              maximum: 1,
+              description:
+                'Share of the requests that pass the filter which are logged (default 1). Answers ≥ 500 are always logged.',
+            }),
+          ),
+          filter: Type.Optional(
+            Type.Object(
+              {
+                minStatus: Type.Optional(
+                  Type.Integer({ minimum: 100, maximum: 599, description: 'Log answers with at least this status.' }),
+                ),
+                slowerThan: Type.Optional(Duration('Log requests that took longer than this.')),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  'Which requests are logged: with a filter, those matching any of its conditions (e.g. status ≥ 400 or slower than 1s); without, all.',
+              },
+            ),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'One JSON line per request on standard output, written asynchronously (it never holds a response). Query strings and headers are never logged.',
         },
       ),
     ),

@@ -6,6 +6,7 @@
 
 import type { MergePart } from '../openapi/merge.ts';
 import type { Protocol } from '../schema/model-api.ts';
+import type { ACCESS_LOG_FIELDS } from '../schema/model-gateway.ts';
 import type { DocsTask } from './discovery.ts';
 
 /** How a path is matched, as in Gateway API `HTTPPathMatch`. */
@@ -374,7 +375,21 @@ export interface GatewaySettings {
   readonly paths: { readonly escapedSlashes: 'Decode' | 'Keep' | 'Reject'; readonly mergeSlashes: boolean };
   /** The upstream HTTP/1.1 client. */
   readonly transport: 'native' | 'undici';
+  /** The access log, when on. */
+  readonly accessLog?: AccessLogSettings;
 }
+
+/** Which requests the access log writes, and which fields. */
+export interface AccessLogSettings {
+  readonly fields: readonly AccessLogField[];
+  /** 0..1; answers ≥ 500 are always written. */
+  readonly sampleRatio: number;
+  /** With a filter, a request is written when it matches any condition set. */
+  readonly minStatus?: number;
+  readonly slowerThanMs?: number;
+}
+
+export type AccessLogField = (typeof ACCESS_LOG_FIELDS)[number];
 
 /** Client connection limits, in ms (0 = no limit). */
 export interface ListenerSettings {

@@ -21,7 +21,15 @@ export interface TestGateway {
 /** Writes the files, starts the gateway (watching with short delays) and returns it. */
 export async function startGateway(
   files: Record<string, string>,
-  options: { watch?: boolean; port?: number; publicURL?: string; stateDir?: string; httpsPort?: number } = {},
+  options: {
+    watch?: boolean;
+    port?: number;
+    publicURL?: string;
+    stateDir?: string;
+    httpsPort?: number;
+    /** Where access-log lines go (default: standard output). */
+    accessLog?: { write(line: string): void };
+  } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-test-'));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
@@ -32,6 +40,7 @@ export async function startGateway(
     ...(options.publicURL ? { publicURL: options.publicURL } : {}),
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
     ...(options.httpsPort !== undefined ? { httpsPort: options.httpsPort } : {}),
+    ...(options.accessLog ? { accessLogDestination: options.accessLog } : {}),
     adminPort: 0,
     adminHost: '127.0.0.1',
     logger: createLogger(process.env.MODELGATE_LOG_LEVEL ?? 'silent'),

@@ -33,6 +33,7 @@ export const tokenLimitPhase: BodyPhase = {
     exchange.taps.push(
       usageTap(prepared.injected, (tokens) => {
         services.metrics.tokens.labels(api, exchange.version).inc(tokens);
+        if (ctx.access) ctx.access.tokens = (ctx.access.tokens ?? 0) + tokens;
         if (shared) void shared.spend(tl, key, tokens, Number.NEGATIVE_INFINITY);
         else services.rateLimiter.spend(tl, key, tokens, Number.NEGATIVE_INFINITY);
       }),

@@ -1,0 +1,146 @@
+/**
+ * The access log, through a real gateway on loopback: one JSON line per request with the documented fields for a
+ * forwarded answer, a policy refusal (401) and an answer the gateway made because no endpoint could serve (503);
+ * field selection, the status/duration filter and sampling; refusals counted under the API they were addressed to;
+ * W3C trace context passed through to the model unchanged (tracing is not configured).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { call, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startUpstream, type TestUpstream, unusedPort } from '../helpers/upstream.ts';
+
+type Line = Record<string, unknown>;
+
+const gatewayYaml = (accessLog: string) => `apiVersion: modelgate.dev/v1alpha1
+kind: ModelGateway
+metadata: {name: gw}
+spec:
+  accessLog: ${accessLog}
+  auth:
+    providers:
+      - name: keys
+        apiKey: {secrets: [{name: api-keys}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: api-keys}
+stringData: {alice: alice-key-0123456789}
+`;
+
+describe('access log', () => {
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+  const lines: Line[] = [];
+  const settle = () => new Promise((r) => setTimeout(r, 50));
+
+  before(async () => {
+    upstream = await startUpstream('m');
+    const closed = await unusedPort();
+    gw = await startGateway(
+      {
+        'gw.yaml': gatewayYaml('{}'),
+        'open.yaml': modelApiYaml('open', 'openapi', [{ name: 'v1', url: upstream.origin }]),
+        'keyed.yaml': modelApiYaml(
+          'keyed',
+          'openapi',
+          [{ name: 'v1', url: upstream.origin }],
+          '  auth: {providers: [keys]}\n',
+        ),
+        'down.yaml': modelApiYaml('down', 'openapi', [{ name: 'v1', url: `http://127.0.0.1:${closed}` }]),
+      },
+      { accessLog: { write: (line) => lines.push(JSON.parse(line)) } },
+    );
+  });
+  after(async () => {
+    await gw.stop();
+    await upstream.close();
+  });
+
+  const requestLine = async (path: string, headers: Record<string, string> = {}) => {
+    lines.length = 0;
+    const id = `rid-${Math.random().toString(36).slice(2)}`;
+    const res = await call(`${gw.url}${path}`, { headers: { 'x-request-id': id, ...headers } });
+    await settle();
+    const mine = lines.filter((l) => l.requestId === id);
+    assert.equal(mine.length, 1, `one line for ${path}: ${JSON.stringify(lines)}`);
+    return { res, line: mine[0]! };
+  };
+
+  it('a forwarded answer: the documented fields, the query string never', async () => {
+    const { res, line } = await requestLine('/models/open/hello?api_key=secret-in-query');
+    assert.equal(res.status, 200);
+    assert.equal(line.method, 'GET');
+    assert.equal(line.path, '/models/open/hello');
+    assert.equal(line.host, '127.0.0.1');
+    assert.equal(line.client, '127.0.0.1');
+    assert.equal(line.api, 'ModelAPI/default/open');
+    assert.equal(line.version, 'v1');
+    assert.equal(line.upstream, upstream.origin);
+    assert.equal(line.status, 200);
+    assert.equal(line.retries, 0);
+    for (const field of ['bytesIn', 'bytesOut', 'durationMs', 'ttfbMs'])
+      assert.ok(typeof line[field] === 'number' && (line[field] as number) > 0, `${field}: ${line[field]}`);
+    assert.ok((line.ttfbMs as number) <= (line.durationMs as number));
+    assert.match(String(line.time), /^\d{4}-\d\d-\d\dT/);
+    assert.doesNotMatch(JSON.stringify(line), /secret-in-query/);
+  });
+
+  it('a 401: the policy that answered, the error, and the API it was addressed to', async () => {
+    const { res, line } = await requestLine('/models/keyed/hello');
+    assert.equal(res.status, 401);
+    assert.equal(line.status, 401);
+    assert.equal(line.policy, 'auth');
+    assert.equal(line.error, 'unauthenticated');
+    assert.equal(line.api, 'ModelAPI/default/keyed');
+    assert.equal(line.upstream, undefined, 'never forwarded');
+    const ok = await requestLine('/models/keyed/hello', { 'x-api-key': 'alice-key-0123456789' });
+    assert.equal(ok.line.status, 200);
+    assert.equal(ok.line.subject, 'alice');
+  });
+
+  it('a 503 when no endpoint can serve: the error and the endpoint tried', async () => {
+    const { res, line } = await requestLine('/models/down/hello');
+    assert.ok(res.status >= 502 && res.status <= 503, String(res.status));
+    assert.equal(line.status, res.status);
+    assert.equal(line.api, 'ModelAPI/default/down');
+    assert.match(String(line.error), /upstream/i);
+    assert.match(String(line.upstream), /^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('counts a refusal under the API it was addressed to', async () => {
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    assert.match(metrics, /modelgate_requests_total\{api="ModelAPI\/default\/keyed",version="",code="401"\} [1-9]/);
+  });
+
+  it('writes only the chosen fields, only what the filter lets through, and a sample of it', async () => {
+    await gw.write('gw.yaml', gatewayYaml('{fields: [status, path], filter: {minStatus: 400}}'));
+    lines.length = 0;
+    await call(`${gw.url}/models/open/a`);
+    await call(`${gw.url}/models/keyed/b`);
+    await settle();
+    assert.deepEqual(lines, [{ log: 'access', status: 401, path: '/models/keyed/b' }]);
+
+    await gw.write('gw.yaml', gatewayYaml('{fields: [status], sampleRatio: 0}'));
+    lines.length = 0;
+    for (let i = 0; i < 5; i++) await call(`${gw.url}/models/open/a`);
+    await call(`${gw.url}/models/down/a`);
+    await settle();
+    assert.equal(lines.length, 1, 'nothing sampled but the answer ≥ 500');
+    assert.ok((lines[0]!.status as number) >= 500);
+
+    await gw.write('gw.yaml', gatewayYaml('{enabled: false}'));
+    lines.length = 0;
+    await call(`${gw.url}/models/open/a`);
+    await settle();
+    assert.deepEqual(lines, []);
+  });
+
+  it('passes W3C trace context to the model unchanged', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    upstream.seen.length = 0;
+    await call(`${gw.url}/models/open/traced`, { headers: { traceparent, tracestate: 'vendor=opaque' } });
+    const seen = upstream.seen.find((r) => r.url.endsWith('/traced'));
+    assert.equal(seen?.headers.traceparent, traceparent);
+    assert.equal(seen?.headers.tracestate, 'vendor=opaque');
+  });
+});
