@@ -111,6 +111,15 @@ export class DataPlane {
     return this.#current?.snapshot;
   }
 
+  /** How many endpoints of a served cluster pass their health checks, of how many (undefined: not served). */
+  clusterHealth(name: string): { healthy: number; total: number } | undefined {
+    const endpoints = this.#current?.clusters.get(name)?.endpoints;
+    if (!endpoints) return undefined;
+    let healthy = 0;
+    for (const e of endpoints) if (e.ready && e.healthy) healthy++;
+    return { healthy, total: endpoints.length };
+  }
+
   /** Whether a snapshot is being served and shutdown has not begun. */
   get ready(): boolean {
     return this.#current !== undefined && !this.#draining;

@@ -2,7 +2,7 @@
  * Prometheus metrics. The two that every request updates (requests, latency) are plain counters read at scrape time
  * (request-stats.ts); the rest are prom-client metrics, updated on rarer events.
  */
-import { Counter, Gauge, type Metric, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 import { RequestStats } from './request-stats.ts';
 
 /** The gateway's metric set, one per process. */
@@ -13,6 +13,8 @@ export class GatewayMetrics {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
   ]);
   constructor() {
+    // The process and the runtime: CPU, memory, heap spaces, event-loop lag, GC, handles (prom-client's standard set).
+    collectDefaultMetrics({ register: this.registry });
     this.registry.registerMetric(
       this.#requestStats.counter(
         'modelgate_requests_total',
@@ -90,6 +92,32 @@ export class GatewayMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  /**
+   * Drops the series of what a reload removed: APIs no longer served (`api` label) and endpoints no longer in any
+   * cluster (`cluster`/`endpoint`), so /metrics describes the configuration in effect, not every one since the start.
+   */
+  async retain(apis: ReadonlySet<string>, endpoints: ReadonlySet<string>): Promise<void> {
+    this.#requestStats.retain(apis);
+    const byApi = [
+      this.upstreamErrors,
+      this.retries,
+      this.policyRejections,
+      this.validationViolations,
+      this.cacheLookups,
+      this.tokens,
+      this.deprecatedCalls,
+    ] as const;
+    for (const metric of byApi) {
+      for (const { labels } of (await metric.get()).values) {
+        const api = String(labels.api ?? '');
+        if (api !== '' && !apis.has(api)) (metric as Counter<string>).remove(labels as Record<string, string>);
+      }
+    }
+    for (const { labels } of (await this.endpointHealthy.get()).values)
+      if (!endpoints.has(`${labels.cluster}\0${labels.endpoint}`))
+        this.endpointHealthy.remove(labels as Record<string, string>);
+  }
+
   /** Counts one answered request and its latency. */
   observeRequest(api: string, version: string, code: number, seconds: number): void {
     this.#requestStats.observe(api, version, code, seconds);

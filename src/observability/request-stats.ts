@@ -73,6 +73,11 @@ export class RequestStats {
     stats.count++;
   }
 
+  /** Forgets the series of APIs not in `apis` (removed by a reload); '' (requests no API matched) stays. */
+  retain(apis: ReadonlySet<string>): void {
+    for (const api of this.#byApi.keys()) if (api !== '' && !apis.has(api)) this.#byApi.delete(api);
+  }
+
   /** `modelgate_requests_total`-style counter of requests by api, version and code. */
   counter(name: string, help: string): CustomMetric {
     const collect = (): Sample[] => {

@@ -32,6 +32,7 @@ import { configView } from './config-view.ts';
 import { findCulprits } from './culprits.ts';
 import { DocumentProcessor } from './document-processor.ts';
 import { GateRejection, gateStatuses, withoutRefs } from './gate-rejection.ts';
+import { healthVerdicts } from './health-verdicts.ts';
 import { HttpsLifecycle } from './https-lifecycle.ts';
 import { useRedis } from './redis-lifecycle.ts';
 import { StatusStore } from './status-store.ts';
@@ -110,6 +111,7 @@ export class FileGateway {
    * Conditions the runtime adds to the compiler's statuses, by ref and type: `Compatible` from the revision history,
    * `TLSServing` from the HTTPS listener.
    */
+  #healthRun: NodeJS.Immediate | undefined;
   readonly #runtimeConditions = new Map<string, Map<string, ConditionInput>>();
   /** What each compile may reuse from the ones before (compiler/reuse.ts): owned here, for the life of the gateway. */
   readonly #reuse = new CompileReuse();
@@ -162,6 +164,12 @@ export class FileGateway {
     });
     this.registry.onHealth = (cluster, endpoint, healthy) => {
       this.metrics.endpointHealthy.labels(cluster, endpoint).set(healthy ? 1 : 0);
+      // Several probes often answer in one turn: the statuses are looked at once after them.
+      if (this.#healthRun) return;
+      this.#healthRun = setImmediate(() => {
+        this.#healthRun = undefined;
+        if (this.#applyHealthVerdicts()) this.#publishStatuses();
+      });
     };
   }
 
@@ -352,6 +360,11 @@ export class FileGateway {
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
     this.#compiledStatuses = extraStatuses.length > 0 ? [...statuses, ...extraStatuses] : statuses;
     this.#applyTls(snapshot);
+    void this.metrics.retain(
+      new Set(snapshot.routes.map((r) => r.labels.api)),
+      new Set(Object.values(snapshot.clusters).flatMap((c) => c.endpoints.map((e) => `${c.name}\0${e.origin}`))),
+    );
+    this.#applyHealthVerdicts();
     this.#publishStatuses();
     // Revisions are recorded after the reload, off its path (hashing every document of a large config takes time).
     if (this.#revisionRun) clearImmediate(this.#revisionRun);
@@ -425,6 +438,24 @@ export class FileGateway {
     if (serving && ref) this.#setRuntimeCondition(ref, serving);
   }
 
+  /** Sets each ModelAPI's `Ready` from the health checks (health-verdicts.ts); true when one changed. */
+  #applyHealthVerdicts(): boolean {
+    const snapshot = this.dataPlane.current;
+    if (!snapshot) return false;
+    let changed = false;
+    const verdicts = healthVerdicts(snapshot, this.#compiledStatuses, (c) => this.dataPlane.clusterHealth(c));
+    for (const [ref, verdict] of verdicts) {
+      if (verdict) changed = this.#setRuntimeCondition(ref, verdict) || changed;
+      else changed = this.#clearRuntimeCondition(ref, 'Ready') || changed;
+    }
+    return changed;
+  }
+
+  /** Removes a runtime condition; true when there was one. */
+  #clearRuntimeCondition(ref: string, type: string): boolean {
+    return this.#runtimeConditions.get(ref)?.delete(type) ?? false;
+  }
+
   /** Sets a runtime condition; true when it differs from the one it replaces. */
   #setRuntimeCondition(ref: string, next: ConditionInput): boolean {
     const byType = this.#runtimeConditions.get(ref) ?? new Map<string, ConditionInput>();
@@ -439,7 +470,10 @@ export class FileGateway {
     const statuses = [
       ...this.#compiledStatuses.map((s) => {
         const extra = this.#runtimeConditions.get(s.ref);
-        return extra ? { ...s, conditions: [...s.conditions, ...extra.values()] } : s;
+        // A runtime condition (health, TLS) replaces the compiler's of the same type.
+        return extra && extra.size > 0
+          ? { ...s, conditions: [...s.conditions.filter((c) => !extra.has(c.type)), ...extra.values()] }
+          : s;
       }),
       ...this.#rejected,
     ];
@@ -541,6 +575,7 @@ export class FileGateway {
     await this.#source.close();
     this.#stopping = true;
     if (this.#revisionRun) clearImmediate(this.#revisionRun);
+    if (this.#healthRun) clearImmediate(this.#healthRun);
     await this.#fetcher.close();
     await this.dataPlane.globalLimiter?.close();
     await Promise.all([this.dataPlane.shutdown(drainMs), this.#https?.close(drainMs)]);
