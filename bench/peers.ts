@@ -43,6 +43,8 @@ export interface PeerContext {
   readonly nodeFlags?: readonly string[];
   /** modelgate only: with the access log on (its lines go to standard output, which the bench discards). */
   readonly accessLog?: boolean;
+  /** modelgate only: with tracing on, exporting to this OTLP/HTTP endpoint. */
+  readonly tracing?: { readonly otlpEndpoint: string; readonly samplingRatio: number };
 }
 
 const same = (p: string) => p;
@@ -77,7 +79,11 @@ function nodePeer(name: string, script: string, prefix = ''): Peer {
 }
 
 /** modelgate in file mode with one ModelAPI of each kind the scenarios use. */
-export function modelgateConfig(dir: string, upstreamPort: number, options: { accessLog?: boolean } = {}): void {
+export function modelgateConfig(
+  dir: string,
+  upstreamPort: number,
+  options: { accessLog?: boolean; tracing?: PeerContext['tracing'] } = {},
+): void {
   mkdirSync(dir, { recursive: true });
   // A self-signed certificate for the HTTPS listener of the TLS scenario (the load tool does not verify it).
   execFileSync(
@@ -140,7 +146,7 @@ kind: ModelGateway
 metadata: {name: bench}
 spec:
   tls: {certificates: [{name: bench-tls}], http2: false}
-${options.accessLog ? '  accessLog: {}\n' : ''}  auth:
+${options.accessLog ? '  accessLog: {}\n' : ''}${options.tracing ? `  tracing: {otlpEndpoint: "${options.tracing.otlpEndpoint}", samplingRatio: ${options.tracing.samplingRatio}}\n` : ''}  auth:
     providers:
       - name: bench-keys
         apiKey: {secrets: [{name: bench-keys}]}
@@ -170,8 +176,12 @@ export const PEERS: readonly Peer[] = [
     name: 'modelgate',
     kind: 'modelgate',
     async start(ctx) {
-      const config = join(ctx.work, ctx.accessLog ? 'modelgate-access-log' : 'modelgate');
-      modelgateConfig(config, ctx.upstreamPort, { accessLog: ctx.accessLog === true });
+      const variant = ctx.accessLog ? '-access-log' : ctx.tracing ? `-tracing-${ctx.tracing.samplingRatio}` : '';
+      const config = join(ctx.work, `modelgate${variant}`);
+      modelgateConfig(config, ctx.upstreamPort, {
+        accessLog: ctx.accessLog === true,
+        ...(ctx.tracing ? { tracing: ctx.tracing } : {}),
+      });
       const adminPort = ctx.port + 1000;
       const args = [...NODE_FLAGS, ...(ctx.nodeFlags ?? []), ensureBuilt(), 'serve', '--config', config];
       args.push('--port', String(ctx.port));

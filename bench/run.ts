@@ -171,31 +171,38 @@ async function main(): Promise<void> {
       `wrk.method = "POST"\nwrk.body = ${JSON.stringify(REQUEST_BODY)}\nwrk.headers["content-type"] = "application/json"\nwrk.headers["x-api-key"] = "${BENCH_API_KEY}"\n`,
     );
     const bareLua = luaPost(work, 'post', REQUEST_BODY);
-    // The same gateway again with the access log on (one JSON line per request to standard output, discarded).
-    const logged = await PEERS.find((p) => p.name === 'modelgate')!.start({
-      work,
-      upstreamPort: upstream.port,
-      port: port++,
-      workers: 1,
-      spawn: spawnChild,
-      accessLog: true,
+    // The same gateway again with the access log on (one JSON line per request to standard output, discarded), and
+    // with tracing on — every request recorded, and configured but sampling none — exporting to an OTLP sink.
+    const sink = spawn(process.execPath, [join(root, 'bench/otlp-sink.ts'), '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
+    children.push(sink);
+    const sinkPort = await new Promise<number>((resolve) =>
+      sink.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))),
+    );
+    const modelgate = PEERS.find((p) => p.name === 'modelgate')!;
+    const variant = (extra: { accessLog?: boolean; tracing?: { otlpEndpoint: string; samplingRatio: number } }) =>
+      modelgate.start({ work, upstreamPort: upstream.port, port: port++, workers: 1, spawn: spawnChild, ...extra });
+    const otlpEndpoint = `http://127.0.0.1:${sinkPort}/v1/traces`;
+    const others: Record<string, RunningPeer> = {
+      'access log': await variant({ accessLog: true }),
+      tracing: await variant({ tracing: { otlpEndpoint, samplingRatio: 1 } }),
+      'tracing unsampled': await variant({ tracing: { otlpEndpoint, samplingRatio: 0 } }),
+    };
     const runs: Record<string, Measurement[]> = {};
     wrk(`${mg.base}/p/v2/models/bench/infer`, 64, WARMUP, keyed);
-    wrk(`${logged.base}/m/v2/models/bench/infer`, 64, WARMUP, bareLua);
+    for (const other of Object.values(others)) wrk(`${other.base}/m/v2/models/bench/infer`, 64, WARMUP, bareLua);
+    const variants = ['bare', 'policies', ...Object.keys(others)];
     for (let rep = 0; rep < REPS; rep++) {
-      const order = [
-        ['bare', 'policies', 'access log'],
-        ['policies', 'access log', 'bare'],
-        ['access log', 'bare', 'policies'],
-      ][rep % 3]!;
+      // Each round starts with the next variant, so none always runs first or last.
+      const order = variants.map((_, i) => variants[(i + rep) % variants.length]!);
       for (const which of order) {
-        const m =
-          which === 'bare'
+        const other = others[which];
+        const m = other
+          ? wrk(`${other.base}/m/v2/models/bench/infer`, 64, SECONDS, bareLua, other.proc.pid)
+          : which === 'bare'
             ? wrk(`${mg.base}/m/v2/models/bench/infer`, 64, SECONDS, bareLua, mg.proc.pid)
-            : which === 'access log'
-              ? wrk(`${logged.base}/m/v2/models/bench/infer`, 64, SECONDS, bareLua, logged.proc.pid)
-              : wrk(`${mg.base}/p/v2/models/bench/infer`, 64, SECONDS, keyed, mg.proc.pid);
+            : wrk(`${mg.base}/p/v2/models/bench/infer`, 64, SECONDS, keyed, mg.proc.pid);
         append(runs, which, m);
         process.stdout.write(
           `policies | ${which} | rep ${rep + 1}: ${m.rps.toFixed(0)} req/s${m.errors ? `, ${m.errors} errors` : ''}\n`,
@@ -203,7 +210,8 @@ async function main(): Promise<void> {
       }
     }
     report.policies = runs;
-    logged.proc.kill('SIGTERM');
+    for (const other of Object.values(others)) other.proc.kill('SIGTERM');
+    sink.kill('SIGTERM');
   }
 
   // The cost of TLS: the same modelgate over HTTPS (keep-alive, TLS 1.3, HTTP/1.1) vs HTTP, interleaved.

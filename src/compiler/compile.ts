@@ -41,6 +41,7 @@ import { type BackendIndex, indexBackends } from './resolve-backend.ts';
 import { CompileReuse } from './reuse.ts';
 import { selectGateway } from './select-gateway.ts';
 import { compileTls } from './tls.ts';
+import { compileTracing } from './tracing.ts';
 
 /** Inputs that do not come from resources (command-line flags). */
 export interface CompileOptions {
@@ -75,6 +76,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   const gateway = selection.gateway;
   const tls = compileTls(gateway, resources.secrets);
   const redis = compileRedis(gateway, resources.secrets);
+  const tracing = compileTracing(gateway, resources.secrets);
   const docsAuthProblems: string[] = [];
   const docsAuth = gateway?.spec.docs?.auth
     ? compileAuth(
@@ -89,7 +91,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     statuses.push(
       statusOf('ModelGateway', gateway, [
         condition('Accepted', 'True', 'Accepted', 'in effect'),
-        ...(docsAuthProblems.length > 0 || redis.problems.length > 0
+        ...(docsAuthProblems.length > 0 || redis.problems.length > 0 || tracing.problems.length > 0
           ? [
               condition(
                 'ResolvedRefs',
@@ -98,6 +100,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
                 [
                   ...(docsAuthProblems.length > 0 ? [`docs.auth: ${docsAuthProblems.join('; ')}`] : []),
                   ...redis.problems,
+                  ...tracing.problems,
                 ].join('; '),
               ),
             ]
@@ -119,6 +122,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   const settings = {
     ...gatewaySettings(gateway, options),
     ...(redis.settings ? { redis: redis.settings } : {}),
+    ...(tracing.settings ? { tracing: tracing.settings } : {}),
     ...(tls.settings ? { tls: tls.settings } : {}),
   };
 

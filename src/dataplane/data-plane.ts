@@ -46,6 +46,7 @@ import { combineTaps } from './response-taps.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
 import { RuntimeSnapshot } from './runtime-snapshot.ts';
+import type { RequestTrace, Tracing } from './tracing.ts';
 import type { UpstreamRegistry } from './upstream-registry.ts';
 import { VersionNotices } from './version-notices.ts';
 
@@ -81,6 +82,8 @@ export class DataPlane {
   revisions: RevisionStore | undefined;
   /** Rate limits shared through Redis, when the ModelGateway configures it. */
   globalLimiter: GlobalRateLimiter | undefined;
+  /** OpenTelemetry tracing, while the ModelGateway configures it (runtime/tracing-lifecycle.ts). */
+  tracing: Tracing | undefined;
   /** The access log, when the runtime gives one (it writes only while the snapshot turns it on). */
   accessLog: AccessLog | undefined;
   /** Where published documents are merged and serialised (the document worker), when the runtime provides one. */
@@ -196,6 +199,7 @@ export class DataPlane {
     const url = req.url ?? '/';
     const accessSettings = this.accessLog === undefined ? undefined : runtime?.snapshot.gateway.accessLog;
     const access = accessSettings ? this.#openRecord(req, res, started, requestId, url, accessSettings) : undefined;
+    const trace = this.tracing === undefined ? undefined : this.#openTrace(this.tracing, req, res, url);
     // The API the request was addressed to, once matched: a refusal is counted (and logged) under it.
     let api = '';
     const fail = (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => {
@@ -203,6 +207,7 @@ export class DataPlane {
       if (this.#draining || name === 'malformedRequest') res.shouldKeepAlive = false;
       sendProblem(res, name, detail, { instance: url, requestId, ...(extensions ? { extensions } : {}) });
       if (access) access.error = name;
+      if (trace) trace.error = name;
       this.metrics.observeRequest(api, '', res.statusCode, (performance.now() - started) / 1000);
     };
     if (this.#draining) {
@@ -320,6 +325,7 @@ export class DataPlane {
     const { rule } = result;
     api = rule.labels.api;
     if (access) access.api = api;
+    if (trace) trace.route(api, result.match.path.value, req.method ?? 'GET');
     const action = rule.action;
     if (action.type === 'Fail') {
       fail(action.error, action.detail);
@@ -347,10 +353,19 @@ export class DataPlane {
       identity: undefined,
       deferredHeaders: undefined,
       access,
+      trace,
     };
     const phases = runtime.phasesOf(action).request;
     if (phases.length === 0) this.#dispatch(ctx);
     else this.#runPhases(ctx, phases, 0);
+  }
+
+  /** Starts a request's server span; it ends when the response closes. */
+  #openTrace(tracing: Tracing, req: IncomingMessage, res: ServerResponse, url: string): RequestTrace {
+    const q = url.indexOf('?');
+    const trace = tracing.begin(req, req.method ?? 'GET', q < 0 ? url : url.slice(0, q));
+    res.once('close', () => trace.end(res.headersSent ? res.statusCode : 499));
+    return trace;
   }
 
   /** Starts a request's access-log record; its line is written when the response closes. */
@@ -433,8 +448,22 @@ export class DataPlane {
 
   /** After the policies: pick the version and the backend, apply filters, forward. */
   #dispatch(ctx: PolicyContext): void {
-    const { req, res, started, requestId, path, query, hasQuery, runtime, rule, action, result, identity, access } =
-      ctx;
+    const {
+      req,
+      res,
+      started,
+      requestId,
+      path,
+      query,
+      hasQuery,
+      runtime,
+      rule,
+      action,
+      result,
+      identity,
+      access,
+      trace,
+    } = ctx;
     const deferred = ctx.deferredHeaders;
     const fail: PolicyContext['fail'] = deferred
       ? (name, detail, extensions) => {
@@ -489,6 +518,7 @@ export class DataPlane {
       access.version = version;
       if (identity) access.subject = identity.subject;
     }
+    if (trace) trace.version = version;
     const filters = action.filters !== undefined || backend.filters !== undefined;
     const hostRewrite = filters ? collect(action.filters, backend.filters, 'hostRewrite').at(-1) : undefined;
     const upstreamHeaders = upstreamRequestHeaders(req, {
@@ -541,15 +571,25 @@ export class DataPlane {
         if (access) access.ttfbMs = seconds * 1000;
         this.metrics.observeRequest(api, version, code, seconds);
       },
-      onUpstreamError: (kind) => this.metrics.upstreamErrors.labels(api, version, kind).inc(),
+      onUpstreamError: (kind) => {
+        trace?.attemptFailed(kind);
+        this.metrics.upstreamErrors.labels(api, version, kind).inc();
+      },
       onRetry: () => {
         if (access) access.retries++;
         this.metrics.retries.labels(api, version).inc();
       },
-      ...(access
+      ...(access || trace
         ? {
-            onAttempt: (origin: string) => (access.upstream = origin),
-            onProblem: (name: ErrorName) => (access.error = name),
+            onAttempt: (origin: string) => {
+              if (access) access.upstream = origin;
+              trace?.attempt(origin, req.method ?? 'GET', upstreamHeaders);
+            },
+            onAttemptStatus: trace ? (status: number) => trace.attemptStatus(status) : undefined,
+            onProblem: (name: ErrorName) => {
+              if (access) access.error = name;
+              if (trace) trace.error = name;
+            },
           }
         : {}),
       onDone: () => this.#leave(runtime),

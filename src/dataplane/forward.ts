@@ -62,6 +62,8 @@ export interface ForwardRequest {
   readonly onRetry: () => void;
   /** Called with the origin of the endpoint each attempt goes to (the access log). */
   readonly onAttempt?: (origin: string) => void;
+  /** Called with the status of each attempt's answer (tracing). */
+  readonly onAttemptStatus?: ((status: number) => void) | undefined;
   /** Called when the gateway answers the request itself (no endpoint, timeout, bad answer), with the error's name. */
   readonly onProblem?: (name: ErrorName) => void;
   /** Called once when the exchange is over, however it ended. */
@@ -326,6 +328,7 @@ class Exchange implements UpstreamHandler {
 
   onResponseStart(controller: UpstreamController, statusCode: number, rawHeaders: readonly string[]): void {
     const endpoint = this.#endpoint!;
+    this.#f.onAttemptStatus?.(statusCode);
     if (statusCode >= 500) {
       endpoint.failed(Date.now(), () => this.#f.cluster.mayEject());
       if (this.#retryableStatus(statusCode) && this.#canRetry('status')) {

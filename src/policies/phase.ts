@@ -11,6 +11,7 @@ import type { AccessRecord } from '../dataplane/access-log.ts';
 import type { ForwardRequest } from '../dataplane/forward.ts';
 import type { MatchResult } from '../dataplane/matcher.ts';
 import type { RuntimeSnapshot } from '../dataplane/runtime-snapshot.ts';
+import type { RequestTrace } from '../dataplane/tracing.ts';
 import type { ErrorName } from '../errors/catalog.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { RouteAction, RouteRule } from '../snapshot/types.ts';
@@ -70,6 +71,8 @@ export interface PolicyContext {
   deferredHeaders: readonly string[] | undefined;
   /** The request's access-log record, when the access log is on (phases add what they learn: tokens). */
   readonly access: AccessRecord | undefined;
+  /** The request's spans, when tracing is on. */
+  readonly trace: RequestTrace | undefined;
 }
 
 /** A phase before the body is read: address lists, CORS, authentication, rate limit. */

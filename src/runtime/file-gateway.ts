@@ -36,6 +36,7 @@ import { healthVerdicts } from './health-verdicts.ts';
 import { HttpsLifecycle } from './https-lifecycle.ts';
 import { useRedis } from './redis-lifecycle.ts';
 import { StatusStore } from './status-store.ts';
+import { useTracing } from './tracing-lifecycle.ts';
 
 /** Settings of a file-mode gateway. */
 export interface FileGatewayOptions {
@@ -357,6 +358,7 @@ export class FileGateway {
     if (this.#decideHolds(snapshot)) ({ snapshot, statuses } = compile());
     this.dataPlane.apply(snapshot);
     useRedis(this.dataPlane, snapshot.gateway.redis, this.#log, this.metrics);
+    useTracing(this.dataPlane, snapshot.gateway.tracing);
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
     this.#compiledStatuses = extraStatuses.length > 0 ? [...statuses, ...extraStatuses] : statuses;
     this.#applyTls(snapshot);
@@ -579,6 +581,8 @@ export class FileGateway {
     await this.#fetcher.close();
     await this.dataPlane.globalLimiter?.close();
     await Promise.all([this.dataPlane.shutdown(drainMs), this.#https?.close(drainMs)]);
+    // After the drain: the spans of the last requests are exported too.
+    await this.dataPlane.tracing?.shutdown();
     await this.#documents.close();
     this.dataPlane.accessLog?.close();
     await new Promise<void>((resolve) => (this.#admin ? this.#admin.close(() => resolve()) : resolve()));

@@ -441,6 +441,43 @@ export const ModelGatewaySpec = Type.Object(
         },
       ),
     ),
+    tracing: Type.Optional(
+      Type.Object(
+        {
+          otlpEndpoint: Type.String({
+            pattern: '^https?://',
+            description:
+              'Where spans are sent: an OTLP/HTTP traces endpoint, e.g. `http://otel-collector.observability:4318/v1/traces`.',
+          }),
+          samplingRatio: Type.Optional(
+            Type.Number({
+              minimum: 0,
+              maximum: 1,
+              description:
+                "Share of new traces recorded (default 1); a request that comes with a trace context follows its caller's decision.",
+            }),
+          ),
+          serviceName: Type.Optional(
+            Type.String({ minLength: 1, description: 'service.name of the spans (default modelgate).' }),
+          ),
+          headersSecret: Type.Optional(
+            Type.Object(
+              { name: Type.String({ minLength: 1 }), namespace: Type.Optional(Type.String()) },
+              {
+                additionalProperties: false,
+                description:
+                  'A Secret whose entries are sent as headers with every export (e.g. `authorization`), never shown in /config, logs or status.',
+              },
+            ),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'OpenTelemetry tracing: a server span per request and a client span per upstream attempt, exported over OTLP/HTTP. Without it, W3C trace context still reaches the model unchanged.',
+        },
+      ),
+    ),
     upstream: Type.Optional(
       Type.Object(
         {

@@ -377,6 +377,17 @@ export interface GatewaySettings {
   readonly transport: 'native' | 'undici';
   /** The access log, when on. */
   readonly accessLog?: AccessLogSettings;
+  /** OpenTelemetry tracing, when configured. */
+  readonly tracing?: TracingSettings;
+}
+
+/** Where and how spans are exported. */
+export interface TracingSettings {
+  readonly otlpEndpoint: string;
+  readonly samplingRatio: number;
+  readonly serviceName: string;
+  /** Export headers from the named Secret (their values are secrets). */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** Which requests the access log writes, and which fields. */

@@ -1,0 +1,120 @@
+/**
+ * OpenTelemetry tracing against a real OTLP/HTTP receiver on loopback: a request that is retried once produces one
+ * server span (parented on the caller's traceparent) and two client spans under it, the first failed; the model sees
+ * the second attempt's span as its parent; export headers come from a Secret that /config never shows. Unconfigured,
+ * trace context passes through unchanged (access-log.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
+
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: { key: string; value: Record<string, unknown> }[];
+  status?: { code?: number };
+}
+
+const attr = (span: OtlpSpan, key: string) => {
+  const v = span.attributes.find((a) => a.key === key)?.value;
+  return v ? Object.values(v)[0] : undefined;
+};
+
+describe('tracing', () => {
+  const spans: OtlpSpan[] = [];
+  const exportHeaders: IncomingHttpHeaders[] = [];
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      exportHeaders.push(req.headers);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans.push(...ss.spans);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+  let attempts = 0;
+
+  before(async () => {
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const otlp = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+    upstream = await startUpstream('m', (req, res) => {
+      if (!req.url?.startsWith('/flaky')) return false;
+      // The first attempt fails with 503 (retried: gateway-error), the second answers.
+      res.writeHead(++attempts === 1 ? 503 : 200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return true;
+    });
+    gw = await startGateway({
+      'gw.yaml': `apiVersion: modelgate.dev/v1alpha1
+kind: ModelGateway
+metadata: {name: gw}
+spec:
+  tracing: {otlpEndpoint: "${otlp}", serviceName: gateway-under-test, headersSecret: {name: otel}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: otel}
+stringData: {authorization: Bearer otel-export-token-123}
+`,
+      'm.yaml': modelApiYaml('m', 'openapi', [{ name: 'v1', url: upstream.origin }]),
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await upstream.close();
+    await new Promise((r) => receiver.close(r));
+  });
+
+  it('a retried request: one server span, two client spans under it, the model parented on the second', async () => {
+    const callerTrace = '0af7651916cd43dd8448eb211c80319c';
+    const callerSpan = 'b7ad6b7169203331';
+    const res = await call(`${gw.url}/models/m/flaky`, {
+      headers: { traceparent: `00-${callerTrace}-${callerSpan}-01` },
+    });
+    assert.equal(res.status, 200);
+    await gw.gateway.dataPlane.tracing?.flush();
+    await eventually(() => spans.filter((s) => s.traceId === callerTrace).length >= 3, 5000);
+    const mine = spans.filter((s) => s.traceId === callerTrace);
+    const server = mine.filter((s) => s.kind === 2);
+    const clients = mine.filter((s) => s.kind === 3);
+    assert.equal(server.length, 1);
+    assert.equal(clients.length, 2);
+    assert.equal(server[0]!.parentSpanId, callerSpan, 'the caller is the server span’s parent');
+    for (const c of clients) assert.equal(c.parentSpanId, server[0]!.spanId);
+    const [first, second] = clients.sort(
+      (a, b) => Number(attr(a, 'http.request.resend_count')) - Number(attr(b, 'http.request.resend_count')),
+    );
+    assert.equal(attr(first!, 'http.response.status_code'), 503);
+    assert.equal(first!.status?.code, 2, 'the failed attempt is an error');
+    assert.equal(attr(second!, 'http.response.status_code'), 200);
+    assert.equal(attr(server[0]!, 'http.response.status_code'), 200);
+    assert.equal(attr(server[0]!, 'modelgate.api'), 'ModelAPI/default/m');
+    assert.equal(attr(server[0]!, 'modelgate.version'), 'v1');
+    assert.equal(server[0]!.name, 'GET /models/m');
+    const seen = upstream.seen.filter((r) => r.url.startsWith('/flaky')).map((r) => r.headers.traceparent);
+    assert.deepEqual(seen, [`00-${callerTrace}-${first!.spanId}-01`, `00-${callerTrace}-${second!.spanId}-01`]);
+  });
+
+  it('exports with the headers of the Secret, which /config does not show', async () => {
+    assert.ok(exportHeaders.some((h) => h.authorization === 'Bearer otel-export-token-123'));
+    const config = await (await fetch(`${gw.adminUrl}/config`)).text();
+    assert.doesNotMatch(config, /otel-export-token-123/);
+  });
+
+  it('a request without trace context starts a trace of its own and passes it on', async () => {
+    upstream.seen.length = 0;
+    await call(`${gw.url}/models/m/plain`);
+    const traceparent = upstream.seen.find((r) => r.url === '/plain')?.headers.traceparent;
+    assert.match(String(traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+});
