@@ -364,7 +364,7 @@ export class DataPlane {
   #openTrace(tracing: Tracing, req: IncomingMessage, res: ServerResponse, url: string): RequestTrace {
     const q = url.indexOf('?');
     const trace = tracing.begin(req, req.method ?? 'GET', q < 0 ? url : url.slice(0, q));
-    res.once('close', () => trace.end(res.headersSent ? res.statusCode : 499));
+    if (trace.recorded) res.once('close', () => trace.end(res.headersSent ? res.statusCode : 499));
     return trace;
   }
 
@@ -579,19 +579,22 @@ export class DataPlane {
         if (access) access.retries++;
         this.metrics.retries.labels(api, version).inc();
       },
-      ...(access || trace
-        ? {
-            onAttempt: (origin: string) => {
+      // Always present (undefined without the access log or tracing): one object shape for every forward.
+      onAttempt:
+        access || trace
+          ? (origin: string) => {
               if (access) access.upstream = origin;
               trace?.attempt(origin, req.method ?? 'GET', upstreamHeaders);
-            },
-            onAttemptStatus: trace ? (status: number) => trace.attemptStatus(status) : undefined,
-            onProblem: (name: ErrorName) => {
+            }
+          : undefined,
+      onAttemptStatus: trace?.recorded ? (status: number) => trace.attemptStatus(status) : undefined,
+      onProblem:
+        access || trace?.recorded
+          ? (name: ErrorName) => {
               if (access) access.error = name;
               if (trace) trace.error = name;
-            },
-          }
-        : {}),
+            }
+          : undefined,
       onDone: () => this.#leave(runtime),
     };
     runtime.inflight++;

@@ -61,11 +61,11 @@ export interface ForwardRequest {
   readonly onUpstreamError: (kind: FailureKind) => void;
   readonly onRetry: () => void;
   /** Called with the origin of the endpoint each attempt goes to (the access log). */
-  readonly onAttempt?: (origin: string) => void;
+  readonly onAttempt?: ((origin: string) => void) | undefined;
   /** Called with the status of each attempt's answer (tracing). */
   readonly onAttemptStatus?: ((status: number) => void) | undefined;
   /** Called when the gateway answers the request itself (no endpoint, timeout, bad answer), with the error's name. */
-  readonly onProblem?: (name: ErrorName) => void;
+  readonly onProblem?: ((name: ErrorName) => void) | undefined;
   /** Called once when the exchange is over, however it ended. */
   readonly onDone: () => void;
 }

@@ -118,3 +118,41 @@ stringData: {authorization: Bearer otel-export-token-123}
     assert.match(String(traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 });
+
+describe('tracing configured, not sampled', () => {
+  it('records nothing and passes the trace on with a new span id and the sampled flag off', async () => {
+    let exports = 0;
+    const receiver = createServer((req, res) => {
+      exports++;
+      req.resume();
+      res.end('{}');
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const otlp = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+    const upstream = await startUpstream('m');
+    const gw = await startGateway({
+      'gw.yaml': `apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec:\n  tracing: {otlpEndpoint: "${otlp}", samplingRatio: 0}\n`,
+      'm.yaml': modelApiYaml('m', 'openapi', [{ name: 'v1', url: upstream.origin }]),
+    });
+    try {
+      const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+      await call(`${gw.url}/models/m/a`, { headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-00` } });
+      await call(`${gw.url}/models/m/b`);
+      // A caller that sampled is followed even at ratio 0.
+      await call(`${gw.url}/models/m/c`, { headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` } });
+      await gw.gateway.dataPlane.tracing?.flush();
+      const header = (path: string) => String(upstream.seen.find((r) => r.url === path)?.headers.traceparent);
+      const a = /^00-([0-9a-f]{32})-([0-9a-f]{16})-00$/.exec(header('/a'));
+      assert.equal(a?.[1], callerTrace, 'the caller’s trace');
+      assert.notEqual(a?.[2], '00f067aa0ba902b7', 'a new span id');
+      const b = /^00-([0-9a-f]{32})-([0-9a-f]{16})-00$/.exec(header('/b'));
+      assert.ok(b && b[1] !== callerTrace, 'a trace of its own, not sampled');
+      assert.match(header('/c'), new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-01$`));
+      assert.equal(exports, 1, 'only the sampled request was exported');
+    } finally {
+      await gw.stop();
+      await upstream.close();
+      await new Promise((r) => receiver.close(r));
+    }
+  });
+});
