@@ -62,7 +62,12 @@ export function compileModelAPI(
   const maxRequestBodyBytes = spec.maxRequestBodyBytes ?? defaults?.maxRequestBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const weights = effectiveWeights(api);
   const { requestMs, backendRequestMs, idleMs } = timeouts;
-  const forward = { timeouts: canonical({ requestMs, backendRequestMs, idleMs }), retry, maxRequestBodyBytes };
+  const forward = {
+    timeouts: canonical({ requestMs, backendRequestMs, idleMs }),
+    retry,
+    maxRequestBodyBytes,
+    ...(PROTOCOLS[spec.protocol].metersTokens ? { meterTokens: true } : {}),
+  };
 
   const conditions: ConditionInput[] = [];
   const clusters: Cluster[] = [];

@@ -655,6 +655,7 @@ export class DataPlane {
         body: read.body,
         contentType: ctx.header('content-type'),
         taps: [],
+        usageListeners: [],
       };
       for (const phase of phases) {
         let verdict = phase.run(ctx, exchange, this);

@@ -111,6 +111,8 @@ export interface RequestTrace {
   /** The gateway's error name, when it answered with a problem. */
   error: string;
   route(api: string, route: string, method: string): void;
+  /** More attributes of the server span (GenAI usage). */
+  attributes(attributes: Readonly<Record<string, string | number | boolean>>): void;
   attempt(origin: string, method: string, headers: string[]): void;
   attemptStatus(status: number): void;
   attemptFailed(kind: FailureKind): void;
@@ -145,6 +147,7 @@ class PassedOnTrace implements RequestTrace {
   }
 
   route(): void {}
+  attributes(): void {}
 
   attempt(_origin: string, _method: string, headers: string[]): void {
     const traceparent = `00-${this.#traceId}-${randomHex(8)}-${this.#flags}`;
@@ -184,6 +187,10 @@ class RecordedTrace implements RequestTrace {
   route(api: string, route: string, method: string): void {
     this.server.updateName(`${method} ${route}`);
     this.server.setAttributes({ 'http.route': route, 'modelgate.api': api });
+  }
+
+  attributes(attributes: Readonly<Record<string, string | number | boolean>>): void {
+    this.server.setAttributes(attributes);
   }
 
   /**

@@ -2,7 +2,7 @@
  * Prometheus metrics. The two that every request updates (requests, latency) are plain counters read at scrape time
  * (request-stats.ts); the rest are prom-client metrics, updated on rarer events.
  */
-import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import { RequestStats } from './request-stats.ts';
 
 /** The gateway's metric set, one per process. */
@@ -76,8 +76,28 @@ export class GatewayMetrics {
   });
   readonly tokens = new Counter({
     name: 'modelgate_tokens_total',
-    help: 'Model tokens (prompt + completion) reported by OpenAI-compatible models, by ModelAPI and version.',
+    help: 'Model tokens (prompt + completion) reported by OpenAI-compatible models, by ModelAPI and version (every answer that reports usage).',
     labelNames: ['api', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly genAiTokens = new Counter({
+    name: 'modelgate_gen_ai_tokens_total',
+    help: 'Tokens OpenAI-compatible models reported (gen_ai.client.token.usage), by ModelAPI, version, requested model, consumer and type (input, output).',
+    labelNames: ['api', 'version', 'model', 'consumer', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly genAiTimeToFirstToken = new Histogram({
+    name: 'modelgate_gen_ai_time_to_first_token_seconds',
+    help: 'From the request to the first bytes of a successful OpenAI-compatible answer (gen_ai.server.time_to_first_token), by ModelAPI, version and requested model.',
+    labelNames: ['api', 'version', 'model'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly genAiRequestDuration = new Histogram({
+    name: 'modelgate_gen_ai_request_duration_seconds',
+    help: 'From the request to the last byte of a successful OpenAI-compatible answer (gen_ai.server.request.duration), by ModelAPI, version and requested model.',
+    labelNames: ['api', 'version', 'model'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
   readonly deprecatedCalls = new Counter({
@@ -106,11 +126,16 @@ export class GatewayMetrics {
       this.cacheLookups,
       this.tokens,
       this.deprecatedCalls,
+      this.genAiTokens,
+      this.genAiTimeToFirstToken,
+      this.genAiRequestDuration,
     ] as const;
     for (const metric of byApi) {
       for (const { labels } of (await metric.get()).values) {
         const api = String(labels.api ?? '');
-        if (api !== '' && !apis.has(api)) (metric as Counter<string>).remove(labels as Record<string, string>);
+        // A histogram's samples carry `le` (and _sum/_count none): its series are keyed without it.
+        const { le: _le, ...series } = labels as Record<string, string | number>;
+        if (api !== '' && !apis.has(api)) (metric as Counter<string>).remove(series as Record<string, string>);
       }
     }
     for (const { labels } of (await this.endpointHealthy.get()).values)

@@ -17,6 +17,7 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { RouteAction, RouteRule } from '../snapshot/types.ts';
 import type { Identity, JwksCache } from './auth/authenticate.ts';
 import type { ResponseCache } from './cache/response-cache.ts';
+import type { Usage } from './metering/usage.ts';
 import type { GlobalRateLimiter } from './rate-limit/global-limiter.ts';
 import type { RateLimiter } from './rate-limit/limiter.ts';
 
@@ -97,6 +98,8 @@ export interface BodyExchange {
   readonly contentType: string | undefined;
   /** Observers of the answer (token usage, the cache), in phase order. */
   readonly taps: NonNullable<ForwardRequest['tap']>[];
+  /** Told the usage the model reports, once it has (metering calls them: the token budget spends). */
+  readonly usageListeners: ((usage: Usage) => void)[];
 }
 
 /** A phase that needs the whole body: validation, token budget, cache. */

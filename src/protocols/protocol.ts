@@ -85,6 +85,8 @@ export interface ProtocolDefinition {
   routes(prefix: string, model: UpstreamModel): ProtocolRoute[];
   /** The path an active health check probes by default; undefined when the protocol has none. */
   readyPath(model: UpstreamModel): string | undefined;
+  /** Whether its answers report token usage the gateway meters (metrics, access log, traces, token budgets). */
+  readonly metersTokens: boolean;
   /** Whether a non-idempotent request (a POST) may be retried: inference calls are stateless; generation is not cheap. */
   readonly retriesNonIdempotent: boolean;
   /** Where discovery looks for the upstream's own OpenAPI document when no path is configured. */

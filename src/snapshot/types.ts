@@ -233,6 +233,8 @@ export type RouteAction =
       readonly rateLimit?: RateLimitPolicy;
       /** Client address lists (addresses or CIDR ranges). */
       readonly ipAccess?: { readonly allow?: readonly string[]; readonly deny?: readonly string[] };
+      /** The answers report token usage (OpenAI-compatible APIs): metered for metrics, logs and traces. */
+      readonly meterTokens?: boolean;
       /** Token budget of an OpenAI-compatible API: `requests` counts model tokens. */
       readonly tokenLimit?: RateLimitPolicy;
       readonly cache?: CachePolicy;

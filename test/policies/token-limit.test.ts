@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { chatHandler } from '../../examples/servers/chat-openai-server.ts';
 import { startServer } from '../../examples/servers/http-util.ts';
-import { requestUsage, usageTap } from '../../src/policies/token-limit/usage.ts';
+import { requestUsage, usageTap } from '../../src/policies/metering/usage.ts';
 import { call, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { requireSystemPackages } from '../helpers/system-packages.ts';
@@ -102,8 +102,9 @@ describe('usage in a stream cut at any byte', () => {
     );
     for (let cut = 1; cut < stream.length; cut += 7) {
       let tokens = -1;
-      const tap = usageTap(true, (t) => {
-        tokens = t;
+      const tap = usageTap(true, (u) => {
+        tokens = u.total;
+        assert.deepEqual(u, { total: 5, input: 3, output: 2 });
       })(200, { 'content-type': 'text/event-stream' })!;
       const out = Buffer.concat([
         tap.data(stream.subarray(0, cut)),

@@ -1,12 +1,11 @@
 /**
  * The token-budget phase of OpenAI-compatible APIs: before the call only "is anything left?" (429 when not); the
- * cost is known when the model reports its usage, which a tap on the answer reads (asking a streaming server to
- * include it) and spends from the caller's bucket.
+ * cost is known when the model reports its usage, which the metering phase reads from the answer (asking a streaming
+ * server to include it) and hands to this phase, which spends it from the caller's bucket.
  */
 import type { ServerResponse } from 'node:http';
 import { type BodyPhase, NEXT, REJECTED } from '../phase.ts';
 import { limitKey, rateLimitHeaders } from '../rate-limit/limiter.ts';
-import { requestUsage, usageTap } from './usage.ts';
 
 export const tokenLimitPhase: BodyPhase = {
   name: 'tokens',
@@ -27,17 +26,10 @@ export const tokenLimitPhase: BodyPhase = {
       );
       return REJECTED;
     }
-    const prepared = requestUsage(exchange.body);
-    exchange.body = prepared.body;
-    const api = ctx.rule.labels.api;
-    exchange.taps.push(
-      usageTap(prepared.injected, (tokens) => {
-        services.metrics.tokens.labels(api, exchange.version).inc(tokens);
-        if (ctx.access) ctx.access.tokens = (ctx.access.tokens ?? 0) + tokens;
-        if (shared) void shared.spend(tl, key, tokens, Number.NEGATIVE_INFINITY);
-        else services.rateLimiter.spend(tl, key, tokens, Number.NEGATIVE_INFINITY);
-      }),
-    );
+    exchange.usageListeners.push(({ total }) => {
+      if (shared) void shared.spend(tl, key, total, Number.NEGATIVE_INFINITY);
+      else services.rateLimiter.spend(tl, key, total, Number.NEGATIVE_INFINITY);
+    });
     return NEXT;
   },
 };

@@ -28,6 +28,7 @@ export const kserveV1: ProtocolDefinition = {
     ];
   },
   readyPath: (model) => `/v1/models/${encodeURIComponent(model.modelName)}`,
+  metersTokens: false,
   retriesNonIdempotent: true,
   metadata: {
     kind: 'v2-metadata',

@@ -42,6 +42,7 @@ export const openInferenceV2: ProtocolDefinition = {
     },
   ],
   readyPath: (model) => `${v2ModelPath(model)}/ready`,
+  metersTokens: false,
   retriesNonIdempotent: true,
   metadata: {
     kind: 'v2-metadata',

@@ -16,6 +16,7 @@ export const openai: ProtocolDefinition = {
     },
   ],
   readyPath: () => '/v1/models',
+  metersTokens: true,
   retriesNonIdempotent: false,
   metadata: {
     kind: 'openai-models',

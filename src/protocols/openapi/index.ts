@@ -15,6 +15,7 @@ export const openapi: ProtocolDefinition = {
     },
   ],
   readyPath: () => undefined,
+  metersTokens: false,
   retriesNonIdempotent: false,
   discoveredDocumentPath: '/openapi.json',
   synthesize: ({ title, version }) => ({ openapi: '3.1.0', info: { title, version }, paths: {} }),

@@ -6,10 +6,13 @@
  */
 import type { ResponseTap } from '../../dataplane/forward.ts';
 
-/** The request body as sent upstream, and whether the usage chunk was asked for by the gateway. */
+/** The request body as sent upstream, whether the usage chunk was asked for by the gateway, and what it asks. */
 export interface PreparedBody {
   readonly body: Buffer;
   readonly injected: boolean;
+  /** The request's `model`, when it names one. */
+  readonly model?: string;
+  readonly stream?: boolean;
 }
 
 /** Asks a streamed chat/completions request for its usage when the client did not. */
@@ -22,27 +25,44 @@ export function requestUsage(body: Buffer): PreparedBody {
     return { body, injected: false };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { body, injected: false };
-  const request = parsed as { stream?: unknown; stream_options?: { include_usage?: unknown } | null };
-  if (request.stream !== true || request.stream_options?.include_usage === true) return { body, injected: false };
+  const request = parsed as { model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } | null };
+  const asks = {
+    ...(typeof request.model === 'string' ? { model: request.model } : {}),
+    stream: request.stream === true,
+  };
+  if (request.stream !== true || request.stream_options?.include_usage === true)
+    return { body, injected: false, ...asks };
   const rewritten = { ...request, stream_options: { ...(request.stream_options ?? {}), include_usage: true } };
-  return { body: Buffer.from(JSON.stringify(rewritten)), injected: true };
+  return { body: Buffer.from(JSON.stringify(rewritten)), injected: true, ...asks };
 }
 
 const MAX_JSON_BYTES = 8 * 1024 * 1024;
 
+/** What a model reported a call cost, and which model answered. */
+export interface Usage {
+  /** `total_tokens`, else prompt + completion. */
+  readonly total: number;
+  readonly input: number;
+  readonly output: number;
+  /** The answer's `model`, when it says. */
+  readonly model?: string;
+}
+
 /**
- * A tap that finds the usage of a response and reports `total_tokens` (prompt + completion when no total is given)
- * once, when the body ends or is cut off after the usage was seen. `strip` removes the usage-only chunk.
+ * A tap that finds the usage of a response and reports it once, when the body ends or is cut off after the usage was
+ * seen. `strip` removes the usage-only chunk. `onFirstChunk` is told when the first bytes of a 200 answer pass (time
+ * to first token for a stream).
  */
 export function usageTap(
   strip: boolean,
-  onUsage: (tokens: number) => void,
+  onUsage: (usage: Usage) => void,
+  onFirstChunk?: () => void,
 ): (status: number, headers: Readonly<Record<string, string | string[]>>) => ResponseTap | undefined {
   return (status, headers) => {
     if (status !== 200) return undefined;
     const type = String(headers['content-type'] ?? '').toLowerCase();
-    if (type.startsWith('text/event-stream')) return new SseUsageTap(strip, onUsage);
-    if (type.includes('json')) return new JsonUsageTap(onUsage);
+    if (type.startsWith('text/event-stream')) return new SseUsageTap(strip, onUsage, onFirstChunk);
+    if (type.includes('json')) return new JsonUsageTap(onUsage, onFirstChunk);
     return undefined;
   };
 }
@@ -51,13 +71,19 @@ class JsonUsageTap implements ResponseTap {
   readonly rewrites = false;
   readonly #chunks: Buffer[] = [];
   #size = 0;
-  readonly #onUsage: (tokens: number) => void;
+  readonly #onUsage: (usage: Usage) => void;
+  #onFirstChunk: (() => void) | undefined;
 
-  constructor(onUsage: (tokens: number) => void) {
+  constructor(onUsage: (usage: Usage) => void, onFirstChunk?: () => void) {
     this.#onUsage = onUsage;
+    this.#onFirstChunk = onFirstChunk;
   }
 
   data(chunk: Buffer): Buffer {
+    if (this.#onFirstChunk) {
+      this.#onFirstChunk();
+      this.#onFirstChunk = undefined;
+    }
     this.#size += chunk.length;
     if (this.#size <= MAX_JSON_BYTES) this.#chunks.push(chunk);
     return chunk;
@@ -66,8 +92,9 @@ class JsonUsageTap implements ResponseTap {
   end(): undefined {
     if (this.#size > MAX_JSON_BYTES) return undefined;
     try {
-      const tokens = tokensOf((JSON.parse(Buffer.concat(this.#chunks).toString('utf8')) as { usage?: unknown }).usage);
-      if (tokens !== undefined) this.#onUsage(tokens);
+      const answer = JSON.parse(Buffer.concat(this.#chunks).toString('utf8')) as { usage?: unknown; model?: unknown };
+      const usage = usageOf(answer.usage, answer.model);
+      if (usage !== undefined) this.#onUsage(usage);
     } catch {
       // not JSON: nothing to count
     }
@@ -79,17 +106,23 @@ class JsonUsageTap implements ResponseTap {
 
 class SseUsageTap implements ResponseTap {
   readonly rewrites: boolean;
-  readonly #onUsage: (tokens: number) => void;
+  readonly #onUsage: (usage: Usage) => void;
+  #onFirstChunk: (() => void) | undefined;
   #carry: Buffer = Buffer.alloc(0);
-  #tokens: number | undefined;
+  #usage: Usage | undefined;
   #reported = false;
 
-  constructor(strip: boolean, onUsage: (tokens: number) => void) {
+  constructor(strip: boolean, onUsage: (usage: Usage) => void, onFirstChunk?: () => void) {
     this.rewrites = strip;
     this.#onUsage = onUsage;
+    this.#onFirstChunk = onFirstChunk;
   }
 
   data(chunk: Buffer): Buffer {
+    if (this.#onFirstChunk) {
+      this.#onFirstChunk();
+      this.#onFirstChunk = undefined;
+    }
     const buf = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
     const kept: Buffer[] = [];
     let start = 0;
@@ -118,9 +151,9 @@ class SseUsageTap implements ResponseTap {
   }
 
   #report(): void {
-    if (this.#reported || this.#tokens === undefined) return;
+    if (this.#reported || this.#usage === undefined) return;
     this.#reported = true;
-    this.#onUsage(this.#tokens);
+    this.#onUsage(this.#usage);
   }
 
   /** Notes the usage an event reports; true when the event is the usage-only chunk to remove. */
@@ -138,9 +171,9 @@ class SseUsageTap implements ResponseTap {
     } catch {
       return false;
     }
-    const tokens = tokensOf(parsed.usage);
-    if (tokens === undefined) return false;
-    this.#tokens = tokens;
+    const usage = usageOf(parsed.usage, (parsed as { model?: unknown }).model);
+    if (usage === undefined) return false;
+    this.#usage = usage;
     return this.rewrites && Array.isArray(parsed.choices) && parsed.choices.length === 0;
   }
 }
@@ -154,11 +187,12 @@ function eventEnd(buf: Buffer, from: number): number {
   return -1;
 }
 
-function tokensOf(usage: unknown): number | undefined {
+function usageOf(usage: unknown, model: unknown): Usage | undefined {
   if (typeof usage !== 'object' || usage === null) return undefined;
   const u = usage as { total_tokens?: unknown; prompt_tokens?: unknown; completion_tokens?: unknown };
-  if (typeof u.total_tokens === 'number') return u.total_tokens;
-  const prompt = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0;
-  const completion = typeof u.completion_tokens === 'number' ? u.completion_tokens : 0;
-  return prompt + completion > 0 ? prompt + completion : undefined;
+  const input = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : 0;
+  const output = typeof u.completion_tokens === 'number' ? u.completion_tokens : 0;
+  const total = typeof u.total_tokens === 'number' ? u.total_tokens : input + output;
+  if (total <= 0 && typeof u.total_tokens !== 'number') return undefined;
+  return { total, input, output, ...(typeof model === 'string' ? { model } : {}) };
 }
