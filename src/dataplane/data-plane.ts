@@ -11,6 +11,7 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { RouteStats } from '../observability/request-stats.ts';
 import { type AuthOutcome, authenticate, JwksCache, verifiedClientSubject } from '../policies/auth/authenticate.ts';
 import { setIdentityHeaders } from '../policies/auth/identity-headers.ts';
 import { authorized } from '../policies/auth/request.ts';
@@ -551,6 +552,7 @@ export class DataPlane {
         else send();
       }
     }
+    let answered: RouteStats | undefined;
     const forwarded: ForwardRequest = {
       req,
       res,
@@ -569,7 +571,7 @@ export class DataPlane {
       onStatus: (code) => {
         const seconds = (performance.now() - started) / 1000;
         if (access) access.ttfbMs = seconds * 1000;
-        this.metrics.observeRequest(api, version, code, seconds);
+        answered = this.metrics.observeHead(api, version, code, seconds);
       },
       onUpstreamError: (kind) => {
         trace?.attemptFailed(kind);
@@ -595,7 +597,11 @@ export class DataPlane {
               if (trace) trace.error = name;
             }
           : undefined,
-      onDone: () => this.#leave(runtime),
+      onDone: () => {
+        // The whole exchange, to the last byte (a stream counts as long as it ran).
+        answered?.end((performance.now() - started) / 1000);
+        this.#leave(runtime);
+      },
     };
     runtime.inflight++;
     this.#inflight++;

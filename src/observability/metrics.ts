@@ -3,7 +3,7 @@
  * (request-stats.ts); the rest are prom-client metrics, updated on rarer events.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
-import { RequestStats } from './request-stats.ts';
+import { RequestStats, type RouteStats } from './request-stats.ts';
 
 /** The gateway's metric set, one per process. */
 export class GatewayMetrics {
@@ -24,7 +24,15 @@ export class GatewayMetrics {
     this.registry.registerMetric(
       this.#requestStats.histogram(
         'modelgate_request_duration_seconds',
-        'Time from request to response headers, by ModelAPI and version.',
+        'Time from the request to the last byte of its answer (a 30 s stream counts 30 s), by ModelAPI and version.',
+        'whole',
+      ) as unknown as Metric,
+    );
+    this.registry.registerMetric(
+      this.#requestStats.histogram(
+        'modelgate_time_to_first_byte_seconds',
+        'Time from the request to the head of its answer, by ModelAPI and version.',
+        'head',
       ) as unknown as Metric,
     );
   }
@@ -143,8 +151,13 @@ export class GatewayMetrics {
         this.endpointHealthy.remove(labels as Record<string, string>);
   }
 
-  /** Counts one answered request and its latency. */
+  /** Counts one answer the gateway made itself (head and body at once) and its latency. */
   observeRequest(api: string, version: string, code: number, seconds: number): void {
-    this.#requestStats.observe(api, version, code, seconds);
+    this.#requestStats.observe(api, version, code, seconds).end(seconds);
+  }
+
+  /** Counts an answer whose head went out now; its stats take the end (`end(seconds)`) when the last byte went out. */
+  observeHead(api: string, version: string, code: number, seconds: number): RouteStats {
+    return this.#requestStats.observe(api, version, code, seconds);
   }
 }

@@ -8,21 +8,49 @@
  * name, help, type and get()), so /metrics and its content types are unchanged.
  */
 
-/** Counts of one (API, version). */
-class RouteStats {
-  readonly api: string;
-  readonly version: string;
-  /** Requests by status code. */
-  readonly codes = new Map<number, number>();
+/** One latency histogram's numbers. */
+class Latency {
   /** Observations per bucket (not cumulative); the last slot is +Inf. */
   readonly buckets: Float64Array;
   sum = 0;
   count = 0;
 
-  constructor(api: string, version: string, bucketCount: number) {
+  constructor(bucketCount: number) {
+    this.buckets = new Float64Array(bucketCount + 1);
+  }
+
+  observe(bounds: readonly number[], seconds: number): void {
+    let b = 0;
+    while (b < bounds.length && seconds > bounds[b]!) b++;
+    this.buckets[b]!++;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
+/** Counts of one (API, version). */
+export class RouteStats {
+  readonly api: string;
+  readonly version: string;
+  /** Requests by status code. */
+  readonly codes = new Map<number, number>();
+  /** Until the response head went out. */
+  readonly head: Latency;
+  /** Until the last byte went out. */
+  readonly whole: Latency;
+  readonly #bounds: readonly number[];
+
+  constructor(api: string, version: string, bounds: readonly number[]) {
     this.api = api;
     this.version = version;
-    this.buckets = new Float64Array(bucketCount + 1);
+    this.#bounds = bounds;
+    this.head = new Latency(bounds.length);
+    this.whole = new Latency(bounds.length);
+  }
+
+  /** The response's last byte went out `seconds` after the request arrived. */
+  end(seconds: number): void {
+    this.whole.observe(this.#bounds, seconds);
   }
 }
 
@@ -52,8 +80,11 @@ export class RequestStats {
     this.#bounds = bounds;
   }
 
-  /** Records one answered request. */
-  observe(api: string, version: string, code: number, seconds: number): void {
+  /**
+   * Records an answer whose head went out `seconds` after the request arrived; the returned stats take its end
+   * (`end(seconds)`) once the last byte went out.
+   */
+  observe(api: string, version: string, code: number, seconds: number): RouteStats {
     let versions = this.#byApi.get(api);
     if (versions === undefined) {
       versions = new Map();
@@ -61,16 +92,12 @@ export class RequestStats {
     }
     let stats = versions.get(version);
     if (stats === undefined) {
-      stats = new RouteStats(api, version, this.#bounds.length);
+      stats = new RouteStats(api, version, this.#bounds);
       versions.set(version, stats);
     }
     stats.codes.set(code, (stats.codes.get(code) ?? 0) + 1);
-    const bounds = this.#bounds;
-    let b = 0;
-    while (b < bounds.length && seconds > bounds[b]!) b++;
-    stats.buckets[b]!++;
-    stats.sum += seconds;
-    stats.count++;
+    stats.head.observe(this.#bounds, seconds);
+    return stats;
   }
 
   /** Forgets the series of APIs not in `apis` (removed by a reload); '' (requests no API matched) stays. */
@@ -89,23 +116,21 @@ export class RequestStats {
     return this.#metric(name, help, 'counter', collect);
   }
 
-  /** The latency histogram by api and version (cumulative buckets, sum, count). */
-  histogram(name: string, help: string): CustomMetric {
+  /** A latency histogram by api and version (cumulative buckets, sum, count): to the head, or to the last byte. */
+  histogram(name: string, help: string, until: 'head' | 'whole'): CustomMetric {
     const collect = (): Sample[] => {
       const values: Sample[] = [];
-      for (const s of this.#all()) {
+      for (const route of this.#all()) {
+        const s = route[until];
+        const labels = { api: route.api, version: route.version };
         let cumulative = 0;
         for (let i = 0; i <= this.#bounds.length; i++) {
           cumulative += s.buckets[i]!;
           const le = i < this.#bounds.length ? this.#bounds[i]! : '+Inf';
-          values.push({
-            metricName: `${name}_bucket`,
-            labels: { le, api: s.api, version: s.version },
-            value: cumulative,
-          });
+          values.push({ metricName: `${name}_bucket`, labels: { le, ...labels }, value: cumulative });
         }
-        values.push({ metricName: `${name}_sum`, labels: { api: s.api, version: s.version }, value: s.sum });
-        values.push({ metricName: `${name}_count`, labels: { api: s.api, version: s.version }, value: s.count });
+        values.push({ metricName: `${name}_sum`, labels, value: s.sum });
+        values.push({ metricName: `${name}_count`, labels, value: s.count });
       }
       return values;
     };

@@ -50,6 +50,27 @@ describe('metrics after a reload', () => {
     assert.match(now, new RegExp(`modelgate_endpoint_healthy\\{cluster="default/keep/v1",endpoint="${a.origin}"\\} 1`));
   });
 
+  it('times a request to its last byte, and separately to its first', async () => {
+    const slow = await startUpstream('slow', (req, res) => {
+      if (req.url !== '/stream') return false;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      setTimeout(() => res.end('data: last\n\n'), 300);
+      return true;
+    });
+    closers.push(() => slow.close());
+    const gw = await startGateway({ 's.yaml': modelApiYaml('s', 'openapi', [{ name: 'v1', url: slow.origin }]) });
+    closers.push(() => gw.stop());
+    const res = await call(`${gw.url}/models/s/stream`);
+    assert.match(res.text, /data: last/);
+    const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    const sum = (name: string) =>
+      Number(new RegExp(`^${name}_sum\\{api="ModelAPI/default/s",version="v1"\\} (\\S+)`, 'm').exec(text)?.[1]);
+    assert.ok(sum('modelgate_request_duration_seconds') >= 0.25, text);
+    assert.ok(sum('modelgate_time_to_first_byte_seconds') < 0.25);
+    assert.match(text, /modelgate_time_to_first_byte_seconds_count\{api="ModelAPI\/default\/s",version="v1"\} 1/);
+  });
+
   it('reports the process and the runtime', async () => {
     const gw = await startGateway({});
     closers.push(() => gw.stop());
