@@ -3,7 +3,29 @@
  * (request-stats.ts); the rest are prom-client metrics, updated on rarer events.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+import { apiLabels } from './api-labels.ts';
 import { RequestStats, type RouteStats } from './request-stats.ts';
+
+/** The ref of a series' `namespace` and `api` labels (the inverse of apiLabels). */
+function refOf(namespace: string, api: string): string {
+  if (namespace === '' && api === '') return '';
+  const slash = api.indexOf('/');
+  return slash < 0 ? `ModelAPI/${namespace}/${api}` : `${api.slice(0, slash)}/${namespace}/${api.slice(slash + 1)}`;
+}
+
+/**
+ * A prom-client metric whose first labels are `namespace` and `api`, labelled by ref: `labels(ref, ...rest)`.
+ */
+class ByApi<M extends Counter<string> | Histogram<string>> {
+  readonly metric: M;
+  constructor(metric: M) {
+    this.metric = metric;
+  }
+  labels(ref: string, ...rest: string[]): ReturnType<M['labels']> {
+    const [namespace, api] = apiLabels(ref);
+    return (this.metric.labels as unknown as (...values: string[]) => ReturnType<M['labels']>)(namespace, api, ...rest);
+  }
+}
 
 /** The gateway's metric set, one per process. */
 export class GatewayMetrics {
@@ -36,18 +58,22 @@ export class GatewayMetrics {
       ) as unknown as Metric,
     );
   }
-  readonly upstreamErrors = new Counter({
-    name: 'modelgate_upstream_errors_total',
-    help: 'Failed upstream attempts, by ModelAPI, version and kind (connect, reset, timeout, protocol).',
-    labelNames: ['api', 'version', 'kind'] as const,
-    registers: [this.registry],
-  });
-  readonly retries = new Counter({
-    name: 'modelgate_retries_total',
-    help: 'Upstream attempts beyond the first, by ModelAPI and version.',
-    labelNames: ['api', 'version'] as const,
-    registers: [this.registry],
-  });
+  readonly upstreamErrors = new ByApi(
+    new Counter({
+      name: 'modelgate_upstream_errors_total',
+      help: 'Failed upstream attempts, by ModelAPI, version and kind (connect, reset, timeout, protocol).',
+      labelNames: ['namespace', 'api', 'version', 'kind'] as const,
+      registers: [this.registry],
+    }),
+  );
+  readonly retries = new ByApi(
+    new Counter({
+      name: 'modelgate_retries_total',
+      help: 'Upstream attempts beyond the first, by ModelAPI and version.',
+      labelNames: ['namespace', 'api', 'version'] as const,
+      registers: [this.registry],
+    }),
+  );
   readonly endpointHealthy = new Gauge({
     name: 'modelgate_endpoint_healthy',
     help: 'Active health check result per endpoint (1 healthy, 0 not).',
@@ -59,61 +85,77 @@ export class GatewayMetrics {
     help: 'Rate-limit checks the shared store (Redis) could not answer; the failure mode decided them.',
     registers: [this.registry],
   });
-  readonly policyRejections = new Counter({
-    name: 'modelgate_policy_rejections_total',
-    help: 'Requests a policy refused, by ModelAPI and policy (ip, auth, ratelimit, tokens, validation, docs-auth).',
-    labelNames: ['api', 'policy'] as const,
-    registers: [this.registry],
-  });
-  readonly validationViolations = new Counter({
-    name: 'modelgate_validation_failures_total',
-    help: 'Requests that broke the published schema, by ModelAPI and mode (enforce: refused; report: let through).',
-    labelNames: ['api', 'mode'] as const,
-    registers: [this.registry],
-  });
-  readonly cacheLookups = new Counter({
-    name: 'modelgate_cache_lookups_total',
-    help: 'Response cache lookups, by ModelAPI and result (hit, miss, coalesced, bypass).',
-    labelNames: ['api', 'result'] as const,
-    registers: [this.registry],
-  });
+  readonly policyRejections = new ByApi(
+    new Counter({
+      name: 'modelgate_policy_rejections_total',
+      help: 'Requests a policy refused, by ModelAPI and policy (ip, auth, ratelimit, tokens, validation, docs-auth).',
+      labelNames: ['namespace', 'api', 'policy'] as const,
+      registers: [this.registry],
+    }),
+  );
+  readonly validationViolations = new ByApi(
+    new Counter({
+      name: 'modelgate_validation_failures_total',
+      help: 'Requests that broke the published schema, by ModelAPI and mode (enforce: refused; report: let through).',
+      labelNames: ['namespace', 'api', 'mode'] as const,
+      registers: [this.registry],
+    }),
+  );
+  readonly cacheLookups = new ByApi(
+    new Counter({
+      name: 'modelgate_cache_lookups_total',
+      help: 'Response cache lookups, by ModelAPI and result (hit, miss, coalesced, bypass).',
+      labelNames: ['namespace', 'api', 'result'] as const,
+      registers: [this.registry],
+    }),
+  );
   readonly cacheStoreErrors = new Counter({
     name: 'modelgate_cache_store_errors_total',
     help: 'Cache reads or writes the shared store (Redis) failed; they count as misses.',
     registers: [this.registry],
   });
-  readonly tokens = new Counter({
-    name: 'modelgate_tokens_total',
-    help: 'Model tokens (prompt + completion) reported by OpenAI-compatible models, by ModelAPI and version (every answer that reports usage).',
-    labelNames: ['api', 'version'] as const,
-    registers: [this.registry],
-  });
-  readonly genAiTokens = new Counter({
-    name: 'modelgate_gen_ai_tokens_total',
-    help: 'Tokens OpenAI-compatible models reported (gen_ai.client.token.usage), by ModelAPI, version, requested model, consumer and type (input, output).',
-    labelNames: ['api', 'version', 'model', 'consumer', 'type'] as const,
-    registers: [this.registry],
-  });
-  readonly genAiTimeToFirstToken = new Histogram({
-    name: 'modelgate_gen_ai_time_to_first_token_seconds',
-    help: 'From the request to the first bytes of a successful OpenAI-compatible answer (gen_ai.server.time_to_first_token), by ModelAPI, version and requested model.',
-    labelNames: ['api', 'version', 'model'] as const,
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
-  readonly genAiRequestDuration = new Histogram({
-    name: 'modelgate_gen_ai_request_duration_seconds',
-    help: 'From the request to the last byte of a successful OpenAI-compatible answer (gen_ai.server.request.duration), by ModelAPI, version and requested model.',
-    labelNames: ['api', 'version', 'model'] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
-    registers: [this.registry],
-  });
-  readonly deprecatedCalls = new Counter({
-    name: 'modelgate_deprecated_requests_total',
-    help: 'Calls to deprecated versions, by ModelAPI, version and consumer (the authenticated subject, when known).',
-    labelNames: ['api', 'version', 'consumer'] as const,
-    registers: [this.registry],
-  });
+  readonly tokens = new ByApi(
+    new Counter({
+      name: 'modelgate_tokens_total',
+      help: 'Model tokens (prompt + completion) reported by OpenAI-compatible models, by ModelAPI and version (every answer that reports usage).',
+      labelNames: ['namespace', 'api', 'version'] as const,
+      registers: [this.registry],
+    }),
+  );
+  readonly genAiTokens = new ByApi(
+    new Counter({
+      name: 'modelgate_gen_ai_tokens_total',
+      help: 'Tokens OpenAI-compatible models reported (gen_ai.client.token.usage), by ModelAPI, version, requested model, consumer and type (input, output).',
+      labelNames: ['namespace', 'api', 'version', 'model', 'consumer', 'type'] as const,
+      registers: [this.registry],
+    }),
+  );
+  readonly genAiTimeToFirstToken = new ByApi(
+    new Histogram({
+      name: 'modelgate_gen_ai_time_to_first_token_seconds',
+      help: 'From the request to the first bytes of a successful OpenAI-compatible answer (gen_ai.server.time_to_first_token), by ModelAPI, version and requested model.',
+      labelNames: ['namespace', 'api', 'version', 'model'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    }),
+  );
+  readonly genAiRequestDuration = new ByApi(
+    new Histogram({
+      name: 'modelgate_gen_ai_request_duration_seconds',
+      help: 'From the request to the last byte of a successful OpenAI-compatible answer (gen_ai.server.request.duration), by ModelAPI, version and requested model.',
+      labelNames: ['namespace', 'api', 'version', 'model'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [this.registry],
+    }),
+  );
+  readonly deprecatedCalls = new ByApi(
+    new Counter({
+      name: 'modelgate_deprecated_requests_total',
+      help: 'Calls to deprecated versions, by ModelAPI, version and consumer (the authenticated subject, when known).',
+      labelNames: ['namespace', 'api', 'version', 'consumer'] as const,
+      registers: [this.registry],
+    }),
+  );
   readonly reloads = new Counter({
     name: 'modelgate_config_reloads_total',
     help: 'Configuration reloads, by result (applied, rejected).',
@@ -138,12 +180,12 @@ export class GatewayMetrics {
       this.genAiTimeToFirstToken,
       this.genAiRequestDuration,
     ] as const;
-    for (const metric of byApi) {
+    for (const { metric } of byApi) {
       for (const { labels } of (await metric.get()).values) {
-        const api = String(labels.api ?? '');
+        const ref = refOf(String(labels.namespace ?? ''), String(labels.api ?? ''));
         // A histogram's samples carry `le` (and _sum/_count none): its series are keyed without it.
         const { le: _le, ...series } = labels as Record<string, string | number>;
-        if (api !== '' && !apis.has(api)) (metric as Counter<string>).remove(series as Record<string, string>);
+        if (ref !== '' && !apis.has(ref)) (metric as Counter<string>).remove(series as Record<string, string>);
       }
     }
     for (const { labels } of (await this.endpointHealthy.get()).values)

@@ -28,6 +28,8 @@ class Latency {
   }
 }
 
+import { apiLabels } from './api-labels.ts';
+
 /** Counts of one (API, version). */
 export class RouteStats {
   readonly api: string;
@@ -109,8 +111,11 @@ export class RequestStats {
   counter(name: string, help: string): CustomMetric {
     const collect = (): Sample[] => {
       const values: Sample[] = [];
-      for (const s of this.#all())
-        for (const [code, n] of s.codes) values.push({ labels: { api: s.api, version: s.version, code }, value: n });
+      for (const s of this.#all()) {
+        const [namespace, api] = apiLabels(s.api);
+        for (const [code, n] of s.codes)
+          values.push({ labels: { namespace, api, version: s.version, code }, value: n });
+      }
       return values;
     };
     return this.#metric(name, help, 'counter', collect);
@@ -122,7 +127,8 @@ export class RequestStats {
       const values: Sample[] = [];
       for (const route of this.#all()) {
         const s = route[until];
-        const labels = { api: route.api, version: route.version };
+        const [namespace, api] = apiLabels(route.api);
+        const labels = { namespace, api, version: route.version };
         let cumulative = 0;
         for (let i = 0; i <= this.#bounds.length; i++) {
           cumulative += s.buckets[i]!;

@@ -15,11 +15,11 @@ describe('admin listener', () => {
       await call(`${gw.url}/models/m/x`);
       await call(`${gw.url}/missing`);
       const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-      assert.match(metrics, /modelgate_requests_total\{api="ModelAPI\/default\/m",version="v1",code="200"\} 1/);
-      assert.match(metrics, /modelgate_requests_total\{api="",version="",code="404"\} 1/);
+      assert.match(metrics, /modelgate_requests_total\{namespace="default",api="m",version="v1",code="200"\} 1/);
+      assert.match(metrics, /modelgate_requests_total\{namespace="",api="",version="",code="404"\} 1/);
       assert.match(
         metrics,
-        /modelgate_request_duration_seconds_bucket\{le="0.005",api="ModelAPI\/default\/m",version="v1"\}/,
+        /modelgate_request_duration_seconds_bucket\{le="0.005",namespace="default",api="m",version="v1"\}/,
       );
       const config = (await (await fetch(`${gw.adminUrl}/config`)).json()) as {
         snapshot: { apis: { name: string }[] };

@@ -109,7 +109,7 @@ describe('access log', () => {
 
   it('counts a refusal under the API it was addressed to', async () => {
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-    assert.match(metrics, /modelgate_requests_total\{api="ModelAPI\/default\/keyed",version="",code="401"\} [1-9]/);
+    assert.match(metrics, /modelgate_requests_total\{namespace="default",api="keyed",version="",code="401"\} [1-9]/);
   });
 
   it('writes only the chosen fields, only what the filter lets through, and a sample of it', async () => {

@@ -190,7 +190,7 @@ spec:
     const metrics = (await call(`${gw.adminUrl}/metrics`)).text;
     assert.match(
       metrics,
-      /modelgate_deprecated_requests_total\{api="ModelAPI\/default\/ranker",version="v1",consumer="team-a"\} 1/,
+      /modelgate_deprecated_requests_total\{namespace="default",api="ranker",version="v1",consumer="team-a"\} 1/,
     );
   });
 

@@ -38,15 +38,15 @@ describe('metrics after a reload', () => {
     await call(`${gw.url}/models/gone/x`); // 429: a policy series too
     await eventually(async () => (await metrics()).includes(`endpoint="${b.origin}"`));
     const before = await metrics();
-    assert.match(before, /modelgate_requests_total\{api="ModelAPI\/default\/gone",version="v1",code="200"\} 1/);
-    assert.match(before, /modelgate_policy_rejections_total\{api="ModelAPI\/default\/gone",policy="ratelimit"\} 1/);
+    assert.match(before, /modelgate_requests_total\{namespace="default",api="gone",version="v1",code="200"\} 1/);
+    assert.match(before, /modelgate_policy_rejections_total\{namespace="default",api="gone",policy="ratelimit"\} 1/);
 
     await gw.write('gone.yaml', '');
     await eventually(async () => !(await metrics()).includes('ModelAPI/default/gone'));
     const now = await metrics();
     assert.doesNotMatch(now, /ModelAPI\/default\/gone/);
     assert.doesNotMatch(now, new RegExp(`endpoint="${b.origin}"`));
-    assert.match(now, /modelgate_requests_total\{api="ModelAPI\/default\/keep",version="v1",code="200"\} 1/);
+    assert.match(now, /modelgate_requests_total\{namespace="default",api="keep",version="v1",code="200"\} 1/);
     assert.match(now, new RegExp(`modelgate_endpoint_healthy\\{cluster="default/keep/v1",endpoint="${a.origin}"\\} 1`));
   });
 
@@ -65,10 +65,10 @@ describe('metrics after a reload', () => {
     assert.match(res.text, /data: last/);
     const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
     const sum = (name: string) =>
-      Number(new RegExp(`^${name}_sum\\{api="ModelAPI/default/s",version="v1"\\} (\\S+)`, 'm').exec(text)?.[1]);
+      Number(new RegExp(`^${name}_sum\\{namespace="default",api="s",version="v1"\\} (\\S+)`, 'm').exec(text)?.[1]);
     assert.ok(sum('modelgate_request_duration_seconds') >= 0.25, text);
     assert.ok(sum('modelgate_time_to_first_byte_seconds') < 0.25);
-    assert.match(text, /modelgate_time_to_first_byte_seconds_count\{api="ModelAPI\/default\/s",version="v1"\} 1/);
+    assert.match(text, /modelgate_time_to_first_byte_seconds_count\{namespace="default",api="s",version="v1"\} 1/);
   });
 
   it('reports the process and the runtime', async () => {

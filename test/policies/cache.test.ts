@@ -108,7 +108,7 @@ describe('response cache in memory', () => {
     assert.deepEqual(answers.map((a) => a.headers['x-cache']).sort(), ['HIT', 'HIT', 'HIT', 'HIT', 'MISS']);
     assert.equal(new Set(answers.map((a) => a.text)).size, 1);
     const metrics = (await call(`${gw.adminUrl}/metrics`)).text;
-    assert.match(metrics, /modelgate_cache_lookups_total\{api="ModelAPI\/default\/cached",result="coalesced"\} 4/);
+    assert.match(metrics, /modelgate_cache_lookups_total\{namespace="default",api="cached",result="coalesced"\} 4/);
   });
 
   it('documents X-Cache and Age on the answers', async () => {

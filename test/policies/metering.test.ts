@@ -61,7 +61,7 @@ describe('metering of OpenAI-compatible answers', () => {
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
     const series = (type: string) =>
       new RegExp(
-        `modelgate_gen_ai_tokens_total\\{api="ModelAPI/default/chat",version="v1",model="tiny-chat",consumer="",type="${type}"\\} ([1-9]\\d*)`,
+        `modelgate_gen_ai_tokens_total\\{namespace="default",api="chat",version="v1",model="tiny-chat",consumer="",type="${type}"\\} ([1-9]\\d*)`,
       ).exec(metrics)?.[1];
     assert.ok(
       series('input'),
@@ -73,14 +73,17 @@ describe('metering of OpenAI-compatible answers', () => {
     assert.ok(series('output'));
     assert.match(
       metrics,
-      /modelgate_gen_ai_time_to_first_token_seconds_count\{api="ModelAPI\/default\/chat",version="v1",model="tiny-chat"\} 1/,
+      /modelgate_gen_ai_time_to_first_token_seconds_count\{namespace="default",api="chat",version="v1",model="tiny-chat"\} 1/,
     );
     assert.match(
       metrics,
-      /modelgate_gen_ai_request_duration_seconds_count\{api="ModelAPI\/default\/chat",version="v1",model="tiny-chat"\} 1/,
+      /modelgate_gen_ai_request_duration_seconds_count\{namespace="default",api="chat",version="v1",model="tiny-chat"\} 1/,
     );
     const total = Number(series('input')) + Number(series('output'));
-    assert.match(metrics, new RegExp(`modelgate_tokens_total\\{api="ModelAPI/default/chat",version="v1"\\} ${total}`));
+    assert.match(
+      metrics,
+      new RegExp(`modelgate_tokens_total\\{namespace="default",api="chat",version="v1"\\} ${total}`),
+    );
 
     await eventually(() => lines.some((l) => l.requestId === 'metered-1'));
     assert.equal(lines.find((l) => l.requestId === 'metered-1')?.tokens, total);

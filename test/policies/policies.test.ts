@@ -304,7 +304,7 @@ describe('policies: protected docs', () => {
     const model = await call(`${gw.url}/models/public/predict`, { body: '{}' });
     assert.equal(model.status, 200, 'model APIs keep their own policies');
     const metrics = (await call(`${gw.adminUrl}/metrics`)).text;
-    assert.match(metrics, /modelgate_policy_rejections_total\{api="",policy="docs-auth"\} [1-9]/);
+    assert.match(metrics, /modelgate_policy_rejections_total\{namespace="",api="",policy="docs-auth"\} [1-9]/);
   });
 });
 

@@ -75,7 +75,7 @@ describe('token budgets for OpenAI-compatible APIs', () => {
     assert.equal(usageEvents.length, 1, 'the client asked for usage and gets it');
     const metrics = (await call(`${gw.adminUrl}/metrics`)).text;
     // 4 prompt words + 8 and + 2 completion tokens.
-    assert.match(metrics, /modelgate_tokens_total\{api="ModelAPI\/default\/chat",version="v1"\} 18/);
+    assert.match(metrics, /modelgate_tokens_total\{namespace="default",api="chat",version="v1"\} 18/);
   });
 
   it('spends the budget by reported usage and refuses once it is gone', async () => {

@@ -162,8 +162,8 @@ describe('request validation', () => {
     assert.equal(irisSeen, before + 1, 'the model saw it (and answers for itself)');
     assert.notEqual(res.headers['content-type'], 'application/problem+json');
     const metrics = (await call(`${gw.adminUrl}/metrics`)).text;
-    assert.match(metrics, /modelgate_validation_failures_total\{api="ModelAPI\/default\/lenient",mode="report"\} 1/);
-    assert.match(metrics, /modelgate_validation_failures_total\{api="ModelAPI\/default\/iris",mode="enforce"\} [1-9]/);
+    assert.match(metrics, /modelgate_validation_failures_total\{namespace="default",api="lenient",mode="report"\} 1/);
+    assert.match(metrics, /modelgate_validation_failures_total\{namespace="default",api="iris",mode="enforce"\} [1-9]/);
   });
 
   it('documents the 400 with its violations in the published document', async () => {
