@@ -25,6 +25,7 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
 import { changelogAtom, changelogHtml, changelogJson, migration, migrationHtml } from './changelog.ts';
+import { compressed, negotiate } from './compression.ts';
 import { asset } from './portal/assets.ts';
 import { landingPage, redocPage, swaggerPage, type VersionHealth } from './portal/pages.ts';
 import { type PublishInput, type PublishRunner, publish, publishInput } from './published.ts';
@@ -145,12 +146,8 @@ export class DocsSite {
         fail('documentNotFound', `no asset ${rest}`);
         return;
       }
-      this.#send(
-        req,
-        res,
-        { body: found.body, etag: found.etag, contentType: found.contentType },
-        'public, max-age=3600',
-      );
+      // The asset object itself (cached for the process): its compressed copies are kept with its body.
+      this.#send(req, res, found, 'public, max-age=3600');
       return;
     }
     if (rest === '/changelog' || rest.startsWith('/changelog.') || rest.startsWith('/changelog/')) {
@@ -304,15 +301,34 @@ export class DocsSite {
   }
 
   #send(req: IncomingMessage, res: ServerResponse, r: Rendered, cacheControl: string): void {
-    const headers = { etag: r.etag, 'cache-control': cacheControl, vary: 'accept-encoding' };
-    if (matchesEtag(req.headers['if-none-match'], r.etag)) {
+    const encoding = negotiate(req.headers['accept-encoding'], r.contentType, r.body.length);
+    // A compressed copy is another representation: its own entity tag (RFC 9110 §8.8.3).
+    const etag = encoding ? `${r.etag.slice(0, -1)}-${encoding}"` : r.etag;
+    const headers = { etag, 'cache-control': cacheControl, vary: 'accept-encoding' };
+    if (matchesEtag(req.headers['if-none-match'], etag)) {
       res.writeHead(304, headers);
       res.end();
       return;
     }
-    res.writeHead(200, { ...headers, 'content-type': r.contentType, 'content-length': r.body.length });
-    if (req.method === 'HEAD') res.end();
-    else res.end(r.body);
+    const answer = (body: Buffer, coding: string | undefined) => {
+      if (res.destroyed) return;
+      res.writeHead(200, {
+        ...headers,
+        ...(coding ? { 'content-encoding': coding } : { etag: r.etag }),
+        'content-type': r.contentType,
+        'content-length': body.length,
+      });
+      if (req.method === 'HEAD') res.end();
+      else res.end(body);
+    };
+    if (!encoding) {
+      answer(r.body, undefined);
+      return;
+    }
+    compressed(r.body, encoding).then(
+      (body) => answer(body, encoding),
+      () => answer(r.body, undefined),
+    );
   }
 }
 
