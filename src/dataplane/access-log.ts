@@ -9,6 +9,7 @@
  * token's `sub`, not the credential), so lines skip the secret redactor the process log runs every line through: it
  * would cost more than the rest of the line.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino } from 'pino';
 import type { AccessLogSettings } from '../snapshot/types.ts';
 
@@ -171,4 +172,37 @@ function fieldValue(field: AccessLogSettings['fields'][number], r: AccessRecord,
     default:
       return r[field];
   }
+}
+
+/** Starts a request's record; its line is written when the response closes. */
+export function openAccessRecord(
+  log: AccessLog,
+  settings: AccessLogSettings,
+  req: IncomingMessage,
+  res: ServerResponse,
+  started: number,
+  requestId: string,
+  url: string,
+): AccessRecord {
+  const socket = req.socket;
+  const q = url.indexOf('?');
+  const record = log.begin(
+    started,
+    requestId,
+    socket.remoteAddress ?? '',
+    req.method ?? '',
+    q < 0 ? url : url.slice(0, q),
+    socket,
+  );
+  res.once('close', () => {
+    log.write(settings, record, {
+      // A response that never started was given up by the client (nginx's 499).
+      status: res.headersSent ? res.statusCode : 499,
+      durationMs: performance.now() - started,
+      bytesIn: bytesInOf(socket),
+      bytesOut: socket.bytesWritten - record.bytesWrittenBefore,
+      cache: String(res.getHeader('x-cache') ?? ''),
+    });
+  });
+  return record;
 }

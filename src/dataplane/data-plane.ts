@@ -16,23 +16,15 @@ import { type AuthOutcome, authenticate, JwksCache, verifiedClientSubject } from
 import { setIdentityHeaders } from '../policies/auth/identity-headers.ts';
 import { authorized } from '../policies/auth/request.ts';
 import { ResponseCache } from '../policies/cache/response-cache.ts';
-import {
-  type BodyExchange,
-  type BodyPhase,
-  NEXT,
-  type PolicyContext,
-  REJECTED,
-  type RequestPhase,
-  type Verdict,
-} from '../policies/phase.ts';
+import { NEXT, type PolicyContext, REJECTED, type RequestPhase, type Verdict } from '../policies/phase.ts';
 import type { GlobalRateLimiter } from '../policies/rate-limit/global-limiter.ts';
 import { RateLimiter } from '../policies/rate-limit/limiter.ts';
-import type { AccessLogSettings, ListenerSettings, Snapshot } from '../snapshot/types.ts';
-import { type AccessLog, type AccessRecord, bytesInOf } from './access-log.ts';
+import type { ListenerSettings, Snapshot } from '../snapshot/types.ts';
+import { type AccessLog, openAccessRecord } from './access-log.ts';
+import { runBodyPhases } from './body-phases.ts';
 import {
   applyLimits,
   CONNECTIONS_CHECKING_INTERVAL_MS,
-  closeAfterAnswer,
   connectionAge,
   DEFAULT_LISTENER,
   hardenListener,
@@ -40,14 +32,13 @@ import {
 } from './client-connections.ts';
 import { withoutCredentialParams } from './consumed-credentials.ts';
 import { type ForwardRequest, forward } from './forward.ts';
-import { setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
-import { hasRequestBody, readRequestBody } from './request-body.ts';
+import { setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
+import { hasRequestBody } from './request-body.ts';
 import { normalizePath, PathError, splitTarget, validAuthority, validHost } from './request-path.ts';
-import { combineTaps } from './response-taps.ts';
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
 import { RuntimeSnapshot } from './runtime-snapshot.ts';
-import type { RequestTrace, Tracing } from './tracing.ts';
+import { openTrace, type Tracing } from './tracing.ts';
 import type { UpstreamRegistry } from './upstream-registry.ts';
 import { VersionNotices } from './version-notices.ts';
 
@@ -199,8 +190,10 @@ export class DataPlane {
         : randomUUID();
     const url = req.url ?? '/';
     const accessSettings = this.accessLog === undefined ? undefined : runtime?.snapshot.gateway.accessLog;
-    const access = accessSettings ? this.#openRecord(req, res, started, requestId, url, accessSettings) : undefined;
-    const trace = this.tracing === undefined ? undefined : this.#openTrace(this.tracing, req, res, url);
+    const access = accessSettings
+      ? openAccessRecord(this.accessLog!, accessSettings, req, res, started, requestId, url)
+      : undefined;
+    const trace = this.tracing === undefined ? undefined : openTrace(this.tracing, req, res, url);
     // The API the request was addressed to, once matched: a refusal is counted (and logged) under it.
     let api = '';
     const fail = (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => {
@@ -359,47 +352,6 @@ export class DataPlane {
     const phases = runtime.phasesOf(action).request;
     if (phases.length === 0) this.#dispatch(ctx);
     else this.#runPhases(ctx, phases, 0);
-  }
-
-  /** Starts a request's server span; it ends when the response closes. */
-  #openTrace(tracing: Tracing, req: IncomingMessage, res: ServerResponse, url: string): RequestTrace {
-    const q = url.indexOf('?');
-    const trace = tracing.begin(req, req.method ?? 'GET', q < 0 ? url : url.slice(0, q));
-    if (trace.recorded) res.once('close', () => trace.end(res.headersSent ? res.statusCode : 499));
-    return trace;
-  }
-
-  /** Starts a request's access-log record; its line is written when the response closes. */
-  #openRecord(
-    req: IncomingMessage,
-    res: ServerResponse,
-    started: number,
-    requestId: string,
-    url: string,
-    settings: AccessLogSettings,
-  ): AccessRecord {
-    const log = this.accessLog!;
-    const socket = req.socket;
-    const q = url.indexOf('?');
-    const record = log.begin(
-      started,
-      requestId,
-      socket.remoteAddress ?? '',
-      req.method ?? '',
-      q < 0 ? url : url.slice(0, q),
-      socket,
-    );
-    res.once('close', () => {
-      log.write(settings, record, {
-        // A response that never started was given up by the client (nginx's 499).
-        status: res.headersSent ? res.statusCode : 499,
-        durationMs: performance.now() - started,
-        bytesIn: bytesInOf(socket),
-        bytesOut: socket.bytesWritten - record.bytesWrittenBefore,
-        cache: String(res.getHeader('x-cache') ?? ''),
-      });
-    });
-    return record;
   }
 
   /**
@@ -610,81 +562,18 @@ export class DataPlane {
     if (bodyPhases.length > 0 || mirrorBody) {
       // The body policies answer in several ways: the deferred headers go on the response now.
       if (deferred) setHeadersFromList(res, deferred);
-      void this.#withBody(ctx, bodyPhases, { ...forwarded, extraHeaders: undefined }, version, mirrorBody);
+      void runBodyPhases(
+        ctx,
+        bodyPhases,
+        this,
+        (phase, verdict) => this.#stopped(ctx, phase, verdict),
+        { ...forwarded, extraHeaders: undefined },
+        version,
+        mirrorBody,
+      );
       return;
     }
     forward(forwarded);
-  }
-
-  /**
-   * The phases that need the whole request body (validation, token budget, cache — the table's order), then forward.
-   * Counted in flight already; every way out either forwards (whose end leaves) or answers and leaves itself.
-   */
-  async #withBody(
-    ctx: PolicyContext,
-    phases: readonly BodyPhase[],
-    send: ForwardRequest,
-    version: string,
-    mirrorBody?: (body: Buffer) => void,
-  ): Promise<void> {
-    const { req, res, fail, action, started } = ctx;
-    const answer = (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => {
-      fail(name, detail, extensions);
-      send.onDone();
-    };
-    try {
-      const requestMs = action.timeouts.requestMs;
-      const read = await readRequestBody(
-        req,
-        action.maxRequestBodyBytes,
-        requestMs > 0 ? started + requestMs : undefined,
-      );
-      if (!read.ok) {
-        if (read.error === 'aborted') {
-          send.onDone();
-          return;
-        }
-        if (read.error === 'timeout') {
-          closeAfterAnswer(res); // the rest of the body never came
-          answer('requestTimeout', read.detail);
-          return;
-        }
-        if (read.error === 'tooLarge') closeAfterAnswer(res); // the rest of the body stays unread
-        answer(read.error === 'tooLarge' ? 'payloadTooLarge' : 'malformedRequest', read.detail);
-        return;
-      }
-      mirrorBody?.(read.body);
-      const exchange: BodyExchange = {
-        send,
-        version,
-        original: read.body,
-        body: read.body,
-        contentType: ctx.header('content-type'),
-        taps: [],
-        usageListeners: [],
-      };
-      for (const phase of phases) {
-        let verdict = phase.run(ctx, exchange, this);
-        if (typeof verdict !== 'number') verdict = await verdict;
-        if (verdict !== NEXT) {
-          this.#stopped(ctx, phase.name, verdict);
-          send.onDone();
-          return;
-        }
-      }
-      if (res.destroyed) {
-        send.onDone();
-        return;
-      }
-      const body = exchange.body;
-      if (body !== read.body || req.headers['content-length'] !== undefined || body.length > 0) {
-        setHeaderInList(send.headers, 'content-length', String(body.length));
-      }
-      const taps = exchange.taps;
-      forward({ ...send, body, ...(taps.length > 0 ? { tap: combineTaps(taps) } : {}) });
-    } catch (err) {
-      answer('upstreamUnavailable', `a policy failed: ${(err as Error).message}`);
-    }
   }
 }
 

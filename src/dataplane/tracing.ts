@@ -15,7 +15,7 @@
  * and its attributes through the SDK cost a quarter of the gateway's throughput in the benchmark; this costs a random
  * id.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Context,
   ROOT_CONTEXT,
@@ -274,4 +274,12 @@ function serverOf(origin: string): { address: string; port: number } {
     servers.set(origin, server);
   }
   return server;
+}
+
+/** Starts a request's trace; a recorded one's server span ends when the response closes. */
+export function openTrace(tracing: Tracing, req: IncomingMessage, res: ServerResponse, url: string): RequestTrace {
+  const q = url.indexOf('?');
+  const trace = tracing.begin(req, req.method ?? 'GET', q < 0 ? url : url.slice(0, q));
+  if (trace.recorded) res.once('close', () => trace.end(res.headersSent ? res.statusCode : 499));
+  return trace;
 }
