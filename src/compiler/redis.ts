@@ -7,7 +7,7 @@ import { durationMs } from '../common/durations.ts';
 import type { Secret } from '../schema/core.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import type { RedisSettings } from '../snapshot/types.ts';
-import { secretEntry } from './secret-entry.ts';
+import { findSecret, secretEntry } from './secret-entry.ts';
 
 export interface CompiledRedis {
   readonly settings?: RedisSettings;
@@ -20,11 +20,9 @@ export function compileRedis(gateway: ModelGateway | undefined, secrets: readonl
   const namespace = gateway.metadata.namespace ?? 'default';
   const problems: string[] = [];
   const find = (ref: { name: string; namespace?: string | undefined }) => {
-    const ns = ref.namespace ?? namespace;
-    const source = `Secret/${ns}/${ref.name}`;
-    const secret = secrets.find((s) => s.metadata.name === ref.name && (s.metadata.namespace ?? 'default') === ns);
-    if (!secret) problems.push(`redis: ${source} not found`);
-    return { source, secret };
+    const found = findSecret(secrets, ref, namespace);
+    if (!found.secret) problems.push(`redis: ${found.source} not found`);
+    return found;
   };
   let auth: RedisSettings['auth'];
   if (redis.auth) {

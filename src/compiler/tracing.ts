@@ -6,7 +6,7 @@
 import type { Secret } from '../schema/core.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import type { TracingSettings } from '../snapshot/types.ts';
-import { secretEntry } from './secret-entry.ts';
+import { findSecret, secretEntry } from './secret-entry.ts';
 
 export function compileTracing(
   gateway: ModelGateway | undefined,
@@ -17,11 +17,8 @@ export function compileTracing(
   const problems: string[] = [];
   const headers: Record<string, string> = {};
   if (t.headersSecret) {
-    const ns = t.headersSecret.namespace ?? gateway.metadata.namespace ?? 'default';
-    const secret = secrets.find(
-      (s) => s.metadata.name === t.headersSecret!.name && (s.metadata.namespace ?? 'default') === ns,
-    );
-    if (!secret) problems.push(`tracing: Secret/${ns}/${t.headersSecret.name} not found`);
+    const { source, secret } = findSecret(secrets, t.headersSecret, gateway.metadata.namespace ?? 'default');
+    if (!secret) problems.push(`tracing: ${source} not found`);
     else
       for (const key of new Set([...Object.keys(secret.data ?? {}), ...Object.keys(secret.stringData ?? {})])) {
         const value = secretEntry(secret, key);

@@ -5,48 +5,20 @@
  * trace context passes through unchanged (access-log.test.ts).
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { type OtlpReceiver, spanAttribute, startOtlpReceiver } from '../helpers/otlp.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes: { key: string; value: Record<string, unknown> }[];
-  status?: { code?: number };
-}
-
-const attr = (span: OtlpSpan, key: string) => {
-  const v = span.attributes.find((a) => a.key === key)?.value;
-  return v ? Object.values(v)[0] : undefined;
-};
-
 describe('tracing', () => {
-  const spans: OtlpSpan[] = [];
-  const exportHeaders: IncomingHttpHeaders[] = [];
-  const receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      exportHeaders.push(req.headers);
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans.push(...ss.spans);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
+  let receiver: OtlpReceiver;
   let upstream: TestUpstream;
   let gw: TestGateway;
   let attempts = 0;
 
   before(async () => {
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    const otlp = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+    receiver = await startOtlpReceiver();
+    const otlp = receiver.url;
     upstream = await startUpstream('m', (req, res) => {
       if (!req.url?.startsWith('/flaky')) return false;
       // The first attempt fails with 503 (retried: gateway-error), the second answers.
@@ -72,7 +44,7 @@ stringData: {authorization: Bearer otel-export-token-123}
   after(async () => {
     await gw.stop();
     await upstream.close();
-    await new Promise((r) => receiver.close(r));
+    await receiver.close();
   });
 
   it('a retried request: one server span, two client spans under it, the model parented on the second', async () => {
@@ -83,8 +55,8 @@ stringData: {authorization: Bearer otel-export-token-123}
     });
     assert.equal(res.status, 200);
     await gw.gateway.dataPlane.tracing?.flush();
-    await eventually(() => spans.filter((s) => s.traceId === callerTrace).length >= 3, 5000);
-    const mine = spans.filter((s) => s.traceId === callerTrace);
+    await eventually(() => receiver.spans.filter((s) => s.traceId === callerTrace).length >= 3, 5000);
+    const mine = receiver.spans.filter((s) => s.traceId === callerTrace);
     const server = mine.filter((s) => s.kind === 2);
     const clients = mine.filter((s) => s.kind === 3);
     assert.equal(server.length, 1);
@@ -92,21 +64,22 @@ stringData: {authorization: Bearer otel-export-token-123}
     assert.equal(server[0]!.parentSpanId, callerSpan, 'the caller is the server span’s parent');
     for (const c of clients) assert.equal(c.parentSpanId, server[0]!.spanId);
     const [first, second] = clients.sort(
-      (a, b) => Number(attr(a, 'http.request.resend_count')) - Number(attr(b, 'http.request.resend_count')),
+      (a, b) =>
+        Number(spanAttribute(a, 'http.request.resend_count')) - Number(spanAttribute(b, 'http.request.resend_count')),
     );
-    assert.equal(attr(first!, 'http.response.status_code'), 503);
+    assert.equal(spanAttribute(first!, 'http.response.status_code'), 503);
     assert.equal(first!.status?.code, 2, 'the failed attempt is an error');
-    assert.equal(attr(second!, 'http.response.status_code'), 200);
-    assert.equal(attr(server[0]!, 'http.response.status_code'), 200);
-    assert.equal(attr(server[0]!, 'modelgate.api'), 'ModelAPI/default/m');
-    assert.equal(attr(server[0]!, 'modelgate.version'), 'v1');
+    assert.equal(spanAttribute(second!, 'http.response.status_code'), 200);
+    assert.equal(spanAttribute(server[0]!, 'http.response.status_code'), 200);
+    assert.equal(spanAttribute(server[0]!, 'modelgate.api'), 'ModelAPI/default/m');
+    assert.equal(spanAttribute(server[0]!, 'modelgate.version'), 'v1');
     assert.equal(server[0]!.name, 'GET /models/m');
     const seen = upstream.seen.filter((r) => r.url.startsWith('/flaky')).map((r) => r.headers.traceparent);
     assert.deepEqual(seen, [`00-${callerTrace}-${first!.spanId}-01`, `00-${callerTrace}-${second!.spanId}-01`]);
   });
 
   it('exports with the headers of the Secret, which /config does not show', async () => {
-    assert.ok(exportHeaders.some((h) => h.authorization === 'Bearer otel-export-token-123'));
+    assert.ok(receiver.exports.some((h) => h.authorization === 'Bearer otel-export-token-123'));
     const config = await (await fetch(`${gw.adminUrl}/config`)).text();
     assert.doesNotMatch(config, /otel-export-token-123/);
   });
@@ -121,14 +94,8 @@ stringData: {authorization: Bearer otel-export-token-123}
 
 describe('tracing configured, not sampled', () => {
   it('records nothing and passes the trace on with a new span id and the sampled flag off', async () => {
-    let exports = 0;
-    const receiver = createServer((req, res) => {
-      exports++;
-      req.resume();
-      res.end('{}');
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    const otlp = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+    const receiver = await startOtlpReceiver();
+    const otlp = receiver.url;
     const upstream = await startUpstream('m');
     const gw = await startGateway({
       'gw.yaml': `apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec:\n  tracing: {otlpEndpoint: "${otlp}", samplingRatio: 0}\n`,
@@ -148,11 +115,11 @@ describe('tracing configured, not sampled', () => {
       const b = /^00-([0-9a-f]{32})-([0-9a-f]{16})-00$/.exec(header('/b'));
       assert.ok(b && b[1] !== callerTrace, 'a trace of its own, not sampled');
       assert.match(header('/c'), new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-01$`));
-      assert.equal(exports, 1, 'only the sampled request was exported');
+      assert.equal(receiver.exports.length, 1, 'only the sampled request was exported');
     } finally {
       await gw.stop();
       await upstream.close();
-      await new Promise((r) => receiver.close(r));
+      await receiver.close();
     }
   });
 });

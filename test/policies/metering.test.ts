@@ -5,31 +5,21 @@
  * token, duration), the access log's tokens and the trace's GenAI attributes at a real OTLP receiver.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chatHandler } from '../../examples/servers/chat-openai-server.ts';
 import { startServer } from '../../examples/servers/http-util.ts';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { type OtlpReceiver, spanAttribute, startOtlpReceiver } from '../helpers/otlp.ts';
 
 describe('metering of OpenAI-compatible answers', () => {
   let gw: TestGateway;
   let chat: { server: import('node:http').Server; port: number };
   const lines: Record<string, unknown>[] = [];
-  const spans: { attributes: { key: string; value: Record<string, unknown> }[]; kind: number }[] = [];
-  const receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans.push(...ss.spans);
-      res.end('{}');
-    });
-  });
+  let receiver: OtlpReceiver;
 
   before(async () => {
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    const otlp = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+    receiver = await startOtlpReceiver();
+    const otlp = receiver.url;
     chat = await startServer(chatHandler('tiny-chat', 1));
     gw = await startGateway(
       {
@@ -42,7 +32,7 @@ describe('metering of OpenAI-compatible answers', () => {
   after(async () => {
     await gw.stop();
     chat.server.close();
-    await new Promise((r) => receiver.close(r));
+    await receiver.close();
   });
 
   it('a streamed answer: the client gets its own stream; metrics, access log and trace get the usage', async () => {
@@ -89,12 +79,9 @@ describe('metering of OpenAI-compatible answers', () => {
     assert.equal(lines.find((l) => l.requestId === 'metered-1')?.tokens, total);
 
     await gw.gateway.dataPlane.tracing?.flush();
-    await eventually(() => spans.some((s) => s.kind === 2), 5000);
-    const server = spans.find((s) => s.kind === 2)!;
-    const attr = (key: string) => {
-      const v = server.attributes.find((a) => a.key === key)?.value;
-      return v ? Object.values(v)[0] : undefined;
-    };
+    await eventually(() => receiver.spans.some((s) => s.kind === 2), 5000);
+    const server = receiver.spans.find((s) => s.kind === 2)!;
+    const attr = (key: string) => spanAttribute(server, key);
     assert.equal(attr('gen_ai.request.model'), 'tiny-chat');
     assert.equal(attr('gen_ai.response.model'), 'tiny-chat');
     assert.equal(Number(attr('gen_ai.usage.input_tokens')) + Number(attr('gen_ai.usage.output_tokens')), total);
