@@ -290,7 +290,7 @@ export class DataPlane {
     const result = runtime.matcher.match({ host, path, method: req.method ?? 'GET', query, header });
     // The portal's paths are reserved against ModelAPIs (the compiler refuses overlaps), but an HTTPRoute a platform
     // team attached to a Gateway listener wins: on such a listener the portal moves with spec.docs.pathPrefix.
-    if ((result === undefined || !result.rule.source.startsWith('HTTPRoute/')) && runtime.docs.handles(path)) {
+    if ((result === undefined || !result.rule.source.startsWith('HTTPRoute/')) && runtime.docs.handles(path, host)) {
       const serveDocs = () => {
         runtime.docs.serve(req, res, path, requestId);
         this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);

@@ -7,6 +7,10 @@
  *   /openapi.json, /openapi.yaml              everything public, merged
  *   /openapi/{namespace}/{name}.json|.yaml    one model API (unversioned paths + every version)
  *   /openapi/{namespace}/{name}/versions/{version}.json|.yaml
+ *   {api prefix}/openapi.json|.yaml, {api prefix}/versions/{version}/openapi.json|.yaml
+ *                                             the same documents where consumers of a model service look first
+ *                                             (FastAPI's `/openapi.json`, the `/v1/openapi.json` form), whatever the
+ *                                             portal's prefix
  *   /docs-assets/{file}                       the UI assets, from npm packages
  *   /changelog, /changelog.json, /changelog.atom               every recorded revision, newest first
  *   /changelog/{namespace}/{name}[.json|.atom]                  one model API's revisions, versions, deprecations
@@ -47,6 +51,8 @@ export class DocsSite {
   readonly #prefix: string;
   /** Published APIs by `namespace/name`, indexed on the first document request (most snapshots never serve one). */
   #apisByName: Map<string, PublishedApi> | undefined;
+  /** Published APIs by public path prefix (several when hostnames tell them apart), indexed on first use. */
+  #apisByPrefix: Map<string, PublishedApi[]> | undefined;
   readonly #built = new Map<string, Json>();
   readonly #rendered = new Map<string, Rendered>();
   /** Documents being rendered in the worker, by path: requests meanwhile wait for the same result. */
@@ -84,8 +90,43 @@ export class DocsSite {
     return publishInput(plane, api, m[3]);
   }
 
+  /**
+   * The canonical document path (`<portal>/openapi/<ns>/<name>[/versions/<v>].<ext>`) of a conventional one under an
+   * API's own prefix, or undefined. Cheap for every other path: only paths ending in `/openapi.json|yaml` are looked up.
+   */
+  #conventional(path: string, host: string | undefined): string | undefined {
+    if (!path.endsWith('/openapi.json') && !path.endsWith('/openapi.yaml')) return undefined;
+    const ext = path.slice(-4);
+    const base = path.slice(0, -'/openapi.json'.length);
+    if (this.#apisByPrefix === undefined) {
+      this.#apisByPrefix = new Map();
+      for (const api of this.#plane.apis) {
+        const list = this.#apisByPrefix.get(api.pathPrefix) ?? [];
+        list.push(api);
+        this.#apisByPrefix.set(api.pathPrefix, list);
+      }
+    }
+    const canonical = (api: PublishedApi, version?: string) =>
+      `${this.#prefix}/openapi/${api.namespace}/${api.name}${version ? `/versions/${version}` : ''}.${ext}`;
+    const own = this.#pickByHost(this.#apisByPrefix.get(base), host);
+    if (own) return canonical(own);
+    const v = /^(.*)\/versions\/([^/]+)$/.exec(base);
+    const api = v ? this.#pickByHost(this.#apisByPrefix.get(v[1]!), host) : undefined;
+    return api?.versions.some((x) => x.name === v![2]) ? canonical(api, v![2]) : undefined;
+  }
+
+  /** Of the APIs on one prefix, the one whose hostnames match the request's (else one without hostnames). */
+  #pickByHost(apis: readonly PublishedApi[] | undefined, host: string | undefined): PublishedApi | undefined {
+    if (!apis || apis.length === 0) return undefined;
+    if (apis.length === 1) return apis[0];
+    const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+    const hostnamesOf = (a: PublishedApi) => a.parts[0]?.hostnames ?? [];
+    return apis.find((a) => hostnamesOf(a).includes(name)) ?? apis.find((a) => hostnamesOf(a).length === 0) ?? apis[0];
+  }
+
   /** Whether `path` belongs to the portal (checked before routing: the portal's paths are reserved). */
-  handles(path: string): boolean {
+  handles(path: string, host?: string): boolean {
+    if (this.#conventional(path, host) !== undefined) return true;
     const p = this.#prefix;
     if (p !== '' && !path.startsWith(p)) return false;
     const rest = path.slice(p.length);
@@ -154,6 +195,7 @@ export class DocsSite {
       this.#changelog(req, res, rest, fail);
       return;
     }
+    path = this.#conventional(path, req.headers.host) ?? path;
     const m = /^(.*)\.(json|yaml)$/.exec(path);
     const input = m ? this.#documentAt(m[1]!) : undefined;
     if (!m || !input) {

@@ -11,10 +11,12 @@ import type { DocsPlane, PublishedApi } from '../snapshot/types.ts';
 
 type Json = Record<string, unknown>;
 
-function options(plane: DocsPlane, title: string, description: string): MergeOptions {
+function options(plane: DocsPlane, title: string, description: string, api?: PublishedApi): MergeOptions {
   return {
     title,
-    description,
+    // Never empty: readers (and Spectral's `info-description`) expect to be told what the document is.
+    description: description || `${title}: the model API operations served by the gateway at ${plane.publicURL}.`,
+    ...(api?.upstreamInfo ? { upstreamInfo: api.upstreamInfo as Json } : {}),
     version: '0',
     publicURL: plane.publicURL,
     ...(plane.contact ? { contact: plane.contact as Json } : {}),
@@ -40,7 +42,7 @@ export interface PublishInput {
 /** The input of the merged document, of one API's, or of one version's (undefined for an unknown version). */
 export function publishInput(plane: DocsPlane, api?: PublishedApi, version?: string): PublishInput | undefined {
   if (!api) return { parts: mergeOrder(plane), options: options(plane, plane.title, plane.description) };
-  if (version === undefined) return { parts: api.parts, options: options(plane, api.title, api.description) };
+  if (version === undefined) return { parts: api.parts, options: options(plane, api.title, api.description, api) };
   const v = api.versions.find((x) => x.name === version);
   return v ? { parts: [v.part], options: options(plane, `${api.title} ${v.name}`, '') } : undefined;
 }
@@ -58,7 +60,7 @@ export function mergedDocument(plane: DocsPlane): { document: Json; report: Merg
 
 /** One API's own document: its unversioned paths and every version's. */
 export function apiDocument(plane: DocsPlane, api: PublishedApi): Json {
-  return withRevision(mergeDocuments(api.parts, options(plane, api.title, api.description)).document);
+  return withRevision(mergeDocuments(api.parts, options(plane, api.title, api.description, api)).document);
 }
 
 /** One version's document, or undefined for an unknown version. */

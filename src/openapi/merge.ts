@@ -2,7 +2,7 @@
  * Merges the documents of many model API versions (already in public paths, OpenAPI 3.1) into one published document,
  * following the rules of kube-apiserver's OpenAPI aggregation (docs/protocols.md):
  *
- *  1. each part's upstream extensions, servers and security are removed;
+ *  1. each part's upstream extensions and servers are removed;
  *  2. its components are namespaced by a stable rule — `<api>.<version>.<Name>`, with the namespace in front when two
  *     served APIs share a name — and every `$ref` follows (discriminator mappings, links and callbacks included);
  *  3. operations are claimed path by path in part order (older APIs first): the same method on the same path (paths
@@ -10,7 +10,10 @@
  *  4. operationIds are namespaced the same way and made unique; each API gets one tag, tags are grouped by protocol
  *     in `x-tagGroups`;
  *  5. the gateway's own responses (problem+json 502/503/504, 413 where a body is sent, 400 for an unknown version
- *     pin) are added to every operation, and the gateway's security schemes replace the upstream's;
+ *     pin) are added to every operation; security is told as the client meets it: the gateway's requirement where
+ *     the gateway authenticates (it consumes the credentials), otherwise the upstream's own requirement with its
+ *     schemes namespaced like components (the gateway forwards the client's credentials), otherwise an explicit
+ *     `security: []` (no credentials needed);
  *  6. identical components are de-duplicated until nothing changes, unused ones pruned, everything sorted.
  *
  * Pure and deterministic: equal inputs give byte-identical documents.
@@ -39,7 +42,12 @@ export interface MergePart {
   readonly version: string;
   /** True for the part under `<prefix>/versions/<v>`; false for the unversioned paths. */
   readonly versioned: boolean;
-  readonly tag: { readonly name: string; readonly description?: string };
+  readonly tag: {
+    readonly name: string;
+    readonly description?: string;
+    /** The upstream document's own `info` (published as the tag's `x-upstream-info`). */
+    readonly upstreamInfo?: Json;
+  };
   /** Tag group (the protocol's display name). */
   readonly group: string;
   /** The part's OpenAPI 3.1 document with public paths. Not modified. */
@@ -69,7 +77,9 @@ export interface MergeOptions {
   readonly version: string;
   readonly publicURL: string;
   readonly contact?: Json;
-  /** `components.securitySchemes` of the gateway's real authentication (none yet). */
+  /** The upstream's own `info`, for a document of one API (published as `info.x-upstream-info`). */
+  readonly upstreamInfo?: Json;
+  /** `components.securitySchemes` of the gateway's authentication providers. */
   readonly securitySchemes?: Json;
   /** Security requirement per API ref, when its API requires authentication. */
   readonly securityFor?: (ref: string) => Json[] | undefined;
@@ -198,6 +208,7 @@ export function mergeDocuments(
   const namesInUse = apiNamesInUse(parts);
 
   const components: Record<string, Json> = Object.fromEntries(COMPONENT_SECTIONS.map((s) => [s, {}]));
+  const securitySchemes: Json = { ...(options.securitySchemes ?? {}) };
   const paths: Record<string, Json> = {};
   const tags = new Map<string, { tag: Json; group: string }>();
 
@@ -222,6 +233,7 @@ export function mergeDocuments(
       return to !== undefined && section !== undefined ? `#/components/${section}/${pointerEscape(to)}` : undefined;
     };
     rewriteRefs(doc, newRef);
+    const upstreamSecurity = upstreamSecurityOf(doc, prefix, securitySchemes);
     for (const section of COMPONENT_SECTIONS) {
       const entries = isObject(docComponents[section]) ? (docComponents[section] as Json) : {};
       for (const [name, value] of Object.entries(entries)) {
@@ -259,7 +271,8 @@ export function mergeDocuments(
       for (const method of wins) {
         const op = rawItem[method] as Json;
         const id = mine.get(`${method} ${path}`)!;
-        const prepared = prepareOperation(op, id, part, options);
+        const prepared = prepareOperation(op, id, part, options, upstreamSecurity);
+        prepared.summary = summaryOf(op, method, path);
         const original = op.operationId;
         if (typeof original === 'string') opIdRenames.set(original, id);
         item[method] = prepared;
@@ -272,7 +285,11 @@ export function mergeDocuments(
 
     if (!tags.has(part.tag.name)) {
       tags.set(part.tag.name, {
-        tag: { name: part.tag.name, ...(part.tag.description ? { description: part.tag.description } : {}) },
+        tag: {
+          name: part.tag.name,
+          ...(part.tag.description ? { description: part.tag.description } : {}),
+          ...(part.tag.upstreamInfo ? { 'x-upstream-info': part.tag.upstreamInfo } : {}),
+        },
         group: part.group,
       });
     }
@@ -287,16 +304,35 @@ export function mergeDocuments(
       version: options.version,
       ...(options.description ? { description: options.description } : {}),
       ...(options.contact ? { contact: options.contact } : {}),
+      ...(options.upstreamInfo ? { 'x-upstream-info': options.upstreamInfo } : {}),
     },
     servers: [{ url: options.publicURL }],
     tags: [...tags.values()].map((t) => t.tag).sort((a, b) => String(a.name).localeCompare(String(b.name))),
     'x-tagGroups': tagGroups(tags),
     paths,
-    components: { ...components, ...(options.securitySchemes ? { securitySchemes: options.securitySchemes } : {}) },
+    components: { ...components, ...(Object.keys(securitySchemes).length > 0 ? { securitySchemes } : {}) },
   };
   dedupeComponents(document);
   pruneComponents(document);
   return { document: sortDocument(document), report: { conflicts, renames } };
+}
+
+/**
+ * An operation's summary; for one without (TorchServe's), the description's first sentence, else its operationId,
+ * else method and path: Redocly's `recommended` rules count a missing summary as an error, and Swagger UI shows it.
+ */
+function summaryOf(op: Json, method: string, path: string): string {
+  if (typeof op.summary === 'string' && op.summary.trim() !== '') return op.summary;
+  const described = typeof op.description === 'string' ? firstSentence(op.description) : '';
+  if (described) return described;
+  return typeof op.operationId === 'string' ? op.operationId : `${method.toUpperCase()} ${path}`;
+}
+
+function firstSentence(text: string): string {
+  const line = text.trim().split('\n')[0]!.trim();
+  const end = line.search(/[.!?](\s|$)/);
+  const sentence = end === -1 ? line : line.slice(0, end);
+  return sentence.length > 120 ? `${sentence.slice(0, 117)}...` : sentence;
 }
 
 /** Component names allow `[A-Za-z0-9._-]` only. */
@@ -304,14 +340,48 @@ function sanitize(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-function prepareOperation(op: Json, operationId: string, part: MergePart, options: MergeOptions): Json {
+/**
+ * The upstream's own security, for operations the gateway does not authenticate: its schemes are added to
+ * `schemes` under namespaced names (`<api>.<version>.<name>`), and the returned function gives an operation's
+ * requirement in those names (the operation's own, else the document's, else none). An alternative naming a scheme
+ * the upstream does not define is left out: a published document defines every scheme it references.
+ */
+function upstreamSecurityOf(doc: Json, prefix: string, schemes: Json): (op: Json) => Json[] {
+  const defined =
+    isObject(doc.components) && isObject(doc.components.securitySchemes) ? doc.components.securitySchemes : {};
+  const names = new Map<string, string>();
+  for (const [name, scheme] of Object.entries(defined)) {
+    if (!isObject(scheme)) continue;
+    const published = `${prefix}${sanitize(name)}`;
+    names.set(name, published);
+    schemes[published] = scheme;
+  }
+  return (op) => {
+    const own = Array.isArray(op.security) ? op.security : Array.isArray(doc.security) ? doc.security : [];
+    const out: Json[] = [];
+    for (const requirement of own) {
+      if (!isObject(requirement)) continue;
+      const keys = Object.keys(requirement);
+      if (!keys.every((k) => names.has(k))) continue;
+      out.push(Object.fromEntries(keys.map((k) => [names.get(k)!, requirement[k]])));
+    }
+    return out;
+  };
+}
+
+function prepareOperation(
+  op: Json,
+  operationId: string,
+  part: MergePart,
+  options: MergeOptions,
+  upstreamSecurity: (op: Json) => Json[],
+): Json {
   const out: Json = { ...op };
   out.tags = [part.tag.name];
   out.operationId = operationId;
-  delete out.security;
   delete out.servers;
   const security = part.security ?? options.securityFor?.(part.ref);
-  if (security) out.security = security;
+  out.security = security ?? upstreamSecurity(op);
   if (part.versionPin) {
     const params = Array.isArray(out.parameters) ? [...(out.parameters as Json[])] : [];
     params.push({

@@ -3,9 +3,15 @@
  * `nullable` → type arrays, boolean `exclusiveMinimum/Maximum` → numeric, `example` → `examples` in schemas,
  * `format: binary|base64` → `contentMediaType`/`contentEncoding`, Pydantic `$defs` and `definitions` hoisted into
  * `components/schemas`, invalid `type: bytes` and the non-standard `components/enums` (MLServer) repaired, duplicate
- * operationIds (TorchServe) made unique, and dangling `$ref`s reported. Pure: returns a
+ * operationIds (TorchServe) made unique, an array
+ * schema without `items` given the equivalent `items: {}` (MLServer; Spectral reads the absence as an error),
+ * defaults and examples that break their own schema repaired or dropped (repair-examples.ts), and dangling `$ref`s
+ * reported. Pure: returns a
  * new document and the problems found; the input is not modified.
  */
+
+import { repairExamples } from './repair-examples.ts';
+import { walkDocument } from './schema-walk.ts';
 
 type Json = Record<string, unknown>;
 
@@ -15,10 +21,6 @@ export interface NormalizeResult {
   /** Problems that make the document unusable as is (e.g. dangling references), as JSON pointers + messages. */
   readonly errors: readonly string[];
 }
-
-const SCHEMA_CONTAINERS = ['items', 'not', 'additionalProperties', 'contains', 'if', 'then', 'else', 'propertyNames'];
-const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
-const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
 
 /** Normalises a 3.0.x or 3.1.x document to 3.1.0. */
 export function normalizeTo31(input: Json): NormalizeResult {
@@ -38,7 +40,9 @@ export function normalizeTo31(input: Json): NormalizeResult {
   if (Object.keys(schemas).length === 0) delete components.schemas;
   if (Object.keys(components).length === 0) delete doc.components;
   doc.openapi = '3.1.0';
-  return { document: doc, errors: danglingRefs(doc) };
+  const errors = danglingRefs(doc);
+  if (errors.length === 0) repairExamples(doc);
+  return { document: doc, errors };
 }
 
 const STANDARD_COMPONENTS = new Set([
@@ -96,40 +100,6 @@ function uniqueOperationIds(doc: Json): void {
   }
 }
 
-/** Visits every schema object of the document (components, parameters, request bodies, responses, headers). */
-function walkDocument(doc: Json, visit: (schema: Json, pointer: string) => void): void {
-  const seen = new Set<unknown>();
-  const walkSchema = (schema: unknown, pointer: string): void => {
-    if (!isObject(schema) || seen.has(schema)) return;
-    seen.add(schema);
-    visit(schema, pointer);
-    for (const k of SCHEMA_CONTAINERS) if (isObject(schema[k])) walkSchema(schema[k], `${pointer}/${k}`);
-    for (const k of SCHEMA_LISTS)
-      if (Array.isArray(schema[k]))
-        for (const [i, s] of (schema[k] as unknown[]).entries()) walkSchema(s, `${pointer}/${k}/${i}`);
-    for (const k of SCHEMA_MAPS) {
-      if (isObject(schema[k]))
-        for (const [n, s] of Object.entries(schema[k])) walkSchema(s, `${pointer}/${k}/${esc(n)}`);
-    }
-  };
-  // Any member named `schema` holds a schema (parameters, media types, headers); component schemas are a map.
-  const walkAny = (node: unknown, pointer: string): void => {
-    if (Array.isArray(node)) {
-      for (const [i, n] of node.entries()) walkAny(n, `${pointer}/${i}`);
-      return;
-    }
-    if (!isObject(node)) return;
-    for (const [k, v] of Object.entries(node)) {
-      const p = `${pointer}/${esc(k)}`;
-      if (k === 'schema') walkSchema(v, p);
-      else if (k === 'schemas' && pointer === '/components' && isObject(v))
-        for (const [n, s] of Object.entries(v)) walkSchema(s, `${p}/${esc(n)}`);
-      else if (k !== 'example' && k !== 'examples') walkAny(v, p);
-    }
-  };
-  walkAny(doc, '');
-}
-
 function convertSchema(schema: Json, hoisted: Record<string, Json>, _pointer: string): void {
   if (schema.type === 'bytes') schema.type = 'string';
   if (schema.nullable === true) {
@@ -157,6 +127,8 @@ function convertSchema(schema: Json, hoisted: Record<string, Json>, _pointer: st
     if (!Array.isArray(schema.examples)) schema.examples = [schema.example];
     delete schema.example;
   }
+  const isArray = schema.type === 'array' || (Array.isArray(schema.type) && schema.type.includes('array'));
+  if (isArray && schema.items === undefined && schema.prefixItems === undefined) schema.items = {};
   if (schema.type === 'string' && schema.format === 'binary') {
     schema.contentMediaType = 'application/octet-stream';
     delete schema.format;

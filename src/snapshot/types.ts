@@ -428,6 +428,8 @@ export interface PublishedApi {
   readonly hidden: boolean;
   /** Markdown description of the API (its own document's `info.description`). */
   readonly description: string;
+  /** The upstream document's own `info` (title, version, summary, description), when it wrote one. */
+  readonly upstreamInfo?: Readonly<Record<string, unknown>>;
   readonly documented: { readonly status: string; readonly reason: string; readonly message: string };
   readonly versions: readonly {
     readonly name: string;

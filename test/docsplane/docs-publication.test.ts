@@ -13,6 +13,7 @@ import { startServer } from '../../examples/servers/http-util.ts';
 import { irisHandler } from '../../examples/servers/iris-v2-server.ts';
 import { sentimentHandler } from '../../examples/servers/sentiment-rest-server.ts';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { assertLintClean } from '../helpers/linters.ts';
 import { startUpstream } from '../helpers/upstream.ts';
 
 type Doc = { paths: Record<string, Record<string, { operationId?: string }>>; info: { version: string } } & Record<
@@ -20,9 +21,11 @@ type Doc = { paths: Record<string, Record<string, { operationId?: string }>>; in
   unknown
 >;
 
-async function assertValid(document: unknown): Promise<void> {
+/** Valid OpenAPI 3.1, and clean under both independent linters (Redocly `recommended`, Spectral `spectral:oas`). */
+async function assertValid(document: unknown, label = 'document'): Promise<void> {
   const result = await validate(structuredClone(document) as never);
   assert.ok(result.valid, compileErrors(result));
+  await assertLintClean(document, label);
 }
 
 describe('published documents', () => {
@@ -73,10 +76,10 @@ describe('published documents', () => {
     assert.equal(yaml.headers['content-type'], 'application/yaml');
     assert.deepEqual(parse(yaml.text), json.json());
     assert.notEqual(json.headers.etag, yaml.headers.etag);
-    await assertValid(json.json());
+    await assertValid(json.json(), '/openapi.json');
   });
 
-  it('serves one document per model API and per version, each valid', async () => {
+  it('serves one document per model API and per version, each valid and lint-clean', async () => {
     const urls = [
       '/openapi/default/iris.json',
       '/openapi/default/iris/versions/v1.json',
@@ -87,7 +90,7 @@ describe('published documents', () => {
     for (const url of urls) {
       const res = await call(gw.url + url);
       assert.equal(res.status, 200, url);
-      await assertValid(url.endsWith('.yaml') ? parse(res.text) : res.json());
+      await assertValid(url.endsWith('.yaml') ? parse(res.text) : res.json(), url);
     }
     const v2 = (await call(`${gw.url}/openapi/default/iris/versions/v2.json`)).json() as Doc;
     assert.deepEqual(Object.keys(v2.paths).sort(), [
@@ -98,6 +101,29 @@ describe('published documents', () => {
     const iris = (await call(`${gw.url}/openapi/default/iris.json`)).json() as Doc;
     assert.ok(iris.paths['/models/iris/infer'] && iris.paths['/models/iris/versions/v1/infer']);
     assert.equal(iris.paths['/models/chat/v1/models'], undefined, 'only its own API');
+  });
+
+  it('serves each document at the conventional paths under the API, linked from the portal with downloads', async () => {
+    for (const [conventional, canonical] of [
+      ['/models/iris/openapi.json', '/openapi/default/iris.json'],
+      ['/models/iris/openapi.yaml', '/openapi/default/iris.yaml'],
+      ['/models/iris/versions/v2/openapi.json', '/openapi/default/iris/versions/v2.json'],
+      // The REST server serves its own /openapi.json (upstream paths): at the public path, the gateway's document.
+      ['/models/sentiment/openapi.json', '/openapi/default/sentiment.json'],
+    ] as const) {
+      const a = await call(gw.url + conventional);
+      const b = await call(gw.url + canonical);
+      assert.equal(a.status, 200, conventional);
+      assert.equal(a.text, b.text, `${conventional} is ${canonical}`);
+      assert.equal(a.headers.etag, b.headers.etag);
+    }
+    const sentiment = (await call(`${gw.url}/models/sentiment/openapi.json`)).json() as Doc;
+    assert.ok(sentiment.paths['/models/sentiment/predict'], 'public paths, not the upstream document');
+    assert.equal((await call(`${gw.url}/models/iris/versions/v9/openapi.json`)).status, 404);
+    const landing = (await call(`${gw.url}/portal`)).text;
+    assert.match(landing, /href="models\/iris\/openapi\.json"/);
+    assert.match(landing, /href="models\/iris\/versions\/v1\/openapi\.json" download="default-iris-v1\.openapi\.json"/);
+    assert.match(landing, /href="openapi\/default\/chat\.json" download="default-chat\.openapi\.json"/);
   });
 
   it('answers 304 to a matching If-None-Match and HEAD without a body', async () => {
@@ -168,6 +194,9 @@ describe('portal placement', () => {
       assert.equal(bare.status, 301);
       assert.equal(bare.headers.location, 'portal/');
       assert.equal((await call(`${gw.url}/openapi.json`)).status, 404, 'nothing at the root any more');
+      // The conventional path stays under the API's own prefix wherever the portal is; its links climb to it.
+      assert.equal((await call(`${gw.url}/models/a/openapi.json`)).status, 200);
+      assert.match((await call(`${gw.url}/portal/`)).text, /href="\.\.\/models\/a\/openapi\.json"/);
       const status = gw.gateway.statuses.get('ModelAPI/default/b')!;
       const accepted = status.conditions.find((c) => c.type === 'Accepted')!;
       assert.equal(accepted.reason, 'PathConflict');

@@ -135,7 +135,7 @@ describe('policies: API keys and CORS', () => {
     assert.deepEqual(privateOp.security, [{ 'team-keys': [] }]);
     assert.ok(privateOp.responses['401'] && privateOp.responses['403']);
     const publicOp = doc.paths['/models/public/predict']!.post!;
-    assert.equal(publicOp.security, undefined);
+    assert.deepEqual(publicOp.security, [], 'a public API says explicitly that it needs no credentials');
     assert.equal(publicOp.responses['401'], undefined);
     const config = (await call(`${gw.adminUrl}/config`)).text;
     assert.ok(!config.includes(require256('key-alice-0001')), 'no key hash at /config');

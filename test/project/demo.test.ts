@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
+import { assertLintClean } from '../helpers/linters.ts';
 
 const start = new URL('../../examples/demo/start.ts', import.meta.url).pathname;
 
@@ -99,6 +100,19 @@ describe('demo (npm start)', () => {
       assert.equal(doc.paths['/models/chat/v1/chat/completions']?.post?.['x-schema-source'], 'metadata');
       assert.deepEqual(doc.components.schemas['chat.v1.ChatCompletionRequest']?.properties?.model?.enum, ['tiny-chat']);
       assert.ok(doc.components.schemas['sentiment.v1.PredictRequest'], 'the REST server documents itself');
+      // Every document the demo publishes is clean under both independent linters (the merged one carries the
+      // demo's API-key scheme: every scheme referenced is defined, in each document).
+      await assertLintClean(doc, 'the demo /openapi.json');
+      for (const path of [
+        '/openapi/default/iris.json',
+        '/openapi/default/iris/versions/v2.json',
+        '/openapi/default/chat.json',
+        '/openapi/default/sentiment.json',
+      ]) {
+        const res = await request(base + path);
+        assert.equal(res.statusCode, 200, path);
+        await assertLintClean(await res.body.json(), `the demo ${path}`);
+      }
       const docsPage = await request(`${base}/docs`);
       assert.equal(docsPage.statusCode, 200);
       await docsPage.body.dump();

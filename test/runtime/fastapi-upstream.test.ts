@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { assertLintClean } from '../helpers/linters.ts';
 import { requireSystemPackages } from '../helpers/system-packages.ts';
 import { unusedPort } from '../helpers/upstream.ts';
 
@@ -59,7 +60,7 @@ describe('FastAPI + scikit-learn upstream', () => {
     server?.kill('SIGTERM');
   });
 
-  it('documents the discovered operations under the gateway paths, normalised to valid 3.1', async () => {
+  it('documents the discovered operations under the gateway paths, normalised to valid, lint-clean 3.1', async () => {
     const doc = (await call(`${gw.url}/openapi.json`)).json() as {
       paths: Record<string, { post?: { operationId: string; requestBody: unknown } }>;
       components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> };
@@ -76,6 +77,7 @@ describe('FastAPI + scikit-learn upstream', () => {
     });
     const result = await validate(structuredClone(doc) as never);
     assert.ok(result.valid, compileErrors(result));
+    await assertLintClean(doc, 'the FastAPI server as published');
     const status = gw.gateway.statuses.get('ModelAPI/default/iris-fastapi')!;
     const documented = status.conditions.find((c) => c.type === 'Documented')!;
     assert.equal(documented.status, 'True');

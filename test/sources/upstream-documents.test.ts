@@ -1,7 +1,9 @@
 /**
  * The real documents model servers publish (test/fixtures/upstream: TGI, TorchServe, MLServer, the Open Inference
  * Protocol and KServe files) go through the whole docs pass — normalise, rebase on the gateway paths, merge — and
- * every published document passes a real OpenAPI 3.1 validator.
+ * every published document passes a real OpenAPI 3.1 validator and both independent linters (Redocly `recommended`,
+ * Spectral `spectral:oas`) without an error; warnings only of the kinds docs/openapi-lint.md explains. The upstream's
+ * own security (OpenAI's bearer key, forwarded by the gateway) and `info` stay published.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { compileSnapshot } from '../../src/compiler/compile.ts';
 import { apiDocument, mergedDocument } from '../../src/docsplane/published.ts';
 import { EMPTY_RESOURCES } from '../../src/resources/types.ts';
 import type { ModelAPI } from '../../src/schema/model-api.ts';
+import { assertLintClean } from '../helpers/linters.ts';
 
 const fixtures = new URL('../fixtures/upstream/', import.meta.url);
 const load = (file: string) => {
@@ -45,6 +48,12 @@ const CASES: {
     protocol: 'open-inference-v2',
     modelVersion: '1',
     expect: '/models/oip/infer',
+  },
+  {
+    name: 'openai',
+    file: 'kserve/openai-openapi-2.0.0.yaml',
+    protocol: 'openai',
+    expect: '/models/openai/v1/chat/completions',
   },
   {
     name: 'kserve-v2',
@@ -92,10 +101,40 @@ describe('real upstream documents through the docs pass', () => {
       );
       const result = await validate(structuredClone(document) as never);
       assert.ok(result.valid, compileErrors(result));
+      await assertLintClean(document, c.file);
     });
   }
-  it('merges all of them into one valid document', async () => {
-    const result = await validate(structuredClone(mergedDocument(snapshot.docs).document) as never);
+  it('merges all of them into one valid, lint-clean document', async () => {
+    const document = mergedDocument(snapshot.docs).document;
+    const result = await validate(structuredClone(document) as never);
     assert.ok(result.valid, compileErrors(result));
+    await assertLintClean(document, 'the merged document');
+  });
+  it("keeps the upstream's own security (forwarded by the gateway) and info", () => {
+    const api = snapshot.docs.apis.find((a) => a.name === 'openai')!;
+    for (const document of [apiDocument(snapshot.docs, api), mergedDocument(snapshot.docs).document]) {
+      const op = (document.paths as Record<string, Record<string, { security?: unknown }>>)[
+        '/models/openai/v1/chat/completions'
+      ]!.post!;
+      assert.deepEqual(op.security, [{ 'openai.v1.ApiKeyAuth': [] }]);
+      const schemes = (document.components as { securitySchemes: Record<string, unknown> }).securitySchemes;
+      assert.deepEqual(schemes['openai.v1.ApiKeyAuth'], { type: 'http', scheme: 'bearer' });
+      // An API whose upstream asks for nothing says so explicitly.
+      const tgi = (document.paths as Record<string, Record<string, { security?: unknown }>>)['/models/tgi/generate'];
+      if (tgi) assert.deepEqual(tgi.post!.security, []);
+    }
+    const own = apiDocument(snapshot.docs, api).info as Record<string, unknown>;
+    assert.deepEqual(own['x-upstream-info'], {
+      title: 'OpenAI API',
+      version: '2.0.0',
+      description: 'The OpenAI REST API. Please see https://platform.openai.com/docs/api-reference for more details.',
+    });
+    assert.match(String(own.description), /The OpenAI REST API/);
+    const merged = mergedDocument(snapshot.docs).document;
+    const tag = (merged.tags as { name: string; description: string; 'x-upstream-info'?: unknown }[]).find(
+      (t) => t.name === 'openai',
+    )!;
+    assert.equal((tag['x-upstream-info'] as { title: string }).title, 'OpenAI API');
+    assert.match(tag.description, /^The OpenAI REST API/);
   });
 });

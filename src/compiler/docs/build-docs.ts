@@ -7,6 +7,7 @@
  */
 
 import { claimOperations, type MergePart, type MergeReport } from '../../openapi/merge.ts';
+import { isObject } from '../../openapi/openapi-walk.ts';
 import { PROTOCOLS } from '../../protocols/table.ts';
 import { exact, flat, sameItems } from '../../resources/compact.ts';
 import { type ConditionInput, condition } from '../../resources/status.ts';
@@ -217,8 +218,13 @@ function documentApi(
   }
   const multi = summary.versions.length > 1;
   const primary = primaryVersion(summary);
+  const upstream = upstreamInfo(primary ? resolved.get(primary) : undefined);
   // One tag object for all parts of the API (thousands of APIs would otherwise hold a copy per part).
-  const tag = { name: tagName, description: tagDescription(api, summary) };
+  const tag = {
+    name: tagName,
+    description: tagDescription(api, summary, upstream),
+    ...(upstream ? { upstreamInfo: upstream } : {}),
+  };
   const partOf = (versionName: string, versioned: boolean): MergePart => {
     const version = api.spec.versions.find((v) => v.name === versionName)!;
     const sv = summary.versions.find((v) => v.name === versionName)!;
@@ -269,7 +275,8 @@ function documentApi(
     protocol: summary.protocol,
     pathPrefix: summary.pathPrefix,
     hidden,
-    description: api.spec.docs?.description ?? '',
+    description: api.spec.docs?.description ?? upstreamDescription(upstream) ?? '',
+    ...(upstream ? { upstreamInfo: upstream } : {}),
     documented,
     versions: summary.versions.map((v, i) => ({
       name: v.name,
@@ -379,14 +386,36 @@ function primaryVersion(summary: ApiSummary): string | undefined {
   return best?.name;
 }
 
-function tagDescription(api: ModelAPI, summary: ApiSummary): string {
+/**
+ * The upstream document's own `info` (title, version, summary, description), kept for consumers: the gateway
+ * publishes its own title and a content revision as `info.version`, so the upstream's are told in `x-upstream-info`.
+ * Only for documents the upstream (or the ModelAPI inline) wrote; a synthesized document has nothing of its own.
+ */
+function upstreamInfo(source: ResolvedSource | undefined): Json | undefined {
+  const info = source?.document?.info;
+  if (!isObject(info)) return undefined;
+  const kept = Object.fromEntries(
+    ['title', 'version', 'summary', 'description'].flatMap((k) =>
+      typeof info[k] === 'string' && info[k] !== '' ? [[k, info[k]]] : [],
+    ),
+  );
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+function upstreamDescription(info: Json | undefined): string | undefined {
+  const d = info?.description ?? info?.summary;
+  return typeof d === 'string' ? d : undefined;
+}
+
+function tagDescription(api: ModelAPI, summary: ApiSummary, upstream: Json | undefined): string {
   const total = summary.versions.reduce((a, v) => a + v.weight, 0);
   const lines = summary.versions.map((v) => {
     const share = total > 0 ? `${Math.round((v.weight / total) * 1000) / 10}% of unpinned traffic` : 'pinned only';
     const description = api.spec.versions.find((x) => x.name === v.name)?.docs?.description;
     return `- \`${v.name}\` at \`${v.path}\` — ${share}${description ? `. ${description}` : ''}`;
   });
-  const intro = api.spec.docs?.description ? `${api.spec.docs.description}\n\n` : '';
+  const own = api.spec.docs?.description ?? upstreamDescription(upstream);
+  const intro = own ? `${own}\n\n` : '';
   return flat(
     intro,
     PROTOCOLS[summary.protocol].group,

@@ -106,6 +106,8 @@ export interface VersionHealth {
 
 /** The landing page. */
 export function landingPage(plane: DocsPlane, base: string, health: (cluster: string) => VersionHealth): string {
+  // From the portal to the gateway's root (API prefixes are absolute paths; links stay relative for proxies).
+  const root = base + '../'.repeat(plane.pathPrefix.split('/').filter(Boolean).length);
   const rows = plane.apis
     .filter((api) => !api.hidden)
     .map((api) => {
@@ -117,11 +119,13 @@ export function landingPage(plane: DocsPlane, base: string, health: (cluster: st
           const depText = v.deprecated
             ? ` · <span class="warn">deprecated${v.sunset ? `, sunset ${escapeHtml(v.sunset)}` : ''}</span>`
             : '';
+          // The same verdict as the ModelAPI's Ready condition (reason NoHealthyEndpoints).
           const readiness =
             h.ready > 0
               ? `<span class="ok">ready ${h.ready}/${h.total}</span>`
-              : `<span class="bad">not ready 0/${h.total}</span>`;
-          return `<div><code>${escapeHtml(v.name)}</code> ${share} · ${readiness} · <span class="muted">${escapeHtml(v.source)}</span>${depText}</div>`;
+              : `<span class="bad" title="Ready=False: NoHealthyEndpoints">not ready 0/${h.total} · NoHealthyEndpoints</span>`;
+          const versionDoc = `${root}${api.pathPrefix.slice(1)}/versions/${encodeURIComponent(v.name)}/openapi.json`;
+          return `<div><code>${escapeHtml(v.name)}</code> ${share} · ${readiness} · <span class="muted">${escapeHtml(v.source)}</span>${depText} · <a href="${versionDoc}">openapi.json</a> <a href="${versionDoc}" download="${escapeHtml(`${api.namespace}-${api.name}-${v.name}.openapi.json`)}">download</a></div>`;
         })
         .join('');
       const doc = `${base}openapi/${api.namespace}/${api.name}.json`;
@@ -135,7 +139,7 @@ export function landingPage(plane: DocsPlane, base: string, health: (cluster: st
 <td>${escapeHtml(api.protocol)}</td>
 <td>${versions}</td>
 <td>${documented}</td>
-<td><a href="${base}docs?urls.primaryName=${encodeURIComponent(api.tag)}">Swagger UI</a><br><a href="${doc}">OpenAPI</a></td>
+<td><a href="${base}docs?urls.primaryName=${encodeURIComponent(api.tag)}">Swagger UI</a><br><a href="${doc}">OpenAPI</a> (<a href="${doc}" download="${escapeHtml(`${api.namespace}-${api.name}.openapi.json`)}">download</a>)<br><a href="${root}${api.pathPrefix.slice(1)}/openapi.json">${escapeHtml(api.pathPrefix)}/openapi.json</a></td>
 </tr>`;
     })
     .join('\n');
@@ -150,7 +154,7 @@ export function landingPage(plane: DocsPlane, base: string, health: (cluster: st
 </head>
 <body>
 <h1>${escapeHtml(plane.title)}</h1>
-<nav><a href="${base}docs">Swagger UI</a><a href="${base}redoc">ReDoc</a><a href="${base}changelog">Changelog</a><a href="${base}openapi.json">openapi.json</a><a href="${base}openapi.yaml">openapi.yaml</a></nav>
+<nav><a href="${base}docs">Swagger UI</a><a href="${base}redoc">ReDoc</a><a href="${base}changelog">Changelog</a><a href="${base}openapi.json">openapi.json</a><a href="${base}openapi.yaml">openapi.yaml</a><a href="${base}openapi.json" download="openapi.json">download</a></nav>
 <table>
 <thead><tr><th>Model API</th><th>Path</th><th>Protocol</th><th>Versions (traffic · readiness · schema source)</th><th>Documented</th><th>Docs</th></tr></thead>
 <tbody>

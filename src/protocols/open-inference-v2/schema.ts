@@ -76,9 +76,19 @@ export function effectiveShape(tensor: TensorMetadata, maxBatchSize = 0): number
   return maxBatchSize > 0 ? [-1, ...tensor.shape] : [...tensor.shape];
 }
 
+/**
+ * A tuple of dimensions. `maxItems` already ends the tuple, so `items` (which could be `false`) is the plain dimension
+ * schema: Spectral's `array-items` rule reads `items: false` as a missing `items` and reports an error.
+ */
 function shapeSchema(shape: readonly number[], exact: boolean): Schema {
   const dims = shape.map((d) => (d >= 0 && exact ? { const: d } : { type: 'integer', minimum: 0 }));
-  return { type: 'array', prefixItems: dims, items: false, minItems: shape.length, maxItems: shape.length };
+  return {
+    type: 'array',
+    prefixItems: dims,
+    items: { type: 'integer', minimum: 0 },
+    minItems: shape.length,
+    maxItems: shape.length,
+  };
 }
 
 function nestedData(element: Schema, shape: readonly number[], exact: boolean): Schema {
