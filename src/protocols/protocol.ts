@@ -64,6 +64,8 @@ export interface SynthesisInput extends ModelDescription {
   readonly title: string;
   readonly version: string;
   readonly basePath: string;
+  /** The optional endpoints to document (OPTIONAL_ENDPOINTS in the schema: declared, else the protocol's default). */
+  readonly endpoints: readonly string[];
 }
 
 /** One problem found in a request body (or a parameter: `<in>:<name>`). */
@@ -89,8 +91,11 @@ export interface ProtocolDefinition {
   readonly metersTokens: boolean;
   /** Whether a non-idempotent request (a POST) may be retried: inference calls are stateless; generation is not cheap. */
   readonly retriesNonIdempotent: boolean;
-  /** Where discovery looks for the upstream's own OpenAPI document when no path is configured. */
-  readonly discoveredDocumentPath?: string;
+  /**
+   * Where discovery looks for the upstream's own OpenAPI document when no path is configured, in order: the first
+   * that answers a document wins, before model metadata (an upstream's own document says what it serves).
+   */
+  readonly discoveredDocumentPaths?: readonly string[];
   /** Model metadata discovery, for protocols that have it. */
   readonly metadata?: MetadataDiscovery;
   /** The document synthesized from metadata, or the generic one when there is none. */

@@ -3,6 +3,20 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Condition, Duration, IntOrString, ObjectMeta, StringEnum, secret, TimerDuration } from './common.ts';
 
 export const PROTOCOLS = ['open-inference-v2', 'kserve-v1', 'openai', 'openapi'] as const;
+
+/**
+ * The endpoints a protocol's synthesized document may document beyond its mandatory ones, and those documented when
+ * `spec.docs.endpoints` is not set: only what the server serves is documented (a server without embeddings must not
+ * show `POST …/v1/embeddings`). The Open Inference Protocol's endpoints are all mandatory; `openapi` APIs document
+ * themselves.
+ */
+export const OPTIONAL_ENDPOINTS: Readonly<Record<string, { all: readonly string[]; byDefault: readonly string[] }>> = {
+  openai: {
+    all: ['chat/completions', 'completions', 'embeddings', 'models'],
+    byDefault: ['chat/completions', 'completions', 'models'],
+  },
+  'kserve-v1': { all: ['explain'], byDefault: [] },
+};
 /** The wire protocol a model server speaks; decides public paths, health checks and documentation. */
 export type Protocol = (typeof PROTOCOLS)[number];
 
@@ -131,6 +145,15 @@ export const ApiDocs = Type.Object(
       }),
     ),
     openAPI: Type.Optional(OpenAPISource),
+    endpoints: Type.Optional(
+      Type.Array(StringEnum(['chat/completions', 'completions', 'embeddings', 'models', 'explain']), {
+        uniqueItems: true,
+        description:
+          'The optional endpoints this server serves, for a document the gateway synthesizes (an upstream document ' +
+          'says so itself). OpenAI-compatible: `chat/completions`, `completions`, `embeddings`, `models` (default ' +
+          'all but `embeddings`); KServe V1: `explain` (default none: only models with an explainer answer it).',
+      }),
+    ),
     refreshInterval: Type.Optional(TimerDuration('How often fetched documents are refreshed (default 5m).')),
     title: Type.Optional(Type.String({ description: 'Tag name shown in the portal (default: the ModelAPI name).' })),
     description: Type.Optional(Type.String({ description: 'Tag description (Markdown).' })),

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { KINDS } from './kinds.ts';
+import { OPTIONAL_ENDPOINTS } from './model-api.ts';
 import { type SecretField, secretFields, secretValues, urlCredentials } from './secret-fields.ts';
 import type { SchemaViolation } from './validate.ts';
 
@@ -42,6 +43,16 @@ export function semanticViolations(kind: string, obj: Obj): SchemaViolation[] {
     }
     case 'ModelAPI': {
       const spec = (obj.spec as Obj | undefined) ?? {};
+      const protocol = spec.protocol as string;
+      const endpoints = ((spec.docs as Obj | undefined)?.endpoints as string[] | undefined) ?? [];
+      for (const [i, e] of endpoints.entries())
+        if (!OPTIONAL_ENDPOINTS[protocol]?.all.includes(e))
+          out.push({
+            pointer: `/spec/docs/endpoints/${i}`,
+            message: OPTIONAL_ENDPOINTS[protocol]
+              ? `is not an optional endpoint of ${protocol} (${OPTIONAL_ENDPOINTS[protocol].all.join(', ')})`
+              : `${protocol} APIs have no optional endpoints to declare`,
+          });
       const versions = (spec.versions as Obj[] | undefined) ?? [];
       const seen = new Map<string, number>();
       for (const [i, v] of versions.entries()) {

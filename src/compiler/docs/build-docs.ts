@@ -235,6 +235,7 @@ function documentApi(
       basePath,
       modelName: sv.modelName,
       modelVersion: version.modelVersion,
+      endpoints: api.spec.docs?.endpoints,
     });
     return {
       ref: summary.ref,
@@ -297,6 +298,7 @@ function documentApi(
               basePath: v.path,
               modelName: v.modelName,
               modelVersion: api.spec.versions[i]?.modelVersion,
+              endpoints: api.spec.docs?.endpoints,
             }).document,
           }
         : {}),

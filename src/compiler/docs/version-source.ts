@@ -14,7 +14,13 @@ import { canonicalJson, isObject } from '../../openapi/openapi-walk.ts';
 import type { V2ModelMetadata } from '../../protocols/open-inference-v2/schema.ts';
 import { PROTOCOLS } from '../../protocols/table.ts';
 import type { ConfigMap } from '../../schema/core.ts';
-import type { DocsProvenance, ModelAPI, ModelVersion, Protocol } from '../../schema/model-api.ts';
+import {
+  type DocsProvenance,
+  type ModelAPI,
+  type ModelVersion,
+  OPTIONAL_ENDPOINTS,
+  type Protocol,
+} from '../../schema/model-api.ts';
 import { type Discovered, type DocsTask, type FetchTask, fetchKey, sha256 } from '../../snapshot/discovery.ts';
 import { rebaseDocument } from './rebase.ts';
 
@@ -88,9 +94,10 @@ export function resolveVersionSource(input: VersionSourceInput): ResolvedSource 
     }
   }
 
-  // b. the upstream's own document
-  const where = config?.url ?? config?.path ?? (discover ? definition.discoveredDocumentPath : undefined);
-  if (where !== undefined) {
+  // b. the upstream's own document: the configured one, or where the protocol's servers publish theirs (first found)
+  const configured = config?.url ?? config?.path;
+  const places = configured !== undefined ? [configured] : discover ? (definition.discoveredDocumentPaths ?? []) : [];
+  for (const where of places) {
     const method = config?.method ?? 'GET';
     const task: FetchTask = config?.url
       ? { kind: 'openapi', key: fetchKey('openapi', method, config.url), method, url: config.url, refreshMs }
@@ -207,6 +214,8 @@ export interface RenderInput {
   readonly basePath: string;
   readonly modelName: string;
   readonly modelVersion?: string | undefined;
+  /** `spec.docs.endpoints`: the optional endpoints the server serves (synthesized documents only). */
+  readonly endpoints?: readonly string[] | undefined;
 }
 
 /** The version's document in public paths under `basePath`, and upstream paths the gateway does not route. */
@@ -225,6 +234,7 @@ export function renderVersionDocument(
   }
   const document = PROTOCOLS[source.protocol].synthesize({
     ...info,
+    endpoints: input.endpoints ?? OPTIONAL_ENDPOINTS[source.protocol]?.byDefault ?? [],
     ...(source.metadata ? { metadata: source.metadata } : {}),
     ...(source.models ? { models: source.models } : {}),
   });

@@ -42,8 +42,8 @@ export const kserveV1: ProtocolDefinition = {
       return { ok: true, value: { metadata: read.value } };
     },
   },
-  synthesize: ({ title, version, basePath, metadata }) =>
-    v1OpenAPIDocument({ title, version, basePath, ...(metadata ? { metadata } : {}) }),
+  synthesize: ({ title, version, basePath, metadata, endpoints }) =>
+    v1OpenAPIDocument({ title, version, basePath, endpoints, ...(metadata ? { metadata } : {}) }),
   genericDescribes: true,
   publicPath(mapping, upstreamPath) {
     const m = /^\/v1\/models\/([^/:]+)(:(predict|explain))?$/.exec(upstreamPath);

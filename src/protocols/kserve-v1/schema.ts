@@ -58,11 +58,13 @@ export interface V1DocumentInput {
   readonly basePath: string;
   readonly version: string;
   readonly metadata?: V2ModelMetadata;
+  /** Optional endpoints served: `explain` only for models deployed with an explainer. */
+  readonly endpoints?: readonly string[];
 }
 
 /**
  * The OpenAPI 3.1 document of one KServe V1 model version in public paths: `GET {base}` (status),
- * `POST {base}:predict` and `POST {base}:explain`.
+ * `POST {base}:predict`, and `POST {base}:explain` when the model has an explainer (declared).
  */
 export function v1OpenAPIDocument(input: V1DocumentInput): Schema {
   const { request, response, typed } = v1Schemas(input.metadata);
@@ -110,7 +112,11 @@ export function v1OpenAPIDocument(input: V1DocumentInput): Schema {
         },
       },
       [`${input.basePath}:predict`]: verb('predict', 'Predict', 'PredictRequest', 'PredictResponse'),
-      [`${input.basePath}:explain`]: verb('explain', 'Explain a prediction', 'PredictRequest', 'ExplainResponse'),
+      ...(input.endpoints?.includes('explain')
+        ? {
+            [`${input.basePath}:explain`]: verb('explain', 'Explain a prediction', 'PredictRequest', 'ExplainResponse'),
+          }
+        : {}),
     },
     components: {
       schemas: {

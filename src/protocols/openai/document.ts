@@ -18,7 +18,11 @@ export interface OpenAIDocumentInput {
   readonly version: string;
   /** Model ids from `GET /v1/models`; undefined when unknown (generic document). */
   readonly models?: readonly string[];
+  /** The endpoints the server serves (`chat/completions`, `completions`, `embeddings`, `models`); default all but embeddings. */
+  readonly endpoints?: readonly string[];
 }
+
+const DEFAULT_ENDPOINTS = ['chat/completions', 'completions', 'models'];
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Schema) => ({ 'application/json': { schema } });
@@ -403,64 +407,68 @@ export function openAIDocument(input: OpenAIDocumentInput): Schema {
     : { type: 'string', description: 'Model id, as listed by `GET /v1/models`.' };
   const firstModel = known ? input.models![0]! : 'model';
   const base = input.basePath;
-  return {
-    openapi: '3.1.0',
-    info: { title: input.title, version: input.version },
-    paths: {
-      [`${base}/v1/chat/completions`]: {
-        post: {
-          ...streamingOperation(
-            'createChatCompletion',
-            'Chat completion',
-            'ChatCompletionRequest',
-            'ChatCompletionResponse',
-            'ChatCompletionChunk',
-            { model: firstModel, messages: [{ role: 'user', content: 'Hello!' }] },
-          ),
-          'x-schema-source': known ? 'metadata' : 'generic',
-        },
+  const served = new Set(input.endpoints ?? DEFAULT_ENDPOINTS);
+  const paths: Schema = {
+    [`${base}/v1/chat/completions`]: {
+      post: {
+        ...streamingOperation(
+          'createChatCompletion',
+          'Chat completion',
+          'ChatCompletionRequest',
+          'ChatCompletionResponse',
+          'ChatCompletionChunk',
+          { model: firstModel, messages: [{ role: 'user', content: 'Hello!' }] },
+        ),
+        'x-schema-source': known ? 'metadata' : 'generic',
       },
-      [`${base}/v1/completions`]: {
-        post: {
-          ...streamingOperation(
-            'createCompletion',
-            'Text completion',
-            'CompletionRequest',
-            'CompletionResponse',
-            'CompletionChunk',
-            { model: firstModel, prompt: 'Once upon a time', max_tokens: 16 },
-          ),
-          'x-schema-source': known ? 'metadata' : 'generic',
-        },
+    },
+    [`${base}/v1/completions`]: {
+      post: {
+        ...streamingOperation(
+          'createCompletion',
+          'Text completion',
+          'CompletionRequest',
+          'CompletionResponse',
+          'CompletionChunk',
+          { model: firstModel, prompt: 'Once upon a time', max_tokens: 16 },
+        ),
+        'x-schema-source': known ? 'metadata' : 'generic',
       },
-      [`${base}/v1/embeddings`]: {
-        post: {
-          operationId: 'createEmbedding',
-          summary: 'Embeddings',
-          'x-schema-source': known ? 'metadata' : 'generic',
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: ref('EmbeddingRequest'),
-                examples: { basic: { value: { model: firstModel, input: 'The food was delicious.' } } },
-              },
+    },
+    [`${base}/v1/embeddings`]: {
+      post: {
+        operationId: 'createEmbedding',
+        summary: 'Embeddings',
+        'x-schema-source': known ? 'metadata' : 'generic',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: ref('EmbeddingRequest'),
+              examples: { basic: { value: { model: firstModel, input: 'The food was delicious.' } } },
             },
           },
-          responses: {
-            '200': { description: 'Embeddings', content: json(ref('EmbeddingResponse')) },
-            '400': { description: 'Invalid request', content: json(ref('Error')) },
-          },
         },
-      },
-      [`${base}/v1/models`]: {
-        get: {
-          operationId: 'listModels',
-          summary: 'Models served',
-          responses: { '200': { description: 'Model list', content: json(ref('ModelList')) } },
+        responses: {
+          '200': { description: 'Embeddings', content: json(ref('EmbeddingResponse')) },
+          '400': { description: 'Invalid request', content: json(ref('Error')) },
         },
       },
     },
+    [`${base}/v1/models`]: {
+      get: {
+        operationId: 'listModels',
+        summary: 'Models served',
+        responses: { '200': { description: 'Model list', content: json(ref('ModelList')) } },
+      },
+    },
+  };
+  // Only what the server serves: the merge prunes the components no kept operation references.
+  for (const path of Object.keys(paths)) if (!served.has(path.slice(`${base}/v1/`.length))) delete paths[path];
+  return {
+    openapi: '3.1.0',
+    info: { title: input.title, version: input.version },
+    paths,
     components: {
       schemas: {
         ChatCompletionRequest: chatRequest(model),

@@ -17,7 +17,7 @@ export const openapi: ProtocolDefinition = {
   readyPath: () => undefined,
   metersTokens: false,
   retriesNonIdempotent: false,
-  discoveredDocumentPath: '/openapi.json',
+  discoveredDocumentPaths: ['/openapi.json'],
   synthesize: ({ title, version }) => ({ openapi: '3.1.0', info: { title, version }, paths: {} }),
   genericDescribes: false,
   publicPath: (mapping, upstreamPath) => ({
