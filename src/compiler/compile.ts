@@ -35,6 +35,7 @@ import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
 import { buildDocs, type DocsStatus, type ServedApi } from './docs/build-docs.ts';
 import type { ResolvedSource } from './docs/version-source.ts';
+import { compileDocsSignOn } from './docs-sign-on.ts';
 import { compilePolicies, hasPolicies, withPolicies } from './policies.ts';
 import { compileRedis } from './redis.ts';
 import { type BackendIndex, indexBackends } from './resolve-backend.ts';
@@ -78,9 +79,14 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   const redis = compileRedis(gateway, resources.secrets);
   const tracing = compileTracing(gateway, resources.secrets);
   const docsAuthProblems: string[] = [];
-  const docsAuth = gateway?.spec.docs?.auth
+  const docsSignOn = compileDocsSignOn(gateway, resources.secrets);
+  docsAuthProblems.push(...docsSignOn.problems);
+  const docsAuth = gateway?.spec.docs?.auth?.providers
     ? compileAuth(
-        gateway.spec.docs.auth,
+        {
+          providers: gateway.spec.docs.auth.providers,
+          ...(gateway.spec.docs.auth.allow ? { allow: gateway.spec.docs.auth.allow } : {}),
+        },
         gateway.metadata.namespace ?? 'default',
         gateway,
         resources.secrets,
@@ -260,7 +266,13 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       listenerHosts: gatewayApi.listenerHosts,
       clusters: sortKeys(clusters),
       apis,
-      docs: docsAuth ? { ...docs.plane, auth: docsAuth } : docs.plane,
+      docs: {
+        ...docs.plane,
+        ...(docsAuth ? { auth: docsAuth } : {}),
+        ...(docsSignOn.signOn ? { sso: docsSignOn.signOn } : {}),
+        // Sign-on configured but unusable (its Secret is missing): the docs stay closed, never open by accident.
+        ...(gateway?.spec.docs?.auth?.oidc && !docsSignOn.signOn ? { ssoUnavailable: true } : {}),
+      },
     },
     statuses,
   };

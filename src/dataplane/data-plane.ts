@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { RevisionStore } from '../changes/revisions.ts';
 import type { PublishRunner } from '../docsplane/published.ts';
+import { SignOnGate } from '../docsplane/sign-on/sign-on-gate.ts';
 import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
@@ -64,6 +65,8 @@ export class DataPlane {
   readonly rateLimiter = new RateLimiter();
   /** Verification keys of JWT providers, cached across snapshots. */
   readonly jwks = new JwksCache();
+  /** The docs plane's OpenID Connect sign-on (discovered provider configurations live across snapshots). */
+  readonly signOn = new SignOnGate();
   /** Stored answers of cached model APIs (memory, or Redis through the shared store's connection). */
   readonly cache: ResponseCache;
   /** The version header and deprecation notices answers carry. */
@@ -295,10 +298,43 @@ export class DataPlane {
         runtime.docs.serve(req, res, path, requestId);
         this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
       };
-      const docsAuth = runtime.snapshot.docs.auth;
+      const docsPlane = runtime.snapshot.docs;
+      const docsAuth = docsPlane.auth;
       // The UI's own assets are the public npm bundles: nothing to protect, and pages load them without credentials.
-      if (!docsAuth || path.startsWith(`${runtime.snapshot.docs.pathPrefix}/docs-assets/`)) {
+      if (
+        path.startsWith(`${docsPlane.pathPrefix}/docs-assets/`) ||
+        (!docsAuth && !docsPlane.sso && !docsPlane.ssoUnavailable)
+      ) {
         serveDocs();
+        return;
+      }
+      if (docsPlane.ssoUnavailable && !docsAuth) {
+        fail(
+          'authUnavailable',
+          'sign-on to the docs is configured but its client secret is missing (see the ModelGateway status)',
+        );
+        return;
+      }
+      const rejected = () => this.metrics.policyRejections.labels('', 'docs-auth').inc();
+      if (docsPlane.sso) {
+        // People sign on (a session cookie); machines may still bring the providers' credentials when both are set.
+        const place = { signOn: docsPlane.sso, prefix: docsPlane.pathPrefix, publicURL: docsPlane.publicURL };
+        this.signOn
+          .check(place, req, res, path)
+          .then(async (verdict) => {
+            if (verdict.kind === 'pass') return serveDocs();
+            if (verdict.kind === 'answered') return;
+            const other = docsAuth ? await authenticate(req, query, docsAuth, this.jwks) : undefined;
+            if (other?.ok && docsAuth && authorized(other, docsAuth, res, fail)) return serveDocs();
+            rejected();
+            await this.signOn.challenge(place, req, res, requestId);
+          })
+          // Never an unhandled rejection (it would end the process): whatever failed, this request gets a 500.
+          .catch((err: unknown) => fail('internalError', `docs sign-on failed: ${(err as Error).message}`));
+        return;
+      }
+      if (!docsAuth) {
+        fail('internalError', 'docs authentication is configured inconsistently');
         return;
       }
       // Protected docs: the same providers as model calls (a browser brings a cookie for an external service, or
@@ -306,7 +342,7 @@ export class DataPlane {
       const outcome = authenticate(req, query, docsAuth, this.jwks);
       const decide = (o: AuthOutcome) => {
         if (authorized(o, docsAuth, res, fail)) serveDocs();
-        else this.metrics.policyRejections.labels('', 'docs-auth').inc();
+        else rejected();
       };
       if (outcome instanceof Promise) void outcome.then(decide);
       else decide(outcome);

@@ -143,7 +143,9 @@ export class DocsSite {
       rest === '/changelog' ||
       rest === '/changelog.json' ||
       rest === '/changelog.atom' ||
-      rest.startsWith('/changelog/')
+      rest.startsWith('/changelog/') ||
+      // Sign-on's own pages (callback, logout, signed out) are answered by the gate, never by the site.
+      (rest.startsWith('/oauth2/') && (this.#plane.sso !== undefined || this.#plane.ssoUnavailable === true))
     );
   }
 

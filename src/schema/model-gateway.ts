@@ -57,10 +57,55 @@ export const ModelGatewaySpec = Type.Object(
           auth: Type.Optional(
             Type.Object(
               {
-                providers: Type.Array(Type.String({ minLength: 1 }), {
-                  minItems: 1,
-                  description: 'Auth providers (below) of which one must accept the caller of a docs page.',
-                }),
+                providers: Type.Optional(
+                  Type.Array(Type.String({ minLength: 1 }), {
+                    minItems: 1,
+                    description: 'Auth providers (below) of which one must accept the caller of a docs page.',
+                  }),
+                ),
+                oidc: Type.Optional(
+                  Type.Object(
+                    {
+                      issuer: Type.String({
+                        pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+                        description:
+                          'The OpenID provider (its `/.well-known/openid-configuration` is read). `http://` only for a provider on loopback or in the cluster.',
+                      }),
+                      clientID: Type.String({ minLength: 1, description: "The portal's client id at the provider." }),
+                      clientSecret: SecretRef(
+                        'A Secret with `client-secret`: the client secret (confidential client, authorization code + PKCE). The session cookie is encrypted with a key derived from it, so every replica reads every session.',
+                      ),
+                      scopes: Type.Optional(
+                        Type.Array(Type.String({ minLength: 1 }), {
+                          description:
+                            'Scopes asked for (default `openid profile email`; add `offline_access` for refresh tokens, `groups` where the provider needs it).',
+                        }),
+                      ),
+                      groupsClaim: Type.Optional(
+                        Type.String({
+                          minLength: 1,
+                          description: 'The claim listing the user’s groups, for `allow.groups` (default `groups`).',
+                        }),
+                      ),
+                      claims: Type.Optional(
+                        Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String()), {
+                          description:
+                            'Claims a user must carry: each listed claim must have (or contain) one of the values.',
+                        }),
+                      ),
+                      sessionMaxAge: Type.Optional(
+                        TimerDuration(
+                          'Longest session, refreshes included (default 12h). A session without a refresh token ends with its ID token.',
+                        ),
+                      ),
+                    },
+                    {
+                      additionalProperties: false,
+                      description:
+                        'Single sign-on for people: a browser without a session is sent to the provider (authorization code + PKCE) and comes back to `<docs prefix>/oauth2/callback`; `<docs prefix>/oauth2/logout` ends the session. Register both (and `<docs prefix>/oauth2/signed-out` as the post-logout URL) with the provider. With `providers` too, machines may still use those.',
+                    },
+                  ),
+                ),
                 allow: Type.Optional(
                   Type.Object(
                     {
@@ -74,7 +119,7 @@ export const ModelGatewaySpec = Type.Object(
               {
                 additionalProperties: false,
                 description:
-                  'Protect the portal, Swagger UI, ReDoc and the documents (public when absent). Browsers pass an external auth service (cookie) or an API key in the query.',
+                  'Protect the portal, Swagger UI, ReDoc and the documents (public when absent): OpenID Connect sign-on (`oidc`) for people, and/or auth `providers` (an external auth service with its cookie, an API key in the query).',
               },
             ),
           ),

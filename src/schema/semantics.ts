@@ -41,6 +41,12 @@ export function semanticViolations(kind: string, obj: Obj): SchemaViolation[] {
         }
       break;
     }
+    case 'ModelGateway': {
+      const auth = ((obj.spec as Obj | undefined)?.docs as Obj | undefined)?.auth as Obj | undefined;
+      if (auth && auth.providers === undefined && auth.oidc === undefined)
+        out.push({ pointer: '/spec/docs/auth', message: 'needs `providers`, `oidc` or both' });
+      break;
+    }
     case 'ModelAPI': {
       const spec = (obj.spec as Obj | undefined) ?? {};
       const protocol = spec.protocol as string;

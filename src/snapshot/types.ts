@@ -453,6 +453,22 @@ export interface PublishedApi {
   readonly parts: readonly MergePart[];
 }
 
+/** OpenID Connect sign-on of the docs plane (ModelGateway `spec.docs.auth.oidc`). */
+export interface DocsSignOn {
+  readonly issuer: string;
+  readonly clientId: string;
+  /** From the Secret `secretSource` names; also the root of the session cookie's key. Never shown. */
+  readonly clientSecret: string;
+  readonly secretSource: string;
+  readonly scopes: readonly string[];
+  readonly groupsClaim: string;
+  /** Claims a user must carry: one of the values each. */
+  readonly requiredClaims: Readonly<Record<string, readonly string[]>>;
+  readonly allowSubjects?: readonly string[];
+  readonly allowGroups?: readonly string[];
+  readonly sessionMaxAgeMs: number;
+}
+
 /** What the docs plane serves, and what the spec fetcher must do. */
 export interface DocsPlane {
   /** Path prefix of the portal and documents ('' = at the root). */
@@ -463,6 +479,10 @@ export interface DocsPlane {
   readonly securitySchemes?: Readonly<Record<string, unknown>>;
   /** When set, the portal and the documents require authentication too. */
   readonly auth?: AuthPolicy;
+  /** OpenID Connect sign-on for the portal and the documents (people in browsers), when configured. */
+  readonly sso?: DocsSignOn;
+  /** Sign-on is configured but cannot work (its Secret is missing): the docs answer 503, they do not open up. */
+  readonly ssoUnavailable?: boolean;
   readonly title: string;
   readonly description: string;
   readonly contact?: Readonly<Record<string, unknown>>;

@@ -366,3 +366,86 @@ describe('the revision store lets go of what is not served', () => {
     assert.deepEqual(retitled?.changes, [], 'a new title: a revision without classified changes');
   });
 });
+
+describe('a breaking change behind $ref (FastAPI Flower), live', () => {
+  // FastAPI's shape: the body is a Batch, whose flowers are Flower items reached only through $ref.
+  const irisDoc = (required: string[]) => ({
+    openapi: '3.1.0',
+    info: { title: 'iris', version: '1' },
+    paths: {
+      '/predict': {
+        post: {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Batch' } } },
+          },
+          responses: { '200': { description: 'ok' } },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        Batch: {
+          type: 'object',
+          properties: { flowers: { type: 'array', items: { $ref: '#/components/schemas/Flower' } } },
+        },
+        Flower: {
+          type: 'object',
+          properties: { sepal_length: { type: 'number' }, petal_length: { type: 'number' } },
+          required,
+        },
+      },
+    },
+  });
+  let document: Record<string, unknown> = irisDoc(['sepal_length']);
+  let up: TestUpstream;
+  let gw: TestGateway;
+  before(async () => {
+    up = await startUpstream('fastapi', (req, res) => {
+      if (req.url !== '/openapi.json') return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(document));
+      return true;
+    });
+    const docs = (mode: string) =>
+      `  docs: {openAPI: {path: /openapi.json}, refreshInterval: 300ms, breakingChanges: ${mode}}\n`;
+    gw = await startGateway({
+      'refuse.yaml': modelApiYaml('refuse', 'openapi', [{ name: 'v1', url: up.origin }], docs('Refuse')),
+      'allow.yaml': modelApiYaml('allow', 'openapi', [{ name: 'v1', url: up.origin }], docs('Allow')),
+    });
+  });
+  after(async () => {
+    await gw.stop();
+    await up.close();
+  });
+  const compatible = async (name: string) => {
+    const config = (await call(`${gw.adminUrl}/config`)).json() as {
+      statuses: Record<string, { conditions: { type: string; status: string; reason: string; message: string }[] }>;
+    };
+    return config.statuses[`ModelAPI/default/${name}`]?.conditions.find((c) => c.type === 'Compatible');
+  };
+  const flowerRequired = async (name: string) => {
+    const doc = (await call(`${gw.url}/openapi/default/${name}.json`)).json() as {
+      components: { schemas: Record<string, { required?: string[] }> };
+    };
+    return doc.components.schemas[`${name}.v1.Flower`]?.required;
+  };
+
+  it('is refused with Refuse and reported with Allow', async () => {
+    await eventually(
+      async () => (await flowerRequired('refuse'))?.length === 1 && (await compatible('refuse')) !== undefined,
+    );
+    document = irisDoc(['sepal_length', 'petal_length']);
+    await eventually(async () => (await compatible('refuse'))?.reason === 'BreakingChangeRefused', 5000);
+    assert.match((await compatible('refuse'))!.message, /request-property-became-required/);
+    assert.deepEqual(await flowerRequired('refuse'), ['sepal_length'], 'the accepted document keeps serving');
+    await eventually(async () => (await compatible('allow'))?.status === 'False', 5000);
+    assert.match((await compatible('allow'))!.message, /1 breaking change/);
+    const changelog = (await call(`${gw.url}/changelog/default/allow.json`)).json() as Changelog;
+    assert.deepEqual(
+      changelog.revisions.find((r) => r.revision === 2)?.changes.map((c) => c.rule),
+      ['request-property-became-required'],
+    );
+    assert.deepEqual(await flowerRequired('allow'), ['sepal_length', 'petal_length'], 'published, and reported');
+  });
+});
