@@ -3,7 +3,7 @@
  * (request-stats.ts); the rest are prom-client metrics, updated on rarer events.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
-import { apiLabels } from './api-labels.ts';
+import { apiLabels, clusterLabels } from './api-labels.ts';
 import { RequestStats, type RouteStats } from './request-stats.ts';
 
 /** The ref of a series' `namespace` and `api` labels (the inverse of apiLabels). */
@@ -76,8 +76,8 @@ export class GatewayMetrics {
   );
   readonly endpointHealthy = new Gauge({
     name: 'modelgate_endpoint_healthy',
-    help: 'Active health check result per endpoint (1 healthy, 0 not).',
-    labelNames: ['cluster', 'endpoint'] as const,
+    help: 'Active health check result per endpoint (1 healthy, 0 not), by ModelAPI and version.',
+    labelNames: ['namespace', 'api', 'version', 'endpoint'] as const,
     registers: [this.registry],
   });
   readonly rateLimitStoreErrors = new Counter({
@@ -164,7 +164,7 @@ export class GatewayMetrics {
   });
   /**
    * Drops the series of what a reload removed: APIs no longer served (`api` label) and endpoints no longer in any
-   * cluster (`cluster`/`endpoint`), so /metrics describes the configuration in effect, not every one since the start.
+   * cluster (keys `<namespace>\0<api>\0<version>\0<endpoint>`, see `endpointKey`), so /metrics describes the configuration in effect, not every one since the start.
    */
   async retain(apis: ReadonlySet<string>, endpoints: ReadonlySet<string>): Promise<void> {
     this.#requestStats.retain(apis);
@@ -189,8 +189,19 @@ export class GatewayMetrics {
       }
     }
     for (const { labels } of (await this.endpointHealthy.get()).values)
-      if (!endpoints.has(`${labels.cluster}\0${labels.endpoint}`))
+      if (!endpoints.has(`${labels.namespace}\0${labels.api}\0${labels.version}\0${labels.endpoint}`))
         this.endpointHealthy.remove(labels as Record<string, string>);
+  }
+
+  /** Sets the health of one endpoint of a cluster. */
+  setEndpointHealth(cluster: string, endpoint: string, healthy: boolean): void {
+    const [namespace, api, version] = clusterLabels(cluster);
+    this.endpointHealthy.labels(namespace, api, version, endpoint).set(healthy ? 1 : 0);
+  }
+
+  /** The key `retain` knows an endpoint of a cluster by. */
+  static endpointKey(cluster: string, endpoint: string): string {
+    return `${clusterLabels(cluster).join('\0')}\0${endpoint}`;
   }
 
   /** Counts one answer the gateway made itself (head and body at once) and its latency. */

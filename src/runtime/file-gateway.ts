@@ -164,7 +164,7 @@ export class FileGateway {
       },
     });
     this.registry.onHealth = (cluster, endpoint, healthy) => {
-      this.metrics.endpointHealthy.labels(cluster, endpoint).set(healthy ? 1 : 0);
+      this.metrics.setEndpointHealth(cluster, endpoint, healthy);
       // Several probes often answer in one turn: the statuses are looked at once after them.
       if (this.#healthRun) return;
       this.#healthRun = setImmediate(() => {
@@ -364,7 +364,11 @@ export class FileGateway {
     this.#applyTls(snapshot);
     void this.metrics.retain(
       new Set(snapshot.routes.map((r) => r.labels.api)),
-      new Set(Object.values(snapshot.clusters).flatMap((c) => c.endpoints.map((e) => `${c.name}\0${e.origin}`))),
+      new Set(
+        Object.values(snapshot.clusters).flatMap((c) =>
+          c.endpoints.map((e) => GatewayMetrics.endpointKey(c.name, e.origin)),
+        ),
+      ),
     );
     this.#applyHealthVerdicts();
     this.#publishStatuses();

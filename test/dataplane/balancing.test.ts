@@ -94,7 +94,7 @@ describe('health through the gateway', () => {
       const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
       assert.match(
         metrics,
-        /modelgate_endpoint_healthy\{cluster="default\/h\/v1",endpoint="http:\/\/127\.0\.0\.1:\d+"\} 1/,
+        /modelgate_endpoint_healthy\{namespace="default",api="h",version="v1",endpoint="http:\/\/127\.0\.0\.1:\d+"\} 1/,
       );
     } finally {
       await gw.stop();

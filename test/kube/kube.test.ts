@@ -149,6 +149,28 @@ describe('Kubernetes mode', () => {
     );
   });
 
+  it('says Ready=False (NoHealthyEndpoints) with a Warning Event when no endpoint of a version is healthy', async () => {
+    const closed = await unusedPort();
+    for (const o of serviceObjects('sick', closed)) sim.put(o);
+    sim.put(
+      modelApi('sick', 'sick', {
+        healthCheck: { active: { path: '/ready', interval: '50ms', unhealthyThreshold: 1 } },
+      }),
+    );
+    await eventually(() => condition('sick', 'Ready')?.reason === 'NoHealthyEndpoints', 5000);
+    assert.equal(condition('sick', 'Ready')?.status, 'False');
+    await eventually(
+      () =>
+        sim
+          .list('events.k8s.io/v1', 'Event')
+          .some(
+            (e) => (e.regarding as Json).name === 'sick' && e.reason === 'NoHealthyEndpoints' && e.type === 'Warning',
+          ),
+      5000,
+    );
+    sim.delete('modelgate.dev/v1alpha1', 'ModelAPI', 'ml', 'sick');
+  });
+
   it('publishes each API document in a ConfigMap the ModelAPI owns', async () => {
     await eventually(() => sim.get('v1', 'ConfigMap', 'ml', 'iris-openapi') !== undefined, 5000);
     const cm = sim.get('v1', 'ConfigMap', 'ml', 'iris-openapi') as {

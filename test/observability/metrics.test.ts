@@ -42,12 +42,17 @@ describe('metrics after a reload', () => {
     assert.match(before, /modelgate_policy_rejections_total\{namespace="default",api="gone",policy="ratelimit"\} 1/);
 
     await gw.write('gone.yaml', '');
-    await eventually(async () => !(await metrics()).includes('ModelAPI/default/gone'));
+    await eventually(async () => !(await metrics()).includes('api="gone"'));
     const now = await metrics();
-    assert.doesNotMatch(now, /ModelAPI\/default\/gone/);
+    assert.doesNotMatch(now, /api="gone"/);
     assert.doesNotMatch(now, new RegExp(`endpoint="${b.origin}"`));
     assert.match(now, /modelgate_requests_total\{namespace="default",api="keep",version="v1",code="200"\} 1/);
-    assert.match(now, new RegExp(`modelgate_endpoint_healthy\\{cluster="default/keep/v1",endpoint="${a.origin}"\\} 1`));
+    assert.match(
+      now,
+      new RegExp(
+        `modelgate_endpoint_healthy\\{namespace="default",api="keep",version="v1",endpoint="${a.origin}"\\} 1`,
+      ),
+    );
   });
 
   it('times a request to its last byte, and separately to its first', async () => {

@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parser } from '@prometheus-io/lezer-promql';
 import { parse as parseYaml } from 'yaml';
+import { chatHandler } from '../../examples/servers/chat-openai-server.ts';
+import { startServer } from '../../examples/servers/http-util.ts';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startUpstream, type TestUpstream, unusedPort } from '../helpers/upstream.ts';
 
@@ -74,11 +76,13 @@ function exported(text: string): Map<string, Set<string>> {
 
 describe('dashboard and alert queries', () => {
   let upstream: TestUpstream;
+  let chat: { server: import('node:http').Server; port: number };
   let gw: TestGateway;
   let metrics: Map<string, Set<string>>;
 
   before(async () => {
     upstream = await startUpstream('m');
+    chat = await startServer(chatHandler('tiny-chat', 1));
     const closed = await unusedPort();
     gw = await startGateway({
       'gw.yaml': `apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec:\n  auth:\n    providers:\n      - name: keys\n        apiKey: {secrets: [{name: keys}]}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: keys}\nstringData: {alice: alice-key-0123456789}\n`,
@@ -94,6 +98,8 @@ describe('dashboard and alert queries', () => {
         [{ name: 'v1', url: upstream.origin }],
         '  auth: {providers: [keys]}\n',
       ),
+      // An OpenAI-compatible API: the GenAI families (tokens by model, consumer and type; time to first token).
+      'chat.yaml': modelApiYaml('chat', 'openai', [{ name: 'v1', url: `http://127.0.0.1:${chat.port}` }]),
       // No health check: a request is tried (connect failure, retried) — upstream errors and retries.
       'refused.yaml': modelApiYaml('refused', 'openapi', [{ name: 'v1', url: `http://127.0.0.1:${closed}` }]),
       'down.yaml': modelApiYaml(
@@ -107,6 +113,11 @@ describe('dashboard and alert queries', () => {
     await call(`${gw.url}/models/keyed/x`);
     await call(`${gw.url}/models/down/x`);
     await call(`${gw.url}/models/refused/x`);
+    const completion = await call(`${gw.url}/models/chat/v1/chat/completions`, {
+      body: JSON.stringify({ model: 'tiny-chat', messages: [{ role: 'user', content: 'hello there' }] }),
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(completion.status, 200);
     await gw.write(
       'broken.yaml',
       'apiVersion: modelgate.dev/v1alpha1\nkind: ModelAPI\nmetadata: {name: broken}\nspec: {protocol: telnet}\n',
@@ -119,6 +130,7 @@ describe('dashboard and alert queries', () => {
   after(async () => {
     await gw.stop();
     await upstream.close();
+    chat.server.close();
   });
 
   it('has queries to check', () => {
