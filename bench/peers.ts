@@ -141,6 +141,20 @@ spec:
   auth: {providers: [bench-keys]}
   rateLimit: {requests: 100000000, per: 1s}
 ---
+# The same upstream as an OpenAI-compatible API (the "OpenAI endpoint" scenario): called at its own prefix /o/v1/…
+# and through the gateway's /v1, which reads the body to find the model. The alias names the model without discovery.
+apiVersion: modelgate.dev/v1alpha1
+kind: ModelAPI
+metadata: {name: bench-openai}
+spec:
+  protocol: openai
+  pathPrefix: /o
+  modelAliases: [{name: bench, model: bench}]
+  versions:
+    - name: v1
+      backend: {url: "http://127.0.0.1:${upstreamPort}"}
+  timeouts: {request: 60s, idle: 60s}
+---
 apiVersion: modelgate.dev/v1alpha1
 kind: ModelGateway
 metadata: {name: bench}

@@ -17,6 +17,8 @@ export interface Report {
   /** `pinned`: load tool, upstream and peer shared one core. */
   load: { id: string; title: string; runs: Record<string, Measurement[]>; pinned?: boolean }[];
   policies: Record<string, Measurement[]> | undefined;
+  /** The OpenAI endpoint (`/v1`) vs the ModelAPI's own prefix. */
+  openai?: Record<string, Measurement[]> | undefined;
   tls?: Record<string, Measurement[]> | undefined;
   sse:
     | Record<string, { ttfbMs: number; delayMs: number; delayP99Ms: number; reads: number; events: number }[]>
@@ -173,6 +175,26 @@ export function writeReport(r: Report, elapsedS: number): string {
       const ratio = pairedRatio(rpsList(ms), rpsList(bare));
       targets.push({ what: `${what} ≥ ${floor}× bare`, value: `${f(ratio, 2)}×`, ok: ratio >= floor });
     }
+  }
+
+  if (r.openai) {
+    lines.push(
+      '## A chat completion through the OpenAI endpoint (/v1) vs the ModelAPI’s own prefix (64 connections, interleaved)',
+      '',
+      'The same OpenAI-compatible ModelAPI and upstream, the same ~100 B request: at `/o/v1/chat/completions` the body streams through; at `/v1/chat/completions` the gateway reads it, parses it to find the model, and continues with the buffered body.',
+      '',
+      '| route | req/s median (min–max) | p50 ms | p99 ms | CPU |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const name of ['prefix', '/v1']) {
+      const ms = r.openai[name] ?? [];
+      lines.push(
+        `| ${name} | ${spread(ms.map((m) => m.rps))} | ${f(median(ms.map((m) => m.p50)), 3)} | ${f(median(ms.map((m) => m.p99)), 3)} | ${f(median(ms.map((m) => m.cpu)), 2)} |`,
+      );
+    }
+    lines.push('');
+    const ratio = pairedRatio(rpsList(r.openai['/v1'] ?? []), rpsList(r.openai.prefix ?? []));
+    targets.push({ what: 'chat completion via /v1 ≥ 0.9× via the prefix', value: `${f(ratio, 2)}×`, ok: ratio >= 0.9 });
   }
 
   if (r.sse) {

@@ -163,6 +163,29 @@ async function main(): Promise<void> {
   }
 
   // Policies on (API key + rate limit, metrics as always) vs bare, both modelgate, interleaved.
+  // A chat completion through the gateway's OpenAI endpoint (/v1: the body is read to find the model) vs the same
+  // request at the OpenAI-compatible ModelAPI's own prefix (streamed through), same process, interleaved.
+  if (!ONLY || ONLY.includes('openai')) {
+    const mg = peers.find((p) => p.name === 'modelgate')!;
+    const chat = luaPost(
+      work,
+      'chat',
+      JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say something about the sea.' }] }),
+    );
+    const paths: Record<string, string> = { prefix: '/o/v1/chat/completions', '/v1': '/v1/chat/completions' };
+    for (const path of Object.values(paths)) wrk(`${mg.base}${path}`, 64, WARMUP, chat);
+    const runs: Record<string, Measurement[]> = {};
+    for (let rep = 0; rep < REPS; rep++) {
+      const order = rep % 2 === 0 ? ['prefix', '/v1'] : ['/v1', 'prefix'];
+      for (const which of order) {
+        const m = wrk(`${mg.base}${paths[which]}`, 64, SECONDS, chat, mg.proc.pid);
+        append(runs, which, m);
+        process.stdout.write(`openai | ${which} | rep ${rep + 1}: ${m.rps.toFixed(0)} req/s\n`);
+      }
+    }
+    report.openai = runs;
+  }
+
   if (!ONLY || ONLY.includes('policies')) {
     const mg = peers.find((p) => p.name === 'modelgate')!;
     const keyed = join(work, 'post-keyed.lua');

@@ -21,7 +21,7 @@ import { type ConditionInput, condition, type ResourceStatus } from '../resource
 import type { ResourceSet } from '../resources/types.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import { ACCESS_LOG_FIELDS, type ModelGateway } from '../schema/model-gateway.ts';
-import { type Discovered, NOTHING_DISCOVERED } from '../snapshot/discovery.ts';
+import { type Discovered, type DocsTask, NOTHING_DISCOVERED } from '../snapshot/discovery.ts';
 import type {
   AccessLogSettings,
   Cluster,
@@ -36,6 +36,7 @@ import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_V
 import { buildDocs, type DocsStatus, type ServedApi } from './docs/build-docs.ts';
 import type { ResolvedSource } from './docs/version-source.ts';
 import { compileDocsSignOn } from './docs-sign-on.ts';
+import { compileModelIndex, openAIEndpointPath } from './model-index.ts';
 import { compilePolicies, hasPolicies, withPolicies } from './policies.ts';
 import { compileRedis } from './redis.ts';
 import { type BackendIndex, indexBackends } from './resolve-backend.ts';
@@ -159,7 +160,8 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
   const apis: Snapshot['apis'][number][] = [];
   const served: ServedApi[] = [];
   const resultStatuses: { api: ModelAPI; status: ResourceStatus }[] = [];
-  const portal = portalPaths(gateway?.spec.docs?.pathPrefix ?? '');
+  const openAIPath = openAIEndpointPath(gateway);
+  const portal = portalPaths(gateway?.spec.docs?.pathPrefix ?? '', openAIPath);
   for (const { api, result } of compiled) {
     const conflict = findPortalConflict(reuse, result, portal) ?? findConflict(reuse, result, claimed);
     let conditions = result.conditions;
@@ -248,12 +250,20 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     gatewayApi.documented,
     reuse.documentedApis,
   );
+  const models = compileModelIndex(
+    served,
+    options.discovered ?? NOTHING_DISCOVERED,
+    openAIPath,
+    gateway?.spec.defaults,
+  );
   for (const status of gatewayApi.statuses) {
     const documented = docs.statuses.get(status.ref)?.condition;
     const withDocs = documented ? { ...status, conditions: status.conditions.concat(documented) } : status;
     statuses.push(withConflicts(withDocs, routeConflicts));
   }
-  for (const { status: plain } of resultStatuses) {
+  for (const { status: original } of resultStatuses) {
+    const routed = models.conditions.get(original.ref);
+    const plain = routed ? withModelsRouted(original, routed) : original;
     const status = withConflicts(plain, routeConflicts);
     const extra = docs.statuses.get(status.ref);
     statuses.push(extra ? withDocsStatus(reuse, status, extra) : status);
@@ -266,8 +276,10 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       listenerHosts: gatewayApi.listenerHosts,
       clusters: sortKeys(clusters),
       apis,
+      ...(models.endpoint ? { openAI: models.endpoint } : {}),
       docs: {
         ...docs.plane,
+        ...(models.tasks.length > 0 ? { tasks: mergeTasks(docs.plane.tasks, models.tasks) } : {}),
         ...(docsAuth ? { auth: docsAuth } : {}),
         ...(docsSignOn.signOn ? { sso: docsSignOn.signOn } : {}),
         // Sign-on configured but unusable (its Secret is missing): the docs stay closed, never open by accident.
@@ -276,6 +288,18 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     },
     statuses,
   };
+}
+
+/** The docs' tasks and the model lists the OpenAI endpoint needs: one task per key, in key order. */
+function mergeTasks(docsTasks: readonly DocsTask[], more: readonly DocsTask[]): DocsTask[] {
+  const byKey = new Map(docsTasks.map((t) => [t.key, t]));
+  for (const t of more) if (!byKey.has(t.key)) byKey.set(t.key, t);
+  return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** A ModelAPI's status with its `ModelsRouted` condition (OpenAI-compatible APIs only, so few). */
+function withModelsRouted(plain: ResourceStatus, routed: ConditionInput): ResourceStatus {
+  return { ...plain, conditions: [...plain.conditions, routed] };
 }
 
 /**
@@ -441,12 +465,15 @@ function findConflict(
 
 /** The docs portal's own paths under its prefix: exact ones and prefixes. */
 interface PortalPaths {
+  /** The cache key: the portal's prefix and the OpenAI endpoint's path. */
   readonly prefix: string;
   readonly exact: readonly string[];
   readonly prefixes: readonly string[];
+  /** The OpenAI endpoint's path, when it is on. */
+  readonly openAI?: string;
 }
 
-function portalPaths(portal: string): PortalPaths {
+function portalPaths(portal: string, openAI: string | undefined): PortalPaths {
   const exact = [
     portal,
     `${portal}/`,
@@ -459,7 +486,12 @@ function portalPaths(portal: string): PortalPaths {
     `${portal}/changelog.json`,
     `${portal}/changelog.atom`,
   ].filter((p) => p !== '');
-  return { prefix: portal, exact, prefixes: [`${portal}/openapi/`, `${portal}/docs-assets/`, `${portal}/changelog/`] };
+  return {
+    prefix: `${portal}\0${openAI ?? ''}`,
+    exact,
+    prefixes: [`${portal}/openapi/`, `${portal}/docs-assets/`, `${portal}/changelog/`],
+    ...(openAI ? { openAI } : {}),
+  };
 }
 
 /** Portal conflicts by compilation and portal prefix: compilations are reused across reloads, so is the verdict. */
@@ -475,11 +507,13 @@ function findPortalConflict(reuse: CompileReuse, result: CompiledModelAPI, porta
   return conflict;
 }
 
-function portalConflict(result: CompiledModelAPI, { exact, prefixes }: PortalPaths): Conflict | undefined {
+function portalConflict(result: CompiledModelAPI, { exact, prefixes, openAI }: PortalPaths): Conflict | undefined {
   for (const rule of result.rules) {
     for (const m of rule.matches) {
       const v = m.path.value;
       const below = (p: string) => m.path.type === 'PathPrefix' && p.startsWith(`${v}/`);
+      if (openAI && (v === openAI || v.startsWith(`${openAI}/`) || below(openAI)))
+        return { owner: 'the OpenAI endpoint (ModelGateway spec.openAIEndpoint moves or disables it)', path: v };
       if (exact.some((e) => e === v || below(e)) || prefixes.some((p) => v.startsWith(p) || below(p) || `${v}/` === p))
         return { owner: 'the docs portal (ModelGateway spec.docs.pathPrefix moves it)', path: v };
     }

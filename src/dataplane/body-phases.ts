@@ -35,11 +35,17 @@ export async function runBodyPhases(
   };
   try {
     const requestMs = action.timeouts.requestMs;
-    const read = await readRequestBody(
-      req,
-      action.maxRequestBodyBytes,
-      requestMs > 0 ? started + requestMs : undefined,
-    );
+    // A body read before routing (the OpenAI endpoint) is held to this API's own limit like one read here.
+    const read =
+      ctx.body !== undefined
+        ? ctx.body.length > action.maxRequestBodyBytes
+          ? ({
+              ok: false,
+              error: 'tooLarge',
+              detail: `request body exceeds the limit of ${action.maxRequestBodyBytes} bytes`,
+            } as const)
+          : ({ ok: true, body: ctx.body } as const)
+        : await readRequestBody(req, action.maxRequestBodyBytes, requestMs > 0 ? started + requestMs : undefined);
     if (!read.ok) {
       if (read.error === 'aborted') {
         send.onDone();
@@ -78,7 +84,12 @@ export async function runBodyPhases(
       return;
     }
     const body = exchange.body;
-    if (body !== read.body || req.headers['content-length'] !== undefined || body.length > 0) {
+    if (
+      body !== read.body ||
+      ctx.body !== undefined ||
+      req.headers['content-length'] !== undefined ||
+      body.length > 0
+    ) {
       setHeaderInList(send.headers, 'content-length', String(body.length));
     }
     const taps = exchange.taps;

@@ -33,7 +33,8 @@ import {
 } from './client-connections.ts';
 import { withoutCredentialParams } from './consumed-credentials.ts';
 import { type ForwardRequest, forward } from './forward.ts';
-import { setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
+import { setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
+import { serveOpenAIEndpoint } from './openai-endpoint.ts';
 import { hasRequestBody } from './request-body.ts';
 import { normalizePath, PathError, splitTarget, validAuthority, validHost } from './request-path.ts';
 import { rewritePath } from './rewrite.ts';
@@ -290,104 +291,136 @@ export class DataPlane {
       const v = headers[name];
       return Array.isArray(v) ? v.join(',') : v;
     };
-    const result = runtime.matcher.match({ host, path, method: req.method ?? 'GET', query, header });
-    // The portal's paths are reserved against ModelAPIs (the compiler refuses overlaps), but an HTTPRoute a platform
-    // team attached to a Gateway listener wins: on such a listener the portal moves with spec.docs.pathPrefix.
-    if ((result === undefined || !result.rule.source.startsWith('HTTPRoute/')) && runtime.docs.handles(path, host)) {
-      const serveDocs = () => {
-        runtime.docs.serve(req, res, path, requestId);
-        this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
-      };
-      const docsPlane = runtime.snapshot.docs;
-      const docsAuth = docsPlane.auth;
-      // The UI's own assets are the public npm bundles: nothing to protect, and pages load them without credentials.
+    // The rest of the request's way, from matching on: run once, or again by the OpenAI endpoint with the path of
+    // the ModelAPI serving the body's model and the body it read.
+    const route = (path: string, body?: Buffer): void => {
+      const result = runtime.matcher.match({ host, path, method: req.method ?? 'GET', query, header });
+      // The portal's paths are reserved against ModelAPIs (the compiler refuses overlaps), but an HTTPRoute a platform
+      // team attached to a Gateway listener wins: on such a listener the portal moves with spec.docs.pathPrefix.
+      if ((result === undefined || !result.rule.source.startsWith('HTTPRoute/')) && runtime.docs.handles(path, host)) {
+        const serveDocs = () => {
+          runtime.docs.serve(req, res, path, requestId);
+          this.metrics.observeRequest('', '', res.statusCode, (performance.now() - started) / 1000);
+        };
+        const docsPlane = runtime.snapshot.docs;
+        const docsAuth = docsPlane.auth;
+        // The UI's own assets are the public npm bundles: nothing to protect, and pages load them without credentials.
+        if (
+          path.startsWith(`${docsPlane.pathPrefix}/docs-assets/`) ||
+          (!docsAuth && !docsPlane.sso && !docsPlane.ssoUnavailable)
+        ) {
+          serveDocs();
+          return;
+        }
+        if (docsPlane.ssoUnavailable && !docsAuth) {
+          fail(
+            'authUnavailable',
+            'sign-on to the docs is configured but its client secret is missing (see the ModelGateway status)',
+          );
+          return;
+        }
+        const rejected = () => this.metrics.policyRejections.labels('', 'docs-auth').inc();
+        if (docsPlane.sso) {
+          // People sign on (a session cookie); machines may still bring the providers' credentials when both are set.
+          const place = { signOn: docsPlane.sso, prefix: docsPlane.pathPrefix, publicURL: docsPlane.publicURL };
+          this.signOn
+            .check(place, req, res, path)
+            .then(async (verdict) => {
+              if (verdict.kind === 'pass') return serveDocs();
+              if (verdict.kind === 'answered') return;
+              const other = docsAuth ? await authenticate(req, query, docsAuth, this.jwks) : undefined;
+              if (other?.ok && docsAuth && authorized(other, docsAuth, res, fail)) return serveDocs();
+              rejected();
+              await this.signOn.challenge(place, req, res, requestId);
+            })
+            // Never an unhandled rejection (it would end the process): whatever failed, this request gets a 500.
+            .catch((err: unknown) => fail('internalError', `docs sign-on failed: ${(err as Error).message}`));
+          return;
+        }
+        if (!docsAuth) {
+          fail('internalError', 'docs authentication is configured inconsistently');
+          return;
+        }
+        // Protected docs: the same providers as model calls (a browser brings a cookie for an external service, or
+        // an API key in the query).
+        const outcome = authenticate(req, query, docsAuth, this.jwks);
+        const decide = (o: AuthOutcome) => {
+          if (authorized(o, docsAuth, res, fail)) serveDocs();
+          else rejected();
+        };
+        if (outcome instanceof Promise) void outcome.then(decide);
+        else decide(outcome);
+        return;
+      }
+      const openAI = runtime.snapshot.openAI;
       if (
-        path.startsWith(`${docsPlane.pathPrefix}/docs-assets/`) ||
-        (!docsAuth && !docsPlane.sso && !docsPlane.ssoUnavailable)
+        openAI !== undefined &&
+        body === undefined &&
+        path.startsWith(`${openAI.prefix}/`) &&
+        (result === undefined || !result.rule.source.startsWith('HTTPRoute/'))
       ) {
-        serveDocs();
+        runtime.inflight++;
+        this.#inflight++;
+        serveOpenAIEndpoint({
+          req,
+          res,
+          path,
+          query,
+          endpoint: openAI,
+          routes: runtime.snapshot.routes,
+          jwks: this.jwks,
+          bodySilenceMs: this.#limits.requestBodyTimeoutMs,
+          fail,
+          continueAt: (next, read) => route(next, read),
+          answered: (code) => this.metrics.observeRequest('', '', code, (performance.now() - started) / 1000),
+        })
+          .catch((err: unknown) => fail('internalError', `the OpenAI endpoint failed: ${(err as Error).message}`))
+          .finally(() => this.#leave(runtime));
         return;
       }
-      if (docsPlane.ssoUnavailable && !docsAuth) {
-        fail(
-          'authUnavailable',
-          'sign-on to the docs is configured but its client secret is missing (see the ModelGateway status)',
-        );
+      if (!result) {
+        fail('routeNotFound', `no model API serves ${req.method} ${path}${host ? ` on host ${host}` : ''}`);
         return;
       }
-      const rejected = () => this.metrics.policyRejections.labels('', 'docs-auth').inc();
-      if (docsPlane.sso) {
-        // People sign on (a session cookie); machines may still bring the providers' credentials when both are set.
-        const place = { signOn: docsPlane.sso, prefix: docsPlane.pathPrefix, publicURL: docsPlane.publicURL };
-        this.signOn
-          .check(place, req, res, path)
-          .then(async (verdict) => {
-            if (verdict.kind === 'pass') return serveDocs();
-            if (verdict.kind === 'answered') return;
-            const other = docsAuth ? await authenticate(req, query, docsAuth, this.jwks) : undefined;
-            if (other?.ok && docsAuth && authorized(other, docsAuth, res, fail)) return serveDocs();
-            rejected();
-            await this.signOn.challenge(place, req, res, requestId);
-          })
-          // Never an unhandled rejection (it would end the process): whatever failed, this request gets a 500.
-          .catch((err: unknown) => fail('internalError', `docs sign-on failed: ${(err as Error).message}`));
+      const { rule } = result;
+      api = rule.labels.api;
+      if (access) access.api = api;
+      if (trace) trace.route(api, result.match.path.value, req.method ?? 'GET');
+      const action = rule.action;
+      if (action.type === 'Fail') {
+        fail(action.error, action.detail);
         return;
       }
-      if (!docsAuth) {
-        fail('internalError', 'docs authentication is configured inconsistently');
+      if (action.type === 'Redirect') {
+        sendRedirect(req, res, action, result.match.path, path, query);
+        this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
         return;
       }
-      // Protected docs: the same providers as model calls (a browser brings a cookie for an external service, or
-      // an API key in the query).
-      const outcome = authenticate(req, query, docsAuth, this.jwks);
-      const decide = (o: AuthOutcome) => {
-        if (authorized(o, docsAuth, res, fail)) serveDocs();
-        else rejected();
+      const ctx: PolicyContext = {
+        req,
+        res,
+        started,
+        requestId,
+        fail,
+        path,
+        query,
+        hasQuery,
+        runtime,
+        rule,
+        action,
+        result,
+        header,
+        identity: undefined,
+        deferredHeaders: undefined,
+        access,
+        trace,
+        body,
       };
-      if (outcome instanceof Promise) void outcome.then(decide);
-      else decide(outcome);
-      return;
-    }
-    if (!result) {
-      fail('routeNotFound', `no model API serves ${req.method} ${path}${host ? ` on host ${host}` : ''}`);
-      return;
-    }
-    const { rule } = result;
-    api = rule.labels.api;
-    if (access) access.api = api;
-    if (trace) trace.route(api, result.match.path.value, req.method ?? 'GET');
-    const action = rule.action;
-    if (action.type === 'Fail') {
-      fail(action.error, action.detail);
-      return;
-    }
-    if (action.type === 'Redirect') {
-      sendRedirect(req, res, action, result.match.path, path, query);
-      this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
-      return;
-    }
-    const ctx: PolicyContext = {
-      req,
-      res,
-      started,
-      requestId,
-      fail,
-      path,
-      query,
-      hasQuery,
-      runtime,
-      rule,
-      action,
-      result,
-      header,
-      identity: undefined,
-      deferredHeaders: undefined,
-      access,
-      trace,
+      const phases = runtime.phasesOf(action).request;
+      if (phases.length === 0) this.#dispatch(ctx);
+      else this.#runPhases(ctx, phases, 0);
     };
-    const phases = runtime.phasesOf(action).request;
-    if (phases.length === 0) this.#dispatch(ctx);
-    else this.#runPhases(ctx, phases, 0);
+    route(path);
   }
 
   /**
@@ -593,7 +626,8 @@ export class DataPlane {
     };
     runtime.inflight++;
     this.#inflight++;
-    if (hasRequestBody(req)) watchBodySilence(req, res, this.#limits.requestBodyTimeoutMs);
+    const prefetched = ctx.body;
+    if (prefetched === undefined && hasRequestBody(req)) watchBodySilence(req, res, this.#limits.requestBodyTimeoutMs);
     const bodyPhases = runtime.phasesOf(action).body;
     if (bodyPhases.length > 0 || mirrorBody) {
       // The body policies answer in several ways: the deferred headers go on the response now.
@@ -607,6 +641,17 @@ export class DataPlane {
         version,
         mirrorBody,
       );
+      return;
+    }
+    if (prefetched !== undefined) {
+      // Read before routing (the OpenAI endpoint): sent as it is, within this API's own body limit.
+      if (prefetched.length > action.maxRequestBodyBytes) {
+        fail('payloadTooLarge', `request body exceeds the limit of ${action.maxRequestBodyBytes} bytes`);
+        forwarded.onDone();
+        return;
+      }
+      setHeaderInList(forwarded.headers, 'content-length', String(prefetched.length));
+      forward({ ...forwarded, body: prefetched });
       return;
     }
     forward(forwarded);

@@ -74,6 +74,8 @@ export interface PolicyContext {
   readonly access: AccessRecord | undefined;
   /** The request's spans, when tracing is on. */
   readonly trace: RequestTrace | undefined;
+  /** The body, when it was read before routing (the OpenAI endpoint read it to find the model); else it streams. */
+  readonly body: Buffer | undefined;
 }
 
 /** A phase before the body is read: address lists, CORS, authentication, rate limit. */

@@ -348,6 +348,21 @@ export const ModelAPISpec = Type.Object(
     retries: Type.Optional(Retries),
     healthCheck: Type.Optional(HealthCheck),
     maxRequestBodyBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'Largest accepted request body.' })),
+    modelAliases: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 256, description: 'The public model id clients send.' }),
+            model: Type.String({ minLength: 1, maxLength: 256, description: 'The upstream model id it stands for.' }),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          description:
+            'OpenAI-compatible APIs: public model ids the gateway’s OpenAI endpoint routes here, each rewritten to the upstream id in the request body.',
+        },
+      ),
+    ),
     docs: Type.Optional(ApiDocs),
     auth: Type.Optional(
       Type.Object(

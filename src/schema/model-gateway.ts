@@ -32,6 +32,24 @@ export const ModelGatewaySpec = Type.Object(
     publicURL: Type.Optional(
       Type.String({ pattern: '^https?://', description: 'Base URL consumers use; shown in status and documents.' }),
     ),
+    openAIEndpoint: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ description: 'Serve the endpoint (default true).' })),
+          path: Type.Optional(
+            Type.String({
+              pattern: "^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+$",
+              description: 'Where it is served (default `/v1`); its paths are reserved against ModelAPIs.',
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'One OpenAI-compatible endpoint for every OpenAI-compatible ModelAPI: `POST <path>/chat/completions` (and completions, embeddings, responses, audio/speech) goes to the ModelAPI serving the body’s `model`, with that ModelAPI’s policies; `GET <path>/models` lists the models the caller may use.',
+        },
+      ),
+    ),
     docs: Type.Optional(
       Type.Object(
         {

@@ -507,4 +507,27 @@ export interface Snapshot {
   readonly clusters: Readonly<Record<string, Cluster>>;
   readonly apis: readonly ApiSummary[];
   readonly docs: DocsPlane;
+  /** The gateway's one OpenAI-compatible endpoint, when on and some OpenAI-compatible ModelAPI is served. */
+  readonly openAI?: OpenAIEndpoint;
+}
+
+/** Where a model id of the OpenAI endpoint goes. */
+export interface ModelTarget {
+  /** The ModelAPI (`ModelAPI/<ns>/<name>`). */
+  readonly ref: string;
+  /** `<namespace>/<name>`, the `owned_by` of the model list. */
+  readonly ownedBy: string;
+  /** The public path prefix the request continues under: the API's, or one version's when only it serves the model. */
+  readonly prefix: string;
+  /** The upstream id, when the public id is an alias (the body's `model` is rewritten to it). */
+  readonly upstreamModel?: string;
+}
+
+/** The gateway's one OpenAI-compatible endpoint (ModelGateway `spec.openAIEndpoint`). */
+export interface OpenAIEndpoint {
+  /** Path prefix, e.g. `/v1`. */
+  readonly prefix: string;
+  readonly models: Readonly<Record<string, ModelTarget>>;
+  /** Largest body read to find the model: the largest any OpenAI-compatible ModelAPI accepts. */
+  readonly maxBodyBytes: number;
 }

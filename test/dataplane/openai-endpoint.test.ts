@@ -1,0 +1,190 @@
+/**
+ * The gateway's one OpenAI-compatible endpoint (issue 23), with real OpenAI-compatible servers on loopback: requests
+ * to `/v1/chat/completions` and `/v1/completions` go to the ModelAPI serving the body's `model` (ids discovered from
+ * each server's `GET /v1/models`), streaming included; an alias is rewritten to the upstream id; the target's own
+ * policies apply (an API key); an unknown model is 404 with the ids the caller may use; `GET /v1/models` lists what
+ * the caller may use, with `owned_by`; a model two ModelAPIs claim goes to the older one, reported on both.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { chatHandler } from '../../examples/servers/chat-openai-server.ts';
+import { startServer } from '../../examples/servers/http-util.ts';
+import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+
+type Server = { server: import('node:http').Server; port: number };
+type ModelList = { object: string; data: { id: string; owned_by: string }[] };
+
+const KEY = 'private-key-0123456789';
+
+describe('the OpenAI endpoint at /v1', () => {
+  let gw: TestGateway;
+  const servers: Server[] = [];
+  const json = (body: unknown, headers: Record<string, string> = {}) => ({
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+  const ids = async (headers: Record<string, string> = {}) =>
+    ((await call(`${gw.url}/v1/models`, { headers })).json() as ModelList).data.map((m) => m.id);
+  const condition = (name: string) =>
+    (
+      gw.gateway.statuses.get(`ModelAPI/default/${name}`)?.conditions as
+        | { type: string; status: string; reason: string; message: string }[]
+        | undefined
+    )?.find((c) => c.type === 'ModelsRouted');
+
+  before(async () => {
+    servers.push(
+      await startServer(chatHandler('alpha-model', 1)),
+      await startServer(chatHandler('beta-model', 1)),
+      await startServer(chatHandler('secret-model', 1)),
+    );
+    const [alpha, beta, secret] = servers.map((s) => `http://127.0.0.1:${s.port}`);
+    gw = await startGateway({
+      'gw.yaml': `apiVersion: modelgate.dev/v1alpha1
+kind: ModelGateway
+metadata: {name: gw}
+spec:
+  auth:
+    providers: [{name: keys, apiKey: {secrets: [{name: keys}]}}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: keys}
+stringData: {team: ${KEY}}
+`,
+      'alpha.yaml': modelApiYaml('alpha', 'openai', [{ name: 'v1', url: alpha! }]),
+      'beta.yaml': modelApiYaml(
+        'beta',
+        'openai',
+        [{ name: 'v1', url: beta! }],
+        '  modelAliases: [{name: fast, model: beta-model}]\n',
+      ),
+      'private.yaml': modelApiYaml(
+        'private',
+        'openai',
+        [{ name: 'v1', url: secret! }],
+        '  auth: {providers: [keys]}\n',
+      ),
+      // Serves alpha-model too, and is younger (by name, in file mode): the model stays alpha's.
+      'zeta.yaml': modelApiYaml('zeta', 'openai', [{ name: 'v1', url: alpha! }]),
+    });
+    await eventually(async () => (await ids({ 'x-api-key': KEY })).length === 4, 5000);
+  });
+  after(async () => {
+    await gw?.stop();
+    for (const s of servers) s.server.close();
+  });
+
+  it('routes chat completions and completions by the body’s model, to that model’s server', async () => {
+    const chat = await call(
+      `${gw.url}/v1/chat/completions`,
+      json({ model: 'alpha-model', messages: [{ role: 'user', content: 'hello there' }] }),
+    );
+    assert.equal(chat.status, 200, chat.text);
+    assert.equal((chat.json() as { model: string }).model, 'alpha-model');
+    const completion = await call(`${gw.url}/v1/completions`, json({ model: 'beta-model', prompt: 'once upon' }));
+    assert.equal(completion.status, 200, completion.text);
+    assert.equal((completion.json() as { model: string }).model, 'beta-model');
+    // Counted under the ModelAPI that served it, like a call to its own prefix.
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    assert.match(metrics, /modelgate_requests_total\{namespace="default",api="alpha",version="v1",code="200"\} 1/);
+  });
+
+  it('streams a chat completion through /v1', async () => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'beta-model', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+    const text = await res.text();
+    assert.match(text, /"model":"beta-model"/);
+    assert.match(text, /data: \[DONE\]/);
+  });
+
+  it('rewrites an alias to the upstream id', async () => {
+    const res = await call(
+      `${gw.url}/v1/chat/completions`,
+      json({ model: 'fast', messages: [{ role: 'user', content: 'hello' }] }),
+    );
+    // The example server refuses any id but its own: a 200 means it was asked for beta-model.
+    assert.equal(res.status, 200, res.text);
+  });
+
+  it('applies the target ModelAPI’s own policies (an API key)', async () => {
+    const body = { model: 'secret-model', messages: [{ role: 'user', content: 'hello' }] };
+    const without = await call(`${gw.url}/v1/chat/completions`, json(body));
+    assert.equal(without.status, 401);
+    const withKey = await call(`${gw.url}/v1/chat/completions`, json(body, { 'x-api-key': KEY }));
+    assert.equal(withKey.status, 200, withKey.text);
+  });
+
+  it('lists the models the caller may use, with the ModelAPI that owns each', async () => {
+    assert.deepEqual(await ids(), ['alpha-model', 'beta-model', 'fast']);
+    const list = (await call(`${gw.url}/v1/models`, { headers: { 'x-api-key': KEY } })).json() as ModelList;
+    assert.equal(list.object, 'list');
+    assert.deepEqual(
+      list.data.map((m) => [m.id, m.owned_by]),
+      [
+        ['alpha-model', 'default/alpha'],
+        ['beta-model', 'default/beta'],
+        ['fast', 'default/beta'],
+        ['secret-model', 'default/private'],
+      ],
+    );
+    const one = await call(`${gw.url}/v1/models/beta-model`);
+    assert.equal((one.json() as { id: string }).id, 'beta-model');
+    assert.equal((await call(`${gw.url}/v1/models/secret-model`)).status, 404, 'not without the key');
+  });
+
+  it('answers an unknown model 404 with the ids the caller may use, and a missing model 400', async () => {
+    const unknown = await call(`${gw.url}/v1/chat/completions`, json({ model: 'nope', messages: [] }));
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers['content-type'], 'application/problem+json');
+    assert.deepEqual((unknown.json() as { models: string[] }).models, ['alpha-model', 'beta-model', 'fast']);
+    const missing = await call(`${gw.url}/v1/chat/completions`, json({ messages: [] }));
+    assert.equal(missing.status, 400);
+    const notJson = await call(`${gw.url}/v1/chat/completions`, { body: 'not json' });
+    assert.equal(notJson.status, 400);
+    const get = await call(`${gw.url}/v1/chat/completions`);
+    assert.equal(get.status, 405);
+  });
+
+  it('gives a model two ModelAPIs claim to the older one, and reports it on both', async () => {
+    assert.equal(condition('zeta')?.status, 'False');
+    assert.equal(condition('zeta')?.reason, 'ModelConflict');
+    assert.match(condition('zeta')!.message, /alpha-model \(served by ModelAPI\/default\/alpha\)/);
+    assert.equal(condition('alpha')?.status, 'True');
+    assert.match(condition('alpha')!.message, /conflict: alpha-model \(also claimed by ModelAPI\/default\/zeta\)/);
+  });
+});
+
+describe('the OpenAI endpoint’s place', () => {
+  it('moves with spec.openAIEndpoint.path, switches off, and refuses a ModelAPI on its paths', async () => {
+    const chat = await startServer(chatHandler('m', 1));
+    const url = `http://127.0.0.1:${chat.port}`;
+    const gw = await startGateway({
+      'gw.yaml':
+        'apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec:\n  openAIEndpoint: {path: /llm/v1}\n',
+      'chat.yaml': modelApiYaml('chat', 'openai', [{ name: 'v1', url }]),
+      'squatter.yaml': modelApiYaml('squatter', 'openai', [{ name: 'v1', url }], '  pathPrefix: /llm/v1/mine\n'),
+    });
+    try {
+      await eventually(async () => (await call(`${gw.url}/llm/v1/models`)).text.includes('"m"'), 5000);
+      const accepted = gw.gateway.statuses
+        .get('ModelAPI/default/squatter')
+        ?.conditions.find((c) => c.type === 'Accepted');
+      assert.equal(accepted?.reason, 'PathConflict');
+      await gw.write(
+        'gw.yaml',
+        'apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec:\n  openAIEndpoint: {enabled: false}\n',
+      );
+      await eventually(async () => (await call(`${gw.url}/llm/v1/models`)).status === 404, 5000);
+      assert.equal((await call(`${gw.url}/v1/models`)).status, 404);
+    } finally {
+      await gw.stop();
+      chat.server.close();
+    }
+  });
+});
