@@ -16,6 +16,7 @@ import {
   resolveTimeouts,
 } from './defaults.ts';
 import { type BackendIndex, resolveBackend, resolveUpstreamTls } from './resolve-backend.ts';
+import { secretEntry } from './secret-entry.ts';
 
 /** Everything one ModelAPI contributes to the snapshot. */
 export interface CompiledModelAPI {
@@ -106,6 +107,11 @@ export function compileModelAPI(
       if (refProblems.length === 0) refReason = 'InvalidBackendTLS';
       refProblems.push(`version ${version.name}: ${upstreamTls.problem}`);
     }
+    const headers = versionHeaders(version, namespace, index);
+    if (headers.problem) {
+      if (refProblems.length === 0) refReason = 'SecretNotFound';
+      refProblems.push(`version ${version.name}: ${headers.problem}`);
+    }
     // Without its TLS material a backend is not reachable at all (never with weaker settings).
     const endpoints = resolved.ok && !upstreamTls.problem ? resolved.endpoints : [];
     const readyCount = endpoints.filter((e) => e.ready).length;
@@ -157,6 +163,7 @@ export function compileModelAPI(
               version: version.name,
               rewrite: canonical(r.rewrite),
               ...(deprecation ? { deprecation } : {}),
+              ...headers.backend,
             },
           ],
           ...forward,
@@ -174,6 +181,7 @@ export function compileModelAPI(
         version: version.name,
         rewrite: canonical(r.rewrite),
         ...(deprecation ? { deprecation } : {}),
+        ...headers.backend,
       });
     });
     versionsStatus.push({
@@ -276,4 +284,32 @@ function versionDeprecation(
     link: changelog,
     afterSunset: version.afterSunset ?? 'Gone',
   };
+}
+
+/**
+ * The headers a version sets on its requests (`requestHeaders.set`, and every entry of `requestHeaders.secret`), as a
+ * backend filter. A missing Secret is a problem, and the version's requests are refused (500, saying why) rather than
+ * sent without the credentials they need.
+ */
+function versionHeaders(
+  version: ModelVersion,
+  namespace: string,
+  index: BackendIndex,
+): { backend: Partial<RouteBackend>; problem?: string } {
+  const spec = version.requestHeaders;
+  if (!spec) return { backend: {} };
+  const set: [string, string][] = Object.entries(spec.set ?? {}).map(([n, v]) => [n.toLowerCase(), v]);
+  if (spec.secret) {
+    const key = `${spec.secret.namespace ?? namespace}/${spec.secret.name}`;
+    const secret = index.secrets.get(key);
+    if (!secret) {
+      const problem = `Secret/${key} with its upstream headers not found`;
+      return { backend: { invalid: `the upstream credentials of this version are missing (${problem})` }, problem };
+    }
+    for (const name of new Set([...Object.keys(secret.data ?? {}), ...Object.keys(secret.stringData ?? {})])) {
+      const value = secretEntry(secret, name);
+      if (value !== undefined) set.push([name.toLowerCase(), value.replace(/[\r\n]+$/, '')]);
+    }
+  }
+  return set.length > 0 ? { backend: { filters: { requestHeaders: { set, add: [], remove: [] } } } } : { backend: {} };
 }

@@ -34,6 +34,7 @@ import { compileHttpRoutes, DEFAULT_CONTROLLER_NAME } from './compile-httproutes
 import { type CompiledModelAPI, compileModelAPI } from './compile-model-api.ts';
 import { DEFAULT_DRAIN_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_URL, DEFAULT_VERSION_HEADER } from './defaults.ts';
 import { buildDocs, type DocsStatus, type ServedApi } from './docs/build-docs.ts';
+import { openAIEndpointPart } from './docs/openai-endpoint-docs.ts';
 import type { ResolvedSource } from './docs/version-source.ts';
 import { compileDocsSignOn } from './docs-sign-on.ts';
 import { compileModelIndex, openAIEndpointPath } from './model-index.ts';
@@ -256,6 +257,14 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
     openAIPath,
     gateway?.spec.defaults,
   );
+  const endpointPart = models.endpoint
+    ? openAIEndpointPart(
+        models.endpoint,
+        served.filter((s) => s.api.spec.protocol === 'openai').map((s) => s.api),
+        docs.plane.securitySchemes as Record<string, unknown> | undefined,
+        gateway ? `ModelGateway/${nsName(gateway)}` : 'ModelGateway',
+      )
+    : undefined;
   for (const status of gatewayApi.statuses) {
     const documented = docs.statuses.get(status.ref)?.condition;
     const withDocs = documented ? { ...status, conditions: status.conditions.concat(documented) } : status;
@@ -280,6 +289,7 @@ export function compileSnapshot(resources: ResourceSet, options: CompileOptions 
       docs: {
         ...docs.plane,
         ...(models.tasks.length > 0 ? { tasks: mergeTasks(docs.plane.tasks, models.tasks) } : {}),
+        ...(endpointPart ? { routeParts: [...docs.plane.routeParts, endpointPart] } : {}),
         ...(docsAuth ? { auth: docsAuth } : {}),
         ...(docsSignOn.signOn ? { sso: docsSignOn.signOn } : {}),
         // Sign-on configured but unusable (its Secret is missing): the docs stay closed, never open by accident.
@@ -575,6 +585,8 @@ function compileModelAPIReusing(
       const key = `${svc.namespace ?? namespace}/${svc.name}`;
       deps.push(index.services.get(key), ...(index.slicesByService.get(key) ?? []), '|');
     }
+    const headersSecret = v.requestHeaders?.secret;
+    if (headersSecret) deps.push(index.secrets.get(`${headersSecret.namespace ?? namespace}/${headersSecret.name}`));
     const tls = v.backend.tls;
     if (tls?.caSecret) deps.push(index.secrets.get(`${tls.caSecret.namespace ?? namespace}/${tls.caSecret.name}`));
     if (tls?.clientCertificate)

@@ -68,6 +68,8 @@ export interface MergePart {
   readonly cached?: boolean;
   /** The gateway's security requirement for this API (alternatives), when it requires authentication. */
   readonly security?: readonly Record<string, readonly string[]>[];
+  /** The gateway sets the upstream's credentials itself (a version's `requestHeaders.secret`): clients need none. */
+  readonly upstreamCredentials?: boolean;
 }
 
 /** Gateway-wide document settings. */
@@ -381,7 +383,9 @@ function prepareOperation(
   out.operationId = operationId;
   delete out.servers;
   const security = part.security ?? options.securityFor?.(part.ref);
-  out.security = security ?? upstreamSecurity(op);
+  // The gateway's requirement where it authenticates; none where it brings the upstream's credentials itself;
+  // otherwise the upstream's own (the client's credentials are forwarded to it).
+  out.security = security ?? (part.upstreamCredentials ? [] : upstreamSecurity(op));
   if (part.versionPin) {
     const params = Array.isArray(out.parameters) ? [...(out.parameters as Json[])] : [];
     params.push({

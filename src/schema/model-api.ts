@@ -1,6 +1,15 @@
 /** The `ModelAPI` resource: one model API, its versions and how traffic reaches them. */
 import { type Static, Type } from '@sinclair/typebox';
-import { Condition, Duration, IntOrString, ObjectMeta, StringEnum, secret, TimerDuration } from './common.ts';
+import {
+  Condition,
+  Duration,
+  IntOrString,
+  ObjectMeta,
+  SecretRef,
+  StringEnum,
+  secret,
+  TimerDuration,
+} from './common.ts';
 
 export const PROTOCOLS = ['open-inference-v2', 'kserve-v1', 'openai', 'openapi'] as const;
 
@@ -191,6 +200,27 @@ export const ModelVersion = Type.Object(
       }),
     ),
     backend: Backend,
+    requestHeaders: Type.Optional(
+      Type.Object(
+        {
+          set: Type.Optional(
+            Type.Record(
+              Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
+              Type.String({ pattern: '^[^\\r\\n]*$' }),
+              {
+                description: 'Headers set on every request to this version (e.g. Seldon Core v2’s `seldon-model`).',
+              },
+            ),
+          ),
+          secret: Type.Optional(
+            SecretRef(
+              'A Secret whose every entry is a header set on every request to this version (e.g. `authorization: Bearer …` for vLLM `--api-key` or a hosted endpoint): never shown in /config, logs, documents or errors; a changed Secret applies without a restart. The client’s own header of that name is not forwarded.',
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'Headers the gateway sets on requests to this version.' },
+      ),
+    ),
     docs: Type.Optional(VersionDocs),
     deprecated: Type.Optional(
       Type.Boolean({ description: 'Marks the version deprecated: its operations say so, the portal shows it.' }),

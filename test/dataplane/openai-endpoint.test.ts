@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { chatHandler } from '../../examples/servers/chat-openai-server.ts';
 import { startServer } from '../../examples/servers/http-util.ts';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { assertLintClean } from '../helpers/linters.ts';
 
 type Server = { server: import('node:http').Server; port: number };
 type ModelList = { object: string; data: { id: string; owned_by: string }[] };
@@ -149,6 +150,39 @@ stringData: {team: ${KEY}}
     assert.equal(notJson.status, 400);
     const get = await call(`${gw.url}/v1/chat/completions`);
     assert.equal(get.status, 405);
+  });
+
+  it('is documented in /openapi.json (model enum with aliases), lint-clean, and every documented operation answers', async () => {
+    type Op = {
+      security?: unknown;
+      requestBody?: {
+        content: Record<string, { schema: { $ref: string }; examples?: Record<string, { value: unknown }> }>;
+      };
+    };
+    const doc = (await call(`${gw.url}/openapi.json`)).json() as {
+      paths: Record<string, Record<string, Op>>;
+      components: { schemas: Record<string, { properties: { model: { enum: string[] } } }> };
+    };
+    const chat = doc.paths['/v1/chat/completions']!.post!;
+    const schema = chat.requestBody!.content['application/json']!.schema.$ref.split('/').pop()!;
+    assert.deepEqual(doc.components.schemas[schema]!.properties.model.enum, [
+      'alpha-model',
+      'beta-model',
+      'fast',
+      'secret-model',
+    ]);
+    // One model needs the key, the others nothing: both alternatives are told.
+    assert.deepEqual(chat.security, [{ keys: [] }, {}]);
+    await assertLintClean(doc, 'the merged document with the OpenAI endpoint');
+    for (const [path, item] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/')))
+      for (const [method, op] of Object.entries(item)) {
+        const example = Object.values(op.requestBody?.content['application/json']?.examples ?? {})[0]?.value;
+        const res = await call(gw.url + path, {
+          method: method.toUpperCase(),
+          ...(example ? json(example) : {}),
+        });
+        assert.equal(res.status, 200, `${method.toUpperCase()} ${path}: ${res.text.slice(0, 200)}`);
+      }
   });
 
   it('gives a model two ModelAPIs claim to the older one, and reports it on both', async () => {

@@ -252,6 +252,7 @@ function documentApi(
         : {}),
       maxRequestBodyBytes: entry.maxRequestBodyBytes,
       ...(documentedSecurity(api, settings.securitySchemes) ?? {}),
+      ...(version.requestHeaders?.secret ? { upstreamCredentials: true } : {}),
       ...(api.spec.rateLimit || api.spec.tokenLimit ? { rateLimited: true } : {}),
       ...(api.spec.validation ? { validated: true } : {}),
       ...(api.spec.cache ? { cached: true } : {}),
@@ -314,7 +315,7 @@ function documentApi(
 }
 
 /** The security requirement of an API's operations: its providers that have an OpenAPI scheme. */
-function documentedSecurity(
+export function documentedSecurity(
   api: ModelAPI,
   schemes: Json | undefined,
 ): { security: Record<string, string[]>[] } | undefined {
