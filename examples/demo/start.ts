@@ -130,6 +130,9 @@ try:
     -d '{"inputs":[{"name":"features","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}'
   curl -sN ${base}/models/chat/v1/chat/completions -H 'content-type: application/json' \\
     -d '{"model":"tiny-chat","stream":true,"messages":[{"role":"user","content":"how do models serve?"}]}'
+  curl -s ${base}/v1/chat/completions -H 'content-type: application/json' \\
+    -d '{"model":"chat-small","messages":[{"role":"user","content":"hello"}]}'
+  curl -s ${base}/v1/models
   curl -s ${base}/models/sentiment/predict -H 'x-api-key: demo-key-123' -d '{"text":"I love this fast model"}'
   curl -s ${base}/models/iris -H 'x-model-version: v2'
   open ${base}/docs

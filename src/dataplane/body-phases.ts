@@ -16,6 +16,7 @@ import {
 import { closeAfterAnswer } from './client-connections.ts';
 import { type ForwardRequest, forward } from './forward.ts';
 import { setHeaderInList } from './headers.ts';
+import { modelAliasTap } from './model-alias-tap.ts';
 import { readRequestBody } from './request-body.ts';
 import { combineTaps } from './response-taps.ts';
 
@@ -93,6 +94,8 @@ export async function runBodyPhases(
       setHeaderInList(send.headers, 'content-length', String(body.length));
     }
     const taps = exchange.taps;
+    // Last, so the cache keeps the upstream's bytes and only this client sees the alias it asked for.
+    if (ctx.modelAlias) taps.push(modelAliasTap(ctx.modelAlias.upstream, ctx.modelAlias.alias));
     forward({ ...send, body, ...(taps.length > 0 ? { tap: combineTaps(taps) } : {}) });
   } catch (err) {
     answer('upstreamUnavailable', `a policy failed: ${(err as Error).message}`);

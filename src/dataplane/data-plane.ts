@@ -34,6 +34,7 @@ import {
 import { withoutCredentialParams } from './consumed-credentials.ts';
 import { type ForwardRequest, forward } from './forward.ts';
 import { setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
+import { modelAliasTap } from './model-alias-tap.ts';
 import { serveOpenAIEndpoint } from './openai-endpoint.ts';
 import { hasRequestBody } from './request-body.ts';
 import { normalizePath, PathError, splitTarget, validAuthority, validHost } from './request-path.ts';
@@ -293,7 +294,7 @@ export class DataPlane {
     };
     // The rest of the request's way, from matching on: run once, or again by the OpenAI endpoint with the path of
     // the ModelAPI serving the body's model and the body it read.
-    const route = (path: string, body?: Buffer): void => {
+    const route = (path: string, body?: Buffer, modelAlias?: { upstream: string; alias: string }): void => {
       const result = runtime.matcher.match({ host, path, method: req.method ?? 'GET', query, header });
       // The portal's paths are reserved against ModelAPIs (the compiler refuses overlaps), but an HTTPRoute a platform
       // team attached to a Gateway listener wins: on such a listener the portal moves with spec.docs.pathPrefix.
@@ -371,7 +372,7 @@ export class DataPlane {
           jwks: this.jwks,
           bodySilenceMs: this.#limits.requestBodyTimeoutMs,
           fail,
-          continueAt: (next, read) => route(next, read),
+          continueAt: (next, read, alias) => route(next, read, alias),
           answered: (code) => this.metrics.observeRequest('', '', code, (performance.now() - started) / 1000),
         })
           .catch((err: unknown) => fail('internalError', `the OpenAI endpoint failed: ${(err as Error).message}`))
@@ -415,6 +416,7 @@ export class DataPlane {
         access,
         trace,
         body,
+        modelAlias,
       };
       const phases = runtime.phasesOf(action).request;
       if (phases.length === 0) this.#dispatch(ctx);
@@ -651,7 +653,12 @@ export class DataPlane {
         return;
       }
       setHeaderInList(forwarded.headers, 'content-length', String(prefetched.length));
-      forward({ ...forwarded, body: prefetched });
+      const alias = ctx.modelAlias;
+      forward({
+        ...forwarded,
+        body: prefetched,
+        ...(alias ? { tap: modelAliasTap(alias.upstream, alias.alias) } : {}),
+      });
       return;
     }
     forward(forwarded);

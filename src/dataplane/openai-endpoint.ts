@@ -4,7 +4,7 @@
  * body an OpenAI-compatible ModelAPI accepts — its `model` looked up in the snapshot's model index, and the request
  * continues as if it had been sent to that ModelAPI's own prefix (`/models/chat/v1/chat/completions`), with the body
  * already read: every policy of that ModelAPI (auth, rate and token limits, validation, cache, metrics, access log)
- * applies exactly as there. An alias's body gets the upstream id. `GET <prefix>/models` lists the models the caller
+ * applies exactly as there. An alias's body gets the upstream id, and its answer the alias back (model-alias-tap.ts). `GET <prefix>/models` lists the models the caller
  * may use: those of ModelAPIs without authentication, and of those whose authentication the request passes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,8 +28,8 @@ export interface EndpointRequest {
   readonly jwks: JwksCache;
   readonly bodySilenceMs: number;
   readonly fail: (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => void;
-  /** Continues the request under `path` with its body already read. */
-  readonly continueAt: (path: string, body: Buffer) => void;
+  /** Continues the request under `path` with its body already read (and the alias to put back in the answer). */
+  readonly continueAt: (path: string, body: Buffer, alias?: { upstream: string; alias: string }) => void;
   /** Counts an answer the endpoint gave itself. */
   readonly answered: (code: number) => void;
 }
@@ -99,7 +99,11 @@ export async function serveOpenAIEndpoint(r: EndpointRequest): Promise<void> {
   const forwarded = target.upstreamModel
     ? Buffer.from(JSON.stringify({ ...body, model: target.upstreamModel }))
     : read.body;
-  r.continueAt(`${target.prefix}/v1/${operation}`, forwarded);
+  r.continueAt(
+    `${target.prefix}/v1/${operation}`,
+    forwarded,
+    target.upstreamModel ? { upstream: target.upstreamModel, alias: body.model } : undefined,
+  );
 }
 
 /** The model ids the request may use, sorted: its credentials are checked against each ModelAPI's authentication. */

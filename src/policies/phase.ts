@@ -76,6 +76,8 @@ export interface PolicyContext {
   readonly trace: RequestTrace | undefined;
   /** The body, when it was read before routing (the OpenAI endpoint read it to find the model); else it streams. */
   readonly body: Buffer | undefined;
+  /** The OpenAI endpoint routed an alias here: the answer's `model` goes back to the alias. */
+  readonly modelAlias?: { readonly upstream: string; readonly alias: string } | undefined;
 }
 
 /** A phase before the body is read: address lists, CORS, authentication, rate limit. */

@@ -104,13 +104,22 @@ stringData: {team: ${KEY}}
     assert.match(text, /data: \[DONE\]/);
   });
 
-  it('rewrites an alias to the upstream id', async () => {
+  it('rewrites an alias to the upstream id, and back in the answer (JSON and every SSE chunk)', async () => {
     const res = await call(
       `${gw.url}/v1/chat/completions`,
       json({ model: 'fast', messages: [{ role: 'user', content: 'hello' }] }),
     );
     // The example server refuses any id but its own: a 200 means it was asked for beta-model.
     assert.equal(res.status, 200, res.text);
+    assert.equal((res.json() as { model: string }).model, 'fast', 'the answer names the id the client asked for');
+    const streamed = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fast', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const text = await streamed.text();
+    assert.match(text, /"model":"fast"/);
+    assert.doesNotMatch(text, /beta-model/);
   });
 
   it('applies the target ModelAPI’s own policies (an API key)', async () => {

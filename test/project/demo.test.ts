@@ -68,6 +68,23 @@ describe('demo (npm start)', () => {
       assert.ok(text.trimEnd().endsWith('data: [DONE]'));
       assert.ok(Date.now() - started < 15_000, 'both answered within 15 s');
 
+      // The same model through the one OpenAI endpoint, by its alias (the README's example).
+      const routed = await request(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'chat-small', messages: [{ role: 'user', content: 'hello' }] }),
+      });
+      assert.equal(routed.statusCode, 200);
+      assert.equal(((await routed.body.json()) as { model: string }).model, 'chat-small');
+      // The served id comes from the model server's GET /v1/models, asked right after start.
+      let ids: string[] = [];
+      for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+        const listed = (await (await request(`${base}/v1/models`)).body.json()) as { data: { id: string }[] };
+        ids = listed.data.map((m) => m.id).sort();
+        if (ids.length === 2) break;
+      }
+      assert.deepEqual(ids, ['chat-small', 'tiny-chat']);
+
       // The REST model is protected by an API key and rate limited.
       const anonymous = await request(`${base}/models/sentiment/predict`, {
         method: 'POST',
