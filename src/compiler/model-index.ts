@@ -88,6 +88,10 @@ export function compileModelIndex(
         ...(alias.name !== alias.model ? { upstreamModel: alias.model } : {}),
       });
     }
+    for (const f of api.spec.modelFallbacks ?? []) {
+      const target = targets.get(f.model);
+      if (target) targets.set(f.model, { ...target, fallbacks: f.fallbacks.filter((m) => m !== f.model) });
+    }
     for (const [id, target] of targets) {
       const owner = models[id];
       if (owner && owner.ref !== target.ref) {

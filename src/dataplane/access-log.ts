@@ -32,6 +32,8 @@ export interface AccessRecord {
   subject: string;
   retries: number;
   tokens: number | undefined;
+  /** The model that served the request through the OpenAI endpoint (a fallback's when one took over). */
+  model: string;
   /** When the response head went out (ms after the start), when known. */
   ttfbMs: number | undefined;
   readonly bytesWrittenBefore: number;
@@ -102,6 +104,7 @@ export class AccessLog {
       subject: '',
       retries: 0,
       tokens: undefined,
+      model: '',
       ttfbMs: undefined,
       bytesWrittenBefore: socket?.bytesWritten ?? 0,
     };

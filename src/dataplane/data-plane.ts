@@ -35,7 +35,7 @@ import { withoutCredentialParams } from './consumed-credentials.ts';
 import { type ForwardRequest, forward } from './forward.ts';
 import { setHeaderInList, setHeadersFromList, upstreamRequestHeaders } from './headers.ts';
 import { modelAliasTap } from './model-alias-tap.ts';
-import { serveOpenAIEndpoint } from './openai-endpoint.ts';
+import { type RoutedModel, serveOpenAIEndpoint } from './openai-endpoint.ts';
 import { hasRequestBody } from './request-body.ts';
 import { normalizePath, PathError, splitTarget, validAuthority, validHost } from './request-path.ts';
 import { rewritePath } from './rewrite.ts';
@@ -294,7 +294,7 @@ export class DataPlane {
     };
     // The rest of the request's way, from matching on: run once, or again by the OpenAI endpoint with the path of
     // the ModelAPI serving the body's model and the body it read.
-    const route = (path: string, body?: Buffer, modelAlias?: { upstream: string; alias: string }): void => {
+    const route = (path: string, body?: Buffer, routed?: RoutedModel): void => {
       const result = runtime.matcher.match({ host, path, method: req.method ?? 'GET', query, header });
       // The portal's paths are reserved against ModelAPIs (the compiler refuses overlaps), but an HTTPRoute a platform
       // team attached to a Gateway listener wins: on such a listener the portal moves with spec.docs.pathPrefix.
@@ -372,7 +372,8 @@ export class DataPlane {
           jwks: this.jwks,
           bodySilenceMs: this.#limits.requestBodyTimeoutMs,
           fail,
-          continueAt: (next, read, alias) => route(next, read, alias),
+          continueAt: (next, read, routed) => route(next, read, routed),
+          countFallback: (failed, model, cause) => this.metrics.modelFallbacks.labels(failed, model, cause).inc(),
           answered: (code) => this.metrics.observeRequest('', '', code, (performance.now() - started) / 1000),
         })
           .catch((err: unknown) => fail('internalError', `the OpenAI endpoint failed: ${(err as Error).message}`))
@@ -416,7 +417,8 @@ export class DataPlane {
         access,
         trace,
         body,
-        modelAlias,
+        modelAlias: routed?.alias,
+        model: routed ? { id: routed.id, fallback: routed.fallback } : undefined,
       };
       const phases = runtime.phasesOf(action).request;
       if (phases.length === 0) this.#dispatch(ctx);
@@ -526,8 +528,11 @@ export class DataPlane {
       this.metrics.observeRequest(rule.labels.api, '', res.statusCode, (performance.now() - started) / 1000);
       return;
     }
-    const responseHeaders = this.#notices.headersFor(ctx, backend, fail);
-    if (responseHeaders === undefined) return;
+    const noticeHeaders = this.#notices.headersFor(ctx, backend, fail);
+    if (noticeHeaders === undefined) return;
+    // Through the OpenAI endpoint the answer says which model served it (a fallback may have).
+    const responseHeaders = ctx.model ? { ...noticeHeaders, 'x-modelgate-model': ctx.model.id } : noticeHeaders;
+    if (ctx.model && access) access.model = ctx.model.id;
     const cluster = runtime.clusters.get(backend.cluster)!;
     // A credential in the query (an API key's `query` parameter) stays here, like the header form.
     const forwardedQuery =
@@ -591,6 +596,7 @@ export class DataPlane {
       requestId,
       ...(deferred ? { extraHeaders: deferred } : {}),
       responseHeaders,
+      ...(ctx.model?.fallback ? { fallback: ctx.model.fallback } : {}),
       onStatus: (code) => {
         const seconds = (performance.now() - started) / 1000;
         if (access) access.ttfbMs = seconds * 1000;

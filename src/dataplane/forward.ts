@@ -58,6 +58,12 @@ export interface ForwardRequest {
   readonly responseModifiers?: readonly HeaderModifier[];
   /** Called once with the status sent to the client (for metrics); `upstreamError` names a failed attempt's kind. */
   readonly onStatus: (status: number) => void;
+  /**
+   * Another model to try instead (the OpenAI endpoint's fallbacks): asked when this exchange would end in a connect
+   * failure, a timeout, no healthy endpoint, 429 or 5xx — only while nothing has been sent to the client. When it is
+   * `available`, the exchange ends silently and `run` continues the request elsewhere.
+   */
+  readonly fallback?: Fallback;
   readonly onUpstreamError: (kind: FailureKind) => void;
   readonly onRetry: () => void;
   /** Called with the origin of the endpoint each attempt goes to (the access log). */
@@ -80,6 +86,15 @@ export interface ResponseTap {
   end(): Buffer | undefined;
   /** The body will not complete (upstream or client failure). */
   abort(): void;
+}
+
+/** Why a request moves on to a fallback model. */
+export type FallbackCause = 'connect' | 'timeout' | 'unavailable' | 'status-429' | 'status-5xx';
+
+/** See ForwardRequest.fallback. */
+export interface Fallback {
+  available(): boolean;
+  run(cause: FallbackCause): void;
 }
 
 /** Methods whose requests can be repeated without a different effect (RFC 9110 §9.2.2): retried after a reset too. */
@@ -255,6 +270,8 @@ class Exchange implements UpstreamHandler {
   #tap: ResponseTap | undefined;
   /** The client stopped sending the body it streams (answered 408, not as an upstream failure). */
   #bodyStalled = false;
+  /** The answer's head said 429/5xx and a fallback takes over once the attempt is let go. */
+  #fallingBack: FallbackCause | undefined;
 
   constructor(f: ForwardRequest, body: Buffer | IncomingMessage | AsyncGenerator<Buffer> | null, replayable: boolean) {
     this.#f = f;
@@ -338,6 +355,12 @@ class Exchange implements UpstreamHandler {
       }
     } else {
       endpoint.succeeded();
+    }
+    if ((statusCode === 429 || statusCode >= 500) && !this.#clientGone && this.#f.fallback?.available()) {
+      // Nothing has reached the client: this answer is dropped and another model asked (see onResponseError).
+      this.#fallingBack = statusCode === 429 ? 'status-429' : 'status-5xx';
+      controller.abort(new Error('falling back to another model'));
+      return;
     }
     let length: string | string[] | undefined;
     if (this.#f.tap === undefined && this.#f.responseModifiers === undefined) {
@@ -433,6 +456,12 @@ class Exchange implements UpstreamHandler {
     this.#release();
     if (this.#retryingStatus) {
       this.#retry();
+      return;
+    }
+    const fallingBack = this.#fallingBack;
+    if (fallingBack !== undefined) {
+      this.#fallingBack = undefined;
+      this.#handOver(fallingBack);
       return;
     }
     // A head that was held back is dropped: nothing has reached the client, so it can still get a proper answer.
@@ -533,8 +562,27 @@ class Exchange implements UpstreamHandler {
     this.#controller = undefined;
   }
 
+  /** Ends this exchange without an answer and lets the fallback continue the request. */
+  #handOver(cause: FallbackCause): void {
+    const fallback = this.#f.fallback!;
+    this.#finish();
+    fallback.run(cause);
+  }
+
   #fail(name: ErrorName, detail: string): void {
     const f = this.#f;
+    const cause: FallbackCause | undefined =
+      name === 'upstreamConnectFailure'
+        ? 'connect'
+        : name === 'upstreamTimeout'
+          ? 'timeout'
+          : name === 'upstreamUnavailable'
+            ? 'unavailable'
+            : undefined;
+    if (cause && !this.#clientGone && !f.res.headersSent && f.fallback?.available()) {
+      this.#handOver(cause);
+      return;
+    }
     // A streamed request body may be partly unread; close after answering (set before the head is written).
     if (this.#body !== null && !this.#replayable && !f.req.complete) closeAfterAnswer(f.res);
     setExtraHeaders(f);

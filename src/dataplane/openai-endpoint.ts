@@ -4,7 +4,10 @@
  * body an OpenAI-compatible ModelAPI accepts — its `model` looked up in the snapshot's model index, and the request
  * continues as if it had been sent to that ModelAPI's own prefix (`/models/chat/v1/chat/completions`), with the body
  * already read: every policy of that ModelAPI (auth, rate and token limits, validation, cache, metrics, access log)
- * applies exactly as there. An alias's body gets the upstream id, and its answer the alias back (model-alias-tap.ts). `GET <prefix>/models` lists the models the caller
+ * applies exactly as there. An alias's body gets the upstream id, and its answer the alias back (model-alias-tap.ts).
+ * A model's fallbacks (`modelFallbacks`) are tried in order when its answer would be a connect failure, a timeout,
+ * 429 or 5xx and nothing has reached the client yet (forward.ts asks); each is a full new pass through the fallback
+ * ModelAPI's pipeline with the body's `model` rewritten, within the request's own deadline (counted from its start). `GET <prefix>/models` lists the models the caller
  * may use: those of ModelAPIs without authentication, and of those whose authentication the request passes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,10 +15,21 @@ import type { ErrorName } from '../errors/catalog.ts';
 import { authenticate, type JwksCache } from '../policies/auth/authenticate.ts';
 import type { AuthPolicy, ModelTarget, OpenAIEndpoint, RouteRule } from '../snapshot/types.ts';
 import { watchBodySilence } from './client-connections.ts';
+import type { Fallback, FallbackCause } from './forward.ts';
 import { readRequestBody } from './request-body.ts';
 
 /** The operations routed by the body's `model` (JSON bodies). */
 const ROUTED = new Set(['chat/completions', 'completions', 'embeddings', 'responses', 'audio/speech']);
+
+/** The model a request continues with. */
+export interface RoutedModel {
+  /** The model id that serves it (answered in `x-modelgate-model`). */
+  readonly id: string;
+  /** Set for an alias: the upstream id, to put the alias back in the answer. */
+  readonly alias: { readonly upstream: string; readonly alias: string } | undefined;
+  /** Where the request goes if this model fails before its answer starts. */
+  readonly fallback: Fallback | undefined;
+}
 
 /** What the endpoint needs of the data plane. */
 export interface EndpointRequest {
@@ -28,8 +42,10 @@ export interface EndpointRequest {
   readonly jwks: JwksCache;
   readonly bodySilenceMs: number;
   readonly fail: (name: ErrorName, detail: string, extensions?: Record<string, unknown>) => void;
-  /** Continues the request under `path` with its body already read (and the alias to put back in the answer). */
-  readonly continueAt: (path: string, body: Buffer, alias?: { upstream: string; alias: string }) => void;
+  /** Continues the request under `path` with its body already read, as the model `routed` says. */
+  readonly continueAt: (path: string, body: Buffer, routed: RoutedModel) => void;
+  /** Counts a move to a fallback: the ModelAPI that failed, its model, why. */
+  readonly countFallback: (failedApi: string, model: string, cause: FallbackCause) => void;
   /** Counts an answer the endpoint gave itself. */
   readonly answered: (code: number) => void;
 }
@@ -96,14 +112,63 @@ export async function serveOpenAIEndpoint(r: EndpointRequest): Promise<void> {
     });
     return;
   }
-  const forwarded = target.upstreamModel
-    ? Buffer.from(JSON.stringify({ ...body, model: target.upstreamModel }))
-    : read.body;
-  r.continueAt(
-    `${target.prefix}/v1/${operation}`,
-    forwarded,
-    target.upstreamModel ? { upstream: target.upstreamModel, alias: body.model } : undefined,
-  );
+  continueWith(r, operation, body, read.body, body.model, target, fallbackChain(r.endpoint, body.model, target));
+}
+
+/**
+ * Sends the request on to `target`: the body's `model` rewritten when the id is an alias or a fallback's (the
+ * original bytes otherwise), the alias put back in the answer, and the next fallback ready.
+ */
+function continueWith(
+  r: EndpointRequest,
+  operation: string,
+  body: Record<string, unknown>,
+  original: Buffer,
+  id: string,
+  target: ModelTarget,
+  chain: string[],
+): void {
+  const upstreamId = target.upstreamModel ?? id;
+  const bytes = upstreamId === body.model ? original : Buffer.from(JSON.stringify({ ...body, model: upstreamId }));
+  const next = (): { id: string; target: ModelTarget } | undefined => {
+    while (chain.length > 0) {
+      const candidate = chain.shift()!;
+      const t = r.endpoint.models[candidate];
+      if (t) return { id: candidate, target: t };
+    }
+    return undefined;
+  };
+  const fallback: Fallback | undefined =
+    chain.length > 0
+      ? {
+          available: () => chain.some((m) => r.endpoint.models[m] !== undefined),
+          run: (cause) => {
+            const to = next();
+            if (!to) return;
+            r.countFallback(target.ref, id, cause);
+            continueWith(r, operation, body, original, to.id, to.target, chain);
+          },
+        }
+      : undefined;
+  r.continueAt(`${target.prefix}/v1/${operation}`, bytes, {
+    id,
+    // An alias goes back in the answer; a fallback's answer names the model that served it, not the one asked for.
+    alias: target.upstreamModel ? { upstream: upstreamId, alias: id } : undefined,
+    fallback,
+  });
+}
+
+/** The fallbacks of a model, followed transitively (each id once), in order. */
+function fallbackChain(endpoint: OpenAIEndpoint, firstId: string, first: ModelTarget): string[] {
+  const out: string[] = [];
+  const queue = [...(first.fallbacks ?? [])];
+  while (queue.length > 0 && out.length < 16) {
+    const id = queue.shift()!;
+    if (id === firstId || out.includes(id)) continue;
+    out.push(id);
+    queue.push(...(endpoint.models[id]?.fallbacks ?? []));
+  }
+  return out;
 }
 
 /** The model ids the request may use, sorted: its credentials are checked against each ModelAPI's authentication. */

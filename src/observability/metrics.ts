@@ -66,6 +66,14 @@ export class GatewayMetrics {
       registers: [this.registry],
     }),
   );
+  readonly modelFallbacks = new ByApi(
+    new Counter({
+      name: 'modelgate_model_fallbacks_total',
+      help: 'Requests of the OpenAI endpoint moved on to a fallback model, by the ModelAPI that failed, its model and the cause (connect, timeout, unavailable, status-429, status-5xx).',
+      labelNames: ['namespace', 'api', 'model', 'cause'] as const,
+      registers: [this.registry],
+    }),
+  );
   readonly retries = new ByApi(
     new Counter({
       name: 'modelgate_retries_total',
@@ -169,6 +177,7 @@ export class GatewayMetrics {
   async retain(apis: ReadonlySet<string>, endpoints: ReadonlySet<string>): Promise<void> {
     this.#requestStats.retain(apis);
     const byApi = [
+      this.modelFallbacks,
       this.upstreamErrors,
       this.retries,
       this.policyRejections,

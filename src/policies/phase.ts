@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessRecord } from '../dataplane/access-log.ts';
-import type { ForwardRequest } from '../dataplane/forward.ts';
+import type { Fallback, ForwardRequest } from '../dataplane/forward.ts';
 import type { MatchResult } from '../dataplane/matcher.ts';
 import type { RuntimeSnapshot } from '../dataplane/runtime-snapshot.ts';
 import type { RequestTrace } from '../dataplane/tracing.ts';
@@ -78,6 +78,8 @@ export interface PolicyContext {
   readonly body: Buffer | undefined;
   /** The OpenAI endpoint routed an alias here: the answer's `model` goes back to the alias. */
   readonly modelAlias?: { readonly upstream: string; readonly alias: string } | undefined;
+  /** The OpenAI endpoint's model for this request (answered in `x-modelgate-model`) and where it falls back to. */
+  readonly model?: { readonly id: string; readonly fallback: Fallback | undefined } | undefined;
 }
 
 /** A phase before the body is read: address lists, CORS, authentication, rate limit. */

@@ -393,6 +393,23 @@ export const ModelAPISpec = Type.Object(
         },
       ),
     ),
+    modelFallbacks: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            model: Type.String({ minLength: 1, maxLength: 256, description: 'A model id or alias this API serves.' }),
+            fallbacks: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+              minItems: 1,
+              maxItems: 8,
+              description:
+                'Model ids (of any OpenAI-compatible ModelAPI) tried in order when this model’s answer would be a connect failure, a timeout, 429 or 5xx — only before anything was sent to the client.',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'OpenAI-compatible APIs: fallbacks of requests the gateway’s OpenAI endpoint routes here.' },
+      ),
+    ),
     docs: Type.Optional(ApiDocs),
     auth: Type.Optional(
       Type.Object(

@@ -25,6 +25,7 @@ export const ACCESS_LOG_FIELDS = [
   'retries',
   'cache',
   'tokens',
+  'model',
 ] as const;
 
 export const ModelGatewaySpec = Type.Object(

@@ -521,6 +521,8 @@ export interface ModelTarget {
   readonly prefix: string;
   /** The upstream id, when the public id is an alias (the body's `model` is rewritten to it). */
   readonly upstreamModel?: string;
+  /** Model ids tried in order when this one fails before its answer started (connect, timeout, 429, 5xx). */
+  readonly fallbacks?: readonly string[];
 }
 
 /** The gateway's one OpenAI-compatible endpoint (ModelGateway `spec.openAIEndpoint`). */

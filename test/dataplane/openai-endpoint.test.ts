@@ -11,6 +11,7 @@ import { chatHandler } from '../../examples/servers/chat-openai-server.ts';
 import { startServer } from '../../examples/servers/http-util.ts';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { assertLintClean } from '../helpers/linters.ts';
+import { startUpstream, type TestUpstream, unusedPort } from '../helpers/upstream.ts';
 
 type Server = { server: import('node:http').Server; port: number };
 type ModelList = { object: string; data: { id: string; owned_by: string }[] };
@@ -229,5 +230,113 @@ describe('the OpenAI endpoint’s place', () => {
       await gw.stop();
       chat.server.close();
     }
+  });
+});
+
+describe('fallbacks of the OpenAI endpoint', () => {
+  let gw: TestGateway;
+  let backup: Server;
+  let backupCalls = 0;
+  const upstreams: TestUpstream[] = [];
+  const chat = (model: string, stream = false) => ({
+    body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hello' }] }),
+    headers: { 'content-type': 'application/json' },
+  });
+
+  before(async () => {
+    const handler = chatHandler('backup-model', 1);
+    backup = await startServer(async (req, res, path) => {
+      if (req.method === 'POST') backupCalls++;
+      return handler(req, res, path);
+    });
+    const busy = await startUpstream('busy', (req, res) => {
+      if (req.url === '/v1/models') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'primary', object: 'model' }] }));
+      } else {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end('{"error":{"message":"rate limited"}}');
+      }
+      return true;
+    });
+    const broken = await startUpstream('broken', (_req, res) => {
+      res.writeHead(503);
+      res.end('overloaded');
+      return true;
+    });
+    // Starts an answer, then dies: once a byte has gone to the client, nothing else may answer.
+    const streamer = await startUpstream('streamer', (req, res) => {
+      if (req.method !== 'POST') return false;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"model":"stream-model","choices":[{"delta":{"content":"Hel"}}]}\n\n');
+      setTimeout(() => res.socket?.destroy(), 50);
+      return true;
+    });
+    upstreams.push(busy, broken, streamer);
+    const closed = await unusedPort();
+    const api = (name: string, url: string, extra: string) =>
+      modelApiYaml(name, 'openai', [{ name: 'v1', url }], `  healthCheck: {active: {enabled: false}}\n${extra}`);
+    gw = await startGateway({
+      'backup.yaml': modelApiYaml('backup', 'openai', [{ name: 'v1', url: `http://127.0.0.1:${backup.port}` }]),
+      'primary.yaml': api('primary', busy.origin, '  modelFallbacks: [{model: primary, fallbacks: [backup-model]}]\n'),
+      'gone.yaml': api(
+        'gone',
+        `http://127.0.0.1:${closed}`,
+        '  modelAliases: [{name: gone-model, model: gone-model}]\n  modelFallbacks: [{model: gone-model, fallbacks: [backup-model]}]\n',
+      ),
+      'broken.yaml': api(
+        'broken',
+        broken.origin,
+        '  modelAliases: [{name: broken-model, model: broken-model}]\n  modelFallbacks: [{model: broken-model, fallbacks: [backup-model]}]\n',
+      ),
+      'streamer.yaml': api(
+        'streamer',
+        streamer.origin,
+        '  modelAliases: [{name: stream-model, model: stream-model}]\n  modelFallbacks: [{model: stream-model, fallbacks: [backup-model]}]\n',
+      ),
+    });
+    await eventually(async () => (await call(`${gw.url}/v1/models`)).text.includes('"primary"'), 5000);
+    await eventually(async () => (await call(`${gw.url}/v1/models`)).text.includes('"backup-model"'), 5000);
+  });
+  after(async () => {
+    await gw?.stop();
+    backup?.server.close();
+    for (const u of upstreams) await u.close();
+  });
+
+  for (const [model, api, cause] of [
+    ['primary', 'primary', 'status-429'],
+    ['gone-model', 'gone', 'connect'],
+    ['broken-model', 'broken', 'status-5xx'],
+  ] as const) {
+    it(`moves ${model} on to its fallback on ${cause}, and says which model served`, async () => {
+      const res = await call(`${gw.url}/v1/chat/completions`, chat(model));
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.headers['x-modelgate-model'], 'backup-model');
+      assert.equal((res.json() as { model: string }).model, 'backup-model');
+      const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+      assert.match(
+        metrics,
+        new RegExp(
+          `modelgate_model_fallbacks_total\\{namespace="default",api="${api}",model="${model}",cause="${cause}"\\} 1`,
+        ),
+      );
+    });
+  }
+
+  it('streams a fallback’s answer too', async () => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', ...chat('primary', true) });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-modelgate-model'), 'backup-model');
+    assert.match(await res.text(), /data: \[DONE\]/);
+  });
+
+  it('never falls back once the answer has started', async () => {
+    const before = backupCalls;
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', ...chat('stream-model', true) });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-modelgate-model'), 'stream-model');
+    await assert.rejects(res.text(), 'the cut stream reaches the client as a cut stream');
+    assert.equal(backupCalls, before, 'the fallback was not asked');
   });
 });
