@@ -1,6 +1,6 @@
 /**
- * `npm start`: the three example model servers plus the gateway in file mode, by default on http://127.0.0.1:8080
- * (admin on :9901, the model servers on :9101-9103). Ctrl-C stops everything (the gateway drains first).
+ * `npm start`: the four example model servers plus the gateway in file mode, by default on http://127.0.0.1:8080
+ * (admin on :9901, the model servers on :9101-9104). Ctrl-C stops everything (the gateway drains first).
  *
  *   npm start -- --port 18080 --admin-port 19901       or   PORT=18080 ADMIN_PORT=19901 npm start
  *   npm start -- --port 0 --admin-port 0 --model-ports 0   (any free ports; the banner says which)
@@ -23,7 +23,7 @@ import { sentimentHandler } from '../servers/sentiment-rest-server.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CONFIG = 'examples/demo/config';
-const DEFAULT_MODEL_PORTS = [9101, 9102, 9103] as const;
+const DEFAULT_MODEL_PORTS = [9101, 9102, 9103, 9104] as const;
 
 function fail(message: string): never {
   process.stderr.write(`npm start: ${message}\n`);
@@ -51,7 +51,7 @@ try {
 }
 if (values.help) {
   process.stdout.write(
-    'usage: npm start -- [--port 8080] [--admin-port 9901] [--model-ports 9101,9102,9103 | 0]\n' +
+    'usage: npm start -- [--port 8080] [--admin-port 9901] [--model-ports 9101,9102,9103,9104 | 0]\n' +
       '       (or PORT, ADMIN_PORT, MODEL_PORTS in the environment; 0 means any free port)\n',
   );
   process.exit(0);
@@ -70,14 +70,20 @@ const gatewayPort = port(values.port ?? process.env.PORT ?? '8080', '--port') ||
 const adminPort = port(values['admin-port'] ?? process.env.ADMIN_PORT ?? '9901', '--admin-port') || (await freePort());
 const modelPortsText = values['model-ports'] ?? process.env.MODEL_PORTS;
 const wanted: string[] = modelPortsText === undefined ? DEFAULT_MODEL_PORTS.map(String) : modelPortsText.split(',');
-if (wanted.length === 1) wanted.push(wanted[0]!, wanted[0]!);
-if (wanted.length !== 3) fail('--model-ports takes three ports (iris, chat, sentiment) or one for all three');
+if (wanted.length === 1) wanted.push(wanted[0]!, wanted[0]!, wanted[0]!);
+if (wanted.length === 3) wanted.push('0'); // the backup chat model: any free port
+if (wanted.length !== 4)
+  fail(
+    '--model-ports takes four ports (iris, chat, sentiment, chat backup), three (the backup on any), or one for all',
+  );
 const modelPorts = wanted.map((p) => port(String(p), '--model-ports'));
 
 const servers = await Promise.all([
   startServer(irisHandler('iris'), modelPorts[0]),
-  startServer(chatHandler('tiny-chat'), modelPorts[1]),
+  // At most two generations at once: a third is answered 429, and the gateway's /v1 falls back to the backup model.
+  startServer(chatHandler('tiny-chat', 15, 2), modelPorts[1]),
   startServer(sentimentHandler(), modelPorts[2]),
+  startServer(chatHandler('tiny-chat-mini', 10), modelPorts[3]),
 ]).catch((err: Error) => fail(`a model server cannot listen: ${err.message}`));
 const bound = servers.map((s) => s.port);
 
@@ -121,7 +127,8 @@ const gateway = spawn(
 const base = `http://127.0.0.1:${gatewayPort}`;
 process.stdout.write(`
 modelgate demo
-  example model servers: iris (V2) :${bound[0]}, tiny-chat (OpenAI) :${bound[1]}, sentiment (REST) :${bound[2]}
+  example model servers: iris (V2) :${bound[0]}, tiny-chat (OpenAI) :${bound[1]}, sentiment (REST) :${bound[2]},
+                         tiny-chat-mini (OpenAI, the fallback of tiny-chat) :${bound[3]}
   gateway:  ${base}        admin: http://127.0.0.1:${adminPort}/config  /metrics  /readyz
   config:   ${config}${config === CONFIG ? '' : ` (a copy of ${CONFIG} with these ports)`}
 

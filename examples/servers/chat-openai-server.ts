@@ -50,8 +50,28 @@ interface ChatBody {
   stream_options?: { include_usage?: boolean };
 }
 
-/** Creates the OpenAI-compatible handler serving `modelId`. */
-export function chatHandler(modelId = 'tiny-chat', chunkDelayMs = 15) {
+/**
+ * Creates the OpenAI-compatible handler serving `modelId`. With `maxConcurrent`, a generation beyond that many at once
+ * is answered 429 with Retry-After, as a saturated server does (vLLM's and TGI's queues, hosted rate limits).
+ */
+export function chatHandler(modelId = 'tiny-chat', chunkDelayMs = 15, maxConcurrent = Number.POSITIVE_INFINITY) {
+  let running = 0;
+  const generate = chatGeneration(modelId, chunkDelayMs);
+  return async (req: IncomingMessage, res: ServerResponse, path: string) => {
+    if ((path === '/v1/chat/completions' || path === '/v1/completions') && req.method === 'POST') {
+      if (running >= maxConcurrent) {
+        req.resume();
+        res.setHeader('retry-after', '1');
+        return sendJson(res, 429, { error: { message: 'too many requests at once', type: 'rate_limit_error' } });
+      }
+      running++;
+      res.once('close', () => running--);
+    }
+    return generate(req, res, path);
+  };
+}
+
+function chatGeneration(modelId: string, chunkDelayMs: number) {
   return async (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/v1/models') {
