@@ -77,8 +77,10 @@ const SSE_STREAMS = 12;
 function sseProbe(
   url: string,
   streams: number,
+  body?: string,
 ): { ttfbMs: number; delayMs: number; delayP99Ms: number; reads: number; events: number } {
-  const out = execFileSync(process.execPath, [join(root, 'bench/sse-probe.ts'), url, String(streams)], {
+  const args = [join(root, 'bench/sse-probe.ts'), url, String(streams), ...(body === undefined ? [] : [body])];
+  const out = execFileSync(process.execPath, args, {
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -184,6 +186,16 @@ async function main(): Promise<void> {
       }
     }
     report.openai = runs;
+    // Streamed: the first event through /v1 (body read, parsed, routed) vs through the prefix (streamed through).
+    const streamBody = JSON.stringify({ model: 'bench', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const firstByte: Record<string, number[]> = { prefix: [], '/v1': [] };
+    for (let rep = 0; rep < REPS; rep++)
+      for (const which of rep % 2 === 0 ? ['prefix', '/v1'] : ['/v1', 'prefix']) {
+        const r = sseProbe(`${mg.base}${paths[which]}`, SSE_STREAMS, streamBody);
+        firstByte[which]!.push(r.ttfbMs);
+        process.stdout.write(`openai sse | ${which} | rep ${rep + 1}: first event ${r.ttfbMs.toFixed(3)} ms\n`);
+      }
+    report.openaiFirstByte = firstByte;
   }
 
   if (!ONLY || ONLY.includes('policies')) {

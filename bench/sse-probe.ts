@@ -3,11 +3,11 @@
  * with when the upstream stamped it (`"t"`, same machine clock), over N sequential streams (after two uncounted ones). A proxy that holds chunks
  * back shows as a high per-event delay and fewer separate reads than events.
  *
- *   node bench/sse-probe.ts URL STREAMS    → prints one JSON line
+ *   node bench/sse-probe.ts URL STREAMS [JSON-BODY]    → prints one JSON line (with a body: POSTed as JSON)
  */
 import { request } from 'undici';
 
-const [url, streamsArg] = process.argv.slice(2);
+const [url, streamsArg, body] = process.argv.slice(2);
 const streams = Number(streamsArg ?? 10);
 const ttfb: number[] = [];
 const delays: number[] = [];
@@ -18,7 +18,10 @@ let events = 0;
 const WARMUP = 2;
 for (let s = -WARMUP; s < streams; s++) {
   const started = performance.now();
-  const res = await request(url!);
+  const res = await request(
+    url!,
+    body === undefined ? {} : { method: 'POST', body, headers: { 'content-type': 'application/json' } },
+  );
   if (s < 0) {
     await res.body.dump();
     continue;

@@ -15,9 +15,15 @@ const body = JSON.stringify({
 });
 const port = Number(process.argv[2] ?? 0);
 const server = createServer((req, res) => {
+  let streamed = false;
+  // An OpenAI-style chat completion with `"stream":true` streams like /sse/50/5 (the OpenAI endpoint scenario).
+  if (req.method === 'POST' && req.url === '/v1/chat/completions')
+    req.on('data', (c: Buffer) => {
+      if (c.includes('"stream":true')) streamed = true;
+    });
   req.resume();
   req.on('end', () => {
-    const sse = /^\/sse\/(\d+)\/(\d+)/.exec(req.url ?? '');
+    const sse = streamed ? ['', '50', '5'] : /^\/sse\/(\d+)\/(\d+)/.exec(req.url ?? '');
     if (!sse) {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
