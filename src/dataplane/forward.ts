@@ -356,7 +356,7 @@ class Exchange implements UpstreamHandler {
     } else {
       endpoint.succeeded();
     }
-    if ((statusCode === 429 || statusCode >= 500) && !this.#clientGone && this.#f.fallback?.available()) {
+    if ((statusCode === 429 || statusCode >= 500) && !this.#clientGone && this.#mayFallBack()) {
       // Nothing has reached the client: this answer is dropped and another model asked (see onResponseError).
       this.#fallingBack = statusCode === 429 ? 'status-429' : 'status-5xx';
       controller.abort(new Error('falling back to another model'));
@@ -562,6 +562,15 @@ class Exchange implements UpstreamHandler {
     this.#controller = undefined;
   }
 
+  /**
+   * Whether a fallback may take over: one is left, and this cluster's retry budget allows more work on its behalf (a
+   * fallback is a retry elsewhere: in an outage, fallbacks must not double the load any more than retries may).
+   */
+  #mayFallBack(): boolean {
+    const f = this.#f;
+    return f.fallback !== undefined && f.fallback.available() && f.cluster.retryBudget.allows(f.retry.budgetPercent);
+  }
+
   /** Ends this exchange without an answer and lets the fallback continue the request. */
   #handOver(cause: FallbackCause): void {
     const fallback = this.#f.fallback!;
@@ -579,7 +588,7 @@ class Exchange implements UpstreamHandler {
           : name === 'upstreamUnavailable'
             ? 'unavailable'
             : undefined;
-    if (cause && !this.#clientGone && !f.res.headersSent && f.fallback?.available()) {
+    if (cause && !this.#clientGone && !f.res.headersSent && this.#mayFallBack()) {
       this.#handOver(cause);
       return;
     }
