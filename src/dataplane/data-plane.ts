@@ -418,7 +418,13 @@ export class DataPlane {
         trace,
         body,
         modelAlias: routed?.alias,
-        model: routed ? { id: routed.id, fallback: routed.fallback } : undefined,
+        model: routed
+          ? {
+              id: routed.id,
+              fallback: routed.fallback,
+              ...(routed.contentType ? { contentType: routed.contentType } : {}),
+            }
+          : undefined,
       };
       const phases = runtime.phasesOf(action).request;
       if (phases.length === 0) this.#dispatch(ctx);
@@ -556,6 +562,8 @@ export class DataPlane {
       proto: (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http',
       requestId,
     });
+    // A form the OpenAI endpoint re-encoded (another model id) has a new multipart boundary.
+    if (ctx.model?.contentType) setHeaderInList(upstreamHeaders, 'content-type', ctx.model.contentType);
     const subject = verifiedClientSubject(req, 'DistinguishedName');
     if (subject !== undefined) upstreamHeaders.push('x-modelgate-client-subject', subject);
     if (identity) {

@@ -1,14 +1,15 @@
 /**
  * The gateway's one OpenAI-compatible endpoint (ModelGateway `spec.openAIEndpoint`, default `/v1`): a request to
- * `<prefix>/chat/completions` (completions, embeddings, responses, audio/speech) is read once — within the largest
- * body an OpenAI-compatible ModelAPI accepts — its `model` looked up in the snapshot's model index, and the request
- * continues as if it had been sent to that ModelAPI's own prefix (`/models/chat/v1/chat/completions`), with the body
- * already read: every policy of that ModelAPI (auth, rate and token limits, validation, cache, metrics, access log)
- * applies exactly as there. An alias's body gets the upstream id, and its answer the alias back (model-alias-tap.ts).
- * A model's fallbacks (`modelFallbacks`) are tried in order when its answer would be a connect failure, a timeout,
- * 429 or 5xx and nothing has reached the client yet (forward.ts asks); each is a full new pass through the fallback
- * ModelAPI's pipeline with the body's `model` rewritten, within the request's own deadline (counted from its start). `GET <prefix>/models` lists the models the caller
- * may use: those of ModelAPIs without authentication, and of those whose authentication the request passes.
+ * `<prefix>/chat/completions` (completions, embeddings, responses, audio/speech; the audio uploads as multipart forms)
+ * is read once — within the largest body an OpenAI-compatible ModelAPI accepts — its `model` looked up in the
+ * snapshot's model index, and the request continues as if it had been sent to that ModelAPI's own prefix
+ * (`/models/chat/v1/chat/completions`), with the body already read: every policy of that ModelAPI (auth, rate and
+ * token limits, validation, cache, metrics, access log) applies exactly as there. An alias's body gets the upstream
+ * id, and its answer the alias back (model-alias-tap.ts). A model's fallbacks (`modelFallbacks`) are tried in order
+ * when its answer would be a connect failure, a timeout, 429 or 5xx and nothing has reached the client yet
+ * (forward.ts asks); each is a full new pass through the fallback ModelAPI's pipeline with the body's `model`
+ * rewritten, within the request's own deadline (counted from its start). `GET <prefix>/models` lists the models the
+ * caller may use: those of ModelAPIs without authentication, and of those whose authentication the request passes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorName } from '../errors/catalog.ts';
@@ -18,8 +19,24 @@ import { watchBodySilence } from './client-connections.ts';
 import type { Fallback, FallbackCause } from './forward.ts';
 import { readRequestBody } from './request-body.ts';
 
-/** The operations routed by the body's `model` (JSON bodies). */
-const ROUTED = new Set(['chat/completions', 'completions', 'embeddings', 'responses', 'audio/speech']);
+/** The operations routed by the body's `model`: JSON bodies, and multipart forms for the audio uploads. */
+const ROUTED = new Set([
+  'chat/completions',
+  'completions',
+  'embeddings',
+  'responses',
+  'audio/speech',
+  'audio/transcriptions',
+  'audio/translations',
+]);
+const MULTIPART = new Set(['audio/transcriptions', 'audio/translations']);
+
+/** The request body as the router sees it: its model, and the same body for another model id. */
+interface ModelBody {
+  readonly model: string;
+  /** The body with `model` set to `id` (the original bytes when it is the same id), and its new content type. */
+  withModel(id: string): Promise<{ readonly bytes: Buffer; readonly contentType?: string }>;
+}
 
 /** The model a request continues with. */
 export interface RoutedModel {
@@ -29,6 +46,8 @@ export interface RoutedModel {
   readonly alias: { readonly upstream: string; readonly alias: string } | undefined;
   /** Where the request goes if this model fails before its answer starts. */
   readonly fallback: Fallback | undefined;
+  /** The body's new content type, when it was re-encoded (a multipart form with another model id). */
+  readonly contentType?: string;
 }
 
 /** What the endpoint needs of the data plane. */
@@ -91,18 +110,17 @@ export async function serveOpenAIEndpoint(r: EndpointRequest): Promise<void> {
     r.fail(read.error === 'tooLarge' ? 'payloadTooLarge' : 'malformedRequest', read.detail);
     return;
   }
-  let body: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = JSON.parse(read.body.toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
-      body = parsed as Record<string, unknown>;
-  } catch {
-    // answered below
-  }
-  if (!body || typeof body.model !== 'string' || body.model === '') {
-    r.fail('invalidRequest', 'the body must be a JSON object with a `model` naming the model to use', {
-      violations: [{ pointer: '/model', message: 'a model id is required' }],
-    });
+  const contentType = r.req.headers['content-type'] ?? '';
+  const body =
+    MULTIPART.has(operation) && /^multipart\/form-data/i.test(contentType)
+      ? await formBody(read.body, contentType)
+      : jsonBody(read.body);
+  if (!body) {
+    r.fail(
+      'invalidRequest',
+      `the body must be ${MULTIPART.has(operation) ? 'a multipart form or ' : ''}a JSON object with a \`model\` naming the model to use`,
+      { violations: [{ pointer: '/model', message: 'a model id is required' }] },
+    );
     return;
   }
   const target = r.endpoint.models[body.model];
@@ -112,24 +130,65 @@ export async function serveOpenAIEndpoint(r: EndpointRequest): Promise<void> {
     });
     return;
   }
-  continueWith(r, operation, body, read.body, body.model, target, fallbackChain(r.endpoint, body.model, target));
+  await continueWith(r, operation, body, body.model, target, fallbackChain(r.endpoint, body.model, target));
+}
+
+function jsonBody(bytes: Buffer): ModelBody | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const object = parsed as Record<string, unknown>;
+  const model = object.model;
+  if (typeof model !== 'string' || model === '') return undefined;
+  return {
+    model,
+    withModel: async (id) => ({ bytes: id === model ? bytes : Buffer.from(JSON.stringify({ ...object, model: id })) }),
+  };
+}
+
+/** A multipart form (the audio uploads): parsed by the platform's own FormData, re-encoded only for another id. */
+async function formBody(bytes: Buffer, contentType: string): Promise<ModelBody | undefined> {
+  let form: FormData;
+  try {
+    form = await new Response(new Uint8Array(bytes), { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    return undefined;
+  }
+  const model = form.get('model');
+  if (typeof model !== 'string' || model === '') return undefined;
+  return {
+    model,
+    withModel: async (id) => {
+      if (id === model) return { bytes };
+      const copy = new FormData();
+      for (const [name, value] of form.entries()) copy.append(name, name === 'model' ? id : value);
+      const encoded = new Request('http://modelgate.invalid/', { method: 'POST', body: copy });
+      return {
+        bytes: Buffer.from(await encoded.arrayBuffer()),
+        contentType: encoded.headers.get('content-type') ?? contentType,
+      };
+    },
+  };
 }
 
 /**
  * Sends the request on to `target`: the body's `model` rewritten when the id is an alias or a fallback's (the
  * original bytes otherwise), the alias put back in the answer, and the next fallback ready.
  */
-function continueWith(
+async function continueWith(
   r: EndpointRequest,
   operation: string,
-  body: Record<string, unknown>,
-  original: Buffer,
+  body: ModelBody,
   id: string,
   target: ModelTarget,
   chain: string[],
-): void {
+): Promise<void> {
   const upstreamId = target.upstreamModel ?? id;
-  const bytes = upstreamId === body.model ? original : Buffer.from(JSON.stringify({ ...body, model: upstreamId }));
+  const rewritten = await body.withModel(upstreamId);
   const next = (): { id: string; target: ModelTarget } | undefined => {
     while (chain.length > 0) {
       const candidate = chain.shift()!;
@@ -146,15 +205,18 @@ function continueWith(
             const to = next();
             if (!to) return;
             r.countFallback(target.ref, id, cause);
-            continueWith(r, operation, body, original, to.id, to.target, chain);
+            continueWith(r, operation, body, to.id, to.target, chain).catch((err: unknown) =>
+              r.fail('internalError', `the fallback failed: ${(err as Error).message}`),
+            );
           },
         }
       : undefined;
-  r.continueAt(`${target.prefix}/v1/${operation}`, bytes, {
+  r.continueAt(`${target.prefix}/v1/${operation}`, rewritten.bytes, {
     id,
     // An alias goes back in the answer; a fallback's answer names the model that served it, not the one asked for.
     alias: target.upstreamModel ? { upstream: upstreamId, alias: id } : undefined,
     fallback,
+    ...(rewritten.contentType ? { contentType: rewritten.contentType } : {}),
   });
 }
 

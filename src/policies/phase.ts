@@ -79,7 +79,9 @@ export interface PolicyContext {
   /** The OpenAI endpoint routed an alias here: the answer's `model` goes back to the alias. */
   readonly modelAlias?: { readonly upstream: string; readonly alias: string } | undefined;
   /** The OpenAI endpoint's model for this request (answered in `x-modelgate-model`) and where it falls back to. */
-  readonly model?: { readonly id: string; readonly fallback: Fallback | undefined } | undefined;
+  readonly model?:
+    | { readonly id: string; readonly fallback: Fallback | undefined; readonly contentType?: string }
+    | undefined;
 }
 
 /** A phase before the body is read: address lists, CORS, authentication, rate limit. */

@@ -340,3 +340,57 @@ describe('fallbacks of the OpenAI endpoint', () => {
     assert.equal(backupCalls, before, 'the fallback was not asked');
   });
 });
+
+describe('audio uploads through the OpenAI endpoint', () => {
+  it('routes a multipart transcription by its form’s model, re-encoding the form for an alias', async () => {
+    const received: { model: string; file: string; contentType: string }[] = [];
+    // (The helper hands the body over as text: the fake audio here is ASCII.)
+    const whisper = await startUpstream('whisper', async (req, res, body) => {
+      if (req.url === '/v1/models') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'whisper-1', object: 'model' }] }));
+        return true;
+      }
+      if (req.url !== '/v1/audio/transcriptions') return false;
+      const contentType = String(req.headers['content-type']);
+      const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+      const file = form.get('file') as File;
+      received.push({ model: String(form.get('model')), file: await file.text(), contentType });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ text: 'hello world' }));
+      return true;
+    });
+    const gw = await startGateway({
+      'whisper.yaml': modelApiYaml(
+        'whisper',
+        'openai',
+        [{ name: 'v1', url: whisper.origin }],
+        '  modelAliases: [{name: speech-to-text, model: whisper-1}]\n',
+      ),
+    });
+    try {
+      await eventually(async () => (await call(`${gw.url}/v1/models`)).text.includes('"whisper-1"'), 5000);
+      for (const model of ['whisper-1', 'speech-to-text']) {
+        const form = new FormData();
+        form.append('model', model);
+        form.append('file', new Blob(['RIFF....WAVEfmt fake audio']), 'clip.wav');
+        const res = await fetch(`${gw.url}/v1/audio/transcriptions`, { method: 'POST', body: form });
+        assert.equal(res.status, 200, await res.clone().text());
+        assert.deepEqual(await res.json(), { text: 'hello world' });
+      }
+      assert.deepEqual(
+        received.map((r) => [r.model, r.file]),
+        [
+          ['whisper-1', 'RIFF....WAVEfmt fake audio'],
+          ['whisper-1', 'RIFF....WAVEfmt fake audio'],
+        ],
+      );
+      assert.match(received[1]!.contentType, /^multipart\/form-data; boundary=/);
+      const missing = await fetch(`${gw.url}/v1/audio/transcriptions`, { method: 'POST', body: new FormData() });
+      assert.equal(missing.status, 400);
+    } finally {
+      await gw.stop();
+      await whisper.close();
+    }
+  });
+});
