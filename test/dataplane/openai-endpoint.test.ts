@@ -394,3 +394,35 @@ describe('audio uploads through the OpenAI endpoint', () => {
     }
   });
 });
+
+describe('every operation kind through the OpenAI endpoint', () => {
+  it('routes embeddings, responses and audio/speech by model to the same paths under the ModelAPI', async () => {
+    const omni = await startUpstream('omni', (req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url === '/v1/models')
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'omni', object: 'model' }] }));
+      else res.end(JSON.stringify({ path: req.url, model: (JSON.parse(body) as { model: string }).model }));
+      return true;
+    });
+    const gw = await startGateway({ 'omni.yaml': modelApiYaml('omni', 'openai', [{ name: 'v1', url: omni.origin }]) });
+    try {
+      await eventually(async () => (await call(`${gw.url}/v1/models`)).text.includes('"omni"'), 5000);
+      for (const [operation, body] of [
+        ['embeddings', { model: 'omni', input: 'The food was delicious.' }],
+        ['responses', { model: 'omni', input: 'Tell me a story.' }],
+        ['audio/speech', { model: 'omni', input: 'Hello.', voice: 'alloy' }],
+      ] as const) {
+        const res = await call(`${gw.url}/v1/${operation}`, {
+          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+        });
+        assert.equal(res.status, 200, `${operation}: ${res.text}`);
+        assert.deepEqual(res.json(), { path: `/v1/${operation}`, model: 'omni' });
+        assert.equal(res.headers['x-modelgate-model'], 'omni');
+      }
+    } finally {
+      await gw.stop();
+      await omni.close();
+    }
+  });
+});
