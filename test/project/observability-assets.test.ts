@@ -77,12 +77,18 @@ function exported(text: string): Map<string, Set<string>> {
 describe('dashboard and alert queries', () => {
   let upstream: TestUpstream;
   let chat: { server: import('node:http').Server; port: number };
+  let flaky: TestUpstream;
   let gw: TestGateway;
   let metrics: Map<string, Set<string>>;
 
   before(async () => {
     upstream = await startUpstream('m');
     chat = await startServer(chatHandler('tiny-chat', 1));
+    flaky = await startUpstream('flaky', (req, res) => {
+      res.writeHead(req.url === '/v1/models' ? 200 : 429, { 'content-type': 'application/json' });
+      res.end(req.url === '/v1/models' ? '{"object":"list","data":[{"id":"flaky-model","object":"model"}]}' : '{}');
+      return true;
+    });
     const closed = await unusedPort();
     gw = await startGateway({
       'gw.yaml': `apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec:\n  auth:\n    providers:\n      - name: keys\n        apiKey: {secrets: [{name: keys}]}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: keys}\nstringData: {alice: alice-key-0123456789}\n`,
@@ -100,6 +106,12 @@ describe('dashboard and alert queries', () => {
       ),
       // An OpenAI-compatible API: the GenAI families (tokens by model, consumer and type; time to first token).
       'chat.yaml': modelApiYaml('chat', 'openai', [{ name: 'v1', url: `http://127.0.0.1:${chat.port}` }]),
+      'flaky.yaml': modelApiYaml(
+        'flaky',
+        'openai',
+        [{ name: 'v1', url: flaky.origin }],
+        '  modelFallbacks: [{model: flaky-model, fallbacks: [tiny-chat]}]\n',
+      ),
       // No health check: a request is tried (connect failure, retried) — upstream errors and retries.
       'refused.yaml': modelApiYaml('refused', 'openapi', [{ name: 'v1', url: `http://127.0.0.1:${closed}` }]),
       'down.yaml': modelApiYaml(
@@ -118,6 +130,13 @@ describe('dashboard and alert queries', () => {
       headers: { 'content-type': 'application/json' },
     });
     assert.equal(completion.status, 200);
+    // A saturated model (429) whose requests through /v1 fall back to the chat model: the fallback family.
+    await eventually(async () => (await call(`${gw.url}/v1/models`)).text.includes('"flaky-model"'), 5000);
+    const fellBack = await call(`${gw.url}/v1/chat/completions`, {
+      body: JSON.stringify({ model: 'flaky-model', messages: [{ role: 'user', content: 'hello there' }] }),
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(fellBack.headers['x-modelgate-model'], 'tiny-chat');
     await gw.write(
       'broken.yaml',
       'apiVersion: modelgate.dev/v1alpha1\nkind: ModelAPI\nmetadata: {name: broken}\nspec: {protocol: telnet}\n',
@@ -131,6 +150,7 @@ describe('dashboard and alert queries', () => {
     await gw.stop();
     await upstream.close();
     chat.server.close();
+    await flaky.close();
   });
 
   it('has queries to check', () => {
