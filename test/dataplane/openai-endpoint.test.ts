@@ -9,7 +9,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { chatHandler } from '../../examples/servers/chat-openai-server.ts';
 import { startServer } from '../../examples/servers/http-util.ts';
-import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import {
+  apiKeyGatewayYaml,
+  call,
+  eventually,
+  modelApiYaml,
+  startGateway,
+  type TestGateway,
+} from '../helpers/gateway.ts';
 import { assertLintClean } from '../helpers/linters.ts';
 import { startUpstream, type TestUpstream, unusedPort } from '../helpers/upstream.ts';
 
@@ -42,18 +49,7 @@ describe('the OpenAI endpoint at /v1', () => {
     );
     const [alpha, beta, secret] = servers.map((s) => `http://127.0.0.1:${s.port}`);
     gw = await startGateway({
-      'gw.yaml': `apiVersion: modelgate.dev/v1alpha1
-kind: ModelGateway
-metadata: {name: gw}
-spec:
-  auth:
-    providers: [{name: keys, apiKey: {secrets: [{name: keys}]}}]
----
-apiVersion: v1
-kind: Secret
-metadata: {name: keys}
-stringData: {team: ${KEY}}
-`,
+      'gw.yaml': apiKeyGatewayYaml(KEY),
       'alpha.yaml': modelApiYaml('alpha', 'openai', [{ name: 'v1', url: alpha! }]),
       'beta.yaml': modelApiYaml(
         'beta',

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { call, eventually, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { apiKeyGatewayYaml, call, eventually, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 
 const KEY = 'client-key-0123456789';
@@ -30,18 +30,7 @@ describe('upstream credentials and headers per version', () => {
       `apiVersion: modelgate.dev/v1alpha1\nkind: ModelAPI\nmetadata: {name: ${name}}\nspec:\n  protocol: openai\n  versions:\n    - name: v1\n      backend: {url: "${up.origin}"}\n${versionExtra}${extra}`;
     const headers = '      requestHeaders:\n        set: {seldon-model: iris}\n        secret: {name: hosted-creds}\n';
     gw = await startGateway({
-      'gw.yaml': `apiVersion: modelgate.dev/v1alpha1
-kind: ModelGateway
-metadata: {name: gw}
-spec:
-  auth:
-    providers: [{name: keys, apiKey: {secrets: [{name: keys}]}}]
----
-apiVersion: v1
-kind: Secret
-metadata: {name: keys}
-stringData: {team: ${KEY}}
-`,
+      'gw.yaml': apiKeyGatewayYaml(KEY),
       'creds.yaml': secretYaml(expected),
       'hosted.yaml': api(
         'hosted',

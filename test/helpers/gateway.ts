@@ -149,3 +149,19 @@ spec:
   listeners: ${listeners}
 `;
 }
+
+/** A ModelGateway with one API-key provider `keys` whose Secret holds `key` (for the team `team`). */
+export function apiKeyGatewayYaml(key: string): string {
+  return `apiVersion: modelgate.dev/v1alpha1
+kind: ModelGateway
+metadata: {name: gw}
+spec:
+  auth:
+    providers: [{name: keys, apiKey: {secrets: [{name: keys}]}}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: keys}
+stringData: {team: ${key}}
+`;
+}
