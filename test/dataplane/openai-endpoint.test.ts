@@ -234,6 +234,7 @@ describe('fallbacks of the OpenAI endpoint', () => {
   let backup: Server;
   let backupCalls = 0;
   const upstreams: TestUpstream[] = [];
+  const lines: Record<string, unknown>[] = [];
   const chat = (model: string, stream = false) => ({
     body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hello' }] }),
     headers: { 'content-type': 'application/json' },
@@ -268,29 +269,50 @@ describe('fallbacks of the OpenAI endpoint', () => {
       setTimeout(() => res.socket?.destroy(), 50);
       return true;
     });
-    upstreams.push(busy, broken, streamer);
+    // Overloaded, and retried with a long back-off: its retries stay in flight long enough to fill its retry budget.
+    const flaky = await startUpstream('flaky', (_req, res) => {
+      res.writeHead(503);
+      res.end('overloaded');
+      return true;
+    });
+    upstreams.push(busy, broken, streamer, flaky);
     const closed = await unusedPort();
     const api = (name: string, url: string, extra: string) =>
       modelApiYaml(name, 'openai', [{ name: 'v1', url }], `  healthCheck: {active: {enabled: false}}\n${extra}`);
-    gw = await startGateway({
-      'backup.yaml': modelApiYaml('backup', 'openai', [{ name: 'v1', url: `http://127.0.0.1:${backup.port}` }]),
-      'primary.yaml': api('primary', busy.origin, '  modelFallbacks: [{model: primary, fallbacks: [backup-model]}]\n'),
-      'gone.yaml': api(
-        'gone',
-        `http://127.0.0.1:${closed}`,
-        '  modelAliases: [{name: gone-model, model: gone-model}]\n  modelFallbacks: [{model: gone-model, fallbacks: [backup-model]}]\n',
-      ),
-      'broken.yaml': api(
-        'broken',
-        broken.origin,
-        '  modelAliases: [{name: broken-model, model: broken-model}]\n  modelFallbacks: [{model: broken-model, fallbacks: [backup-model]}]\n',
-      ),
-      'streamer.yaml': api(
-        'streamer',
-        streamer.origin,
-        '  modelAliases: [{name: stream-model, model: stream-model}]\n  modelFallbacks: [{model: stream-model, fallbacks: [backup-model]}]\n',
-      ),
-    });
+    gw = await startGateway(
+      {
+        'gw.yaml':
+          'apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec: {accessLog: {}}\n',
+        'backup.yaml': modelApiYaml('backup', 'openai', [{ name: 'v1', url: `http://127.0.0.1:${backup.port}` }]),
+        'primary.yaml': api(
+          'primary',
+          busy.origin,
+          '  modelFallbacks: [{model: primary, fallbacks: [backup-model]}]\n',
+        ),
+        'gone.yaml': api(
+          'gone',
+          `http://127.0.0.1:${closed}`,
+          '  modelAliases: [{name: gone-model, model: gone-model}]\n  modelFallbacks: [{model: gone-model, fallbacks: [backup-model]}]\n',
+        ),
+        'broken.yaml': api(
+          'broken',
+          broken.origin,
+          '  modelAliases: [{name: broken-model, model: broken-model}]\n  modelFallbacks: [{model: broken-model, fallbacks: [backup-model]}]\n',
+        ),
+        'streamer.yaml': api(
+          'streamer',
+          streamer.origin,
+          '  modelAliases: [{name: stream-model, model: stream-model}]\n  modelFallbacks: [{model: stream-model, fallbacks: [backup-model]}]\n',
+        ),
+        'flaky.yaml': api(
+          'flaky',
+          flaky.origin,
+          '  modelAliases: [{name: flaky-model, model: flaky-model}]\n  modelFallbacks: [{model: flaky-model, fallbacks: [backup-model]}]\n' +
+            '  retries: {attempts: 1, on: [5xx], nonIdempotent: true, backoff: 4s}\n',
+        ),
+      },
+      { accessLog: { write: (line) => lines.push(JSON.parse(line)) } },
+    );
     await eventually(async () => (await call(`${gw.url}/v1/models`)).text.includes('"primary"'), 5000);
     await eventually(async () => (await call(`${gw.url}/v1/models`)).text.includes('"backup-model"'), 5000);
   });
@@ -310,6 +332,8 @@ describe('fallbacks of the OpenAI endpoint', () => {
       assert.equal(res.status, 200, res.text);
       assert.equal(res.headers['x-modelgate-model'], 'backup-model');
       assert.equal((res.json() as { model: string }).model, 'backup-model');
+      const line = lines.find((l) => l.requestId === res.headers['x-request-id']);
+      assert.equal(line?.model, 'backup-model', 'the access log names the model that served');
       const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
       assert.match(
         metrics,
@@ -334,6 +358,28 @@ describe('fallbacks of the OpenAI endpoint', () => {
     assert.equal(res.headers.get('x-modelgate-model'), 'stream-model');
     await assert.rejects(res.text(), 'the cut stream reaches the client as a cut stream');
     assert.equal(backupCalls, before, 'the fallback was not asked');
+  });
+
+  it('falls back only while the retry budget of the failing model’s version has room', async () => {
+    const request = () => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', ...chat('flaky-model') });
+    // Three requests fail and wait in their 2–4 s back-off: three retries in flight, the budget's floor.
+    const waiting = [request(), request(), request()];
+    await eventually(async () => {
+      const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+      return /modelgate_retries_total\{[^}]*api="flaky"[^}]*\} 3/.test(metrics);
+    }, 1500);
+    const before = backupCalls;
+    const refused = await request();
+    assert.equal(refused.status, 503, 'the model’s own failure, since no fallback was allowed');
+    assert.equal(refused.headers.get('x-modelgate-model'), 'flaky-model');
+    assert.equal(backupCalls, before, 'the fallback was not asked');
+    // Once a retry has ended, the budget has room again: the later ones fall back.
+    const answers = await Promise.all(waiting);
+    assert.ok(
+      answers.some((a) => a.status === 200 && a.headers.get('x-modelgate-model') === 'backup-model'),
+      answers.map((a) => a.status).join(),
+    );
+    await Promise.all(answers.map((a) => a.body?.cancel()));
   });
 });
 

@@ -56,7 +56,13 @@ function baseConfig(upstream: string): Json[] {
         rateLimit: { requests: 100, per: '1m', scope: 'global' },
         docs: { openAPI: { url: 'http://127.0.0.1:1/openapi.json' } },
         versions: [
-          { name: 'v1', backend: { url: upstream }, docs: { openAPI: { url: 'http://127.0.0.1:1/v1/openapi.json' } } },
+          {
+            name: 'v1',
+            backend: { url: upstream },
+            docs: { openAPI: { url: 'http://127.0.0.1:1/v1/openapi.json' } },
+            // The Secret's entries also travel to the model as upstream credentials (issue 23): still never shown.
+            requestHeaders: { secret: { name: 'keys' } },
+          },
         ],
       },
     },
