@@ -15,6 +15,7 @@ import {
   resolveRetries,
   resolveTimeouts,
 } from './defaults.ts';
+import { resolveLoadBalancer } from './load-balancer.ts';
 import { type BackendIndex, resolveBackend, resolveUpstreamTls } from './resolve-backend.ts';
 import { secretEntry } from './secret-entry.ts';
 
@@ -123,7 +124,7 @@ export function compileModelAPI(
       ...(resolved.ok && resolved.hostHeader !== undefined ? { hostHeader: resolved.hostHeader } : {}),
       ...(upstreamTls.tls && Object.keys(upstreamTls.tls).length > 0 ? { tls: upstreamTls.tls } : {}),
       endpoints,
-      loadBalancer: spec.loadBalancer?.policy ?? 'LeastRequest',
+      ...resolveLoadBalancer(version.loadBalancer, spec.loadBalancer),
       connectTimeoutMs: timeouts.connectMs,
       ...(active?.enabled !== false && readyPath !== undefined
         ? {

@@ -3,7 +3,11 @@ import type { Endpoint } from './endpoint.ts';
 
 /** Picks an endpoint for the next attempt, skipping unavailable ones and those already tried. */
 export interface Balancer {
-  pick(now: number, exclude?: ReadonlySet<Endpoint>): Endpoint | undefined;
+  /** `prompt`: the request's prompt key from promptOf() (prefix affinity), when the balancer reads prompts. */
+  pick(now: number, exclude?: ReadonlySet<Endpoint>, prompt?: Uint32Array): Endpoint | undefined;
+  /** Whether the request body is read before the request is sent, for promptOf() (InferenceAware). */
+  readonly readsPrompt?: boolean;
+  promptOf?(body: Buffer): Uint32Array | undefined;
 }
 
 /** Round robin over available endpoints. */

@@ -11,7 +11,7 @@ import { SignOnGate } from '../docsplane/sign-on/sign-on-gate.ts';
 import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import { listenOn } from '../net/listen.ts';
-import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { EndpointLoadSample, GatewayMetrics } from '../observability/metrics.ts';
 import type { RouteStats } from '../observability/request-stats.ts';
 import { type AuthOutcome, authenticate, JwksCache, verifiedClientSubject } from '../policies/auth/authenticate.ts';
 import { setIdentityHeaders } from '../policies/auth/identity-headers.ts';
@@ -91,6 +91,7 @@ export class DataPlane {
     this.metrics = metrics;
     this.cache = new ResponseCache(() => metrics.cacheStoreErrors.inc());
     this.#notices = new VersionNotices(metrics);
+    metrics.loadSource = () => this.#reportedLoads();
     this.server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, (req, res) =>
       this.handle(req, res),
     );
@@ -118,6 +119,21 @@ export class DataPlane {
     let healthy = 0;
     for (const e of endpoints) if (e.ready && e.healthy) healthy++;
     return { healthy, total: endpoints.length };
+  }
+
+  /** The fresh figures InferenceAware clusters' endpoints reported (for modelgate_endpoint_load). */
+  *#reportedLoads(): Iterable<EndpointLoadSample> {
+    const now = Date.now();
+    for (const [name, cluster] of this.#current?.clusters ?? []) {
+      const staleMs = cluster.config.inference?.metrics?.staleMs;
+      if (staleMs === undefined) continue;
+      for (const e of cluster.endpoints) {
+        const r = e.reported;
+        if (r !== undefined && now - r.at <= staleMs) {
+          yield { cluster: name, endpoint: e.origin, waiting: r.waiting, running: r.running, kvCache: r.kvCache };
+        }
+      }
+    }
   }
 
   /** Whether a snapshot is being served and shutdown has not begun. */
@@ -645,7 +661,9 @@ export class DataPlane {
     const prefetched = ctx.body;
     if (prefetched === undefined && hasRequestBody(req)) watchBodySilence(req, res, this.#limits.requestBodyTimeoutMs);
     const bodyPhases = runtime.phasesOf(action).body;
-    if (bodyPhases.length > 0 || mirrorBody) {
+    // A balancer that routes by the prompt (InferenceAware) needs the body whole before it picks an endpoint.
+    const readForBalancer = prefetched === undefined && cluster.balancer.readsPrompt === true && hasRequestBody(req);
+    if (bodyPhases.length > 0 || mirrorBody || readForBalancer) {
       // The body policies answer in several ways: the deferred headers go on the response now.
       if (deferred) setHeadersFromList(res, deferred);
       void runBodyPhases(

@@ -5,10 +5,24 @@
 import type { PassiveHealthCheck } from '../snapshot/types.ts';
 import type { UpstreamTransport } from './upstream/transport.ts';
 
+/** The load a model server reports at its metrics endpoint (inference-aware balancing). */
+export interface ReportedLoad {
+  readonly waiting: number;
+  readonly running: number;
+  /** KV-cache use 0–1; NaN when the server does not export it. */
+  readonly kvCache: number;
+  /** When it was read (Date.now()). */
+  readonly at: number;
+  /** This gateway's in-flight count there at that moment (what changed since is added to the server's figures). */
+  readonly activeAtScrape: number;
+}
+
 /** An endpoint that balancers can pick. */
 export class Endpoint {
   /** Requests in flight through this endpoint. */
   active = 0;
+  /** The server's own figures, from its last successful metrics scrape (InferenceAware clusters). */
+  reported: ReportedLoad | undefined = undefined;
   /** Result of active health checks (true until a probe says otherwise). */
   healthy = true;
   /** Kubernetes readiness from the EndpointSlice. */

@@ -272,11 +272,15 @@ class Exchange implements UpstreamHandler {
   #bodyStalled = false;
   /** The answer's head said 429/5xx and a fallback takes over once the attempt is let go. */
   #fallingBack: FallbackCause | undefined;
+  /** The prompt's block hashes, for a balancer that routes by prompt prefix (InferenceAware); else undefined. */
+  readonly #prompt: Uint32Array | undefined;
 
   constructor(f: ForwardRequest, body: Buffer | IncomingMessage | AsyncGenerator<Buffer> | null, replayable: boolean) {
     this.#f = f;
     this.#body = body;
     this.#replayable = replayable;
+    const balancer = f.cluster.balancer;
+    this.#prompt = balancer.readsPrompt && Buffer.isBuffer(body) ? balancer.promptOf?.(body) : undefined;
     this.#deadline = f.timeouts.requestMs > 0 ? f.startedAt + f.timeouts.requestMs : Number.POSITIVE_INFINITY;
     f.res.once('close', () => {
       if (!f.res.writableFinished) {
@@ -299,7 +303,9 @@ class Exchange implements UpstreamHandler {
     const balancer = this.#f.cluster.balancer;
     // Another endpoint first; a retry may go back to one already tried (a single endpoint's transient reset) when
     // none other is available.
-    const endpoint = balancer.pick(now, this.#tried) ?? (this.#attempt > 0 ? balancer.pick(now) : undefined);
+    const endpoint =
+      balancer.pick(now, this.#tried, this.#prompt) ??
+      (this.#attempt > 0 ? balancer.pick(now, undefined, this.#prompt) : undefined);
     if (!endpoint) {
       if (this.#lastFailure) {
         this.#fail(this.#lastFailure.name, this.#lastFailure.detail);

@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../snapshot/types.ts';
 import { type Balancer, LeastRequestBalancer, RoundRobinBalancer } from './balancer.ts';
+import { InferenceAwareBalancer } from './balancing/inference-balancer.ts';
+import { MetricsScraper } from './balancing/metrics-scraper.ts';
 import { Endpoint } from './endpoint.ts';
 import { HealthChecker } from './health-checker.ts';
 import { RetryBudget } from './retry-budget.ts';
@@ -62,7 +64,7 @@ export function createTransport(kind: TransportKind, origin: UpstreamOrigin): Up
 /** Owns pools, endpoints and health checkers; reference-counted by the snapshots that use them. */
 export class UpstreamRegistry {
   readonly #pools = new Map<string, Counted<UpstreamTransport>>();
-  readonly #endpoints = new Map<string, Counted<{ endpoint: Endpoint; checker?: HealthChecker }>>();
+  readonly #endpoints = new Map<string, Counted<EndpointEntry>>();
   /** Observers of health changes: (cluster name, origin, healthy). */
   onHealth: ((cluster: string, origin: string, healthy: boolean) => void) | undefined;
 
@@ -82,7 +84,11 @@ export class UpstreamRegistry {
     const keys = keysOf(cluster, this.transport);
     const endpoints = cluster.endpoints.map((e, i) => this.#acquireEndpoint(cluster, e.origin, e.ready, keys[i]!));
     const balancer: Balancer =
-      cluster.loadBalancer === 'RoundRobin' ? new RoundRobinBalancer(endpoints) : new LeastRequestBalancer(endpoints);
+      cluster.loadBalancer === 'RoundRobin'
+        ? new RoundRobinBalancer(endpoints)
+        : cluster.loadBalancer === 'InferenceAware' && cluster.inference
+          ? new InferenceAwareBalancer(endpoints, cluster.inference)
+          : new LeastRequestBalancer(endpoints);
     return new RuntimeCluster(cluster, endpoints, balancer, keys);
   }
 
@@ -122,7 +128,7 @@ export class UpstreamRegistry {
 
   /** Closes every pool and checker at once (shutdown after draining). */
   async close(): Promise<void> {
-    for (const { value } of this.#endpoints.values()) value.checker?.stop();
+    for (const { value } of this.#endpoints.values()) stopEntry(value);
     this.#endpoints.clear();
     const pools = [...this.#pools.values()].map((p) => p.value);
     this.#pools.clear();
@@ -145,14 +151,31 @@ export class UpstreamRegistry {
       checker.onResult = (healthy) => this.onHealth?.(cluster.name, origin, healthy);
       checker.start();
     }
-    this.#endpoints.set(key, { value: checker ? { endpoint, checker } : { endpoint }, refs: 1 });
+    const entry: EndpointEntry = checker ? { endpoint, checker } : { endpoint };
+    const scrape = cluster.inference?.metrics;
+    if (scrape && ready) {
+      // Another port than the serving one gets a connection of its own; the serving port shares the endpoint's pool.
+      const own =
+        scrape.port !== undefined
+          ? createTransport(this.transport, {
+              origin: withPort(origin, scrape.port),
+              connections: 1,
+              connectTimeoutMs: cluster.connectTimeoutMs,
+              ...(cluster.tls ? { tls: cluster.tls } : {}),
+            })
+          : undefined;
+      entry.scraper = new MetricsScraper(endpoint, scrape, own ?? pool, cluster.basePath, cluster.hostHeader);
+      if (own) entry.scrapeTransport = own;
+      entry.scraper.start();
+    }
+    this.#endpoints.set(key, { value: entry, refs: 1 });
     return endpoint;
   }
 
   #releaseEndpoint(key: string, pooled: string): void {
     const entry = this.#endpoints.get(key);
     if (entry && --entry.refs === 0) {
-      entry.value.checker?.stop();
+      stopEntry(entry.value);
       this.#endpoints.delete(key);
     }
     const pool = this.#pools.get(pooled);
@@ -179,6 +202,28 @@ export class UpstreamRegistry {
     this.#pools.set(key, { value: pool, refs: 1 });
     return pool;
   }
+}
+
+/** An endpoint with what watches it: health probes, and load scrapes for InferenceAware clusters. */
+interface EndpointEntry {
+  endpoint: Endpoint;
+  checker?: HealthChecker;
+  scraper?: MetricsScraper;
+  /** The scraper's own connection (a metrics port other than the serving one). */
+  scrapeTransport?: UpstreamTransport;
+}
+
+function stopEntry(entry: EndpointEntry): void {
+  entry.checker?.stop();
+  entry.scraper?.stop();
+  void entry.scrapeTransport?.close().catch(() => {});
+}
+
+/** `origin` with another port. */
+function withPort(origin: string, port: number): string {
+  const url = new URL(origin);
+  url.port = String(port);
+  return url.origin;
 }
 
 /** Where an endpoint's shared state lives in the registry. */
@@ -210,7 +255,8 @@ const healthKeys = new WeakMap<Cluster, string>();
 function healthKey(cluster: Cluster): string {
   let key = healthKeys.get(cluster);
   if (key === undefined) {
-    key = `${JSON.stringify(cluster.activeHealthCheck ?? null)} ${JSON.stringify(cluster.passiveHealthCheck)} ${cluster.hostHeader ?? ''}`;
+    // Scrape settings too: a changed scrape is a new endpoint entry with its own scraper.
+    key = `${JSON.stringify(cluster.activeHealthCheck ?? null)} ${JSON.stringify(cluster.passiveHealthCheck)} ${cluster.hostHeader ?? ''} ${JSON.stringify(cluster.inference?.metrics ?? null)} ${cluster.basePath}`;
     healthKeys.set(cluster, key);
   }
   return key;

@@ -16,6 +16,15 @@ function refOf(namespace: string, api: string): string {
 /**
  * A prom-client metric whose first labels are `namespace` and `api`, labelled by ref: `labels(ref, ...rest)`.
  */
+/** One endpoint's reported load (modelgate_endpoint_load). */
+export interface EndpointLoadSample {
+  readonly cluster: string;
+  readonly endpoint: string;
+  readonly waiting: number;
+  readonly running: number;
+  readonly kvCache: number;
+}
+
 class ByApi<M extends Counter<string> | Histogram<string>> {
   readonly metric: M;
   constructor(metric: M) {
@@ -87,6 +96,27 @@ export class GatewayMetrics {
     help: 'Active health check result per endpoint (1 healthy, 0 not), by ModelAPI and version.',
     labelNames: ['namespace', 'api', 'version', 'endpoint'] as const,
     registers: [this.registry],
+  });
+  /**
+   * What the InferenceAware balancer reads from endpoints (the data plane sets it): every endpoint's last figures that
+   * are still fresh enough to be used, read when /metrics is scraped.
+   */
+  loadSource: (() => Iterable<EndpointLoadSample>) | undefined;
+  readonly endpointLoad = new Gauge({
+    name: 'modelgate_endpoint_load',
+    help: 'What each endpoint of an InferenceAware version last reported at its metrics endpoint, while fresh enough to be used (figure: waiting, running, kv_cache 0–1), by ModelAPI and version.',
+    labelNames: ['namespace', 'api', 'version', 'endpoint', 'figure'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.endpointLoad.reset();
+      for (const s of this.loadSource?.() ?? []) {
+        const [namespace, api, version] = clusterLabels(s.cluster);
+        this.endpointLoad.labels(namespace, api, version, s.endpoint, 'waiting').set(s.waiting);
+        this.endpointLoad.labels(namespace, api, version, s.endpoint, 'running').set(s.running);
+        if (!Number.isNaN(s.kvCache))
+          this.endpointLoad.labels(namespace, api, version, s.endpoint, 'kv_cache').set(s.kvCache);
+      }
+    },
   });
   readonly rateLimitStoreErrors = new Counter({
     name: 'modelgate_ratelimit_store_errors_total',

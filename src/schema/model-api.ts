@@ -10,6 +10,7 @@ import {
   secret,
   TimerDuration,
 } from './common.ts';
+import { loadBalancerSchema } from './load-balancer.ts';
 
 export const PROTOCOLS = ['open-inference-v2', 'kserve-v1', 'openai', 'openapi'] as const;
 
@@ -221,6 +222,11 @@ export const ModelVersion = Type.Object(
         { additionalProperties: false, description: 'Headers the gateway sets on requests to this version.' },
       ),
     ),
+    loadBalancer: Type.Optional(
+      loadBalancerSchema(
+        'This version’s own load balancing, instead of the ModelAPI’s (e.g. InferenceAware for one LLM version).',
+      ),
+    ),
     docs: Type.Optional(VersionDocs),
     deprecated: Type.Optional(
       Type.Boolean({ description: 'Marks the version deprecated: its operations say so, the portal shows it.' }),
@@ -364,16 +370,7 @@ export const ModelAPISpec = Type.Object(
         description: 'Request header that pins a version (default `x-model-version`).',
       }),
     ),
-    loadBalancer: Type.Optional(
-      Type.Object(
-        {
-          policy: StringEnum(['RoundRobin', 'LeastRequest'], {
-            description: 'Default LeastRequest (power of two choices).',
-          }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    loadBalancer: Type.Optional(loadBalancerSchema('How requests are spread over a version’s endpoints.')),
     timeouts: Type.Optional(Timeouts),
     retries: Type.Optional(Retries),
     healthCheck: Type.Optional(HealthCheck),

@@ -283,6 +283,39 @@ export interface PassiveHealthCheck {
   readonly maxEjectionPercent: number;
 }
 
+/** Reading an endpoint's load from its Prometheus metrics (inference-aware balancing). */
+export interface EndpointMetricsScrape {
+  readonly path: string;
+  /** Another port than the serving one (Triton's 8002). */
+  readonly port?: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Older metrics are not used; the endpoint's in-flight count stands in. */
+  readonly staleMs: number;
+  readonly maxBytes: number;
+  /** Metric families, first present wins. */
+  readonly waiting: readonly string[];
+  readonly running: readonly string[];
+  readonly kvCache: readonly string[];
+}
+
+/** The InferenceAware policy's settings. */
+export interface InferenceBalancingConfig {
+  readonly metrics?: EndpointMetricsScrape;
+  readonly weights: {
+    readonly queue: number;
+    readonly kvCache: number;
+    readonly inflight: number;
+    readonly prefix: number;
+  };
+  readonly prefix: {
+    readonly blockSize: number;
+    readonly maxBlocks: number;
+    readonly capacity: number;
+    readonly loadBound: number;
+  };
+}
+
 /** How the gateway speaks TLS to a cluster's endpoints (PEM material from Secrets). */
 export interface UpstreamTls {
   readonly caPem?: string;
@@ -302,7 +335,9 @@ export interface Cluster {
   /** Host header to send (URL backends keep their own host name); undefined passes the client's Host. */
   readonly hostHeader?: string;
   readonly endpoints: readonly ClusterEndpoint[];
-  readonly loadBalancer: 'RoundRobin' | 'LeastRequest';
+  readonly loadBalancer: 'RoundRobin' | 'LeastRequest' | 'InferenceAware';
+  /** Settings of the InferenceAware policy (defaults resolved), only with it. */
+  readonly inference?: InferenceBalancingConfig;
   readonly connectTimeoutMs: number;
   readonly activeHealthCheck?: ActiveHealthCheck;
   readonly passiveHealthCheck: PassiveHealthCheck;

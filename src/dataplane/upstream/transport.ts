@@ -131,3 +131,46 @@ export function exchangeStatus(
     );
   });
 }
+
+/** A small GET answer read whole: status and body, refused beyond `maxBytes` (metrics scrapes). */
+export function exchangeText(
+  transport: UpstreamTransport,
+  request: Omit<UpstreamRequest, 'bodyTimeout'> & { readonly timeoutMs: number; readonly maxBytes: number },
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let size = 0;
+    const chunks: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    transport.dispatch(
+      { ...request, bodyTimeout: request.timeoutMs },
+      {
+        onRequestStart(controller) {
+          timer = setTimeout(
+            () => controller.abort(new UpstreamError('timeout', `no answer within ${request.timeoutMs} ms`)),
+            request.timeoutMs,
+          );
+        },
+        onResponseStart(_c, s) {
+          status = s;
+        },
+        onResponseData(controller, chunk) {
+          size += chunk.length;
+          if (size > request.maxBytes) {
+            controller.abort(new UpstreamError('too-large', `the answer exceeds ${request.maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          clearTimeout(timer);
+          resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+        },
+        onResponseError(_c, err) {
+          clearTimeout(timer);
+          reject(err);
+        },
+      },
+    );
+  });
+}
