@@ -1,9 +1,11 @@
 /** Writes bench/RESULTS.md from one run: tables per scenario, ratios, and every target of the benchmark issue. */
+
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../src/runtime/node-flags.ts';
+import type { InferenceResult } from './inference.ts';
 import { type Measurement, median, pairedRatio } from './load.ts';
 import { PARTS, type ProfileResult } from './profile.ts';
 import type { RobustnessResult } from './robustness.ts';
@@ -30,6 +32,7 @@ export interface Report {
   workers: { count: number; runs: Record<string, Measurement[]> } | undefined;
   profile: { connections: number; results: ProfileResult[] }[] | undefined;
   robustness?: RobustnessResult | undefined;
+  inference?: InferenceResult | undefined;
 }
 
 const NODE_PEERS = ['node-floor', 'fast-gateway', 'fastify-http-proxy', 'http-proxy'];
@@ -252,6 +255,58 @@ export function writeReport(r: Report, elapsedS: number): string {
       value: `${heldBack} of ${events} events merged into another read (direct: ${directMerged}); +${f(delay, 3)} ms per event, p99 ${f(p99, 3)} ms (direct: ${f(directP99, 3)} ms)`,
       ok: heldBack <= directMerged + Math.ceil(events / 100) && delay < 1 && p99 < directP99 + 5,
     });
+  }
+
+  if (r.inference) {
+    const inf = r.inference;
+    lines.push(
+      '## Inference-aware balancing: 4 simulated vLLM replicas (one 2× slower), shared-prefix chat and document workload',
+      '',
+      `The replicas: examples/servers/vllm-simulator.ts (continuous batching, 32 sequences, chunked prefill of 2,048 tokens a step at 0.1 ms per uncached token, a decode step of 15 ms + 0.25 ms per sequence, a prefix cache in 24,576 tokens of KV cache; time × 0.4; the fourth replica at half speed), fresh for each run. The workload (bench/inference.ts): half multi-turn chats (64, under 4 system prompts of ~800 tokens, 8 turns each), half questions about 12 documents of ~3,000 tokens; 16–48 tokens out, streamed; the same requests at the same times for every policy. Capacity: completions per second in a closed loop of 192 clients through that policy. Then open-loop Poisson arrivals at ${f(inf.rate, 1)} req/s (80% of least request's capacity) for ${inf.seconds} s; the first quarter is warm-up, not counted. TTFT = first content event at the client, from when the request was due. Hit rate: prompt tokens the replicas found in their prefix caches (their vllm:prefix_cache_* counters).`,
+      '',
+      '| policy | capacity req/s | TTFT p50 ms | TTFT p99 ms | end-to-end p99 ms | completed req/s | prefix-cache hit rate | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const run of inf.runs) {
+      lines.push(
+        `| ${run.policy === 'InferenceAware' ? '**InferenceAware**' : run.policy} | ${f(run.capacity, 1)} | ${f(run.ttftP50Ms)} | ${f(run.ttftP99Ms)} | ${f(run.e2eP99Ms)} | ${f(run.throughput, 1)} | ${f(run.hitRate * 100, 1)}% | ${run.errors} |`,
+      );
+    }
+    lines.push(
+      '',
+      `One InferenceAware decision (in-process; a chat body of up to ~4,000 tokens parsed and its prefix hashed, then scored against every endpoint): ${inf.decisionMicros.map((d) => `${d.endpoints} endpoints ${f(d.withPrompt, 1)} µs (the pick alone ${f(d.pickOnly, 1)} µs)`).join('; ')}.`,
+      '',
+    );
+    const by = (p: string) => inf.runs.find((x) => x.policy === p);
+    const ia = by('InferenceAware');
+    const lr = by('LeastRequest');
+    const rr = by('RoundRobin');
+    if (ia && lr && rr) {
+      const ttft = ia.ttftP99Ms / lr.ttftP99Ms;
+      targets.push({
+        what: 'inference: InferenceAware p99 TTFT ≤ 0.5× least request',
+        value: `${f(ttft, 2)}×`,
+        ok: ttft <= 0.5,
+      });
+      const hits = ia.hitRate / rr.hitRate;
+      targets.push({
+        what: 'inference: InferenceAware prefix-cache hit rate ≥ 2× round robin',
+        value: `${f(hits, 2)}× (${f(ia.hitRate * 100, 1)}% vs ${f(rr.hitRate * 100, 1)}%)`,
+        ok: hits >= 2,
+      });
+      const best = Math.max(lr.capacity, rr.capacity);
+      targets.push({
+        what: 'inference: InferenceAware capacity not lower than the others’',
+        value: `${f(ia.capacity, 1)} req/s (least request ${f(lr.capacity, 1)}, round robin ${f(rr.capacity, 1)})`,
+        ok: ia.capacity >= best,
+      });
+      const slowest = Math.max(...inf.decisionMicros.map((d) => d.withPrompt));
+      targets.push({
+        what: 'inference: one decision costs microseconds (≤ 100 µs with the prompt’s hashing)',
+        value: `${f(slowest, 1)} µs`,
+        ok: slowest <= 100,
+      });
+    }
   }
 
   if (r.scale) {

@@ -7,11 +7,13 @@
  *
  *   BENCH_SECONDS=5 BENCH_REPS=3 BENCH_ONLY=post-1,post-64 npm run bench
  */
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inferenceScenario } from './inference.ts';
 import { ensureApt, type Measurement, median, pinProcesses, wrk } from './load.ts';
 import { BENCH_API_KEY, PEERS, type RunningPeer, spawner } from './peers.ts';
 import { profileScenario } from './profile.ts';
@@ -354,6 +356,14 @@ async function main(): Promise<void> {
     }
     report.workers = { count: workers, runs };
   }
+
+  if (!ONLY || ONLY.includes('inference'))
+    report.inference = await inferenceScenario({
+      work,
+      seconds: Math.max(20, SECONDS * 8),
+      port: port + 100,
+      spawn: spawnChild,
+    });
 
   const text = writeReport(report, (Date.now() - started) / 1000);
   process.stdout.write(`\n${text}`);
