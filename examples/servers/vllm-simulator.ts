@@ -368,11 +368,11 @@ export function simulatorHandler(engine: SimulatedEngine) {
   };
 }
 
-/** Starts one simulated replica on 127.0.0.1. */
-export async function startSimulator(options: SimulatorOptions = {}, port = 0) {
+/** Starts one simulated replica (on 127.0.0.1 unless another loopback address is asked for). */
+export async function startSimulator(options: SimulatorOptions = {}, port = 0, host = '127.0.0.1') {
   const engine = new SimulatedEngine(options);
-  const { server, port: bound } = await startServer(simulatorHandler(engine), port);
-  return { engine, server, port: bound, origin: `http://127.0.0.1:${bound}` };
+  const { server, port: bound } = await startServer(simulatorHandler(engine), port, host);
+  return { engine, server, port: bound, origin: `http://${host}:${bound}` };
 }
 
 if (import.meta.main) {

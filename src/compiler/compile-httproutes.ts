@@ -4,8 +4,9 @@
  *  2. every HTTPRoute, oldest first, attached to each parentRef's listeners that allow it (namespace policy, kind,
  *     sectionName, port) with the intersection of listener and route hostnames;
  *  3. each rule → one routing rule per attachment: matches with the specification's defaults, filters (header
- *     modifiers, redirect, URL rewrite, mirror), weighted backendRefs resolved through Services (cross-namespace only
- *     with a ReferenceGrant; an unresolvable reference keeps its share of the traffic and answers 500);
+ *     modifiers, redirect, URL rewrite, mirror), weighted backendRefs resolved through Services or InferencePools
+ *     (inference-pools.ts; cross-namespace only with a ReferenceGrant; an unresolvable reference keeps its share of the
+ *     traffic and answers 500);
  *  4. conditions per route parent (Accepted, ResolvedRefs) with the standard reasons, and per Gateway.
  */
 
@@ -22,6 +23,7 @@ import {
   type HTTPRouteFilter,
   type Listener,
 } from '../schema/gateway-api.ts';
+import { INFERENCE_GROUP } from '../schema/inference-pool.ts';
 import type {
   Cluster,
   HeaderModifier,
@@ -37,6 +39,7 @@ import type {
 import { DEFAULT_MAX_BODY_BYTES } from './defaults.ts';
 import type { RouteMatchMapping } from './docs/rebase.ts';
 import { allowsRoute, gatewayStatus, intersectHostnames } from './gateway-listeners.ts';
+import { findPool, isPoolRef, PoolUses, poolCluster, unsupportedPool } from './inference-pools.ts';
 import { type BackendIndex, resolveBackend } from './resolve-backend.ts';
 
 /** modelgate's Gateway API controller name (a GatewayClass selects modelgate with it). */
@@ -107,6 +110,7 @@ export function compileHttpRoutes(
   const rules: RouteRule[] = [];
   const routes = [...resources.httpRoutes].sort(byAge);
   const documented = new Map<string, RouteDocTarget>();
+  const pools = new PoolUses();
 
   for (const route of routes) {
     const routeNs = ns(route);
@@ -208,6 +212,15 @@ export function compileHttpRoutes(
         });
       }
     }
+    // The pools this route may reach (another namespace's only with a ReferenceGrant) report it as their user.
+    for (const rule of route.spec.rules ?? [])
+      for (const b of rule.backendRefs ?? []) {
+        const poolNs = b.namespace ?? routeNs;
+        if (!isPoolRef(b)) continue;
+        if (poolNs !== routeNs && !granted(resources, routeNs, poolNs, b.name, INFERENCE_GROUP, 'InferencePool'))
+          continue;
+        pools.note(poolNs, b.name, ref, ours);
+      }
     conditions.push(
       refProblems.length === 0
         ? condition('ResolvedRefs', 'True', 'ResolvedRefs', 'all references resolved')
@@ -221,6 +234,7 @@ export function compileHttpRoutes(
     });
   }
   for (const g of gateways) statuses.push(gatewayStatus(g, attachedRoutes));
+  statuses.push(...pools.statuses(resources));
   return {
     documented: [...documented.values()].sort((a, b) =>
       `${a.route} ${a.service}`.localeCompare(`${b.route} ${b.service}`),
@@ -463,7 +477,7 @@ function pathModifier(
   return undefined;
 }
 
-/** Resolves a backendRef (Service only) to a cluster, honouring ReferenceGrants for other namespaces. */
+/** Resolves a backendRef (a Service, or an InferencePool) to a cluster, honouring ReferenceGrants for other namespaces. */
 function resolveRef(
   b: { group?: string; kind?: string; name: string; namespace?: string; port?: number },
   route: HTTPRoute,
@@ -472,6 +486,21 @@ function resolveRef(
 ): { cluster: Cluster } | { invalid: { reason: string; message: string } } {
   const routeNs = ns(route);
   const targetNs = b.namespace ?? routeNs;
+  if (isPoolRef(b)) {
+    if (targetNs !== routeNs && !granted(resources, routeNs, targetNs, b.name, INFERENCE_GROUP, 'InferencePool'))
+      return {
+        invalid: {
+          reason: 'RefNotPermitted',
+          message: `no ReferenceGrant in ${targetNs} allows HTTPRoutes from ${routeNs} to InferencePool ${b.name}`,
+        },
+      };
+    const pool = findPool(resources, targetNs, b.name);
+    if (!pool)
+      return { invalid: { reason: 'BackendNotFound', message: `InferencePool ${targetNs}/${b.name} not found` } };
+    const unsupported = unsupportedPool(pool);
+    if (unsupported) return { invalid: { reason: 'UnsupportedProtocol', message: unsupported } };
+    return { cluster: poolCluster(pool, resources) };
+  }
   if ((b.group ?? '') !== '' || (b.kind ?? 'Service') !== 'Service')
     return {
       invalid: { reason: 'InvalidKind', message: `backendRef kind ${b.group ?? ''}/${b.kind} is not supported` },
@@ -538,12 +567,19 @@ function backendTlsPolicy(resources: ResourceSet, namespace: string, service: st
     );
 }
 
-function granted(resources: ResourceSet, fromNs: string, toNs: string, service: string): boolean {
+function granted(
+  resources: ResourceSet,
+  fromNs: string,
+  toNs: string,
+  name: string,
+  group = '',
+  kind = 'Service',
+): boolean {
   return resources.referenceGrants.some(
     (g) =>
       ns(g) === toNs &&
       g.spec.from.some((f) => f.group === GATEWAY_GROUP && f.kind === 'HTTPRoute' && f.namespace === fromNs) &&
-      g.spec.to.some((t) => t.group === '' && t.kind === 'Service' && (t.name === undefined || t.name === service)),
+      g.spec.to.some((t) => t.group === group && t.kind === kind && (t.name === undefined || t.name === name)),
   );
 }
 

@@ -1,5 +1,5 @@
 /** The resource model every source produces and the compiler consumes. */
-import type { ConfigMap, EndpointSlice, Secret, Service } from '../schema/core.ts';
+import type { ConfigMap, EndpointSlice, Pod, Secret, Service } from '../schema/core.ts';
 import type {
   BackendTLSPolicy,
   Gateway,
@@ -8,6 +8,7 @@ import type {
   Namespace,
   ReferenceGrant,
 } from '../schema/gateway-api.ts';
+import type { InferencePool } from '../schema/inference-pool.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 
@@ -39,6 +40,9 @@ export interface ResourceSet {
   readonly httpRoutes: readonly HTTPRoute[];
   readonly referenceGrants: readonly ReferenceGrant[];
   readonly backendTLSPolicies: readonly BackendTLSPolicy[];
+  /** Gateway API Inference Extension pools (HTTPRoute backends) and the Pods they select. */
+  readonly inferencePools: readonly InferencePool[];
+  readonly pods: readonly Pod[];
 }
 
 /** An empty resource set. */
@@ -55,6 +59,8 @@ export const EMPTY_RESOURCES: ResourceSet = {
   httpRoutes: [],
   referenceGrants: [],
   backendTLSPolicies: [],
+  inferencePools: [],
+  pods: [],
 };
 
 /** `Kind/namespace/name`, the key used for statuses and diagnostics. */

@@ -1,6 +1,6 @@
 /**
  * The core Kubernetes objects modelgate reads, with the fields it uses typed as Kubernetes defines them
- * (core/v1 Service and Secret, discovery.k8s.io/v1 EndpointSlice). Unknown fields are allowed, as the API server would.
+ * (core/v1 Service, Secret and Pod, discovery.k8s.io/v1 EndpointSlice). Unknown fields are allowed, as the API server would.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { IntOrString, ObjectMeta, secret } from './common.ts';
@@ -104,8 +104,31 @@ export const ConfigMap = Type.Object(
   open,
 );
 
+/** The part of a core/v1 Pod an InferencePool needs: labels (in metadata), the IPs, and readiness. */
+export const Pod = Type.Object(
+  {
+    apiVersion: Type.Literal('v1'),
+    kind: Type.Literal('Pod'),
+    metadata: ObjectMeta,
+    status: Type.Optional(
+      Type.Object(
+        {
+          phase: Type.Optional(Type.String()),
+          podIP: Type.Optional(Type.String()),
+          podIPs: Type.Optional(Type.Array(Type.Object({ ip: Type.String() }, open))),
+          conditions: Type.Optional(Type.Array(Type.Object({ type: Type.String(), status: Type.String() }, open))),
+        },
+        open,
+      ),
+    ),
+  },
+  open,
+);
+
 /** core/v1 Service. */
 export type Service = Static<typeof Service>;
+/** core/v1 Pod (what an InferencePool reads of it). */
+export type Pod = Static<typeof Pod>;
 /** discovery.k8s.io/v1 EndpointSlice. */
 export type EndpointSlice = Static<typeof EndpointSlice>;
 /** core/v1 Secret. */

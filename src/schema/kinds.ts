@@ -1,6 +1,6 @@
 /** Every resource kind modelgate understands, with what the CRD generator and the validators need to know. */
 import type { TSchema } from '@sinclair/typebox';
-import { ConfigMap, EndpointSlice, Secret, Service } from './core.ts';
+import { ConfigMap, EndpointSlice, Pod, Secret, Service } from './core.ts';
 import {
   BackendTLSPolicy,
   GATEWAY_GROUP,
@@ -10,6 +10,7 @@ import {
   Namespace,
   ReferenceGrant,
 } from './gateway-api.ts';
+import { INFERENCE_GROUP, InferencePool } from './inference-pool.ts';
 import { ModelAPI } from './model-api.ts';
 import { ModelGateway } from './model-gateway.ts';
 
@@ -84,6 +85,8 @@ export const KINDS: readonly KindInfo[] = [
     { apiVersion: `${GATEWAY_GROUP}/${v}`, kind: 'ReferenceGrant', schema: ReferenceGrant },
   ]),
   { apiVersion: `${GATEWAY_GROUP}/v1`, kind: 'BackendTLSPolicy', schema: BackendTLSPolicy },
+  { apiVersion: 'v1', kind: 'Pod', schema: Pod },
+  { apiVersion: `${INFERENCE_GROUP}/v1`, kind: 'InferencePool', schema: InferencePool },
 ];
 
 /** Looks a kind up by apiVersion and kind. */

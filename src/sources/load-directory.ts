@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Diagnostic } from '../resources/diagnostics.ts';
 import { type ResourceSet, refKey, refOf, type SourceLocation } from '../resources/types.ts';
-import type { ConfigMap, EndpointSlice, Secret, Service } from '../schema/core.ts';
+import type { ConfigMap, EndpointSlice, Pod, Secret, Service } from '../schema/core.ts';
 import type {
   BackendTLSPolicy,
   Gateway,
@@ -13,6 +13,7 @@ import type {
   Namespace,
   ReferenceGrant,
 } from '../schema/gateway-api.ts';
+import type { InferencePool } from '../schema/inference-pool.ts';
 import type { ModelAPI } from '../schema/model-api.ts';
 import type { ModelGateway } from '../schema/model-gateway.ts';
 import { beginParsePass, endParsePass, type LocatedObject, parseObjects } from './parse-yaml.ts';
@@ -167,6 +168,8 @@ export function collect(
   const httpRoutes: HTTPRoute[] = [];
   const referenceGrants: ReferenceGrant[] = [];
   const backendTLSPolicies: BackendTLSPolicy[] = [];
+  const inferencePools: InferencePool[] = [];
+  const pods: Pod[] = [];
   for (const { object, location } of objects) {
     const key = refKey(refOf(object));
     const first = locations.get(key);
@@ -219,6 +222,12 @@ export function collect(
       case 'BackendTLSPolicy':
         backendTLSPolicies.push(withNamespace as unknown as BackendTLSPolicy);
         break;
+      case 'InferencePool':
+        inferencePools.push(withNamespace as unknown as InferencePool);
+        break;
+      case 'Pod':
+        pods.push(withNamespace as unknown as Pod);
+        break;
     }
   }
   return {
@@ -235,6 +244,8 @@ export function collect(
       httpRoutes,
       referenceGrants,
       backendTLSPolicies,
+      inferencePools,
+      pods,
     },
     locations,
   };

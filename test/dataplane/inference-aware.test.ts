@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startServer } from '../../examples/servers/http-util.ts';
-import { type SimulatedEngine, startSimulator } from '../../examples/servers/vllm-simulator.ts';
+import { startSimulator } from '../../examples/servers/vllm-simulator.ts';
 import { call, eventually, serviceApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
-
-type Replica = { engine: SimulatedEngine; server: Server; origin: string; port: number };
+import { type Replica, simulatorChat } from '../helpers/simulated-llm.ts';
 
 const apiYaml = (name: string, ports: number[], inference: string) =>
   serviceApiYaml(
@@ -21,18 +20,6 @@ const apiYaml = (name: string, ports: number[], inference: string) =>
     ports,
     `  healthCheck: {active: {enabled: false}}\n  loadBalancer: {policy: InferenceAware, inference: ${inference}}\n`,
   );
-
-const chat = (system: string, question: string) => ({
-  body: JSON.stringify({
-    model: 'sim-7b',
-    max_tokens: 2,
-    messages: [
-      { role: 'system', content: system },
-      { role: 'user', content: question },
-    ],
-  }),
-  headers: { 'content-type': 'application/json' },
-});
 
 describe('InferenceAware balancing over simulated vLLM replicas', () => {
   const replicas: Replica[] = [];
@@ -81,7 +68,7 @@ describe('InferenceAware balancing over simulated vLLM replicas', () => {
     await new Promise((r) => setTimeout(r, 300)); // several scrapes
     const before = { a: a.engine.counters.submitted, b: b.engine.counters.submitted };
     for (let i = 0; i < 10; i++) {
-      const res = await call(`${gw.url}/models/queue/v1/chat/completions`, chat('be brief', `question ${i}`));
+      const res = await call(`${gw.url}/models/queue/v1/chat/completions`, simulatorChat('be brief', `question ${i}`));
       assert.equal(res.status, 200, res.text);
     }
     assert.equal(a.engine.counters.submitted - before.a, 0, 'nothing went to the replica with the queue');
@@ -94,7 +81,7 @@ describe('InferenceAware balancing over simulated vLLM replicas', () => {
     const seen = replicas.map((r) => r.engine.counters.submitted);
     const hits = replicas.map((r) => r.engine.counters.prefixHits);
     for (let i = 0; i < 9; i++) {
-      const res = await call(`${gw.url}/models/prefix/v1/chat/completions`, chat(system, `question ${i}?`));
+      const res = await call(`${gw.url}/models/prefix/v1/chat/completions`, simulatorChat(system, `question ${i}?`));
       assert.equal(res.status, 200, res.text);
     }
     const got = replicas.map((r, i) => r.engine.counters.submitted - seen[i]!);
@@ -112,12 +99,12 @@ describe('InferenceAware balancing over simulated vLLM replicas', () => {
         metrics,
       );
     }, 2000);
-    const res = await call(`${gw.url}/models/port/v1/chat/completions`, chat('be brief', 'hi'));
+    const res = await call(`${gw.url}/models/port/v1/chat/completions`, simulatorChat('be brief', 'hi'));
     assert.equal(res.status, 200, res.text);
   });
 
   it('serves a version whose metrics cannot be read, balancing by in-flight counts', async () => {
-    const res = await call(`${gw.url}/models/broken/v1/chat/completions`, chat('be brief', 'hi'));
+    const res = await call(`${gw.url}/models/broken/v1/chat/completions`, simulatorChat('be brief', 'hi'));
     assert.equal(res.status, 200, res.text);
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
     assert.match(metrics, /modelgate_endpoint_load\{[^}]*api="queue"/, 'the readable ones are shown');

@@ -1,7 +1,7 @@
 /**
  * RBAC that is proved, not assumed. The gateway runs every Kubernetes feature at once — ModelAPIs and a ModelGateway
  * with API keys from Secrets, statuses and Events, leader election, document and revision ConfigMaps, the KServe
- * import and the Gateway API with statuses and a BackendTLSPolicy — against the API-server simulator, which enforces
+ * import, the Gateway API with statuses and a BackendTLSPolicy, and an InferencePool with its Pods — against the API-server simulator, which enforces
  * the Roles and bindings rendered from deploy/ (and from the namespaced overlay) for the gateway's ServiceAccount and
  * answers 403 like a real API server. Then:
  *
@@ -31,6 +31,7 @@ const CRDS = [
   ...['gatewayclasses', 'gateways', 'httproutes', 'referencegrants', 'backendtlspolicies'].map((k) =>
     fixture(`gateway-api/crd-standard/gateway.networking.k8s.io_${k}.yaml`),
   ),
+  fixture('gateway-api-inference-extension/crd/inference.networking.k8s.io_inferencepools.yaml'),
 ];
 const G = 'gateway.networking.k8s.io/v1';
 
@@ -130,6 +131,44 @@ function seed(sim: KubeApiServer, up: TestUpstream): void {
       ],
     },
   });
+  // An InferencePool behind a route, and its Pod (the upstream on loopback, as the kubelet reports a ready Pod).
+  sim.put({
+    apiVersion: 'inference.networking.k8s.io/v1',
+    kind: 'InferencePool',
+    metadata: { name: 'llm', namespace: 'ml' },
+    spec: {
+      selector: { matchLabels: { app: 'llm' } },
+      targetPorts: [{ number: up.port }],
+      endpointPickerRef: { name: 'llm-epp', port: { number: 9002 } },
+    },
+  });
+  sim.put({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'llm-0', namespace: 'ml', labels: { app: 'llm' } },
+    spec: { containers: [{ name: 'vllm', image: 'vllm/vllm-openai' }] },
+    status: { phase: 'Running', podIP: '127.0.0.1', conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+  sim.put({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'other', namespace: 'ml', labels: { app: 'other' } },
+    status: { phase: 'Running', podIP: '127.0.0.9' },
+  });
+  sim.put({
+    apiVersion: G,
+    kind: 'HTTPRoute',
+    metadata: { name: 'llm', namespace: 'ml' },
+    spec: {
+      parentRefs: [{ name: 'edge' }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/pool' } }],
+          backendRefs: [{ group: 'inference.networking.k8s.io', kind: 'InferencePool', name: 'llm' }],
+        },
+      ],
+    },
+  });
   sim.put({
     apiVersion: 'gateway.networking.k8s.io/v1beta1',
     kind: 'ReferenceGrant',
@@ -196,6 +235,7 @@ async function runScenario(rbac: readonly Json[], namespaces?: string[]): Promis
     );
     await eventually(async () => (await call(`${base}/models/flowers/infer`, { body: '{}' })).status === 200, 8000);
     await eventually(async () => (await call(`${base}/web/x`)).status === 200, 8000);
+    await eventually(async () => (await call(`${base}/pool/x`)).status === 200, 8000);
     // Statuses of every kind the operator writes, and an Event.
     await eventually(
       () => conditionOf(sim.get('modelgate.dev/v1alpha1', 'ModelAPI', 'ml', 'iris'), 'Ready')?.status === 'True',
@@ -220,6 +260,11 @@ async function runScenario(rbac: readonly Json[], namespaces?: string[]): Promis
       () => ((sim.get(G, 'HTTPRoute', 'ml', 'web')?.status as Json)?.parents as Json[] | undefined)?.length === 1,
       8000,
     );
+    await eventually(() => {
+      const parents = (sim.get('inference.networking.k8s.io/v1', 'InferencePool', 'ml', 'llm')?.status as Json)
+        ?.parents as { conditions: { type: string; status: string }[] }[] | undefined;
+      return parents?.length === 1 && parents[0]!.conditions.some((c) => c.type === 'Accepted' && c.status === 'True');
+    }, 8000);
     await eventually(() => sim.list('events.k8s.io/v1', 'Event').length > 0, 8000);
     // The published document and the revision history, first written, then rewritten after a change.
     await eventually(() => sim.get('v1', 'ConfigMap', 'ml', 'iris-openapi') !== undefined, 8000);

@@ -202,6 +202,7 @@ describe('deploy manifests', () => {
               'gatewayclasses/status',
               'gateways/status',
               'httproutes/status',
+              'inferencepools/status',
               'events',
               'configmaps',
             ].includes(res),

@@ -23,6 +23,7 @@ const OWNED: Readonly<Record<string, { group: string; version: string; plural: s
   GatewayClass: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gatewayclasses' },
   Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
   HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+  InferencePool: { group: 'inference.networking.k8s.io', version: 'v1', plural: 'inferencepools' },
 };
 
 /** Conditions whose changes are worth an Event. */
@@ -149,7 +150,7 @@ export class KubeStatusWriter {
 
   /** The status object of a kind, as its API defines it; undefined when there is nothing of ours to say. */
   #statusOf(kind: string, status: PublishedStatus): Record<string, unknown> | undefined {
-    if (kind !== 'HTTPRoute') {
+    if (kind !== 'HTTPRoute' && kind !== 'InferencePool') {
       if (kind === 'GatewayClass') return { conditions: status.conditions };
       if (kind === 'Gateway') {
         // Listener conditions carry the time of the Gateway's own programming (stable across writes).
@@ -167,7 +168,8 @@ export class KubeStatusWriter {
       }
       return status as unknown as Record<string, unknown>;
     }
-    // HTTPRoute: conditions per parent Gateway of this controller (RouteParentStatus).
+    // HTTPRoute and InferencePool: conditions per parent Gateway of this controller (RouteParentStatus; the pool's
+    // ParentStatus has the same shape).
     const parents = (status.parents as Record<string, unknown>[] | undefined) ?? [];
     if (parents.length === 0) return undefined;
     const conditions = status.conditions.map((c) => ({

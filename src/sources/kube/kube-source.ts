@@ -12,6 +12,7 @@ import type { Diagnostic } from '../../resources/diagnostics.ts';
 import { condition, type ResourceStatus } from '../../resources/status.ts';
 import { refKey, refOf } from '../../resources/types.ts';
 import type { BackendTLSPolicy } from '../../schema/gateway-api.ts';
+import type { InferencePool } from '../../schema/inference-pool.ts';
 import type { ModelAPI } from '../../schema/model-api.ts';
 import type { ModelGateway } from '../../schema/model-gateway.ts';
 import { type SchemaViolation, validateResource } from '../../schema/validate.ts';
@@ -59,6 +60,8 @@ export class KubeSource implements ResourceSource {
   readonly #kserve: WatchedKind[] = [];
   /** Gateway API informers (GatewayClass, Gateway, HTTPRoute, ReferenceGrant, Namespace), once the API is found. */
   readonly #gatewayApi: WatchedKind[] = [];
+  /** InferencePool informers, once the Inference Extension's API is found (their Pods are followed by selector). */
+  readonly #inference: WatchedKind[] = [];
   /** Imported ModelAPI ref → its InferenceService (as cached), from the last load. */
   #imports = new Map<string, KubernetesObject>();
   /** Per informer object (weakly: a changed object is a new one, the old one goes): cleaned and validated. */
@@ -105,9 +108,11 @@ export class KubeSource implements ResourceSource {
       }
     void this.#discoverKServe();
     void this.#discoverGatewayApi();
+    void this.#discoverInferencePools();
     this.#resync = setInterval(() => {
       if (this.#kserve.length === 0) void this.#discoverKServe();
       if (this.#gatewayApi.length === 0) void this.#discoverGatewayApi();
+      if (this.#inference.length === 0) void this.#discoverInferencePools();
       if (this.synced) onChange();
     }, this.#options.resyncMs ?? 300_000);
     this.#resync.unref();
@@ -115,11 +120,13 @@ export class KubeSource implements ResourceSource {
 
   async load(): Promise<SourceLoad> {
     const primary = this.#primary.flatMap((w) => w.objects());
-    this.#followReferences([...primary, ...this.#gatewayApi.flatMap((w) => w.objects())]);
+    const pools = this.#inference.flatMap((w) => w.objects());
+    this.#followReferences([...primary, ...this.#gatewayApi.flatMap((w) => w.objects()), ...pools]);
     const all = [
       ...primary,
       ...[...this.#referenced.values()].flatMap((w) => w.objects()),
       ...this.#gatewayApi.flatMap((w) => w.objects()),
+      ...pools,
     ];
     const rejected: ResourceStatus[] = [];
     all.push(...this.#importKServe(primary, rejected));
@@ -173,7 +180,7 @@ export class KubeSource implements ResourceSource {
   /** The status the API server holds for `Kind/namespace/name` (cluster-scoped: `-`), from the caches. */
   statusOf(ref: string): Record<string, unknown> | undefined {
     const [kind, namespace, name] = ref.split('/');
-    for (const w of [...this.#primary, ...this.#gatewayApi]) {
+    for (const w of [...this.#primary, ...this.#gatewayApi, ...this.#inference]) {
       if (w.spec.kind !== kind) continue;
       const found = w
         .objects()
@@ -227,6 +234,27 @@ export class KubeSource implements ResourceSource {
     ];
     for (const spec of specs) this.#gatewayApi.push(this.#watcher(spec));
     for (const w of this.#gatewayApi) w.start();
+  }
+
+  /**
+   * Starts the InferencePool informers when the API server serves inference.networking.k8s.io/v1 (checked again on
+   * every resync). The Pods of each pool are then followed by its label selector (#followReferences), never all Pods.
+   */
+  async #discoverInferencePools(): Promise<void> {
+    const api = 'inference.networking.k8s.io/v1';
+    try {
+      const list = await kubeGet(this.#options.kubeConfig, `/apis/${api}`, 5000);
+      if (!((list.resources ?? []) as { name: string }[]).some((r) => r.name === 'inferencepools')) return;
+    } catch {
+      return; // the Inference Extension is not installed (or not reachable yet)
+    }
+    if (this.#inference.length > 0) return;
+    const namespaces = this.#options.namespaces?.length ? this.#options.namespaces : [undefined];
+    for (const ns of namespaces)
+      this.#inference.push(
+        this.#watcher({ apiVersion: api, kind: 'InferencePool', path: collectionPath(api, 'inferencepools', ns) }),
+      );
+    for (const w of this.#inference) w.start();
   }
 
   /** Starts the KServe informers when the API server serves InferenceServices (checked again on every resync). */
@@ -316,7 +344,14 @@ export class KubeSource implements ResourceSource {
 
   async close(): Promise<void> {
     if (this.#resync) clearInterval(this.#resync);
-    for (const w of [...this.#primary, ...this.#referenced.values(), ...this.#kserve, ...this.#gatewayApi]) w.stop();
+    for (const w of [
+      ...this.#primary,
+      ...this.#referenced.values(),
+      ...this.#kserve,
+      ...this.#gatewayApi,
+      ...this.#inference,
+    ])
+      w.stop();
   }
 
   #watcher(spec: WatchSpec): WatchedKind {
@@ -343,6 +378,19 @@ export class KubeSource implements ResourceSource {
         fieldSelector: `metadata.name=${name}`,
       });
     };
+    /** The objects of a kind one namespace's labels select (Secrets by an API-key selector, a pool's Pods). */
+    const selected = (kind: 'Secret' | 'Pod', namespace: string, labels: Record<string, string>) => {
+      const selector = Object.entries(labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort()
+        .join(',');
+      wanted.set(`${kind}|${namespace}|labels=${selector}`, {
+        apiVersion: 'v1',
+        kind,
+        path: collectionPath('v1', kind === 'Secret' ? 'secrets' : 'pods', namespace),
+        labelSelector: selector,
+      });
+    };
     for (const o of primary) {
       const namespace = o.metadata?.namespace ?? 'default';
       if (o.kind === 'ModelGateway') {
@@ -356,19 +404,11 @@ export class KubeSource implements ResourceSource {
         for (const p of (o as unknown as ModelGateway).spec?.auth?.providers ?? []) {
           for (const s of p.apiKey?.secrets ?? []) named('Secret', s.namespace ?? namespace, s.name);
           const labels = p.apiKey?.secretSelector?.matchLabels;
-          if (labels) {
-            const selector = Object.entries(labels)
-              .map(([k, v]) => `${k}=${v}`)
-              .sort()
-              .join(',');
-            wanted.set(`Secret|${namespace}|labels=${selector}`, {
-              apiVersion: 'v1',
-              kind: 'Secret',
-              path: collectionPath('v1', 'secrets', namespace),
-              labelSelector: selector,
-            });
-          }
+          if (labels) selected('Secret', namespace, labels);
         }
+      } else if (o.kind === 'InferencePool') {
+        const labels = (o as unknown as InferencePool).spec?.selector?.matchLabels;
+        if (labels && Object.keys(labels).length > 0) selected('Pod', namespace, labels);
       } else if (o.kind === 'BackendTLSPolicy') {
         const refs = (o as unknown as BackendTLSPolicy).spec?.validation?.caCertificateRefs ?? [];
         for (const ref of refs) if (ref.kind === 'ConfigMap') named('ConfigMap', namespace, ref.name);
