@@ -246,7 +246,7 @@ ${slices}`,
   );
   await waitHttp(`http://127.0.0.1:${port}/healthz`);
   const stop = async () => {
-    for (const p of [mg, sim]) if (p.exitCode === null && p.pid) process.kill(p.pid, 'SIGTERM');
+    for (const p of [mg, sim]) if (p.exitCode === null && p.signalCode === null && p.pid) p.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
   };
   return { url: `http://127.0.0.1:${port}/llm/v1/chat/completions`, ports, stop };
@@ -410,5 +410,5 @@ if (import.meta.main) {
     },
   });
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGTERM');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
 }

@@ -387,7 +387,15 @@ function append<T>(runs: Record<string, T[]>, name: string, value: T): void {
 }
 
 function stopAll(): void {
-  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGTERM');
+  // A child a scenario already stopped (the inference stacks stop their own) is left alone.
+  for (const c of children)
+    if (c.exitCode === null && c.signalCode === null && c.pid) {
+      try {
+        process.kill(c.pid, 'SIGTERM');
+      } catch {
+        // it exited meanwhile
+      }
+    }
 }
 
 main().then(
