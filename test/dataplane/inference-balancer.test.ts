@@ -3,19 +3,22 @@
  * depth from the server's metrics plus what this gateway sent since the scrape, KV-cache use, this gateway's in-flight
  * count, prompt-prefix affinity with its load bound; stale metrics fall back to in-flight counts. Then the parts under
  * it: prompt extraction and block hashing, the LRU prefix index, and reading vLLM / TGI / Triton metric texts with the
- * Prometheus parser (the simulator's own /metrics text included).
+ * Prometheus parser (the simulator's own /metrics text included); the scraper's size and time bounds.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { startServer } from '../../examples/servers/http-util.ts';
 import { SimulatedEngine } from '../../examples/servers/vllm-simulator.ts';
 import { DEFAULT_METRIC_NAMES } from '../../src/compiler/load-balancer.ts';
 import { InferenceAwareBalancer } from '../../src/dataplane/balancing/inference-balancer.ts';
-import { readLoad } from '../../src/dataplane/balancing/metrics-scraper.ts';
+import { MetricsScraper, readLoad } from '../../src/dataplane/balancing/metrics-scraper.ts';
 import { PrefixIndex } from '../../src/dataplane/balancing/prefix-index.ts';
 import { blockHashes, promptBlocksOf, promptOf } from '../../src/dataplane/balancing/prompt-blocks.ts';
 import { Endpoint } from '../../src/dataplane/endpoint.ts';
+import { NativePool } from '../../src/dataplane/upstream/native-pool.ts';
 import type { UpstreamTransport } from '../../src/dataplane/upstream/transport.ts';
 import type { InferenceBalancingConfig } from '../../src/snapshot/types.ts';
+import { eventually } from '../helpers/gateway.ts';
 
 const passive = { consecutiveFailures: 3, ejectionTimeMs: 1000, maxEjectionPercent: 50 };
 const ep = (name: string) => new Endpoint(name, {} as UpstreamTransport, true, passive);
@@ -250,5 +253,39 @@ describe('reading model servers’ metrics', () => {
 
   it('a text that is not Prometheus format fails the scrape instead of reading garbage', () => {
     assert.throws(() => readLoad('vllm:num_requests_waiting{model="a" 3\n', DEFAULT_METRIC_NAMES));
+  });
+});
+
+describe('the metrics scraper is bounded in size and time', () => {
+  it('refuses an answer over maxBytes and gives up on a silent server, keeping no figures', async () => {
+    const big = await startServer((_req, res, path) => {
+      if (path === '/silent') return new Promise<boolean>(() => {}); // never answers
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`vllm:num_requests_waiting 3\n${'# padding\n'.repeat(500)}`);
+      return true;
+    });
+    const pool = new NativePool({ origin: `http://127.0.0.1:${big.port}`, connections: 4, connectTimeoutMs: 1000 });
+    const settings = { ...config({}).metrics!, timeoutMs: 100, maxBytes: 1024 };
+    const scrape = (path: string) => {
+      const e = ep(`http://127.0.0.1:${big.port}`);
+      const s = new MetricsScraper(e, { ...settings, path }, pool, '', undefined);
+      s.start();
+      return { e, s };
+    };
+    const large = scrape('/metrics');
+    const silent = scrape('/silent');
+    try {
+      await eventually(() => large.s.failures > 0 && silent.s.failures > 0, 3000);
+      assert.match(large.s.lastError ?? '', /exceeds 1024 bytes/);
+      assert.match(silent.s.lastError ?? '', /no answer within 100 ms/);
+      assert.equal(large.e.reported, undefined);
+      assert.equal(silent.e.reported, undefined);
+    } finally {
+      large.s.stop();
+      silent.s.stop();
+      big.server.closeAllConnections();
+      big.server.close();
+      await pool.close();
+    }
   });
 });

@@ -6,8 +6,8 @@
  * that sends a wrong field type does not type-check.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -15,10 +15,9 @@ import { compileErrors, validate } from '@readme/openapi-parser';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { assertLintClean } from '../helpers/linters.ts';
+import { startPythonServer } from '../helpers/python-server.ts';
 import { requireSystemPackages } from '../helpers/system-packages.ts';
-import { unusedPort } from '../helpers/upstream.ts';
 
-const PYTHON = '/usr/bin/python3';
 const root = new URL('../..', import.meta.url).pathname;
 const run = promisify(execFile);
 
@@ -31,17 +30,7 @@ describe('FastAPI + scikit-learn upstream', () => {
   const workDir = join(root, '.tmp');
 
   before(async () => {
-    port = await unusedPort();
-    server = spawn(PYTHON, [join(root, 'examples/servers/fastapi_iris.py'), '--port', String(port)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await eventually(async () => {
-      try {
-        return (await call(`http://127.0.0.1:${port}/health`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 30_000);
+    ({ proc: server, port } = await startPythonServer('fastapi_iris.py'));
     gw = await startGateway({
       'iris.yaml': modelApiYaml(
         'iris-fastapi',

@@ -6,16 +6,13 @@
  * gateway with its documented example; health checks use the server's own /health (issue 25, point 4).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { assertLintClean } from '../helpers/linters.ts';
+import { startPythonServer } from '../helpers/python-server.ts';
 import { requireSystemPackages } from '../helpers/system-packages.ts';
-import { unusedPort } from '../helpers/upstream.ts';
-
-const root = new URL('../..', import.meta.url).pathname;
 
 requireSystemPackages('python3-flask', 'python3-flasgger', 'python3-sklearn');
 
@@ -34,17 +31,9 @@ describe('Flask + flasgger upstream (Swagger 2.0)', () => {
   let gw: TestGateway;
 
   before(async () => {
-    const port = await unusedPort();
-    server = spawn('/usr/bin/python3', [join(root, 'examples/servers/flask_iris.py'), '--port', String(port)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await eventually(async () => {
-      try {
-        return (await call(`http://127.0.0.1:${port}/health`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 30_000);
+    const started = await startPythonServer('flask_iris.py');
+    server = started.proc;
+    const port = started.port;
     gw = await startGateway({
       'iris.yaml': modelApiYaml(
         'iris-flask',
