@@ -376,7 +376,7 @@ export function writeReport(r: Report, elapsedS: number): string {
       `| small document | ${f(quiet('p50'), 3)} | ${f(quiet('p99'), 3)} | ${f(quiet('max'), 1)} |`,
       `| a new 9 MB document every second | ${f(busy('p50'), 3)} | ${f(busy('p99'), 3)} | ${f(busy('max'), 1)} |`,
       '',
-      `Resident memory (the whole process) with one ModelAPI: ${f(b.baselineMB)} MB; then (the live heap returns to its size after each removal — parsed and revision documents are released — but V8 keeps the pages it grew into for the next growth, so RSS stays level rather than falling):`,
+      `Resident memory (the whole process) with one ModelAPI: ${f(b.baselineMB)} MB; then with each configuration and a few seconds after it was removed (once reloads settle the gateway collects and, when what is live fell below half of the heap's high-water mark, has V8 release the pages it pooled — src/runtime/memory-return.ts):`,
       '',
       '| configuration | RSS with it, MB | RSS after it was removed, MB |',
       '| --- | --- | --- |',

@@ -34,6 +34,7 @@ import { DocumentProcessor } from './document-processor.ts';
 import { GateRejection, gateStatuses, withoutRefs } from './gate-rejection.ts';
 import { healthVerdicts } from './health-verdicts.ts';
 import { HttpsLifecycle } from './https-lifecycle.ts';
+import { MemoryReturn } from './memory-return.ts';
 import { useRedis } from './redis-lifecycle.ts';
 import { StatusStore } from './status-store.ts';
 import { useTracing } from './tracing-lifecycle.ts';
@@ -122,6 +123,10 @@ export class FileGateway {
   #revisionRun: NodeJS.Immediate | undefined;
   #revisionQueue: Promise<void> = Promise.resolve();
   #stopping = false;
+  /** Returns the heap's pooled pages to the system once reloads settle and the configuration shrank. */
+  readonly #memory: MemoryReturn;
+  /** Set by a reload that read something new (applied or refused), cleared when the memory check is scheduled. */
+  #reloadWorked = false;
   /** Sources held back by `breakingChanges: Refuse`, and why, by `ref\0version`. */
   readonly #held = new Map<string, ResolvedSource>();
   readonly #refusals = new Map<string, string>();
@@ -152,6 +157,16 @@ export class FileGateway {
         (options.stateDir ? new DirectoryPersistence(options.stateDir, options.admin !== false) : undefined),
     );
     this.dataPlane.revisions = this.revisions;
+    this.#memory = new MemoryReturn((outcome) =>
+      this.#log.debug(
+        {
+          highWaterMB: Math.round(outcome.highWaterBytes / 1048576),
+          liveMB: Math.round(outcome.liveBytes / 1048576),
+          released: outcome.released,
+        },
+        outcome.released ? 'heap pages returned to the system after the configuration shrank' : 'heap checked',
+      ),
+    );
     // One document worker: fetched documents are processed and published documents merged off the event loop.
     this.#documents = new DocumentProcessor();
     this.dataPlane.documents = this.#documents;
@@ -205,6 +220,8 @@ export class FileGateway {
       .catch((err: unknown) => this.#reloadFailed(err))
       .finally(() => {
         this.#reloading = undefined;
+        if (this.#reloadWorked && !this.#stopping) this.#memory.reloaded();
+        this.#reloadWorked = false;
         if (this.#reloadAgain) {
           this.#reloadAgain = false;
           void this.reload();
@@ -224,6 +241,7 @@ export class FileGateway {
       this.#lastError = undefined; // back to what is served: no change is pending
       return { applied: false, changed: false, diagnostics: this.#lastDiagnostics };
     }
+    this.#reloadWorked = true;
     for (const d of load.diagnostics.filter((x) => x.severity === 'warning')) this.#log.warn(formatDiagnostic(d));
     if (hasErrors(load.diagnostics)) {
       const lines = load.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
@@ -580,6 +598,7 @@ export class FileGateway {
   async stop(drainMs = this.dataPlane.current?.gateway.drainTimeoutMs ?? 30_000): Promise<void> {
     await this.#source.close();
     this.#stopping = true;
+    this.#memory.close();
     if (this.#revisionRun) clearImmediate(this.#revisionRun);
     if (this.#healthRun) clearImmediate(this.#healthRun);
     await this.#fetcher.close();
