@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../scripts/build.ts';
 import { NODE_FLAGS } from '../src/runtime/node-flags.ts';
+import { largeConfig, openapiApiYaml } from '../test/helpers/large-config.ts';
 import { type Measurement, processTree, rssMB, wrk } from './load.ts';
 import { waitHttp } from './peers.ts';
 import type { ScaleContext } from './scale.ts';
@@ -32,36 +33,6 @@ export interface RobustnessResult {
     readonly afterMB: number;
   }[];
   readonly baselineMB: number;
-}
-
-function apiYaml(name: string, port: number, extra = ''): string {
-  return `apiVersion: modelgate.dev/v1alpha1
-kind: ModelAPI
-metadata: {name: ${name}}
-spec:
-  protocol: openapi
-  pathPrefix: /${name}
-${extra}  versions:
-    - name: v1
-      backend: {url: "http://127.0.0.1:${port}"}
-`;
-}
-
-/** A configuration of `bytes` (roughly): APIs with inline documents of ~10 KB each. */
-function largeConfig(bytes: number, port: number): string {
-  const inline = JSON.stringify({
-    openapi: '3.1.0',
-    info: { title: 'inline', version: '1' },
-    paths: Object.fromEntries(
-      Array.from({ length: 40 }, (_, i) => [
-        `/op${i}`,
-        { post: { responses: { 200: { description: `answer ${i} ${'x'.repeat(150)}` } } } },
-      ]),
-    ),
-  });
-  const one = (i: number) => apiYaml(`big-${i}`, port, `  docs: {openAPI: {inline: ${inline}}}\n`);
-  const count = Math.max(1, Math.round(bytes / one(0).length));
-  return Array.from({ length: count }, (_, i) => one(i)).join('---\n');
 }
 
 async function until(check: () => Promise<boolean>, ms = 180_000): Promise<void> {
@@ -85,10 +56,10 @@ export async function robustnessScenario(ctx: ScaleContext, lua: string): Promis
   const docPort = await new Promise<number>((resolve) =>
     docServer.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))),
   );
-  writeFileSync(join(dir, 'm.yaml'), apiYaml('m', ctx.upstreamPort));
+  writeFileSync(join(dir, 'm.yaml'), openapiApiYaml('m', ctx.upstreamPort));
   writeFileSync(
     join(dir, 'documented.yaml'),
-    apiYaml('documented', docPort, '  docs: {discover: true, refreshInterval: 1s}\n'),
+    openapiApiYaml('documented', docPort, '  docs: {discover: true, refreshInterval: 1s}\n'),
   );
   const listen = 18400;
   const proc: ChildProcess = ctx.spawn(
@@ -142,8 +113,7 @@ export async function robustnessScenario(ctx: ScaleContext, lua: string): Promis
       ['10 MB', 10 * 1024 * 1024],
       ['10 MB again', 10 * 1024 * 1024],
     ] as const) {
-      const text = largeConfig(bytes, ctx.upstreamPort);
-      const count = text.split('\n---\n').length;
+      const { text, count } = largeConfig(bytes, ctx.upstreamPort);
       writeFileSync(join(dir, 'large.yaml'), text);
       await until(async () => (await apiCount(admin)) === count + 1);
       await new Promise((r) => setTimeout(r, 3000));

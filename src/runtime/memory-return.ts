@@ -9,7 +9,7 @@
  * for as long as the process ran.
  *
  * What it does: a few seconds after the last reload (so a burst of saves costs one check), if the heap's committed
- * high-water mark is more than `growthBytes` above its floor (its size at start, or after the last release), one full
+ * high-water mark is more than 64 MiB above its floor (its size at start, or after the last release), one full
  * collection finds what is live; when that is less than half of the high-water mark, a last-resort collection (V8's
  * low-memory notification: it compacts and releases the pooled pages) returns the rest. Both run only after a reload
  * — the reload itself blocks for longer (compiling a 10 MB configuration takes seconds) — and never on the request
@@ -38,14 +38,12 @@ function gc(): GcFunction {
   return collector;
 }
 
-export interface MemoryReturnOptions {
-  /** How long after the last reload the check runs (default 3 s). */
-  readonly settleMs?: number;
-  /** Growth of the committed heap since the last check below which nothing is done (default 64 MiB). */
-  readonly growthBytes?: number;
-}
+/** How long after the last reload the check runs: a burst of saves costs one check. */
+const SETTLE_MS = 3000;
+/** Growth of the committed heap above its floor below which nothing is looked at. */
+const GROWTH_BYTES = 64 * 1024 * 1024;
 
-/** What one check found and did (for the log and the tests). */
+/** What one check found and did (for the log). */
 export interface MemoryReturnOutcome {
   readonly highWaterBytes: number;
   readonly liveBytes: number;
@@ -54,8 +52,6 @@ export interface MemoryReturnOutcome {
 }
 
 export class MemoryReturn {
-  readonly #settleMs: number;
-  readonly #growthBytes: number;
   #timer: NodeJS.Timeout | undefined;
   /** Committed heap at start or after the last release: what growth is measured against. */
   #floorBytes = getHeapStatistics().total_heap_size;
@@ -63,26 +59,27 @@ export class MemoryReturn {
   #highWaterBytes = this.#floorBytes;
   readonly #onCheck: (outcome: MemoryReturnOutcome) => void;
 
-  constructor(onCheck: (outcome: MemoryReturnOutcome) => void, options: MemoryReturnOptions = {}) {
+  constructor(onCheck: (outcome: MemoryReturnOutcome) => void) {
     this.#onCheck = onCheck;
-    this.#settleMs = options.settleMs ?? 3000;
-    this.#growthBytes = options.growthBytes ?? 64 * 1024 * 1024;
   }
 
   /** Called when a reload applied (or was refused): the heap is sampled now and checked once reloads settle. */
   reloaded(): void {
     this.#sample();
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.check(), this.#settleMs);
+    this.#timer = setTimeout(() => this.#check(), SETTLE_MS);
     this.#timer.unref();
   }
 
-  /** Runs the check now (the timer's job; public for the tests). Undefined when the heap never grew enough to look. */
-  check(): MemoryReturnOutcome | undefined {
+  close(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  #check(): void {
+    this.#timer = undefined;
     this.#sample();
-    if (this.#highWaterBytes - this.#floorBytes < this.#growthBytes) return undefined;
+    if (this.#highWaterBytes - this.#floorBytes < GROWTH_BYTES) return;
     const collect = gc();
     collect({ type: 'major', execution: 'sync' });
     const liveBytes = getHeapStatistics().used_heap_size;
@@ -93,14 +90,7 @@ export class MemoryReturn {
       this.#floorBytes = getHeapStatistics().total_heap_size;
       this.#highWaterBytes = this.#floorBytes;
     }
-    const outcome = { highWaterBytes, liveBytes, released };
-    this.#onCheck(outcome);
-    return outcome;
-  }
-
-  close(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#onCheck({ highWaterBytes, liveBytes, released });
   }
 
   #sample(): void {

@@ -14,39 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NODE_FLAGS } from '../../src/runtime/node-flags.ts';
+import { largeConfig, openapiApiYaml } from '../helpers/large-config.ts';
 import { unusedPort } from '../helpers/upstream.ts';
 
 const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
-
-function apiYaml(name: string, extra = ''): string {
-  return `apiVersion: modelgate.dev/v1alpha1
-kind: ModelAPI
-metadata: {name: ${name}}
-spec:
-  protocol: openapi
-  pathPrefix: /${name}
-${extra}  versions:
-    - name: v1
-      backend: {url: "http://127.0.0.1:9"}
-`;
-}
-
-/** About `bytes` of YAML: ModelAPIs with inline documents of ~10 KB each (as bench/robustness.ts). */
-function largeConfig(bytes: number): { text: string; count: number } {
-  const inline = JSON.stringify({
-    openapi: '3.1.0',
-    info: { title: 'inline', version: '1' },
-    paths: Object.fromEntries(
-      Array.from({ length: 40 }, (_, i) => [
-        `/op${i}`,
-        { post: { responses: { 200: { description: `answer ${i} ${'x'.repeat(150)}` } } } },
-      ]),
-    ),
-  });
-  const one = (i: number) => apiYaml(`big-${i}`, `  docs: {openAPI: {inline: ${inline}}}\n`);
-  const count = Math.max(1, Math.round(bytes / one(0).length));
-  return { text: Array.from({ length: count }, (_, i) => one(i)).join('---\n'), count };
-}
 
 /** Polls until `check` holds (a failed fetch counts as not yet). */
 async function until(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
@@ -73,7 +44,7 @@ describe('memory after the configuration shrinks', () => {
 
   it('returns the resident memory a 6 MB configuration took once it is removed', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'modelgate-memory-'));
-    writeFileSync(join(dir, 'm.yaml'), apiYaml('m'));
+    writeFileSync(join(dir, 'm.yaml'), openapiApiYaml('m', 9));
     const [port, adminPort] = [await unusedPort(), await unusedPort()];
     proc = spawn(
       process.execPath,
@@ -87,7 +58,7 @@ describe('memory after the configuration shrinks', () => {
     assert.ok(await until(async () => (await apis()) === 1, 60_000), 'the gateway serves');
     const baseline = rssMB(pid);
 
-    const { text, count } = largeConfig(6 * 1024 * 1024);
+    const { text, count } = largeConfig(6 * 1024 * 1024, 9);
     writeFileSync(join(dir, 'large.yaml'), text);
     assert.ok(await until(async () => (await apis()) === count + 1, 120_000), 'the large configuration applies');
     const loaded = rssMB(pid);
