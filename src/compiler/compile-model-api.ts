@@ -123,6 +123,9 @@ export function compileModelAPI(
       basePath: resolved.ok ? resolved.basePath : '',
       ...(resolved.ok && resolved.hostHeader !== undefined ? { hostHeader: resolved.hostHeader } : {}),
       ...(upstreamTls.tls && Object.keys(upstreamTls.tls).length > 0 ? { tls: upstreamTls.tls } : {}),
+      ...(headers.backend.filters?.requestHeaders
+        ? { requestHeaders: headers.backend.filters.requestHeaders.set }
+        : {}),
       endpoints,
       ...resolveLoadBalancer(version.loadBalancer, spec.loadBalancer),
       connectTimeoutMs: timeouts.connectMs,

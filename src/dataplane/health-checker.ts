@@ -14,12 +14,19 @@ export class HealthChecker {
 
   readonly endpoint: Endpoint;
   readonly config: ActiveHealthCheck;
-  readonly hostHeader: string | undefined;
+  /** Request line headers of every probe: the cluster's own request headers (a token, a routing header), the Host. */
+  readonly #headers: readonly string[];
 
-  constructor(endpoint: Endpoint, config: ActiveHealthCheck, hostHeader: string | undefined) {
+  constructor(
+    endpoint: Endpoint,
+    config: ActiveHealthCheck,
+    hostHeader: string | undefined,
+    requestHeaders: readonly (readonly [string, string])[] = [],
+  ) {
     this.endpoint = endpoint;
     this.config = config;
-    this.hostHeader = hostHeader;
+    const own = requestHeaders.filter(([name]) => name !== 'host' && name !== 'user-agent').flat();
+    this.#headers = ['user-agent', 'modelgate-health-check', ...(hostHeader ? ['host', hostHeader] : []), ...own];
   }
 
   start(): void {
@@ -38,7 +45,7 @@ export class HealthChecker {
       const status = await exchangeStatus(this.endpoint.pool, {
         path: this.config.path,
         method: 'GET',
-        headers: ['user-agent', 'modelgate-health-check', ...(this.hostHeader ? ['host', this.hostHeader] : [])],
+        headers: this.#headers as string[],
         body: null,
         headersTimeout: this.config.timeoutMs,
         timeoutMs: this.config.timeoutMs,

@@ -147,7 +147,7 @@ export class UpstreamRegistry {
     const endpoint = new Endpoint(origin, pool, ready, cluster.passiveHealthCheck);
     let checker: HealthChecker | undefined;
     if (cluster.activeHealthCheck && ready) {
-      checker = new HealthChecker(endpoint, cluster.activeHealthCheck, cluster.hostHeader);
+      checker = new HealthChecker(endpoint, cluster.activeHealthCheck, cluster.hostHeader, cluster.requestHeaders);
       checker.onResult = (healthy) => this.onHealth?.(cluster.name, origin, healthy);
       checker.start();
     }
@@ -256,7 +256,7 @@ function healthKey(cluster: Cluster): string {
   let key = healthKeys.get(cluster);
   if (key === undefined) {
     // Scrape settings too: a changed scrape is a new endpoint entry with its own scraper.
-    key = `${JSON.stringify(cluster.activeHealthCheck ?? null)} ${JSON.stringify(cluster.passiveHealthCheck)} ${cluster.hostHeader ?? ''} ${JSON.stringify(cluster.inference?.metrics ?? null)} ${cluster.basePath}`;
+    key = `${JSON.stringify(cluster.activeHealthCheck ?? null)} ${JSON.stringify(cluster.passiveHealthCheck)} ${cluster.hostHeader ?? ''} ${JSON.stringify(cluster.inference?.metrics ?? null)} ${cluster.basePath} ${JSON.stringify(cluster.requestHeaders ?? null)}`;
     healthKeys.set(cluster, key);
   }
   return key;

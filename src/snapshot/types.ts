@@ -334,6 +334,12 @@ export interface Cluster {
   readonly basePath: string;
   /** Host header to send (URL backends keep their own host name); undefined passes the client's Host. */
   readonly hostHeader?: string;
+  /**
+   * The version's own request headers (`requestHeaders`: set, and its Secret's entries), lower-case names. The data
+   * plane sets them through the route's filter; the active health check and the docs fetcher send them too, since they
+   * ask the same server, which may route or authenticate by them (Seldon's `seldon-model`, TorchServe's token).
+   */
+  readonly requestHeaders?: readonly (readonly [string, string])[];
   readonly endpoints: readonly ClusterEndpoint[];
   readonly loadBalancer: 'RoundRobin' | 'LeastRequest' | 'InferenceAware';
   /** Settings of the InferenceAware policy (defaults resolved), only with it. */

@@ -180,6 +180,27 @@ describe('spec fetcher', () => {
     assert.equal(u.seen[0]!.method, 'OPTIONS');
   });
 
+  it("sends the version's own request headers (a token, Seldon's routing header) with the request", async () => {
+    const u = await upstream((req, res) => {
+      const ok = req.headers.authorization === 'Bearer t0k' && req.headers['seldon-model'] === 'iris';
+      res.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(DOC));
+      return true;
+    });
+    const { f } = fetcher();
+    const withHeaders: Cluster = {
+      ...cluster('c', [u.origin]),
+      requestHeaders: [
+        ['authorization', 'Bearer t0k'],
+        ['seldon-model', 'iris'],
+      ],
+    };
+    f.update([task('t', '/openapi.json')], { c: withHeaders });
+    await f.settle();
+    assert.deepEqual(f.discovered().get('t')?.last?.body, DOC);
+    assert.equal(u.seen[0]!.headers['user-agent'], 'modelgate-spec-fetcher');
+  });
+
   it('forgets tasks that leave the snapshot and stops asking', async () => {
     const u = await upstream(() => false);
     const { f, changes } = fetcher();

@@ -233,7 +233,8 @@ export class SpecFetcher {
 
   /** Asks the endpoints in turn (ready ones first) until one answers. */
   async #fetch(task: FetchTask): Promise<{ document: DiscoveredDocument; notModified?: boolean } | { error: string }> {
-    const targets: { url: string; host?: string }[] = [];
+    type Target = { url: string; host?: string; headers?: readonly (readonly [string, string])[] };
+    const targets: Target[] = [];
     if (task.url) targets.push({ url: task.url });
     else {
       const cluster = task.cluster ? this.#clusters[task.cluster] : undefined;
@@ -244,11 +245,13 @@ export class SpecFetcher {
         targets.push({
           url: `${e.origin}${cluster.basePath}${task.path}`,
           ...(cluster.hostHeader ? { host: cluster.hostHeader } : {}),
+          // The version's own headers: the server may route by them (Seldon's mesh) or want its token (TorchServe).
+          ...(cluster.requestHeaders ? { headers: cluster.requestHeaders } : {}),
         });
     }
     let lastError = 'no endpoint answered';
     for (const target of targets) {
-      const outcome = await this.#fetchOne(task, target.url, target.host);
+      const outcome = await this.#fetchOne(task, target.url, target.host, target.headers);
       if (!('error' in outcome)) return outcome;
       lastError = outcome.error;
     }
@@ -259,10 +262,13 @@ export class SpecFetcher {
     task: FetchTask,
     url: string,
     host: string | undefined,
+    own: readonly (readonly [string, string])[] = [],
   ): Promise<{ document: DiscoveredDocument; notModified?: boolean } | { error: string }> {
     const previous = this.#results.get(task.key)?.last;
     const location = task.url ?? `${new URL(url).origin}${task.path}`;
-    const headers: Record<string, string> = { accept: ACCEPT, 'user-agent': 'modelgate-spec-fetcher' };
+    const headers: Record<string, string> = Object.fromEntries(own);
+    headers.accept = ACCEPT;
+    headers['user-agent'] = 'modelgate-spec-fetcher';
     if (host) headers.host = host;
     if (previous?.etag && previous.location === location) headers['if-none-match'] = previous.etag;
     const timeoutMs = this.#options.timeoutMs ?? 5000;
