@@ -3,13 +3,15 @@
  * `nullable` → type arrays, boolean `exclusiveMinimum/Maximum` → numeric, `example` → `examples` in schemas,
  * `format: binary|base64` → `contentMediaType`/`contentEncoding`, Pydantic `$defs` and `definitions` hoisted into
  * `components/schemas`, invalid `type: bytes` and the non-standard `components/enums` (MLServer) repaired, duplicate
- * operationIds (TorchServe) made unique, an array
+ * operationIds (TorchServe) made unique, TorchServe's paths that its router does not answer repaired
+ * (publishers/torchserve.ts), an array
  * schema without `items` given the equivalent `items: {}` (MLServer; Spectral reads the absence as an error),
  * defaults and examples that break their own schema repaired or dropped (repair-examples.ts), and dangling `$ref`s
  * reported. Pure: returns a
  * new document and the problems found; the input is not modified.
  */
 
+import { repairTorchServeDocument } from './publishers/torchserve.ts';
 import { repairExamples } from './repair-examples.ts';
 import { walkDocument } from './schema-walk.ts';
 
@@ -30,6 +32,7 @@ export function normalizeTo31(input: Json): NormalizeResult {
     return { document: doc, errors: [`unsupported OpenAPI version ${JSON.stringify(version || doc.swagger)}`] };
   const hoisted: Record<string, Json> = {};
   moveNonStandardComponents(doc, hoisted);
+  repairTorchServeDocument(doc);
   uniqueOperationIds(doc);
   walkDocument(doc, (schema, pointer) => convertSchema(schema, hoisted, pointer));
   const components = (isObject(doc.components) ? doc.components : {}) as Json;
