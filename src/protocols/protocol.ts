@@ -42,6 +42,20 @@ export interface MetadataDiscovery {
   path(model: UpstreamModel): string;
   /** What the answer says; an error when it is empty or malformed (then the generic document is used). */
   read(body: unknown): { ok: true; value: ModelDescription } | { ok: false; error: string };
+  /** A second answer that refines the first, for servers that have one. */
+  readonly supplement?: MetadataSupplement;
+}
+
+/**
+ * A second answer refining model metadata (Triton's model configuration: the bound of the batch dimension), asked
+ * only when the first answer says it can matter. Missing or failing, the first answer is used alone.
+ */
+export interface MetadataSupplement {
+  readonly kind: 'v2-config';
+  /** The upstream path asked (GET). */
+  path(model: UpstreamModel): string;
+  wanted(description: ModelDescription): boolean;
+  merge(description: ModelDescription, body: unknown): ModelDescription;
 }
 
 /** How a version's upstream paths relate to its public base path. */

@@ -29,15 +29,17 @@ describe('V1 schemas', () => {
     assert.equal(validate({ instances: [] }), false);
   });
 
-  it('uses Triton max_batch_size as the batch dimension', () => {
+  it("bounds the instances by Triton's max_batch_size (its metadata shows the batch dimension as -1)", () => {
     const { request } = v1Schemas({
       name: 't',
       max_batch_size: 4,
-      inputs: [{ name: 'x', datatype: 'INT8', shape: [2] }],
+      inputs: [{ name: 'x', datatype: 'INT8', shape: [-1, 2] }],
     });
     const validate = ajv.compile(request);
     assert.equal(validate({ instances: [[1, 2]] }), true);
     assert.equal(validate({ instances: [[1, 200]] }), false, 'INT8 range');
+    assert.equal(validate({ instances: Array(4).fill([1, 2]) }), true);
+    assert.equal(validate({ instances: Array(5).fill([1, 2]) }), false, 'a batch of 5 over max_batch_size 4');
   });
 
   const generic: [string, Parameters<typeof v1Schemas>[0]][] = [

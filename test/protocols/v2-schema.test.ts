@@ -119,10 +119,35 @@ describe('V2 schema synthesis', () => {
       valid: false,
     },
     {
-      title: 'Triton max_batch_size prepends a batch dimension',
-      meta: { name: 't', max_batch_size: 8, inputs: [{ name: 'x', datatype: 'FP32', shape: [3] }] },
-      body: { inputs: [tensor('x', 'FP32', [5, 3], Array(15).fill(0))] },
+      title: "Triton's batch dimension (-1 in its metadata) takes batches up to max_batch_size",
+      meta: { name: 't', max_batch_size: 8, inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3] }] },
+      body: { inputs: [tensor('x', 'FP32', [8, 3], Array(24).fill(0))] },
       valid: true,
+    },
+    {
+      title: "Triton's batch dimension refuses a batch over max_batch_size",
+      meta: { name: 't', max_batch_size: 8, inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3] }] },
+      body: { inputs: [tensor('x', 'FP32', [9, 3], Array(27).fill(0))] },
+      valid: false,
+    },
+    {
+      title: 'the same nested, over max_batch_size',
+      meta: { name: 't', max_batch_size: 2, inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }] },
+      body: {
+        inputs: [
+          {
+            name: 'x',
+            datatype: 'FP32',
+            shape: [3, 2],
+            data: [
+              [0, 0],
+              [0, 0],
+              [0, 0],
+            ],
+          },
+        ],
+      },
+      valid: false,
     },
   ];
   for (const c of cases) {

@@ -151,11 +151,34 @@ export function resolveVersionSource(input: VersionSourceInput): ResolvedSource 
     if (result?.last) {
       const found = metadata.read(result.last.body);
       if (found.ok) {
+        let description = found.value;
+        let refinedBy = '';
+        // A refining answer (Triton's model configuration) when the first says it can matter; until it comes, or
+        // when the server has none, the metadata is used alone.
+        const supplement = metadata.supplement;
+        if (supplement?.wanted(description)) {
+          const more = supplement.path({ modelName, modelVersion: version.modelVersion });
+          const extra: FetchTask = {
+            kind: supplement.kind,
+            key: fetchKey(supplement.kind, 'GET', `${input.cluster}${more}`),
+            method: 'GET',
+            cluster: input.cluster,
+            path: more,
+            refreshMs,
+          };
+          tasks.push(extra);
+          const answer = discovered.get(extra.key)?.last;
+          if (answer) {
+            const merged = supplement.merge(description, answer.body);
+            if (merged !== description) refinedBy = ` and ${answer.location}`;
+            description = merged;
+          }
+        }
         return {
           protocol,
-          ...found.value,
+          ...description,
           provenance: provenanceOf('metadata', result.last),
-          documented: fetchedState(`synthesized from ${result.last.location}`, result.error),
+          documented: fetchedState(`synthesized from ${result.last.location}${refinedBy}`, result.error),
           tasks,
         };
       }

@@ -4,7 +4,7 @@
  * V2 metadata (`GET /v2/models/{model}`) to type `instances`; only a single batched input can. Inference calls are
  * retried like idempotent ones.
  */
-import { readV2Metadata } from '../open-inference-v2/index.ts';
+import { readV2Metadata, tritonModelConfig } from '../open-inference-v2/index.ts';
 import { TEMPLATE } from '../path-template.ts';
 import type { ProtocolDefinition, ProtocolRoute } from '../protocol.ts';
 import { v1OpenAPIDocument, v1Schemas } from './schema.ts';
@@ -41,6 +41,7 @@ export const kserveV1: ProtocolDefinition = {
         return { ok: false, error: 'V2 metadata does not describe a single batched input to type V1 instances from' };
       return { ok: true, value: { metadata: read.value } };
     },
+    supplement: tritonModelConfig((model) => `/v2/models/${encodeURIComponent(model.modelName)}`),
   },
   synthesize: ({ title, version, basePath, metadata, endpoints }) =>
     v1OpenAPIDocument({ title, version, basePath, endpoints, ...(metadata ? { metadata } : {}) }),

@@ -3,7 +3,7 @@
  * also speaks V2 and its metadata has a single input, `instances` is typed from it (docs/protocols.md): a `[-1, F]` FP32
  * input becomes an array of arrays of F numbers. Otherwise the generic V1 schemas, marked `x-schema-source: generic`.
  */
-import { elementSchema, type V2ModelMetadata } from '../open-inference-v2/schema.ts';
+import { batchBound, elementSchema, type V2ModelMetadata } from '../open-inference-v2/schema.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -25,16 +25,13 @@ export function v1Schemas(metadata?: V2ModelMetadata): { request: Schema; respon
   const inputs = metadata?.inputs ?? [];
   const input = inputs.length === 1 ? inputs[0]! : undefined;
   const element = input ? elementSchema(input.datatype) : undefined;
-  if (
-    !input ||
-    !element ||
-    input.shape.length === 0 ||
-    (input.shape[0]! >= 0 && (metadata?.max_batch_size ?? 0) === 0)
-  ) {
+  if (!input || !element || input.shape.length === 0 || input.shape[0]! >= 0) {
     return { request: GENERIC_REQUEST, response: GENERIC_RESPONSE, typed: false };
   }
-  // Each instance is one row of the batch: the input's shape without its batch dimension.
-  const rowShape = (metadata?.max_batch_size ?? 0) > 0 ? input.shape : input.shape.slice(1);
+  // Each instance is one row of the batch: the input's shape without its batch dimension (Triton's leading -1, at
+  // most `max_batch_size` rows when its configuration says so).
+  const rowShape = input.shape.slice(1);
+  const batch = batchBound(input.shape, metadata?.max_batch_size);
   let instance: Schema = element;
   for (let level = rowShape.length - 1; level >= 0; level--) {
     const d = rowShape[level]!;
@@ -44,7 +41,9 @@ export function v1Schemas(metadata?: V2ModelMetadata): { request: Schema; respon
     request: {
       type: 'object',
       required: ['instances'],
-      properties: { instances: { type: 'array', minItems: 1, items: instance } },
+      properties: {
+        instances: { type: 'array', minItems: 1, ...(batch !== undefined ? { maxItems: batch } : {}), items: instance },
+      },
       'x-schema-source': 'metadata',
     },
     response: GENERIC_RESPONSE,

@@ -6,7 +6,7 @@
  */
 import { isObject } from '../../openapi/openapi-walk.ts';
 import { matchPrefix } from '../path-template.ts';
-import type { ProtocolDefinition, UpstreamModel } from '../protocol.ts';
+import type { MetadataSupplement, ProtocolDefinition, UpstreamModel } from '../protocol.ts';
 import { v2OpenAPIDocument } from './document.ts';
 import type { V2ModelMetadata } from './schema.ts';
 import { tensorViolations } from './tensor-rules.ts';
@@ -32,6 +32,28 @@ export function readV2Metadata(body: unknown): { ok: true; value: V2ModelMetadat
   return { ok: true, value: metadata };
 }
 
+/**
+ * Triton's model configuration (`GET …/config`, JSON): its `max_batch_size` bounds the batch dimension that Triton's
+ * metadata shows as a leading -1 on every input (Triton answers 400 to a larger batch). Asked only when every input has
+ * that leading -1 — a model with a fixed first dimension cannot be batched, so there is nothing to learn; servers
+ * without the endpoint (MLServer, KServe's Python server) answer 404 and the metadata is used alone.
+ */
+export function tritonModelConfig(path: (m: UpstreamModel) => string): MetadataSupplement {
+  return {
+    kind: 'v2-config',
+    path: (m) => `${path(m)}/config`,
+    wanted: ({ metadata }) => {
+      const inputs = metadata?.inputs ?? [];
+      return inputs.length > 0 && inputs.every((t) => t.shape[0] === -1);
+    },
+    merge(description, body) {
+      const n = isObject(body) ? body.max_batch_size : undefined;
+      if (!description.metadata || typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) return description;
+      return { ...description, metadata: { ...description.metadata, max_batch_size: n } };
+    },
+  };
+}
+
 export const openInferenceV2: ProtocolDefinition = {
   name: 'open-inference-v2',
   group: 'Open Inference Protocol (V2)',
@@ -51,6 +73,7 @@ export const openInferenceV2: ProtocolDefinition = {
       const read = readV2Metadata(body);
       return read.ok ? { ok: true, value: { metadata: read.value } } : read;
     },
+    supplement: tritonModelConfig(v2ModelPath),
   },
   synthesize: ({ title, version, basePath, metadata }) =>
     v2OpenAPIDocument({ title, version, basePath, ...(metadata ? { metadata } : {}) }),

@@ -14,7 +14,10 @@ export interface TensorMetadata {
   readonly optional?: boolean;
 }
 
-/** `GET /v2/models/{m}` (plus Triton's `max_batch_size` from `/config`, when known). */
+/**
+ * `GET /v2/models/{m}`, plus Triton's `max_batch_size` from `GET …/config` when known. Triton's metadata already shows
+ * the batch dimension (a leading -1 on every tensor of a model with `max_batch_size > 0`); the configuration bounds it.
+ */
 export interface V2ModelMetadata {
   readonly name: string;
   readonly versions?: readonly string[];
@@ -71,17 +74,21 @@ export const V2_PARAMETERS: Schema = {
   description: 'Inference parameters: names to values (strings, numbers or booleans by the protocol).',
 };
 
-/** The shape a request must declare: Triton's batch dimension prepended when `max_batch_size > 0`. */
-export function effectiveShape(tensor: TensorMetadata, maxBatchSize = 0): number[] {
-  return maxBatchSize > 0 ? [-1, ...tensor.shape] : [...tensor.shape];
+/**
+ * The bound of a tensor's leading dimension when it is Triton's batch dimension (-1 with `max_batch_size > 0`):
+ * Triton refuses a larger batch (400), so requests are held to it. Undefined for anything else.
+ */
+export function batchBound(shape: readonly number[], maxBatchSize = 0): number | undefined {
+  return maxBatchSize > 0 && shape[0] === -1 ? maxBatchSize : undefined;
 }
 
 /**
  * A tuple of dimensions. `maxItems` already ends the tuple, so `items` (which could be `false`) is the plain dimension
  * schema: Spectral's `array-items` rule reads `items: false` as a missing `items` and reports an error.
  */
-function shapeSchema(shape: readonly number[], exact: boolean): Schema {
-  const dims = shape.map((d) => (d >= 0 && exact ? { const: d } : { type: 'integer', minimum: 0 }));
+function shapeSchema(shape: readonly number[], exact: boolean, batch: number | undefined): Schema {
+  const dims: Schema[] = shape.map((d) => (d >= 0 && exact ? { const: d } : { type: 'integer', minimum: 0 }));
+  if (exact && batch !== undefined) dims[0] = { type: 'integer', minimum: 1, maximum: batch };
   return {
     type: 'array',
     prefixItems: dims,
@@ -91,11 +98,17 @@ function shapeSchema(shape: readonly number[], exact: boolean): Schema {
   };
 }
 
-function nestedData(element: Schema, shape: readonly number[], exact: boolean): Schema {
+function nestedData(element: Schema, shape: readonly number[], exact: boolean, batch: number | undefined): Schema {
   let schema = element;
   for (let level = shape.length - 1; level >= 0; level--) {
     const d = shape[level]!;
-    schema = { type: 'array', items: schema, ...(exact && d >= 0 ? { minItems: d, maxItems: d } : {}) };
+    const bound =
+      exact && d >= 0
+        ? { minItems: d, maxItems: d }
+        : exact && level === 0 && batch !== undefined
+          ? { minItems: 1, maxItems: batch }
+          : {};
+    schema = { type: 'array', items: schema, ...bound };
   }
   return schema;
 }
@@ -104,7 +117,12 @@ function nestedData(element: Schema, shape: readonly number[], exact: boolean): 
  * The schema of one tensor. `exact` (requests) pins fixed dimensions and data lengths; responses are relaxed, since
  * servers often answer with other shapes than they declare.
  */
-export function tensorSchema(tensor: TensorMetadata, shape: readonly number[], exact: boolean): Schema {
+export function tensorSchema(
+  tensor: TensorMetadata,
+  shape: readonly number[],
+  exact: boolean,
+  batch?: number | undefined,
+): Schema {
   const element = elementSchema(tensor.datatype) ?? {};
   const fixed = shape.every((d) => d >= 0);
   const count = shape.reduce((a, b) => a * Math.max(b, 0), 1);
@@ -114,7 +132,7 @@ export function tensorSchema(tensor: TensorMetadata, shape: readonly number[], e
     ...(exact && fixed ? { minItems: count, maxItems: count } : {}),
   };
   // anyOf, not oneOf: at rank ≤ 1 the flat and nested forms are the same arrays.
-  const data = shape.length <= 1 ? flat : { anyOf: [flat, nestedData(element, shape, exact)] };
+  const data = shape.length <= 1 ? flat : { anyOf: [flat, nestedData(element, shape, exact, batch)] };
   return {
     type: 'object',
     title: tensor.name,
@@ -122,7 +140,7 @@ export function tensorSchema(tensor: TensorMetadata, shape: readonly number[], e
     properties: {
       name: { const: tensor.name },
       datatype: { const: tensor.datatype },
-      shape: shapeSchema(shape, exact),
+      shape: shapeSchema(shape, exact, batch),
       parameters: V2_PARAMETERS,
       data,
     },
@@ -144,9 +162,9 @@ export function v2Schemas(
   const inputs = metadata.inputs ?? [];
   const outputs = metadata.outputs ?? [];
   if (inputs.length === 0 || inputs.some((t) => elementSchema(t.datatype) === undefined)) return undefined;
-  const batch = metadata.max_batch_size ?? 0;
+  const maxBatch = metadata.max_batch_size ?? 0;
   const required = inputs.filter((t) => !t.optional);
-  const inputSchemas = inputs.map((t) => tensorSchema(t, effectiveShape(t, batch), true));
+  const inputSchemas = inputs.map((t) => tensorSchema(t, t.shape, true, batchBound(t.shape, maxBatch)));
   const request: Schema = {
     type: 'object',
     required: ['inputs'],
@@ -182,7 +200,7 @@ export function v2Schemas(
         : {}),
     },
   };
-  const outputSchemas = outputs.map((t) => tensorSchema(t, effectiveShape(t, batch), false));
+  const outputSchemas = outputs.map((t) => tensorSchema(t, t.shape, false));
   const response: Schema = {
     type: 'object',
     required: ['model_name', 'outputs'],
@@ -202,6 +220,6 @@ export function v2Schemas(
       },
     },
   };
-  const example = { inputs: inputs.filter((t) => !t.optional).map((t) => exampleTensor(t, effectiveShape(t, batch))) };
+  const example = { inputs: inputs.filter((t) => !t.optional).map((t) => exampleTensor(t, t.shape)) };
   return { request, response, example };
 }
