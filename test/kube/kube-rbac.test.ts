@@ -32,7 +32,9 @@ const CRDS = [
     fixture(`gateway-api/crd-standard/gateway.networking.k8s.io_${k}.yaml`),
   ),
   fixture('gateway-api-inference-extension/crd/inference.networking.k8s.io_inferencepools.yaml'),
+  ...['models', 'pipelines', 'experiments'].map((k) => fixture(`seldon-core-v2/crd/mlops.seldon.io_${k}.yaml`)),
 ];
+const SELDON = 'mlops.seldon.io/v1alpha1';
 const G = 'gateway.networking.k8s.io/v1';
 
 /** Everything the operator can be asked to do, in the namespace `ml`. */
@@ -107,6 +109,45 @@ function seed(sim: KubeApiServer, up: TestUpstream): void {
     metadata: { name: 'flowers', namespace: 'ml', labels: { 'modelgate.dev/expose': 'true' } },
     spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, protocolVersion: 'v2', storageUri: 'gs://m/f' } } },
     status: { address: { url: up.origin } },
+  });
+  // Seldon Core v2: a Model, a Pipeline and an A/B Experiment that opt in, behind the mesh Service.
+  sim.put({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'seldon-mesh', namespace: 'ml' },
+    spec: { ports: [{ name: 'data', port: 80 }] },
+  });
+  sim.put({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'seldon-mesh-1', namespace: 'ml', labels: { 'kubernetes.io/service-name': 'seldon-mesh' } },
+    addressType: 'IPv4',
+    ports: [{ name: 'data', port: up.port }],
+    endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
+  });
+  const exposed = { namespace: 'ml', labels: { 'modelgate.dev/expose': 'true' } };
+  sim.put({
+    apiVersion: SELDON,
+    kind: 'Model',
+    metadata: { name: 'tulip', ...exposed },
+    spec: { storageUri: 'gs://m/t' },
+  });
+  sim.put({
+    apiVersion: SELDON,
+    kind: 'Pipeline',
+    metadata: { name: 'bouquet', ...exposed },
+    spec: { steps: [{ name: 'tulip' }], output: { steps: ['tulip'] } },
+  });
+  sim.put({
+    apiVersion: SELDON,
+    kind: 'Experiment',
+    metadata: { name: 'tulip-ab', ...exposed },
+    spec: {
+      candidates: [
+        { name: 'tulip', weight: 50 },
+        { name: 'rose', weight: 50 },
+      ],
+    },
   });
   sim.put({
     apiVersion: G,
@@ -251,6 +292,18 @@ async function runScenario(rbac: readonly Json[], namespaces?: string[]): Promis
         undefined,
       8000,
     );
+    for (const [kind, name] of [
+      ['Model', 'tulip'],
+      ['Pipeline', 'bouquet'],
+      ['Experiment', 'tulip-ab'],
+    ])
+      await eventually(
+        () =>
+          ((sim.get(SELDON, kind!, 'ml', name!)?.status as Json | undefined)?.annotations as Json | undefined)?.[
+            'modelgate.dev/model-api'
+          ] === `ModelAPI/ml/${name}`,
+        8000,
+      );
     await eventually(
       () => conditionOf(sim.get(G, 'GatewayClass', undefined, 'modelgate'), 'Accepted') !== undefined,
       8000,

@@ -39,7 +39,7 @@ export interface StatusWriterOptions {
   readonly controllerName?: string;
   /** The status the API server holds now (from the informer cache), to keep transition times and skip no-op writes. */
   readonly currentStatus?: (ref: string) => Record<string, unknown> | undefined;
-  /** ModelAPIs imported from InferenceServices (by ModelAPI ref): their status goes to the InferenceService. */
+  /** Imported ModelAPIs (by ModelAPI ref): their status goes to what they were imported from. */
   readonly imports?: () => ReadonlyMap<string, KubernetesObject>;
   /** Applied to every status before it is written or becomes an Event: no secret reaches the API server. */
   readonly redact?: <T>(value: T) => T;
@@ -110,9 +110,9 @@ export class KubeStatusWriter {
       const [kind, namespace, name] = ref.split('/') as [string, string, string];
       const owned = OWNED[kind];
       if (!owned) continue;
-      const isvc = imports.get(ref);
-      if (isvc) {
-        await this.#writeImported(isvc, ref, status);
+      const importedFrom = imports.get(ref);
+      if (importedFrom) {
+        await this.#writeImported(importedFrom, ref, status);
         continue;
       }
       if (kind === 'ModelAPI' || kind === 'ModelGateway') await this.#recordEvents(kind, namespace, name, ref, status);
@@ -186,10 +186,12 @@ export class KubeStatusWriter {
   }
 
   /**
-   * Tells an imported InferenceService which ModelAPI serves it (`status.modelgate`). KServe's controller rewrites
-   * its status from its own types and drops the field; the informer sees that and it is written again.
+   * Tells what a ModelAPI was imported from which ModelAPI serves it. An InferenceService gets `status.modelgate`; a
+   * Seldon Model, Pipeline or Experiment gets `modelgate.dev/*` entries in `status.annotations` (its CRD's status
+   * schema has no room for more, and an API server prunes unknown fields). Both controllers rewrite their status from
+   * their own types and may drop what was written; the informer sees that and it is written again.
    */
-  async #writeImported(isvc: KubernetesObject, ref: string, status: PublishedStatus): Promise<void> {
+  async #writeImported(source: KubernetesObject, ref: string, status: PublishedStatus): Promise<void> {
     const ready = status.conditions.find((c) => c.type === 'Ready');
     const desired = {
       modelAPI: ref,
@@ -197,27 +199,35 @@ export class KubeStatusWriter {
       ready: ready?.status ?? 'Unknown',
       ...(ready && ready.status !== 'True' ? { message: ready.message } : {}),
     };
-    const current = (isvc as { status?: { modelgate?: unknown } }).status?.modelgate;
-    if (JSON.stringify(current) === JSON.stringify(desired)) return;
+    const seldon = source.apiVersion?.startsWith('mlops.seldon.io/') === true;
+    const target = seldon
+      ? { group: 'mlops.seldon.io', version: 'v1alpha1', plural: `${source.kind!.toLowerCase()}s` }
+      : { group: 'serving.kserve.io', version: 'v1beta1', plural: 'inferenceservices' };
+    const written = seldon
+      ? Object.fromEntries(
+          Object.entries(desired).map(([k, v]) => [`modelgate.dev/${k === 'modelAPI' ? 'model-api' : k}`, v]),
+        )
+      : desired;
+    const current = seldon
+      ? pick(
+          (source as { status?: { annotations?: Record<string, unknown> } }).status?.annotations,
+          Object.keys(written),
+        )
+      : (source as { status?: { modelgate?: unknown } }).status?.modelgate;
+    if (JSON.stringify(current) === JSON.stringify(written)) return;
+    // A merge patch: Seldon's own status annotations stay; a message that is gone is removed (null).
+    const body = seldon
+      ? { status: { annotations: { 'modelgate.dev/message': null, ...written } } }
+      : { status: { modelgate: desired } };
     try {
       await this.#custom.patchNamespacedCustomObjectStatus(
-        {
-          group: 'serving.kserve.io',
-          version: 'v1beta1',
-          plural: 'inferenceservices',
-          namespace: isvc.metadata?.namespace ?? 'default',
-          name: isvc.metadata?.name ?? '',
-          body: { status: { modelgate: desired } },
-        },
+        { ...target, namespace: source.metadata?.namespace ?? 'default', name: source.metadata?.name ?? '', body },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     } catch (err) {
       const code = (err as { code?: number }).code;
       if (code !== 404)
-        this.#o.logger.warn(
-          { resource: ref, code, err: (err as Error).message },
-          'InferenceService status write failed',
-        );
+        this.#o.logger.warn({ resource: ref, code, err: (err as Error).message }, `${source.kind} status write failed`);
     }
   }
 
@@ -295,5 +305,12 @@ export function keepTransitionTimes(computed: Json, current: Json): Json {
       return p ? { ...n, conditions: keep(n.conditions, p.conditions) } : n;
     });
   }
+  return out;
+}
+
+/** The entries of `record` with these keys, in that order (undefined ones left out). */
+function pick(record: Record<string, unknown> | undefined, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (record?.[k] !== undefined) out[k] = record[k];
   return out;
 }

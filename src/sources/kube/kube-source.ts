@@ -21,6 +21,7 @@ import type { LocatedObject } from '../parse-yaml.ts';
 import type { ResourceSource, SourceLoad } from '../resource-source.ts';
 import { importInferenceService, NAMESPACE_IMPORT_LABEL } from './kserve-import.ts';
 import { kubeGet } from './kube-request.ts';
+import { importSeldonResource, SELDON_NAMESPACE_LABEL, type SeldonImport } from './seldon-import.ts';
 import { type Backoff, WatchedKind, type WatchSpec } from './watched-kind.ts';
 
 /** Settings of the Kubernetes source. */
@@ -58,11 +59,15 @@ export class KubeSource implements ResourceSource {
   readonly #referenced = new Map<string, WatchedKind>();
   /** InferenceService and opted-in Namespace informers, started once the KServe API is found. */
   readonly #kserve: WatchedKind[] = [];
+  /** Seldon Core v2 Model, Pipeline, Experiment and opted-in Namespace informers, once mlops.seldon.io is found. */
+  readonly #seldon: WatchedKind[] = [];
+  /** Per Seldon object and opt-in: its import (the same ModelAPI object while neither changes). */
+  readonly #seldonImportsOf = new WeakMap<object, { opted: boolean; result: SeldonImport }>();
   /** Gateway API informers (GatewayClass, Gateway, HTTPRoute, ReferenceGrant, Namespace), once the API is found. */
   readonly #gatewayApi: WatchedKind[] = [];
   /** InferencePool informers, once the Inference Extension's API is found (their Pods are followed by selector). */
   readonly #inference: WatchedKind[] = [];
-  /** Imported ModelAPI ref → its InferenceService (as cached), from the last load. */
+  /** Imported ModelAPI ref → what it was imported from (an InferenceService, a Seldon resource), from the last load. */
   #imports = new Map<string, KubernetesObject>();
   /** Per informer object (weakly: a changed object is a new one, the old one goes): cleaned and validated. */
   readonly #cleaned = new WeakMap<
@@ -107,10 +112,12 @@ export class KubeSource implements ResourceSource {
         w.start();
       }
     void this.#discoverKServe();
+    void this.#discoverSeldon();
     void this.#discoverGatewayApi();
     void this.#discoverInferencePools();
     this.#resync = setInterval(() => {
       if (this.#kserve.length === 0) void this.#discoverKServe();
+      if (this.#seldon.length === 0) void this.#discoverSeldon();
       if (this.#gatewayApi.length === 0) void this.#discoverGatewayApi();
       if (this.#inference.length === 0) void this.#discoverInferencePools();
       if (this.synced) onChange();
@@ -129,7 +136,10 @@ export class KubeSource implements ResourceSource {
       ...pools,
     ];
     const rejected: ResourceStatus[] = [];
-    all.push(...this.#importKServe(primary, rejected));
+    const imports = new Map<string, KubernetesObject>();
+    all.push(...this.#importKServe(primary, rejected, imports));
+    all.push(...this.#importSeldon(primary, rejected, imports));
+    this.#imports = imports;
     const located: LocatedObject[] = [];
     const hash = createHash('sha256');
     const seen = new Set<string>();
@@ -286,8 +296,11 @@ export class KubeSource implements ResourceSource {
   }
 
   /** ModelAPIs for the InferenceServices that opted in; the others that wait are reported in `rejected`. */
-  #importKServe(primary: readonly KubernetesObject[], rejected: ResourceStatus[]): KubernetesObject[] {
-    const imports = new Map<string, KubernetesObject>();
+  #importKServe(
+    primary: readonly KubernetesObject[],
+    rejected: ResourceStatus[],
+    imports: Map<string, KubernetesObject>,
+  ): KubernetesObject[] {
     const out: KubernetesObject[] = [];
     const optedNamespaces = new Set(
       this.#kserve
@@ -328,7 +341,98 @@ export class KubeSource implements ResourceSource {
       out.push(modelApi);
       imports.set(`ModelAPI/${key}`, isvc);
     }
-    this.#imports = imports;
+    return out;
+  }
+
+  /** Starts the Seldon Core v2 informers when the API server serves mlops.seldon.io/v1alpha1. */
+  async #discoverSeldon(): Promise<void> {
+    const api = 'mlops.seldon.io/v1alpha1';
+    try {
+      await kubeGet(this.#options.kubeConfig, `/apis/${api}`, 5000);
+    } catch {
+      return; // Seldon Core v2 is not installed (or not reachable yet)
+    }
+    if (this.#seldon.length > 0) return;
+    const namespaces = this.#options.namespaces?.length ? this.#options.namespaces : [undefined];
+    for (const [kind, plural] of [
+      ['Model', 'models'],
+      ['Pipeline', 'pipelines'],
+      ['Experiment', 'experiments'],
+    ] as const)
+      for (const ns of namespaces)
+        this.#seldon.push(this.#watcher({ apiVersion: api, kind, path: collectionPath(api, plural, ns) }));
+    this.#seldon.push(
+      this.#watcher({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        path: '/api/v1/namespaces',
+        labelSelector: `${SELDON_NAMESPACE_LABEL}=enabled`,
+      }),
+    );
+    for (const w of this.#seldon) w.start();
+  }
+
+  /**
+   * ModelAPIs for the Seldon Models, Pipelines and Experiments that opted in (src/sources/kube/seldon-import.ts);
+   * those that wait or are not imported are reported in `rejected`. A name is one ModelAPI: an own ModelAPI or an
+   * earlier import of the same name wins.
+   */
+  #importSeldon(
+    primary: readonly KubernetesObject[],
+    rejected: ResourceStatus[],
+    imports: Map<string, KubernetesObject>,
+  ): KubernetesObject[] {
+    const out: KubernetesObject[] = [];
+    const optedNamespaces = new Set(
+      this.#seldon
+        .filter((w) => w.spec.kind === 'Namespace')
+        .flatMap((w) => w.objects().map((n) => n.metadata?.name ?? '')),
+    );
+    const taken = new Set(
+      primary
+        .filter((o) => o.kind === 'ModelAPI')
+        .map((o) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`),
+    );
+    for (const ref of imports.keys()) taken.add(ref.slice('ModelAPI/'.length));
+    for (const object of this.#seldon.filter((w) => w.spec.kind !== 'Namespace').flatMap((w) => w.objects())) {
+      const opted = optedNamespaces.has(object.metadata?.namespace ?? 'default');
+      let cached = this.#seldonImportsOf.get(object);
+      if (cached?.opted !== opted) {
+        cached = { opted, result: importSeldonResource(object as unknown as Record<string, unknown>, optedNamespaces) };
+        this.#seldonImportsOf.set(object, cached);
+      }
+      const result = cached.result;
+      if (result.kind === 'skipped') continue;
+      const key = `${object.metadata?.namespace ?? 'default'}/${object.metadata?.name}`;
+      const ref = `${object.kind}/${key}`;
+      if (result.kind === 'pending' || result.kind === 'not-imported') {
+        rejected.push({
+          ref,
+          conditions: [
+            condition(
+              'Accepted',
+              result.kind === 'pending' ? 'Unknown' : 'False',
+              result.kind === 'pending' ? 'Pending' : 'NotImported',
+              result.reason,
+            ),
+          ],
+        });
+        continue;
+      }
+      if (taken.has(key)) {
+        rejected.push({
+          ref,
+          conditions: [condition('Accepted', 'False', 'NameTaken', `a ModelAPI ${key} exists; not imported`)],
+        });
+        continue;
+      }
+      taken.add(key);
+      const modelApi = result.modelApi as unknown as KubernetesObject;
+      if (modelApi.metadata && object.metadata?.resourceVersion)
+        modelApi.metadata.resourceVersion = `seldon-${object.metadata.resourceVersion}`;
+      out.push(modelApi);
+      imports.set(`ModelAPI/${key}`, object);
+    }
     return out;
   }
 
@@ -348,6 +452,7 @@ export class KubeSource implements ResourceSource {
       ...this.#primary,
       ...this.#referenced.values(),
       ...this.#kserve,
+      ...this.#seldon,
       ...this.#gatewayApi,
       ...this.#inference,
     ])
