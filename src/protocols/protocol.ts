@@ -13,6 +13,7 @@
  */
 import type { Protocol } from '../schema/model-api.ts';
 import type { PathRewrite, RouteMatch } from '../snapshot/types.ts';
+import type { MLRunModelMetadata } from './mlrun/document.ts';
 import type { V2ModelMetadata } from './open-inference-v2/schema.ts';
 
 type Json = Record<string, unknown>;
@@ -32,12 +33,14 @@ export interface ProtocolRoute {
 /** What a metadata answer yields for the document. */
 export interface ModelDescription {
   readonly metadata?: V2ModelMetadata;
+  /** MLRun model metadata (its features). */
+  readonly mlrun?: MLRunModelMetadata;
   readonly models?: readonly string[];
 }
 
 /** Model metadata discovery: where the protocol describes a model, and how the answer is read. */
 export interface MetadataDiscovery {
-  readonly kind: 'v2-metadata' | 'openai-models';
+  readonly kind: 'v2-metadata' | 'mlrun-metadata' | 'openai-models';
   /** The upstream path asked (GET). */
   path(model: UpstreamModel): string;
   /** What the answer says; an error when it is empty or malformed (then the generic document is used). */

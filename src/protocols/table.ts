@@ -4,6 +4,7 @@
  */
 import type { Protocol } from '../schema/model-api.ts';
 import { kserveV1 } from './kserve-v1/index.ts';
+import { mlrun } from './mlrun/index.ts';
 import { openInferenceV2 } from './open-inference-v2/index.ts';
 import { openai } from './openai/index.ts';
 import { openapi } from './openapi/index.ts';
@@ -14,4 +15,5 @@ export const PROTOCOLS: Readonly<Record<Protocol, ProtocolDefinition>> = {
   'kserve-v1': kserveV1,
   openai,
   openapi,
+  mlrun,
 };

@@ -12,7 +12,7 @@ import {
 } from './common.ts';
 import { loadBalancerSchema } from './load-balancer.ts';
 
-export const PROTOCOLS = ['open-inference-v2', 'kserve-v1', 'openai', 'openapi'] as const;
+export const PROTOCOLS = ['open-inference-v2', 'kserve-v1', 'openai', 'openapi', 'mlrun'] as const;
 
 /**
  * The endpoints a protocol's synthesized document may document beyond its mandatory ones, and those documented when

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 
 /** Fetch the upstream's own document, V2 model metadata, or the OpenAI model list from a version's backends. */
 export interface FetchTask {
-  readonly kind: 'openapi' | 'v2-metadata' | 'v2-config' | 'openai-models';
+  readonly kind: 'openapi' | 'v2-metadata' | 'v2-config' | 'mlrun-metadata' | 'openai-models';
   /** Stable identity; the key results are stored under. */
   readonly key: string;
   readonly method: 'GET' | 'OPTIONS';

@@ -41,7 +41,7 @@ describe('parseObjects', () => {
     assert.equal(diagnostics.length, 1);
     assert.equal(
       formatDiagnostic(diagnostics[0]!),
-      'dir/a.yaml:6:3: error: ModelAPI/default/a: spec.protocol: must be one of: "open-inference-v2", "kserve-v1", "openai", "openapi"',
+      'dir/a.yaml:6:3: error: ModelAPI/default/a: spec.protocol: must be one of: "open-inference-v2", "kserve-v1", "openai", "openapi", "mlrun"',
     );
   });
 

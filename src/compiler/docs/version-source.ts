@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { durationMs } from '../../common/durations.ts';
 import { normalizeTo31 } from '../../openapi/normalize-31.ts';
 import { canonicalJson, isObject } from '../../openapi/openapi-walk.ts';
+import type { MLRunModelMetadata } from '../../protocols/mlrun/document.ts';
 import type { V2ModelMetadata } from '../../protocols/open-inference-v2/schema.ts';
 import { PROTOCOLS } from '../../protocols/table.ts';
 import type { ConfigMap } from '../../schema/core.ts';
@@ -42,6 +43,7 @@ export interface ResolvedSource {
   /** An upstream/inline document (normalised to 3.1, upstream paths), when that is the source. */
   readonly document?: Json;
   readonly metadata?: V2ModelMetadata;
+  readonly mlrun?: MLRunModelMetadata;
   readonly models?: readonly string[];
   readonly provenance: DocsProvenance;
   readonly documented: DocumentedState;
@@ -259,6 +261,7 @@ export function renderVersionDocument(
     ...info,
     endpoints: input.endpoints ?? OPTIONAL_ENDPOINTS[source.protocol]?.byDefault ?? [],
     ...(source.metadata ? { metadata: source.metadata } : {}),
+    ...(source.mlrun ? { mlrun: source.mlrun } : {}),
     ...(source.models ? { models: source.models } : {}),
   });
   return { document, dropped: [] };

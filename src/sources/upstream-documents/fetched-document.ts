@@ -15,7 +15,7 @@ export const MAX_DOCUMENT_DEPTH = 256;
 export type DocumentJob =
   | {
       readonly op: 'fetched';
-      readonly kind: 'openapi' | 'v2-metadata' | 'v2-config' | 'openai-models';
+      readonly kind: 'openapi' | 'v2-metadata' | 'v2-config' | 'mlrun-metadata' | 'openai-models';
       /** The body as received (its memory is moved to the worker, not copied). */
       readonly bytes: Uint8Array;
       readonly contentType: string;
