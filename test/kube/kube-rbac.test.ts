@@ -11,12 +11,11 @@
  * - narrow (overlay): Secrets and ConfigMaps only in the watched namespaces.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
-import { createLogger } from '../../src/observability/logger.ts';
-import { KubeGateway } from '../../src/runtime/kube/kube-gateway.ts';
+import { before, describe, it } from 'node:test';
+import type { KubeGateway } from '../../src/runtime/kube/kube-gateway.ts';
 import { call, eventually } from '../helpers/gateway.ts';
 import { GATEWAY_USER, KubeApiServer, rbacFrom } from '../helpers/kube-apiserver.ts';
+import { kubeReplica, serviceObjects } from '../helpers/kube-objects.ts';
 import { DEPLOY } from '../helpers/kustomize.ts';
 import { type PolicyRule, RbacAuthorizer, type RequestAttributes } from '../helpers/rbac.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
@@ -111,20 +110,7 @@ function seed(sim: KubeApiServer, up: TestUpstream): void {
     status: { address: { url: up.origin } },
   });
   // Seldon Core v2: a Model, a Pipeline and an A/B Experiment that opt in, behind the mesh Service.
-  sim.put({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: 'seldon-mesh', namespace: 'ml' },
-    spec: { ports: [{ name: 'data', port: 80 }] },
-  });
-  sim.put({
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { name: 'seldon-mesh-1', namespace: 'ml', labels: { 'kubernetes.io/service-name': 'seldon-mesh' } },
-    addressType: 'IPv4',
-    ports: [{ name: 'data', port: up.port }],
-    endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
-  });
+  for (const o of serviceObjects('seldon-mesh', up.port, { portName: 'data' })) sim.put(o);
   const exposed = { namespace: 'ml', labels: { 'modelgate.dev/expose': 'true' } };
   sim.put({
     apiVersion: SELDON,
@@ -231,22 +217,9 @@ function seed(sim: KubeApiServer, up: TestUpstream): void {
 }
 
 function replica(sim: KubeApiServer, identity: string, namespaces?: string[]): KubeGateway {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(sim.kubeconfig('modelgate-system'));
-  return new KubeGateway({
-    kubeConfig,
-    identity,
-    leaseNamespace: 'modelgate-system',
-    leaseDurationMs: 1500,
-    renewMs: 250,
+  return kubeReplica(sim, identity, {
+    kubeconfigNamespace: 'modelgate-system',
     resyncMs: 1000,
-    backoff: { baseMs: 50, maxMs: 400 },
-    port: 0,
-    host: '127.0.0.1',
-    adminPort: 0,
-    adminHost: '127.0.0.1',
-    publicURL: 'https://models.example.com',
-    logger: createLogger(process.env.MODELGATE_LOG_LEVEL ?? 'silent'),
     ...(namespaces ? { namespaces } : {}),
   });
 }

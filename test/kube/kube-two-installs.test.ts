@@ -6,15 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { selectGateway } from '../../src/compiler/select-gateway.ts';
-import { createLogger } from '../../src/observability/logger.ts';
 import { EMPTY_RESOURCES } from '../../src/resources/types.ts';
-import { KubeGateway } from '../../src/runtime/kube/kube-gateway.ts';
+import type { KubeGateway } from '../../src/runtime/kube/kube-gateway.ts';
 import type { ModelAPI } from '../../src/schema/model-api.ts';
 import type { ModelGateway } from '../../src/schema/model-gateway.ts';
 import { call, eventually } from '../helpers/gateway.ts';
 import { KubeApiServer } from '../helpers/kube-apiserver.ts';
+import { kubeReplica } from '../helpers/kube-objects.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 
 type Json = Record<string, unknown>;
@@ -89,23 +88,11 @@ describe('which install serves what (select-gateway)', () => {
 });
 
 function install(sim: KubeApiServer, gateway: string): KubeGateway {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(sim.kubeconfig('modelgate-system'));
-  return new KubeGateway({
-    kubeConfig,
-    identity: `pod-${gateway}`,
+  return kubeReplica(sim, `pod-${gateway}`, {
+    kubeconfigNamespace: 'modelgate-system',
     gatewayName: `ml/${gateway}`,
-    leaseNamespace: 'modelgate-system',
     leaseName: `modelgate-leader-ml.${gateway}`,
-    leaseDurationMs: 1500,
-    renewMs: 250,
-    backoff: { baseMs: 50, maxMs: 400 },
-    port: 0,
-    host: '127.0.0.1',
-    adminPort: 0,
-    adminHost: '127.0.0.1',
     publicURL: `https://${gateway}.example.com`,
-    logger: createLogger(process.env.MODELGATE_LOG_LEVEL ?? 'silent'),
   });
 }
 

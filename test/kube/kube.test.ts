@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { createLogger } from '../../src/observability/logger.ts';
-import { KubeGateway } from '../../src/runtime/kube/kube-gateway.ts';
+import type { KubeGateway } from '../../src/runtime/kube/kube-gateway.ts';
 import { type ImportResult, importInferenceService } from '../../src/sources/kube/kserve-import.ts';
 import { call, eventually } from '../helpers/gateway.ts';
 import { ADMIN_USER, KubeApiServer } from '../helpers/kube-apiserver.ts';
+import { kubeReplica, serviceObjects } from '../helpers/kube-objects.ts';
 import { startUpstream, type TestUpstream, unusedPort } from '../helpers/upstream.ts';
 
 type Json = Record<string, unknown>;
@@ -43,43 +43,7 @@ function modelApi(name: string, service: string, extra: Json = {}): Json {
   };
 }
 
-function serviceObjects(name: string, port: number): Json[] {
-  return [
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: 'ml' },
-      spec: { ports: [{ name: 'http', port: 80 }] },
-    },
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${name}-1`, namespace: 'ml', labels: { 'kubernetes.io/service-name': name } },
-      addressType: 'IPv4',
-      ports: [{ name: 'http', port }],
-      endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
-    },
-  ];
-}
-
-function startReplica(sim: KubeApiServer, identity: string): KubeGateway {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(sim.kubeconfig());
-  return new KubeGateway({
-    kubeConfig,
-    identity,
-    leaseNamespace: 'modelgate-system',
-    leaseDurationMs: 1500,
-    renewMs: 250,
-    backoff: { baseMs: 50, maxMs: 400 },
-    port: 0,
-    host: '127.0.0.1',
-    adminPort: 0,
-    adminHost: '127.0.0.1',
-    publicURL: 'https://models.example.com',
-    logger: createLogger(process.env.MODELGATE_LOG_LEVEL ?? 'silent'),
-  });
-}
+const startReplica = (sim: KubeApiServer, identity: string) => kubeReplica(sim, identity);
 
 describe('Kubernetes mode', () => {
   let sim: KubeApiServer;

@@ -10,13 +10,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { createLogger } from '../../src/observability/logger.ts';
-import { KubeGateway } from '../../src/runtime/kube/kube-gateway.ts';
+import type { KubeGateway } from '../../src/runtime/kube/kube-gateway.ts';
 import { importSeldonResource } from '../../src/sources/kube/seldon-import.ts';
 import { call, eventually } from '../helpers/gateway.ts';
 import { KubeApiServer } from '../helpers/kube-apiserver.ts';
+import { kubeReplica, serviceObjects } from '../helpers/kube-objects.ts';
 import { type SeldonMeshStandIn, startSeldonMesh } from '../helpers/standins/seldon-mesh.ts';
 
 type Json = Record<string, unknown>;
@@ -111,20 +110,7 @@ describe('Seldon Core v2 import in Kubernetes mode', () => {
     await sim.start();
     mesh = await startSeldonMesh({ models: ['iris', 'iris2'], pipelines: ['tfsimples'] });
     sim.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ml' } });
-    sim.put({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'seldon-mesh', namespace: 'ml' },
-      spec: { ports: [{ name: 'data', port: 80 }] },
-    });
-    sim.put({
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: 'seldon-mesh-1', namespace: 'ml', labels: { 'kubernetes.io/service-name': 'seldon-mesh' } },
-      addressType: 'IPv4',
-      ports: [{ name: 'data', port: mesh.port }],
-      endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
-    });
+    for (const o of serviceObjects('seldon-mesh', mesh.port, { portName: 'data' })) sim.put(o);
     const put = (file: string, labels: Record<string, string> = expose) => {
       const o = sample(file);
       sim.put({ ...o, metadata: { ...(o.metadata as Json), namespace: 'ml', labels } });
@@ -134,22 +120,7 @@ describe('Seldon Core v2 import in Kubernetes mode', () => {
     put('pipelines_tfsimples.yaml');
     put('experiments_ab.yaml'); // experiment-iris: iris 50 / iris2 50
     put('experiments_sklearn-mirror.yaml'); // default iris: stays with the mesh
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromString(sim.kubeconfig());
-    gw = new KubeGateway({
-      kubeConfig,
-      identity: 'gw-seldon',
-      leaseNamespace: 'modelgate-system',
-      leaseDurationMs: 1500,
-      renewMs: 250,
-      backoff: { baseMs: 50, maxMs: 400 },
-      port: 0,
-      host: '127.0.0.1',
-      adminPort: 0,
-      adminHost: '127.0.0.1',
-      publicURL: 'https://models.example.com',
-      logger: createLogger(process.env.MODELGATE_LOG_LEVEL ?? 'silent'),
-    });
+    gw = kubeReplica(sim, 'gw-seldon');
     await gw.start();
   });
   after(async () => {

@@ -11,8 +11,7 @@
  * Requests are MLRun's, not V2 tensors: `{"inputs": [[…row…], …]}` or rows as objects keyed by feature name.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveOnLoopback } from './loopback.ts';
 
 const irisMetadata = JSON.parse(
   readFileSync(new URL('../../fixtures/upstream/mlrun/iris.model-metadata.json', import.meta.url), 'utf8'),
@@ -32,9 +31,7 @@ export async function startMLRun(): Promise<MLRunStandIn> {
     raw: { name: 'raw', version: '', features: false },
   };
   const seen: string[] = [];
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  const server = await serveOnLoopback(async (req, res, raw) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';
     seen.push(`${method} ${path}`);
@@ -74,7 +71,7 @@ export async function startMLRun(): Promise<MLRunStandIn> {
     if (!['', 'infer', 'predict'].includes(op)) return fail(`illegal model operation ${op}, method=${method}`);
     let body: { inputs?: unknown; id?: string };
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') ?? {};
+      body = JSON.parse(raw.toString('utf8') || 'null') ?? {};
     } catch {
       return fail('Unrecognized request format');
     }
@@ -93,15 +90,9 @@ export async function startMLRun(): Promise<MLRunStandIn> {
       ...(route.version ? { model_version: route.version } : {}),
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: server.origin,
     seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }

@@ -10,8 +10,8 @@
  * Models serve the metadata of MLServer's iris example (test/fixtures/upstream/mlserver/model-settings, Apache-2.0).
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { serveOnLoopback } from './loopback.ts';
 
 const iris = JSON.parse(
   readFileSync(
@@ -35,9 +35,7 @@ export async function startSeldonMesh(options: {
   experiments?: Record<string, Record<string, number>>;
 }): Promise<SeldonMeshStandIn> {
   const seen: SeldonMeshStandIn['seen'] = [];
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  const server = await serveOnLoopback(async (req, res, body) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const header = req.headers['seldon-model'];
     const seldonModel = typeof header === 'string' ? header : undefined;
@@ -69,19 +67,13 @@ export async function startSeldonMesh(options: {
       });
     }
     if (!options.models.includes(target)) return noRoute();
-    return modelServer(target, req, path, Buffer.concat(chunks), json);
+    return modelServer(target, req, path, body, json);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
+    origin: server.origin,
+    port: server.port,
     seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }
 

@@ -14,8 +14,8 @@
  * default. Management port: `OPTIONS /`, `GET /models`, `GET /models/{m}` with the management key.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveOnLoopback } from './loopback.ts';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../fixtures/upstream/torchserve/${name}`, import.meta.url), 'utf8');
@@ -48,7 +48,7 @@ export async function startTorchServe(options: {
     noop: { versions: ['1.11'], predict: () => 'OK' },
   };
   const seen = { inference: [] as string[], management: [] as string[] };
-  const inference = await listen(async (req, res, body) => {
+  const inference = await serveOnLoopback(async (req, res, body) => {
     seen.inference.push(`${req.method} ${req.url}`);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     // Netty's segments: "/a/b" → ["", "a", "b"]; "/" → [] (String.split drops the trailing empty strings).
@@ -97,7 +97,7 @@ export async function startTorchServe(options: {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(served.predict(body));
   });
-  const management = await listen(async (req, res) => {
+  const management = await serveOnLoopback(async (req, res) => {
     seen.management.push(`${req.method} ${req.url}`);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/' && req.method === 'OPTIONS') return json(res, 200, fixture('management_open_api.json'));
@@ -132,24 +132,4 @@ function json(res: ServerResponse, status: number, body: string): void {
 
 function error(res: ServerResponse, code: number, type: string, message: string): void {
   json(res, code, JSON.stringify({ code, type, message }, null, 2));
-}
-
-async function listen(
-  handle: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>,
-): Promise<{ origin: string; close(): Promise<void> }> {
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    await handle(req, res, Buffer.concat(chunks));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }

@@ -10,8 +10,7 @@
  *    a batch over `max_batch_size` or a shape unlike the configuration is a 400 `{"error": …}`.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveOnLoopback } from './loopback.ts';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../fixtures/upstream/triton/${name}`, import.meta.url), 'utf8')) as Record<
@@ -40,9 +39,7 @@ export async function startTriton(): Promise<TritonStandIn> {
     input: { name: string; dims: number[] }[];
   };
   const seen: string[] = [];
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  const server = await serveOnLoopback(async (req, res, raw) => {
     const path = (req.url ?? '/').split('?')[0]!;
     seen.push(`${req.method} ${path}`);
     const reply = (status: number, body?: unknown) => {
@@ -66,7 +63,7 @@ export async function startTriton(): Promise<TritonStandIn> {
       if (req.method !== 'POST') return error(405, 'Method Not Allowed');
       let body: { inputs?: Tensor[]; id?: string };
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        body = JSON.parse(raw.toString('utf8'));
       } catch {
         return error(400, 'failed to parse the request JSON buffer');
       }
@@ -110,15 +107,9 @@ export async function startTriton(): Promise<TritonStandIn> {
     }
     return error(404, 'Not Found');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: server.origin,
     seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }
