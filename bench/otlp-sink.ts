@@ -8,8 +8,10 @@ import { createServer } from 'node:http';
 const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end('{}');
+    // An empty ExportTraceServiceResponse, in the encoding of the request (OTLP/HTTP protobuf or JSON).
+    const protobuf = String(req.headers['content-type'] ?? '').includes('protobuf');
+    res.writeHead(200, { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' });
+    res.end(protobuf ? '' : '{}');
   });
 });
 server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {

@@ -30,6 +30,7 @@ export function compileTracing(
       otlpEndpoint: t.otlpEndpoint,
       samplingRatio: t.samplingRatio ?? 1,
       serviceName: t.serviceName ?? 'modelgate',
+      protocol: t.protocol ?? 'http/protobuf',
       headers,
     },
     problems,

@@ -2,8 +2,8 @@
  * OpenTelemetry tracing of the data plane: a server span per request (parented on the caller's W3C trace context)
  * and a client span per upstream attempt (a retry is a second client span), whose context is what the model receives
  * in `traceparent`, so the model's own spans join the trace under the attempt that reached it. Spans carry the HTTP
- * semantic-convention attributes and the ModelAPI and version; they are exported in batches over OTLP/HTTP by the
- * OpenTelemetry SDK. A request the sampler does not record still gets a new span id in the context it passes on
+ * semantic-convention attributes and the ModelAPI and version; they are exported in batches over OTLP/HTTP (protobuf,
+ * or JSON when asked) by the OpenTelemetry SDK. A request the sampler does not record still gets a new span id in the context it passes on
  * (the sampled flag off), as the W3C recommendation asks of a participant.
  *
  * Contexts are passed explicitly (no global context manager, no async hooks): the data plane knows which request a
@@ -27,7 +27,8 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TracingSettings } from '../snapshot/types.ts';
@@ -48,17 +49,17 @@ export class Tracing {
 
   constructor(settings: TracingSettings) {
     this.settings = settings;
+    // Protobuf unless asked otherwise: a third of JSON's bytes, and cheaper to encode (bench: 12.6 vs 16.6 µs a
+    // request for both spans, encoding and sending included).
+    const Exporter = settings.protocol === 'http/json' ? OTLPJsonExporter : OTLPProtobufExporter;
     this.#provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
       // Sampled requests only reach the SDK (see above).
       sampler: new AlwaysOnSampler(),
       spanProcessors: [
-        new BatchSpanProcessor(
-          new OTLPTraceExporter({ url: settings.otlpEndpoint, headers: { ...settings.headers } }),
-          {
-            scheduledDelayMillis: 1000,
-          },
-        ),
+        new BatchSpanProcessor(new Exporter({ url: settings.otlpEndpoint, headers: { ...settings.headers } }), {
+          scheduledDelayMillis: 1000,
+        }),
       ],
     });
     this.#tracer = this.#provider.getTracer('modelgate');

@@ -429,6 +429,8 @@ export interface TracingSettings {
   readonly otlpEndpoint: string;
   readonly samplingRatio: number;
   readonly serviceName: string;
+  /** OTLP/HTTP encoding of the exports. */
+  readonly protocol: 'http/protobuf' | 'http/json';
   /** Export headers from the named Secret (their values are secrets). */
   readonly headers: Readonly<Record<string, string>>;
 }

@@ -27,6 +27,7 @@ describe('tracing settings', () => {
       otlpEndpoint: 'http://collector:4318/v1/traces',
       samplingRatio: 1,
       serviceName: 'modelgate',
+      protocol: 'http/protobuf',
       headers: { authorization: 'Bearer t0ken' },
     });
     const gw = statuses.find((s) => s.ref === 'ModelGateway/ops/gw');

@@ -1,7 +1,8 @@
 /**
  * OpenTelemetry tracing against a real OTLP/HTTP receiver on loopback: a request that is retried once produces one
  * server span (parented on the caller's traceparent) and two client spans under it, the first failed; the model sees
- * the second attempt's span as its parent; export headers come from a Secret that /config never shows. Unconfigured,
+ * the second attempt's span as its parent; export headers come from a Secret that /config never shows; exports are
+ * protobuf by default (decoded with OTLP's own .proto files) and JSON when asked. Unconfigured,
  * trace context passes through unchanged (access-log.test.ts).
  */
 import assert from 'node:assert/strict';
@@ -78,8 +79,9 @@ stringData: {authorization: Bearer otel-export-token-123}
     assert.deepEqual(seen, [`00-${callerTrace}-${first!.spanId}-01`, `00-${callerTrace}-${second!.spanId}-01`]);
   });
 
-  it('exports with the headers of the Secret, which /config does not show', async () => {
+  it('exports with the headers of the Secret, which /config does not show; protobuf by default', async () => {
     assert.ok(receiver.exports.some((h) => h.authorization === 'Bearer otel-export-token-123'));
+    assert.ok(receiver.exports.every((h) => h['content-type'] === 'application/x-protobuf'));
     const config = await (await fetch(`${gw.adminUrl}/config`)).text();
     assert.doesNotMatch(config, /otel-export-token-123/);
   });
@@ -116,6 +118,33 @@ describe('tracing configured, not sampled', () => {
       assert.ok(b && b[1] !== callerTrace, 'a trace of its own, not sampled');
       assert.match(header('/c'), new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-01$`));
       assert.equal(receiver.exports.length, 1, 'only the sampled request was exported');
+    } finally {
+      await gw.stop();
+      await upstream.close();
+      await receiver.close();
+    }
+  });
+});
+
+describe('tracing over OTLP/HTTP JSON', () => {
+  it('exports JSON when protocol is http/json, with the same spans', async () => {
+    const receiver = await startOtlpReceiver();
+    const upstream = await startUpstream('m');
+    const gw = await startGateway({
+      'gw.yaml': `apiVersion: modelgate.dev/v1alpha1
+kind: ModelGateway
+metadata: {name: gw}
+spec:
+  tracing: {otlpEndpoint: "${receiver.url}", protocol: http/json}
+`,
+      'm.yaml': modelApiYaml('m', 'openapi', [{ name: 'v1', url: upstream.origin }]),
+    });
+    try {
+      assert.equal((await call(`${gw.url}/models/m/x`)).status, 200);
+      await gw.gateway.dataPlane.tracing?.flush();
+      await eventually(() => receiver.spans.length >= 2, 5000);
+      assert.ok(receiver.exports.every((h) => h['content-type'] === 'application/json'));
+      assert.deepEqual(receiver.spans.map((s) => s.kind).sort(), [2, 3]);
     } finally {
       await gw.stop();
       await upstream.close();
