@@ -4,13 +4,15 @@
  * `format: binary|base64` → `contentMediaType`/`contentEncoding`, Pydantic `$defs` and `definitions` hoisted into
  * `components/schemas`, invalid `type: bytes` and the non-standard `components/enums` (MLServer) repaired, duplicate
  * operationIds (TorchServe) made unique, TorchServe's paths that its router does not answer repaired
- * (publishers/torchserve.ts), an array
+ * (publishers/torchserve.ts), BentoML's `file`/`tensor`/`dataframe` schema types given their valid spelling
+ * (publishers/bentoml.ts), an array
  * schema without `items` given the equivalent `items: {}` (MLServer; Spectral reads the absence as an error),
  * defaults and examples that break their own schema repaired or dropped (repair-examples.ts), and dangling `$ref`s
  * reported. Pure: returns a
  * new document and the problems found; the input is not modified.
  */
 
+import { repairBentoMLType } from './publishers/bentoml.ts';
 import { repairTorchServeDocument } from './publishers/torchserve.ts';
 import { repairExamples } from './repair-examples.ts';
 import { walkDocument } from './schema-walk.ts';
@@ -105,6 +107,7 @@ function uniqueOperationIds(doc: Json): void {
 
 function convertSchema(schema: Json, hoisted: Record<string, Json>, _pointer: string): void {
   if (schema.type === 'bytes') schema.type = 'string';
+  repairBentoMLType(schema);
   if (schema.nullable === true) {
     if (typeof schema.type === 'string') schema.type = [schema.type, 'null'];
     else if (Array.isArray(schema.type) && !schema.type.includes('null')) schema.type = [...schema.type, 'null'];
@@ -133,7 +136,8 @@ function convertSchema(schema: Json, hoisted: Record<string, Json>, _pointer: st
   const isArray = schema.type === 'array' || (Array.isArray(schema.type) && schema.type.includes('array'));
   if (isArray && schema.items === undefined && schema.prefixItems === undefined) schema.items = {};
   if (schema.type === 'string' && schema.format === 'binary') {
-    schema.contentMediaType = 'application/octet-stream';
+    schema.contentMediaType = (schema['x-bentoml-media-type'] as string | undefined) ?? 'application/octet-stream';
+    delete schema['x-bentoml-media-type'];
     delete schema.format;
   } else if (schema.type === 'string' && schema.format === 'base64') {
     schema.contentEncoding = 'base64';

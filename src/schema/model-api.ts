@@ -150,7 +150,7 @@ export const ApiDocs = Type.Object(
       Type.Boolean({
         description:
           "Contact this API's own backends for protocol metadata (V2 `GET /v2/models/{m}`, OpenAI `GET /v1/models`) " +
-          'and, for the `openapi` protocol, `GET /openapi.json`. Default false: nothing is probed unless asked. ' +
+          'and, for the `openapi` protocol, `GET /openapi.json` (else `/docs.json`, BentoML). Default false: nothing is probed unless asked. ' +
           'Setting `openAPI.path` or `openAPI.url` fetches that document regardless.',
       }),
     ),

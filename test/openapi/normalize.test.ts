@@ -114,6 +114,29 @@ describe('normalizeTo31 repairs', () => {
     assert.equal((fixed.document.components as Record<string, unknown>).enums, undefined);
   });
 
+  it("gives BentoML's validation-mode types (file, tensor, dataframe) their valid spelling", () => {
+    const { document, errors } = normalizeTo31(
+      wrap({
+        type: 'object',
+        properties: {
+          photo: { type: 'file', format: 'image', pil: true, title: 'Photo' },
+          sound: { type: 'file', format: 'audio', content_type: 'audio/wav' },
+          tensor: { type: 'tensor', format: 'numpy-array', dtype: 'float32', shape: [2, 3] },
+          records: { type: 'dataframe', orient: 'records' },
+          columns: { type: 'dataframe', orient: 'columns', columns: ['a'] },
+        },
+      }),
+    );
+    assert.deepEqual(errors, []);
+    const props = (document.components as { schemas: Record<string, { properties: Record<string, unknown> }> }).schemas
+      .S!.properties;
+    assert.deepEqual(props.photo, { type: 'string', title: 'Photo', contentMediaType: 'image/*' });
+    assert.deepEqual(props.sound, { type: 'string', contentMediaType: 'audio/wav' });
+    assert.deepEqual(props.tensor, { type: 'array', items: { type: 'array', items: { type: 'number' } } });
+    assert.deepEqual(props.records, { type: 'array', items: { type: 'object' } });
+    assert.deepEqual(props.columns, { type: 'object', additionalProperties: { type: 'array', items: {} } });
+  });
+
   it('makes repeated operationIds unique in document order', () => {
     const op = (id: string) => ({ operationId: id, responses: { '200': { description: 'ok' } } });
     const { document } = normalizeTo31({
