@@ -23,10 +23,12 @@ describe('compiler golden files', () => {
       const diagnostics = [...parsed.diagnostics];
       const { resources } = collect(parsed.objects, diagnostics);
       assert.deepEqual(diagnostics, [], 'golden inputs must be schema-valid');
-      const first = compileSnapshot(resources);
+      // A public URL of its own: the default one (a loopback port, pinned by admin.test.ts) would read as a port bound by the test.
+      const options = { defaultPublicURL: 'https://gateway.golden.test' };
+      const first = compileSnapshot(resources, options);
       // Pure and deterministic: a second run gives the same result — from fresh copies of every resource, so none of
       // the compiler's reuse (by resource object) can hand back the first run's objects.
-      const again = compileSnapshot(structuredClone(resources));
+      const again = compileSnapshot(structuredClone(resources), options);
       assert.notEqual(again.statuses[0], first.statuses[0] ?? {}, 'a compilation of its own, not a reused one');
       assert.deepEqual(again, first);
       // The published documents have golden files of their own (docs.golden.test.ts); here only what was decided.

@@ -48,7 +48,7 @@ async function compileCase(resources: ResourceSet, entries: DiscoveredEntry[]): 
       discovered.set(e.key, { error: e.error, ...(e.lastGood !== undefined ? { last: doc(e.lastGood, e) } : {}) });
     else discovered.set(e.key, { last: doc(e.body, e) });
   }
-  let result = compileSnapshot(resources, { discovered });
+  let result = compileSnapshot(resources, { discovered, defaultPublicURL: GOLDEN_PUBLIC_URL });
   // Conversions are the fetcher's job: run them for real, then compile again (as the runtime does).
   for (const task of result.snapshot.docs.tasks) {
     if (task.kind !== 'convert' || discovered.has(task.key)) continue;
@@ -61,7 +61,7 @@ async function compileCase(resources: ResourceSet, entries: DiscoveredEntry[]): 
         location: 'converted from Swagger 2.0',
       },
     });
-    result = compileSnapshot(resources, { discovered });
+    result = compileSnapshot(resources, { discovered, defaultPublicURL: GOLDEN_PUBLIC_URL });
   }
   return result;
 }
@@ -93,6 +93,9 @@ function unusedComponents(document: Record<string, unknown>): string[] {
     )
     .filter((ref) => !reached.has(ref));
 }
+
+// A public URL of its own: the default one (a loopback port, pinned by admin.test.ts) would read as a port bound by the test.
+const GOLDEN_PUBLIC_URL = 'https://gateway.golden.test';
 
 describe('docs golden files', () => {
   const inputs = readdirSync(dir).filter((f) => f.endsWith('.in.yaml'));

@@ -192,7 +192,7 @@ describe('V2 schema synthesis', () => {
 });
 
 describe('V2 OpenAPI document', () => {
-  const input = { title: 'iris', basePath: '/models/iris', serverURL: 'http://127.0.0.1:8080', version: 'v1' };
+  const input = { title: 'iris', basePath: '/models/iris', serverURL: 'https://models.example.com', version: 'v1' };
 
   it('is a valid OpenAPI 3.1 document, with exact schemas from metadata', async () => {
     const doc = v2OpenAPIDocument({ ...input, metadata: iris });
