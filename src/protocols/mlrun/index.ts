@@ -39,13 +39,10 @@ export function readMLRunMetadata(
 export const mlrun: ProtocolDefinition = {
   name: 'mlrun',
   group: 'MLRun',
-  routes: (prefix, model) => [
-    {
-      match: { path: { type: 'PathPrefix', value: prefix } },
-      rewrite: { type: 'ReplacePrefixMatch', replacePrefixMatch: v2ModelPath(model) },
-    },
-  ],
-  readyPath: (model) => `${v2ModelPath(model)}/ready`,
+  // V2's paths: the same routes, probe and mapping of upstream paths back to public ones.
+  routes: openInferenceV2.routes,
+  readyPath: openInferenceV2.readyPath,
+  publicPath: openInferenceV2.publicPath,
   metersTokens: false,
   retriesNonIdempotent: true,
   metadata: {
@@ -59,6 +56,4 @@ export const mlrun: ProtocolDefinition = {
   synthesize: ({ title, version, basePath, mlrun }) =>
     mlrunOpenAPIDocument({ title, version, basePath, ...(mlrun ? { metadata: mlrun } : {}) }),
   genericDescribes: true,
-  // The same paths as V2's.
-  publicPath: (mapping, upstreamPath) => openInferenceV2.publicPath(mapping, upstreamPath),
 };

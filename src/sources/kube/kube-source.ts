@@ -19,7 +19,7 @@ import { type SchemaViolation, validateResource } from '../../schema/validate.ts
 import { collect } from '../load-directory.ts';
 import type { LocatedObject } from '../parse-yaml.ts';
 import type { ResourceSource, SourceLoad } from '../resource-source.ts';
-import { importInferenceService, NAMESPACE_IMPORT_LABEL } from './kserve-import.ts';
+import { type ImportResult, importInferenceService, NAMESPACE_IMPORT_LABEL } from './kserve-import.ts';
 import { kubeGet } from './kube-request.ts';
 import { importSeldonResource, SELDON_NAMESPACE_LABEL, type SeldonImport } from './seldon-import.ts';
 import { type Backoff, WatchedKind, type WatchSpec } from './watched-kind.ts';
@@ -61,8 +61,6 @@ export class KubeSource implements ResourceSource {
   readonly #kserve: WatchedKind[] = [];
   /** Seldon Core v2 Model, Pipeline, Experiment and opted-in Namespace informers, once mlops.seldon.io is found. */
   readonly #seldon: WatchedKind[] = [];
-  /** Per Seldon object and opt-in: its import (the same ModelAPI object while neither changes). */
-  readonly #seldonImportsOf = new WeakMap<object, { opted: boolean; result: SeldonImport }>();
   /** Gateway API informers (GatewayClass, Gateway, HTTPRoute, ReferenceGrant, Namespace), once the API is found. */
   readonly #gatewayApi: WatchedKind[] = [];
   /** InferencePool informers, once the Inference Extension's API is found (their Pods are followed by selector). */
@@ -74,8 +72,8 @@ export class KubeSource implements ResourceSource {
     object,
     { object: LocatedObject['object']; violations: readonly SchemaViolation[] }
   >();
-  /** Per InferenceService object and opt-in: its import (the same ModelAPI object while neither changes). */
-  readonly #importsOf = new WeakMap<object, { opted: boolean; result: ReturnType<typeof importInferenceService> }>();
+  /** Per imported-from object and opt-in: its import (the same ModelAPI object while neither changes). */
+  readonly #importsOf = new WeakMap<object, { opted: boolean; result: ImportResult | SeldonImport }>();
   #onChange: (() => void) | undefined;
   #resync: NodeJS.Timeout | undefined;
   #started = false;
@@ -137,8 +135,7 @@ export class KubeSource implements ResourceSource {
     ];
     const rejected: ResourceStatus[] = [];
     const imports = new Map<string, KubernetesObject>();
-    all.push(...this.#importKServe(primary, rejected, imports));
-    all.push(...this.#importSeldon(primary, rejected, imports));
+    all.push(...this.#importAll(primary, rejected, imports));
     this.#imports = imports;
     const located: LocatedObject[] = [];
     const hash = createHash('sha256');
@@ -295,55 +292,6 @@ export class KubeSource implements ResourceSource {
     for (const w of this.#kserve) w.start();
   }
 
-  /** ModelAPIs for the InferenceServices that opted in; the others that wait are reported in `rejected`. */
-  #importKServe(
-    primary: readonly KubernetesObject[],
-    rejected: ResourceStatus[],
-    imports: Map<string, KubernetesObject>,
-  ): KubernetesObject[] {
-    const out: KubernetesObject[] = [];
-    const optedNamespaces = new Set(
-      this.#kserve
-        .filter((w) => w.spec.kind === 'Namespace')
-        .flatMap((w) => w.objects().map((n) => n.metadata?.name ?? '')),
-    );
-    const own = new Set(
-      primary
-        .filter((o) => o.kind === 'ModelAPI')
-        .map((o) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`),
-    );
-    for (const isvc of this.#kserve.filter((w) => w.spec.kind === 'InferenceService').flatMap((w) => w.objects())) {
-      const opted = optedNamespaces.has(isvc.metadata?.namespace ?? 'default');
-      let cached = this.#importsOf.get(isvc);
-      if (cached?.opted !== opted) {
-        cached = { opted, result: importInferenceService(isvc as unknown as Record<string, unknown>, optedNamespaces) };
-        this.#importsOf.set(isvc, cached);
-      }
-      const result = cached.result;
-      if (result.kind === 'skipped') continue;
-      const key = `${isvc.metadata?.namespace ?? 'default'}/${isvc.metadata?.name}`;
-      const ref = `InferenceService/${key}`;
-      if (own.has(key)) {
-        rejected.push({
-          ref,
-          conditions: [condition('Accepted', 'False', 'NameTaken', `a ModelAPI ${key} exists; not imported`)],
-        });
-        continue;
-      }
-      if (result.kind === 'pending') {
-        rejected.push({ ref, conditions: [condition('Accepted', 'Unknown', 'Pending', result.reason)] });
-        continue;
-      }
-      // The InferenceService's version stands for the ModelAPI's: a change of either is a change.
-      const modelApi = result.modelApi as unknown as KubernetesObject;
-      if (modelApi.metadata && isvc.metadata?.resourceVersion)
-        modelApi.metadata.resourceVersion = `isvc-${isvc.metadata.resourceVersion}`;
-      out.push(modelApi);
-      imports.set(`ModelAPI/${key}`, isvc);
-    }
-    return out;
-  }
-
   /** Starts the Seldon Core v2 informers when the API server serves mlops.seldon.io/v1alpha1. */
   async #discoverSeldon(): Promise<void> {
     const api = 'mlops.seldon.io/v1alpha1';
@@ -373,65 +321,68 @@ export class KubeSource implements ResourceSource {
   }
 
   /**
-   * ModelAPIs for the Seldon Models, Pipelines and Experiments that opted in (src/sources/kube/seldon-import.ts);
-   * those that wait or are not imported are reported in `rejected`. A name is one ModelAPI: an own ModelAPI or an
-   * earlier import of the same name wins.
+   * ModelAPIs for what opted in to an import — InferenceServices (kserve-import.ts), Seldon Models, Pipelines and
+   * Experiments (seldon-import.ts) — each source with its own informers and opted-in Namespaces. What waits, is not
+   * imported, or is named like a ModelAPI of its own (or an earlier import) is reported in `rejected`; `imports` maps
+   * each imported ModelAPI to what it came from (its status goes there).
    */
-  #importSeldon(
+  #importAll(
     primary: readonly KubernetesObject[],
     rejected: ResourceStatus[],
     imports: Map<string, KubernetesObject>,
   ): KubernetesObject[] {
     const out: KubernetesObject[] = [];
-    const optedNamespaces = new Set(
-      this.#seldon
-        .filter((w) => w.spec.kind === 'Namespace')
-        .flatMap((w) => w.objects().map((n) => n.metadata?.name ?? '')),
-    );
     const taken = new Set(
       primary
         .filter((o) => o.kind === 'ModelAPI')
         .map((o) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`),
     );
-    for (const ref of imports.keys()) taken.add(ref.slice('ModelAPI/'.length));
-    for (const object of this.#seldon.filter((w) => w.spec.kind !== 'Namespace').flatMap((w) => w.objects())) {
-      const opted = optedNamespaces.has(object.metadata?.namespace ?? 'default');
-      let cached = this.#seldonImportsOf.get(object);
-      if (cached?.opted !== opted) {
-        cached = { opted, result: importSeldonResource(object as unknown as Record<string, unknown>, optedNamespaces) };
-        this.#seldonImportsOf.set(object, cached);
+    const sources = [
+      { watchers: this.#kserve, importer: importInferenceService, versionPrefix: 'isvc' },
+      { watchers: this.#seldon, importer: importSeldonResource, versionPrefix: 'seldon' },
+    ];
+    for (const { watchers, importer, versionPrefix } of sources) {
+      const optedNamespaces = new Set(
+        watchers
+          .filter((w) => w.spec.kind === 'Namespace')
+          .flatMap((w) => w.objects().map((n) => n.metadata?.name ?? '')),
+      );
+      for (const object of watchers.filter((w) => w.spec.kind !== 'Namespace').flatMap((w) => w.objects())) {
+        const opted = optedNamespaces.has(object.metadata?.namespace ?? 'default');
+        let cached = this.#importsOf.get(object);
+        if (cached?.opted !== opted) {
+          cached = { opted, result: importer(object as unknown as Record<string, unknown>, optedNamespaces) };
+          this.#importsOf.set(object, cached);
+        }
+        const result = cached.result;
+        if (result.kind === 'skipped') continue;
+        const key = `${object.metadata?.namespace ?? 'default'}/${object.metadata?.name}`;
+        const ref = `${object.kind}/${key}`;
+        if (taken.has(key)) {
+          rejected.push({
+            ref,
+            conditions: [condition('Accepted', 'False', 'NameTaken', `a ModelAPI ${key} exists; not imported`)],
+          });
+          continue;
+        }
+        if (result.kind === 'pending' || result.kind === 'not-imported') {
+          const pending = result.kind === 'pending';
+          rejected.push({
+            ref,
+            conditions: [
+              condition('Accepted', pending ? 'Unknown' : 'False', pending ? 'Pending' : 'NotImported', result.reason),
+            ],
+          });
+          continue;
+        }
+        taken.add(key);
+        // The source's version stands for the ModelAPI's: a change of either is a change.
+        const modelApi = result.modelApi as unknown as KubernetesObject;
+        if (modelApi.metadata && object.metadata?.resourceVersion)
+          modelApi.metadata.resourceVersion = `${versionPrefix}-${object.metadata.resourceVersion}`;
+        out.push(modelApi);
+        imports.set(`ModelAPI/${key}`, object);
       }
-      const result = cached.result;
-      if (result.kind === 'skipped') continue;
-      const key = `${object.metadata?.namespace ?? 'default'}/${object.metadata?.name}`;
-      const ref = `${object.kind}/${key}`;
-      if (result.kind === 'pending' || result.kind === 'not-imported') {
-        rejected.push({
-          ref,
-          conditions: [
-            condition(
-              'Accepted',
-              result.kind === 'pending' ? 'Unknown' : 'False',
-              result.kind === 'pending' ? 'Pending' : 'NotImported',
-              result.reason,
-            ),
-          ],
-        });
-        continue;
-      }
-      if (taken.has(key)) {
-        rejected.push({
-          ref,
-          conditions: [condition('Accepted', 'False', 'NameTaken', `a ModelAPI ${key} exists; not imported`)],
-        });
-        continue;
-      }
-      taken.add(key);
-      const modelApi = result.modelApi as unknown as KubernetesObject;
-      if (modelApi.metadata && object.metadata?.resourceVersion)
-        modelApi.metadata.resourceVersion = `seldon-${object.metadata.resourceVersion}`;
-      out.push(modelApi);
-      imports.set(`ModelAPI/${key}`, object);
     }
     return out;
   }
