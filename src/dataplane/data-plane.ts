@@ -41,7 +41,7 @@ import { normalizePath, PathError, splitTarget, validAuthority, validHost } from
 import { rewritePath } from './rewrite.ts';
 import { collect, mirror, modifyHeaderList, sendRedirect } from './route-filters.ts';
 import { RuntimeSnapshot } from './runtime-snapshot.ts';
-import { openTrace, type Tracing } from './tracing.ts';
+import { openTrace, type Tracing } from './tracing/tracing.ts';
 import type { UpstreamRegistry } from './upstream-registry.ts';
 import { VersionNotices } from './version-notices.ts';
 

@@ -11,7 +11,7 @@ import type { AccessRecord } from '../dataplane/access-log.ts';
 import type { Fallback, ForwardRequest } from '../dataplane/forward.ts';
 import type { MatchResult } from '../dataplane/matcher.ts';
 import type { RuntimeSnapshot } from '../dataplane/runtime-snapshot.ts';
-import type { RequestTrace } from '../dataplane/tracing.ts';
+import type { RequestTrace } from '../dataplane/tracing/tracing.ts';
 import type { ErrorName } from '../errors/catalog.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { RouteAction, RouteRule } from '../snapshot/types.ts';

@@ -376,7 +376,7 @@ export class FileGateway {
     if (this.#decideHolds(snapshot)) ({ snapshot, statuses } = compile());
     this.dataPlane.apply(snapshot);
     useRedis(this.dataPlane, snapshot.gateway.redis, this.#log, this.metrics);
-    useTracing(this.dataPlane, snapshot.gateway.tracing);
+    useTracing(this.dataPlane, snapshot.gateway.tracing, this.#log);
     this.#fetcher.update(snapshot.docs.tasks, snapshot.clusters);
     this.#compiledStatuses = extraStatuses.length > 0 ? [...statuses, ...extraStatuses] : statuses;
     this.#applyTls(snapshot);

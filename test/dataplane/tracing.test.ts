@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { call, eventually, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
-import { type OtlpReceiver, spanAttribute, startOtlpReceiver } from '../helpers/otlp.ts';
+import { type OtlpReceiver, type OtlpSpan, spanAttribute, startOtlpReceiver } from '../helpers/otlp.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 
 describe('tracing', () => {
@@ -52,7 +52,7 @@ stringData: {authorization: Bearer otel-export-token-123}
     const callerTrace = '0af7651916cd43dd8448eb211c80319c';
     const callerSpan = 'b7ad6b7169203331';
     const res = await call(`${gw.url}/models/m/flaky`, {
-      headers: { traceparent: `00-${callerTrace}-${callerSpan}-01` },
+      headers: { traceparent: `00-${callerTrace}-${callerSpan}-01`, tracestate: 'vendor=opaque,other=1' },
     });
     assert.equal(res.status, 200);
     await gw.gateway.dataPlane.tracing?.flush();
@@ -64,10 +64,12 @@ stringData: {authorization: Bearer otel-export-token-123}
     assert.equal(clients.length, 2);
     assert.equal(server[0]!.parentSpanId, callerSpan, 'the caller is the server span’s parent');
     for (const c of clients) assert.equal(c.parentSpanId, server[0]!.spanId);
-    const [first, second] = clients.sort(
-      (a, b) =>
-        Number(spanAttribute(a, 'http.request.resend_count')) - Number(spanAttribute(b, 'http.request.resend_count')),
-    );
+    // The resend count is on retries only, as the semantic conventions say.
+    const resends = (s: OtlpSpan) => Number(spanAttribute(s, 'http.request.resend_count') ?? 0);
+    const [first, second] = clients.sort((a, b) => resends(a) - resends(b));
+    assert.equal(spanAttribute(first!, 'http.request.resend_count'), undefined);
+    assert.equal(spanAttribute(second!, 'http.request.resend_count'), 1);
+    for (const c of clients) assert.equal(spanAttribute(c, 'modelgate.version'), 'v1');
     assert.equal(spanAttribute(first!, 'http.response.status_code'), 503);
     assert.equal(first!.status?.code, 2, 'the failed attempt is an error');
     assert.equal(spanAttribute(second!, 'http.response.status_code'), 200);
@@ -77,6 +79,8 @@ stringData: {authorization: Bearer otel-export-token-123}
     assert.equal(server[0]!.name, 'GET /models/m');
     const seen = upstream.seen.filter((r) => r.url.startsWith('/flaky')).map((r) => r.headers.traceparent);
     assert.deepEqual(seen, [`00-${callerTrace}-${first!.spanId}-01`, `00-${callerTrace}-${second!.spanId}-01`]);
+    const states = upstream.seen.filter((r) => r.url.startsWith('/flaky')).map((r) => r.headers.tracestate);
+    assert.deepEqual(states, ['vendor=opaque,other=1', 'vendor=opaque,other=1'], 'the caller’s tracestate goes on');
   });
 
   it('exports with the headers of the Secret, which /config does not show; protobuf by default', async () => {

@@ -3,8 +3,9 @@
  * and a client span per upstream attempt (a retry is a second client span), whose context is what the model receives
  * in `traceparent`, so the model's own spans join the trace under the attempt that reached it. Spans carry the HTTP
  * semantic-convention attributes and the ModelAPI and version; they are exported in batches over OTLP/HTTP (protobuf,
- * or JSON when asked) by the OpenTelemetry SDK. A request the sampler does not record still gets a new span id in the
- * context it passes on (the sampled flag off), as the W3C recommendation asks of a participant.
+ * or JSON when asked) by the OpenTelemetry SDK, in a worker thread (span-handoff.ts). A request the sampler does not
+ * record still gets a new span id in the context it passes on (the sampled flag off), as the W3C recommendation asks
+ * of a participant.
  *
  * Contexts are passed explicitly (no global context manager, no async hooks): the data plane knows which request a
  * callback belongs to, and async-hook propagation would cost every request, traced or not.
@@ -27,12 +28,10 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter as OTLPJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { TracingSettings } from '../snapshot/types.ts';
-import type { FailureKind } from './upstream/transport.ts';
+import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import type { TracingSettings } from '../../snapshot/types.ts';
+import type { FailureKind } from '../upstream/transport.ts';
+import { SpanHandOff } from './span-handoff.ts';
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -47,20 +46,15 @@ export class Tracing {
   readonly #provider: BasicTracerProvider;
   readonly #tracer: Tracer;
 
-  constructor(settings: TracingSettings) {
+  /** `warn` hears of dropped spans and a failing export worker. */
+  constructor(settings: TracingSettings, warn: (message: string) => void = () => {}) {
     this.settings = settings;
-    // Protobuf unless asked otherwise: a third of JSON's bytes, and cheaper to encode (measured in-process: 12.6 vs
-    // 16.6 µs a traced request, both spans created, encoded and sent).
-    const Exporter = settings.protocol === 'http/json' ? OTLPJsonExporter : OTLPProtobufExporter;
     this.#provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
       // Sampled requests only reach the SDK (see above).
       sampler: new AlwaysOnSampler(),
-      spanProcessors: [
-        new BatchSpanProcessor(new Exporter({ url: settings.otlpEndpoint, headers: { ...settings.headers } }), {
-          scheduledDelayMillis: 1000,
-        }),
-      ],
+      // Ended spans go to the export worker, where the SDK's batch processor and OTLP exporter (with the resource)
+      // take them: span-handoff.ts says why.
+      spanProcessors: [new SpanHandOff(settings, warn)],
     });
     this.#tracer = this.#provider.getTracer('modelgate');
   }
@@ -71,24 +65,22 @@ export class Tracing {
     const parent = typeof incoming === 'string' ? TRACEPARENT.exec(incoming) : null;
     const sampled = parent ? (Number.parseInt(parent[3]!, 16) & 1) === 1 : Math.random() < this.settings.samplingRatio;
     if (!sampled) return new PassedOnTrace(parent ? parent[1]! : randomHex(16), parent ? parent[3]! : '00');
-    return this.#record(req, method, path);
+    return this.#record(req, method, path, parent ? (incoming as string) : undefined);
   }
 
-  #record(req: IncomingMessage, method: string, path: string): RecordedTrace {
-    const parent = propagator.extract(ROOT_CONTEXT, req.headers, headerGetter);
-    const span = this.#tracer.startSpan(
-      method,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': method,
-          'url.path': path,
-          'client.address': req.socket.remoteAddress ?? '',
-          'network.protocol.version': req.httpVersion,
-        },
-      },
-      parent,
-    );
+  #record(req: IncomingMessage, method: string, path: string, traceparent: string | undefined): RecordedTrace {
+    // Without a caller's context the span starts a trace of its own: nothing to extract.
+    const parent =
+      traceparent === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, req.headers, headerGetter);
+    const span = this.#tracer.startSpan(method, SERVER_SPAN, parent);
+    // Set after the start rather than passed to it: the SDK sanitizes start attributes twice more for its sampler,
+    // which is always-on here (the decision was made above).
+    span.setAttributes({
+      'http.request.method': method,
+      'url.path': path,
+      'client.address': req.socket.remoteAddress ?? '',
+      'network.protocol.version': req.httpVersion,
+    });
     return new RecordedTrace(this.#tracer, span);
   }
 
@@ -119,6 +111,9 @@ export interface RequestTrace {
   attemptFailed(kind: FailureKind): void;
   end(status: number): void;
 }
+
+const SERVER_SPAN = { kind: SpanKind.SERVER } as const;
+const CLIENT_SPAN = { kind: SpanKind.CLIENT } as const;
 
 /** `version-traceid-parentid-flags`, the version-00 form the gateway understands. */
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -201,32 +196,26 @@ class RecordedTrace implements RequestTrace {
   attempt(origin: string, method: string, headers: string[]): void {
     this.#endAttempt();
     const server = serverOf(origin);
-    const span = this.#tracer.startSpan(
-      method,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          'http.request.method': method,
-          'server.address': server.address,
-          'server.port': server.port,
-          'url.full': origin,
-          'http.request.resend_count': this.#attempts,
-          'modelgate.version': this.version,
-        },
-      },
-      this.#serverContext,
-    );
+    const span = this.#tracer.startSpan(method, CLIENT_SPAN, this.#serverContext);
+    span.setAttributes({
+      'http.request.method': method,
+      'server.address': server.address,
+      'server.port': server.port,
+      'url.full': origin,
+      'modelgate.version': this.version,
+    });
+    // Only on a retry, as the semantic conventions say (absent on the first attempt).
+    if (this.#attempts > 0) span.setAttribute('http.request.resend_count', this.#attempts);
     this.#attempts++;
     this.#attempt = span;
-    const carrier: Record<string, string> = {};
-    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, {
-      set: (c, key, value) => {
-        c[key] = value;
-      },
-    });
+    // The attempt's context in W3C form, written directly (what the propagator would write, without a context and
+    // a carrier object per attempt); the caller's tracestate goes on with it.
+    const { traceId, spanId, traceFlags, traceState } = span.spanContext();
     for (let i = headers.length - 2; i >= 0; i -= 2)
       if (headers[i] === 'traceparent' || headers[i] === 'tracestate') headers.splice(i, 2);
-    for (const [name, value] of Object.entries(carrier)) headers.push(name, value);
+    headers.push('traceparent', `00-${traceId}-${spanId}-${(traceFlags & 0xff).toString(16).padStart(2, '0')}`);
+    const state = traceState?.serialize();
+    if (state) headers.push('tracestate', state);
   }
 
   /** The attempt's answer arrived. */
