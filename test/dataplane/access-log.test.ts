@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { AccessLog } from '../../src/dataplane/access-log.ts';
+import { ACCESS_LOG_FIELDS } from '../../src/schema/model-gateway.ts';
 import { call, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startUpstream, type TestUpstream, unusedPort } from '../helpers/upstream.ts';
 
@@ -142,5 +144,34 @@ describe('access log', () => {
     const seen = upstream.seen.find((r) => r.url.endsWith('/traced'));
     assert.equal(seen?.headers.traceparent, traceparent);
     assert.equal(seen?.headers.tracestate, 'vendor=opaque');
+  });
+});
+
+describe('access log lines', () => {
+  it('are the JSON an object of the same fields would stringify to, whatever the strings hold', () => {
+    const written: string[] = [];
+    const log = new AccessLog({ write: (line: string) => written.push(line) } as never);
+    const nasty = 'q"uote \\ back\nline\u0000nul\u2028sep é ✓ \ud800';
+    const record = log.begin(0, `id-${nasty}`, '::1', 'POST', `/p/${nasty}`, null);
+    Object.assign(record, { api: nasty, version: 'v1', upstream: 'http://127.0.0.1:1', retries: 2, tokens: 17 });
+    const settings = { fields: [...ACCESS_LOG_FIELDS], sampleRatio: 1 } as const;
+    log.write(settings as never, record, {
+      status: 200,
+      durationMs: 1.23456,
+      bytesIn: 10,
+      bytesOut: undefined,
+      cache: 'hit',
+    });
+    assert.equal(written.length, 1);
+    const parsed = JSON.parse(written[0]!) as Record<string, unknown>;
+    assert.equal(written[0], `${JSON.stringify(parsed)}\n`);
+    assert.equal(parsed.log, 'access');
+    assert.equal(parsed.api, nasty);
+    assert.equal(parsed.path, `/p/${nasty}`);
+    assert.equal(parsed.durationMs, 1.235);
+    assert.equal(parsed.retries, 2);
+    assert.equal(parsed.tokens, 17);
+    assert.equal('bytesOut' in parsed, false, 'an unknown value is left out');
+    assert.equal('host' in parsed, false, 'an empty string is left out');
   });
 });
