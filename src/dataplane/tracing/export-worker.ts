@@ -9,7 +9,7 @@ import { OTLPTraceExporter as OTLPProtobufExporter } from '@opentelemetry/export
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ExportWorkerData, FromWorker, ToWorker } from './span-handoff.ts';
-import { unpack } from './span-packing.ts';
+import { INSTRUMENTATION_SCOPE, unpack } from './span-packing.ts';
 
 const data = workerData as ExportWorkerData;
 const port = parentPort!;
@@ -20,7 +20,7 @@ const processor = new BatchSpanProcessor(new Exporter({ url: data.otlpEndpoint, 
 });
 const target = {
   resource: resourceFromAttributes({ 'service.name': data.serviceName }),
-  instrumentationScope: { name: 'modelgate' },
+  instrumentationScope: { name: INSTRUMENTATION_SCOPE },
 };
 
 const answer = (message: FromWorker) => port.postMessage(message);

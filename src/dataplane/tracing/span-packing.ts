@@ -14,6 +14,9 @@ import { TraceState } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 
+/** The tracer's name: the packed form leaves the scope out, the worker puts it back. */
+export const INSTRUMENTATION_SCOPE = 'modelgate';
+
 /** One cell of a packed list: what a span's fields are made of. */
 export type Packed = string | number | boolean | AttributeValue;
 

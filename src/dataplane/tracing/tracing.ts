@@ -32,6 +32,7 @@ import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-b
 import type { TracingSettings } from '../../snapshot/types.ts';
 import type { FailureKind } from '../upstream/transport.ts';
 import { SpanHandOff } from './span-handoff.ts';
+import { INSTRUMENTATION_SCOPE } from './span-packing.ts';
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -56,7 +57,7 @@ export class Tracing {
       // take them: span-handoff.ts says why.
       spanProcessors: [new SpanHandOff(settings, warn)],
     });
-    this.#tracer = this.#provider.getTracer('modelgate');
+    this.#tracer = this.#provider.getTracer(INSTRUMENTATION_SCOPE);
   }
 
   /** Starts the trace of a request: recorded spans when sampled, else only its context passed on. */
@@ -65,13 +66,12 @@ export class Tracing {
     const parent = typeof incoming === 'string' ? TRACEPARENT.exec(incoming) : null;
     const sampled = parent ? (Number.parseInt(parent[3]!, 16) & 1) === 1 : Math.random() < this.settings.samplingRatio;
     if (!sampled) return new PassedOnTrace(parent ? parent[1]! : randomHex(16), parent ? parent[3]! : '00');
-    return this.#record(req, method, path, parent ? (incoming as string) : undefined);
+    return this.#record(req, method, path, parent !== null);
   }
 
-  #record(req: IncomingMessage, method: string, path: string, traceparent: string | undefined): RecordedTrace {
+  #record(req: IncomingMessage, method: string, path: string, fromCaller: boolean): RecordedTrace {
     // Without a caller's context the span starts a trace of its own: nothing to extract.
-    const parent =
-      traceparent === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, req.headers, headerGetter);
+    const parent = fromCaller ? propagator.extract(ROOT_CONTEXT, req.headers, headerGetter) : ROOT_CONTEXT;
     const span = this.#tracer.startSpan(method, SERVER_SPAN, parent);
     // Set after the start rather than passed to it: the SDK sanitizes start attributes twice more for its sampler,
     // which is always-on here (the decision was made above).
