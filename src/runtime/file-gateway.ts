@@ -143,7 +143,7 @@ export class FileGateway {
     if (!options.source && options.configDir === undefined) throw new Error('a gateway needs configDir or a source');
     this.#source = options.source ?? new DirectorySource(options.configDir!, options.watch ?? {});
     this.dataPlane = new DataPlane(this.registry, this.metrics);
-    this.dataPlane.accessLog = new AccessLog(options.accessLogDestination);
+    this.dataPlane.accessLog = new AccessLog(options.accessLogDestination, (message) => this.#log.warn(message));
     this.#https =
       options.httpsPort === undefined
         ? undefined

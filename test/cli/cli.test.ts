@@ -96,6 +96,54 @@ describe('modelgate serve', () => {
   });
 });
 
+describe('modelgate serve with the access log on', () => {
+  it('writes one line per request to standard output, all of them written out when it stops', async () => {
+    const up = await startUpstream('m');
+    const gateway =
+      'apiVersion: modelgate.dev/v1alpha1\nkind: ModelGateway\nmetadata: {name: gw}\nspec:\n  accessLog: {}\n';
+    const dir = configDir({
+      'm.yaml': modelApiYaml('m', 'openapi', [{ name: 'v1', url: up.origin }]),
+      'gw.yaml': gateway,
+    });
+    const [port, adminPort] = [await unusedPort(), await unusedPort()];
+    const proc = spawn(
+      process.execPath,
+      [cli, 'serve', '--config', dir, '--port', String(port), '--admin-port', String(adminPort)],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MODELGATE_LOG_LEVEL: 'warn' } },
+    );
+    let stdout = '';
+    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    const stdoutClosed = new Promise((r) => proc.stdout!.once('close', r));
+    try {
+      await waitReady(adminPort, proc);
+      // Fewer bytes than a batch: they leave the process when it stops, not because a batch filled up.
+      const count = 40;
+      for (let i = 0; i < count; i++) {
+        const res = await request(`http://127.0.0.1:${port}/models/m/item/${i}`);
+        await res.body.dump();
+      }
+      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+      proc.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      await stdoutClosed;
+      const lines = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { log?: string; path?: string; status?: number });
+      const access = lines.filter((l) => l.log === 'access');
+      assert.deepEqual(
+        access.map((l) => [l.path, l.status]),
+        Array.from({ length: count }, (_, i) => [`/models/m/item/${i}`, 200]),
+      );
+    } finally {
+      proc.kill('SIGKILL');
+      await up.close();
+    }
+  });
+});
+
 describe('modelgate docs', () => {
   it('builds the merged document offline, converting inline Swagger 2.0, and writes YAML or JSON', async () => {
     const swagger = {

@@ -5,8 +5,12 @@
  * W3C trace context passed through to the model unchanged (tracing is not configured).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AccessLog } from '../../src/dataplane/access-log.ts';
+import { AccessLog, MAX_HELD_BYTES } from '../../src/dataplane/access-log.ts';
 import { ACCESS_LOG_FIELDS } from '../../src/schema/model-gateway.ts';
 import { call, modelApiYaml, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startUpstream, type TestUpstream, unusedPort } from '../helpers/upstream.ts';
@@ -173,5 +177,109 @@ describe('access log lines', () => {
     assert.equal(parsed.tokens, 17);
     assert.equal('bytesOut' in parsed, false, 'an unknown value is left out');
     assert.equal('host' in parsed, false, 'an empty string is left out');
+  });
+
+  it('carry the time they were written, to the millisecond', () => {
+    const written: string[] = [];
+    const log = new AccessLog({ write: (line: string) => written.push(line) } as never);
+    const settings = { fields: ['time'], sampleRatio: 1 } as const;
+    const settled = { status: 200, durationMs: 1, bytesIn: 0, bytesOut: 0, cache: '' };
+    const times: number[] = [];
+    // Across several milliseconds: the time made once per millisecond is that millisecond's, not an earlier one's.
+    const until = Date.now() + 5;
+    while (Date.now() <= until) {
+      const before = Date.now();
+      log.write(settings as never, log.begin(0, 'id', '::1', 'GET', '/', null), settled);
+      const after = Date.now();
+      const time = (JSON.parse(written.at(-1)!) as { time: string }).time;
+      assert.match(time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      const ms = Date.parse(time);
+      assert.ok(ms >= before && ms <= after, `${time} is between ${before} and ${after}`);
+      times.push(ms);
+    }
+    assert.ok(new Set(times).size > 1, 'several milliseconds were seen');
+  });
+});
+
+/** Waits until `done()` holds, checking as the event loop turns (bounded by the test's timeout, not timed). */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('access log destination', () => {
+  const settings = { fields: ['requestId', 'path'], sampleRatio: 1 } as never;
+  const settled = { status: 200, durationMs: 1, bytesIn: 0, bytesOut: 0, cache: '' };
+  const writeLines = (log: AccessLog, count: number, path: string) => {
+    for (let i = 0; i < count; i++) log.write(settings, log.begin(0, `r${i}`, '::1', 'GET', path, null), settled);
+  };
+
+  it('writes every line whole and in order to its file descriptor, in batches', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-access-'));
+    const file = join(dir, 'access.log');
+    const fd = openSync(file, 'w');
+    const warnings: string[] = [];
+    const log = new AccessLog(undefined, (m) => warnings.push(m), { fd, maxHeldBytes: MAX_HELD_BYTES });
+    // Multi-byte characters: the batches are cut by bytes, never inside a character or a line.
+    writeLines(log, 5000, '/é/✓/😀');
+    const lines = () => readFileSync(file, 'utf8').split('\n').slice(0, -1);
+    await until(() => {
+      log.flush();
+      return lines().length >= 5000;
+    });
+    log.close();
+    closeSync(fd);
+    const written = lines().map((l) => JSON.parse(l) as { requestId: string; path: string });
+    assert.equal(written.length, 5000);
+    assert.deepEqual(
+      written,
+      written.map((_, i) => ({ log: 'access', requestId: `r${i}`, path: '/é/✓/😀' })),
+    );
+    assert.deepEqual(warnings, []);
+    assert.equal(log.dropped, 0);
+  });
+
+  it('holds a bounded amount when its output is not read, dropping whole lines and warning once', {
+    timeout: 30_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-access-'));
+    const fifo = join(dir, 'stdout');
+    execFileSync('mkfifo', [fifo]);
+    // Read and write ends in one descriptor: writes succeed until the pipe's buffer is full, then wait for a reader,
+    // as standard output does when what reads it stops.
+    const fd = openSync(fifo, 'r+');
+    const warnings: string[] = [];
+    const maxHeldBytes = 256 * 1024;
+    const log = new AccessLog(undefined, (m) => warnings.push(m), { fd, maxHeldBytes });
+    const lineBytes = Buffer.byteLength('{"log":"access","requestId":"r0","path":"/held"}\n');
+    const count = Math.ceil((4 * maxHeldBytes) / lineBytes);
+    writeLines(log, count, '/held');
+    assert.ok(log.dropped > 0, 'lines past the bound were dropped');
+    assert.ok(log.dropped < count, 'the lines within the bound were kept');
+    assert.equal(warnings.length, 1, 'one warning, however many lines were dropped');
+    assert.match(warnings[0]!, /dropped/);
+    // The reader comes back: every kept line arrives whole, in order, and nothing after the drops is torn.
+    const reader = createReadStream(fifo);
+    let text = '';
+    reader.on('data', (chunk) => {
+      text += chunk;
+    });
+    const kept = count - log.dropped;
+    await until(() => {
+      log.flush();
+      return text.split('\n').length - 1 >= kept;
+    });
+    log.close();
+    closeSync(fd); // the last writer gone, the reader sees the end
+    await new Promise<void>((r) => reader.once('close', () => r()));
+    const ids = text
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => Number((JSON.parse(l) as { requestId: string }).requestId.slice(1)));
+    assert.equal(ids.length, kept);
+    assert.ok(
+      ids.every((id, i) => i === 0 || id > ids[i - 1]!),
+      'in order',
+    );
+    assert.ok(kept * lineBytes <= maxHeldBytes + 2 * 64 * 1024 + lineBytes, 'no more than the bound and the pipe held');
   });
 });
