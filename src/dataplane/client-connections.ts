@@ -96,17 +96,32 @@ export function connectionAge(req: IncomingMessage, now: number): number {
 }
 
 /**
+ * Runs `arm` once the read that brought the request head has been parsed, if the body is still on its way. A small
+ * body usually comes in the same read as its head: by then it is complete, and a deadline for it would be a timer
+ * armed and cleared for nothing (two timer-list operations and a closure per request).
+ */
+export function whileBodyArrives(req: IncomingMessage, arm: () => void): void {
+  // The head's read is parsed to its end before the tick queue runs, so `complete` is known by then; the body's
+  // 'end' is emitted on a later tick, after this check.
+  process.nextTick(() => {
+    if (!req.complete && !req.destroyed) arm();
+  });
+}
+
+/**
  * Watches a request body for silence: after `ms` without a byte the request gets a 'timeout' event, which whoever
  * reads the body answers (408 before any answer, a cut connection after); with nobody listening Node closes the
  * connection. Node moves the socket's idle timer on every read, so only a stalled body fires it.
  */
 export function watchBodySilence(req: IncomingMessage, res: ServerResponse, ms: number): void {
   if (ms <= 0 || req.httpVersionMajor === 2) return;
-  const socket = req.socket;
-  socket.setTimeout(ms);
-  req.once('end', () => {
-    // After the answer Node has put its keep-alive timer on the socket; that one stays.
-    if (!res.writableFinished) socket.setTimeout(0);
+  whileBodyArrives(req, () => {
+    const socket = req.socket;
+    socket.setTimeout(ms);
+    req.once('end', () => {
+      // After the answer Node has put its keep-alive timer on the socket; that one stays.
+      if (!res.writableFinished) socket.setTimeout(0);
+    });
   });
 }
 

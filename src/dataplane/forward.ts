@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorName } from '../errors/catalog.ts';
 import { sendProblem } from '../errors/problem.ts';
 import type { HeaderModifier, RetryPolicy, RouteTimeouts } from '../snapshot/types.ts';
-import { closeAfterAnswer } from './client-connections.ts';
+import { closeAfterAnswer, whileBodyArrives } from './client-connections.ts';
 import type { Endpoint } from './endpoint.ts';
 import { downstreamHeaderList, headerInList, headerObject, setHeaderInList, setHeadersFromList } from './headers.ts';
 import { hasRequestBody } from './request-body.ts';
@@ -157,6 +157,7 @@ function readBody(f: ForwardRequest, length: number): void {
   const chunks: Buffer[] = [];
   let received = 0;
   let settled = false;
+  let deadline: NodeJS.Timeout | undefined;
   const settle = (): boolean => {
     if (settled) return false;
     settled = true;
@@ -169,11 +170,6 @@ function readBody(f: ForwardRequest, length: number): void {
     closeAfterAnswer(f.res); // the rest of the body never came: the connection cannot carry another request
     finishWithProblem(f, 'requestTimeout', detail);
   };
-  const deadline = requestDeadline(f, () =>
-    expire(`the request body did not arrive within the route timeout (${f.timeouts.requestMs} ms)`),
-  );
-  // The listener's body timeout: the client went silent mid-body (client-connections.ts).
-  f.req.once('timeout', () => expire('the request body stalled'));
   const onData = (chunk: Buffer) => {
     received += chunk.length;
     chunks.push(chunk);
@@ -189,6 +185,15 @@ function readBody(f: ForwardRequest, length: number): void {
   });
   f.req.once('error', () => {
     if (settle()) f.onDone();
+  });
+  // Deadlines for a body still on its way (one that came with the head needs none).
+  whileBodyArrives(f.req, () => {
+    if (settled) return;
+    deadline = requestDeadline(f, () =>
+      expire(`the request body did not arrive within the route timeout (${f.timeouts.requestMs} ms)`),
+    );
+    // The listener's body timeout: the client went silent mid-body (client-connections.ts).
+    f.req.once('timeout', () => expire('the request body stalled'));
   });
 }
 
